@@ -1,0 +1,27 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p output
+	$(BIN)/planwise run --database output/planwise.duckdb --json > output/run_result.json
+	$(BIN)/planwise summary --database output/planwise.duckdb | tee output/summary.txt
+	@echo "results: output/planwise.duckdb, output/run_result.json, output/summary.txt"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf output .pytest_cache

@@ -1,0 +1,116 @@
+"""Shared base of the dbt engines: both run the same models; they differ in how they invoke dbt."""
+
+from __future__ import annotations
+
+import time
+
+from . import hookimpl
+from .database import connect, year_row_counts
+from .dbt import DbtCall, _Invoker
+from .dbt_models import BASELINE_MODELS, SEEDS, STAGING_MODELS, YEAR_START_MODEL, YEARLY_MODELS
+from .errors import SimulationError
+from .results import FoundationResult, PluginMetrics, StepResult, TransitionResult, YearResult
+from .transition import check_transition
+
+
+class DbtEngine:
+    """An engine plugin: implements the engine hooks over the dbt project."""
+
+    planwise_engine = True
+    name = "engine"
+
+    def make_invoker(self, ctx) -> _Invoker:
+        raise NotImplementedError
+
+    def per_model(self, ctx) -> bool:
+        return ctx.settings.per_model
+
+    def check_config(self, config) -> list[str]:
+        """Issues that stop this engine from running ``config`` (empty when it can)."""
+        return check_dbt_project()
+
+    def recommendations(self, config) -> list[str]:
+        return []
+
+    def invoker(self, ctx) -> _Invoker:
+        if self.name not in ctx.engine_state:
+            ctx.engine_state[self.name] = self.make_invoker(ctx)
+        return ctx.engine_state[self.name]
+
+    def _run(self, ctx, command: str, nodes: tuple[str, ...], year: int | None = None) -> StepResult:
+        inv = self.invoker(ctx)
+        batches = [(n,) for n in nodes] if self.per_model(ctx) else [nodes]
+        calls: list[DbtCall] = [inv.invoke(command, "--select", *batch, year=year) for batch in batches]
+        return StepResult(f"{command} {' '.join(nodes) if len(nodes) < 3 else f'{len(nodes)} nodes'}",
+                          sum(c.seconds for c in calls), len(calls))
+
+    @hookimpl
+    def foundation_setup(self, ctx) -> FoundationResult:
+        started = time.perf_counter()
+        steps = (
+            self._named("seeds", self._run(ctx, "seed", SEEDS)),
+            self._named("staging", self._run(ctx, "run", STAGING_MODELS)),
+            self._named("baseline", self._run(ctx, "run", BASELINE_MODELS)),
+            self._named("validation", self._validate(ctx)),
+        )
+        with connect(ctx.database) as con:
+            rows = con.execute("select count(*) from int_baseline_workforce").fetchone()[0]
+        return FoundationResult(self.name, steps, time.perf_counter() - started, rows)
+
+    def _validate(self, ctx) -> StepResult:
+        call = self.invoker(ctx).invoke("test", "--select", *STAGING_MODELS, *BASELINE_MODELS)
+        return StepResult("test foundation", call.seconds, 1)
+
+    @staticmethod
+    def _named(name: str, step: StepResult) -> StepResult:
+        return StepResult(name, step.seconds, step.dbt_invocations, step.rows)
+
+    @hookimpl
+    def transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
+        step = self._run(ctx, "run", (YEAR_START_MODEL,), year=to_year)
+        with connect(ctx.database) as con:
+            carried, checks = check_transition(con, from_year, to_year)
+        ctx.log.debug("transition %s -> %s: %d carried in %.2fs", from_year, to_year, carried, step.seconds)
+        return TransitionResult(from_year, to_year, carried, checks)
+
+    @hookimpl
+    def process_year(self, ctx, year: int) -> YearResult:
+        started = time.perf_counter()
+        steps = []
+        if not self._start_built_for(ctx, year):
+            if year != ctx.start_year:
+                raise SimulationError(f"Year {year} has no start population: run transition_year({year - 1}, {year}) first.")
+            steps.append(self._run(ctx, "run", (YEAR_START_MODEL,), year=year))
+        steps.append(self._run(ctx, "run", YEARLY_MODELS, year=year))
+        with connect(ctx.database) as con:
+            rows = sum(year_row_counts(con, year))
+        return YearResult(year, self.name, tuple(steps), time.perf_counter() - started, rows)
+
+    @staticmethod
+    def _start_built_for(ctx, year: int) -> bool:
+        with connect(ctx.database) as con:
+            try:
+                built = con.execute("select max(simulation_year) from int_workforce_start").fetchone()[0]
+            except Exception:  # the table does not exist before the first year
+                return False
+        return built == year and year != ctx.start_year
+
+    @hookimpl
+    def collect_metrics(self, ctx) -> PluginMetrics | None:
+        inv = ctx.engine_state.get(self.name)
+        if inv is None:
+            return None
+        return PluginMetrics(self.name, {
+            "dbt_invocations": inv.invocations,
+            "dbt_seconds": round(sum(c.seconds for c in inv.calls), 3),
+            "parse_seconds": round(getattr(inv, "parse_seconds", 0.0), 3),
+        })
+
+
+def check_dbt_project() -> list[str]:
+    """Problems that stop any dbt engine: the project folder and the dbt executable."""
+    from .dbt import DBT_PROJECT_DIR
+
+    if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+        return [f"dbt project not found at {DBT_PROJECT_DIR} (set PLANWISE_DBT_DIR)"]
+    return []

@@ -1,0 +1,147 @@
+"""Plugin manager factory, entry-point loading and the typed hook facade."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from importlib import metadata
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError, SimulationError
+from .names import PROJECT
+from .results import FoundationResult, PluginMetrics, TransitionResult, YearResult
+
+log = logging.getLogger("planwise.plugins")
+
+BUILTIN_ENGINES = ("optimized", "legacy")
+ENGINE_HOOKS = ("foundation_setup", "process_year", "transition_year")
+BLOCK_ENV = "PLANWISE_BLOCK_PLUGINS"
+
+
+def _builtin_plugins():
+    # Imported lazily: the engines pull in dbt, which costs ~1.5 s to import.
+    import planwise_legacy
+    import planwise_optimized
+
+    return {"optimized": planwise_optimized.plugin, "legacy": planwise_legacy.plugin}
+
+
+def get_plugin_manager(blocked: tuple[str, ...] = (), load_entrypoints: bool = True) -> pluggy.PluginManager:
+    """A fresh manager with the built-in engines and the installed third-party plugins."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    blocked = tuple(blocked) + tuple(n for n in os.environ.get(BLOCK_ENV, "").split(",") if n)
+    for name in blocked:
+        pm.set_blocked(name)
+    for name, plugin in _builtin_plugins().items():
+        if not pm.is_blocked(name):
+            pm.register(plugin, name=name)
+    if load_entrypoints:
+        _load_entrypoints(pm)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"Plugin '{exc.plugin_name}' is invalid: {exc}. Fix the hookimpl's name or arguments.") from None
+    return pm
+
+
+def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+    """Like ``load_setuptools_entrypoints``, but a broken plugin is named in the error."""
+    for ep in metadata.entry_points(group=PROJECT):
+        if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
+            continue
+        dist = ep.dist.name if ep.dist else "?"
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # any import-time failure of foreign code
+            raise PluginError(
+                f"Plugin '{ep.name}' (distribution {dist}) failed to import: {exc!r}. "
+                f"Fix or uninstall it, or block it with {BLOCK_ENV}={ep.name}."
+            ) from None
+        try:
+            pm.register(plugin, name=ep.name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"Plugin '{ep.name}' (distribution {dist}) is invalid: {exc}") from None
+        DIST_INFO[id(plugin)] = (dist, ep.dist.version if ep.dist else "?")
+
+
+DIST_INFO: dict[int, tuple[str, str]] = {}
+
+
+def is_engine(plugin) -> bool:
+    return bool(getattr(plugin, "planwise_engine", False))
+
+
+def engine_names(pm: pluggy.PluginManager) -> list[str]:
+    return sorted(name for name, p in pm.list_name_plugin() if is_engine(p))
+
+
+def require_engine(pm: pluggy.PluginManager, name: str) -> None:
+    if name not in engine_names(pm):
+        raise PluginError(f"Unknown plugin '{name}'. Choose one of: {', '.join(engine_names(pm))}")
+
+
+def describe_plugins(pm: pluggy.PluginManager) -> list[dict]:
+    """Name, kind, hooks and distribution version of every registered plugin."""
+    rows = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda np: np[0]):
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        dist, version = DIST_INFO.get(id(plugin), _builtin_dist())
+        rows.append({"name": name, "engine": is_engine(plugin), "hooks": hooks,
+                     "distribution": dist, "version": version})
+    return rows
+
+
+def _builtin_dist() -> tuple[str, str]:
+    try:
+        return ("planwise", metadata.version("planwise"))
+    except metadata.PackageNotFoundError:
+        return ("planwise", "unknown")
+
+
+def enable_tracing(pm: pluggy.PluginManager, logger: logging.Logger | None = None) -> None:
+    """Log every hook call with the plugins it reaches and its duration."""
+    logger = logger or logging.getLogger("planwise.trace")
+    started: list[float] = []
+
+    def before(hook_name, hook_impls, kwargs):
+        started.append(time.perf_counter())
+        logger.info("hook %s -> %s", hook_name, ", ".join(i.plugin_name for i in hook_impls))
+
+    def after(outcome, hook_name, hook_impls, kwargs):
+        logger.info("hook %s done in %.3fs", hook_name, time.perf_counter() - started.pop())
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+class Hooks:
+    """The only place that calls ``pm.hook``: engine hooks reach one engine only."""
+
+    def __init__(self, pm: pluggy.PluginManager, engine: str):
+        require_engine(pm, engine)
+        self.pm = pm
+        self.engine = engine
+        others = [p for n, p in pm.list_name_plugin() if is_engine(p) and n != engine]
+        self._callers = {h: pm.subset_hook_caller(h, others) for h in ENGINE_HOOKS}
+
+    def _first(self, hook: str, **kwargs):
+        result = self._callers[hook](**kwargs)
+        if result is None:
+            raise SimulationError(f"Engine plugin '{self.engine}' returned no result from {hook}; "
+                                  "an engine must implement every engine hook.")
+        return result
+
+    def foundation_setup(self, ctx) -> FoundationResult:
+        return self._first("foundation_setup", ctx=ctx)
+
+    def process_year(self, ctx, year: int) -> YearResult:
+        return self._first("process_year", ctx=ctx, year=year)
+
+    def transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
+        return self._first("transition_year", ctx=ctx, from_year=from_year, to_year=to_year)
+
+    def collect_metrics(self, ctx) -> list[PluginMetrics]:
+        return [m for m in self.pm.hook.collect_metrics(ctx=ctx) if m is not None]

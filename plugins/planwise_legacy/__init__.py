@@ -1,0 +1,27 @@
+"""The legacy engine: one dbt CLI subprocess per seed and per model, sequential. The reference."""
+
+from planwise_core.dbt import DbtProject, SubprocessDbt
+from planwise_core.engine import DbtEngine
+
+
+class LegacyEngine(DbtEngine):
+    name = "legacy"
+
+    def make_invoker(self, ctx):
+        return SubprocessDbt(DbtProject(ctx.database, threads=1), ctx.config.to_dbt_vars())
+
+    def per_model(self, ctx) -> bool:
+        return True
+
+    def recommendations(self, config) -> list[str]:
+        sim, orch = config.simulation, config.orchestration
+        advice = []
+        if orch.max_workers > 1:
+            advice.append(f"runs dbt with 1 thread; max_workers={orch.max_workers} only applies to optimized")
+        years = sim.end_year - sim.start_year + 1
+        if years > 3:
+            advice.append(f"{years} years take about {years * 13} dbt processes (~3.5 s each); prefer optimized")
+        return advice
+
+
+plugin = LegacyEngine()
