@@ -64,7 +64,8 @@ final as (
             dated.day_draw * day(last_day(make_date({{ year }}, dated.raise_month, 1)))
         ) as integer)) as date) as raise_date,
         dated.level_id,
-        coalesce({{ sql_literal(var('merit_budget')) }}, job_levels.merit_rate) + cola.cola_rate as raise_rate,
+        cast(coalesce({{ sql_literal(var('merit_budget')) }}, job_levels.merit_rate) + cola.cola_rate as decimal(9, 6))
+            as raise_rate,
         dated.termination_date
     from dated
     inner join job_levels using (level_id)
@@ -73,5 +74,6 @@ final as (
 
 select simulation_year, employee_id, raise_date, level_id, raise_rate
 from final
+-- Still employed on the raise date; a zero rate (merit_budget 0 and no COLA) is no raise.
 where (termination_date is null or termination_date >= raise_date)
   and raise_rate > 0

@@ -1,0 +1,330 @@
+"""Shared fixtures for the end-to-end simulation tests.
+
+Simulations are expensive (dbt parse + foundation ~4 s, then ~1-2 s per year), so every
+test module declares the runs it needs as :class:`SimSpec` values and asks the
+session-scoped :func:`sims` registry for them:
+
+* a run is computed once per session and cached by its spec (two modules asking for the
+  same spec share one database; ``replica`` forces a separate database with the same inputs);
+* ``sims.prefetch(specs)`` submits several runs at once to a small process pool (spawned
+  workers keep dbt imported between runs), so a module's runs overlap on a 2-core machine;
+  a module waits for its own runs before it finishes, so nothing runs in the background
+  while other engineers' tests execute.
+
+Environment: ``PLANWISE_TEST_WORKERS`` (default ``min(2, cpu_count)``); ``0`` or ``1`` runs
+every simulation in this process, one after the other.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+CENSUS_DATE = date(2024, 12, 31)
+START_YEAR = 2025
+CENSUS_COLUMNS = ("employee_id", "employee_birth_date", "employee_hire_date", "employee_termination_date",
+                  "employee_gross_compensation", "employee_deferral_rate", "level_id")
+
+# Domain constants (domain.md section 2) used by the independent Python re-computations.
+NEW_HIRE_MIX = {1: Fraction(40, 100), 2: Fraction(30, 100), 3: Fraction(20, 100), 4: Fraction(8, 100),
+                5: Fraction(2, 100)}
+HIRING_RANGES = {1: (45_000, 80_000), 2: (80_000, 120_000), 3: (120_000, 160_000), 4: (160_000, 275_000),
+                 5: (275_000, 400_000)}
+MERIT_BY_LEVEL = {1: 0.035, 2: 0.040, 3: 0.045, 4: 0.050, 5: 0.055}
+EVENT_TYPE_RANK = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5, "opt_out": 6,
+                   "termination": 7}
+NEW_HIRE_ID = re.compile(r"^NH_(\d{4})_(\d{6})$")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: end-to-end runs that take more than a few seconds (still run in CI)")
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True)
+class CensusSpec:
+    """Either a generated census (``employees``, ``seed``) or literal CSV rows (``rows``)."""
+
+    name: str
+    employees: int = 0
+    seed: int = 0
+    rows: tuple[tuple[str, ...], ...] = ()
+
+    @staticmethod
+    def generated(employees: int, seed: int) -> "CensusSpec":
+        return CensusSpec(name=f"gen{employees}_s{seed}", employees=employees, seed=seed)
+
+    @staticmethod
+    def literal(name: str, rows) -> "CensusSpec":
+        return CensusSpec(name=name, rows=tuple(tuple(str(v) for v in r) for r in rows))
+
+    def write(self, folder: Path) -> Path:
+        if self.rows:
+            path = folder / f"{self.name}.csv"
+            with path.open("w", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(CENSUS_COLUMNS)
+                writer.writerows(self.rows)
+            return path
+        from planwise_core.census import generate_census
+
+        return generate_census(self.employees, self.seed, folder / f"{self.name}.parquet")
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    """One simulation: census, first/last year, config overrides (dotted paths), replica number."""
+
+    census: CensusSpec
+    end_year: int = START_YEAR
+    overrides: tuple[tuple[str, Any], ...] = ()
+    replica: int = 0
+    start_year: int = START_YEAR
+
+    @staticmethod
+    def make(census: CensusSpec, end_year: int = START_YEAR, replica: int = 0, **overrides) -> "SimSpec":
+        return SimSpec(census=census, end_year=end_year, overrides=tuple(sorted(overrides.items())),
+                       replica=replica)
+
+    def all_overrides(self) -> dict[str, Any]:
+        base = {"simulation.start_year": self.start_year, "simulation.end_year": self.end_year, "random_seed": 42}
+        base.update(dict(self.overrides))
+        return base
+
+    @property
+    def key(self) -> str:
+        payload = json.dumps([self.census.name, self.census.rows, self.start_year, self.end_year,
+                              self.overrides, self.replica], sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start_year, self.end_year + 1))
+
+
+@dataclass
+class SimRun:
+    spec: SimSpec
+    database: Path
+    result: dict
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection (several may be open at once; runs never write a finished database)."""
+        return duckdb.connect(str(self.database), read_only=True)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_simulation_job(database: str, census: str, overrides: dict) -> dict:
+    """Run one simulation (in a pool worker or in-process); returns the JSON-able part of the result."""
+    from planwise_core.config import PlanwiseConfig
+    from planwise_core.orchestrator import Simulation
+
+    config = PlanwiseConfig().with_overrides(**overrides)
+    result = Simulation(config, Path(database), census=Path(census)).run()
+    keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
+    return json.loads(json.dumps({k: result.get(k) for k in keep}, default=str))
+
+
+class _Done:
+    """A finished 'future' for in-process execution."""
+
+    def __init__(self, fn, *args):
+        try:
+            self._value, self._error = fn(*args), None
+        except BaseException as exc:  # re-raised by result()
+            self._value, self._error = None, exc
+
+    def result(self):
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class SimRegistry:
+    def __init__(self, root: Path, workers: int):
+        self.root = root
+        self.workers = workers
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._futures: dict[str, Any] = {}
+        self._runs: dict[str, SimRun] = {}
+        self._census: dict[CensusSpec, Path] = {}
+        (root / "census").mkdir(parents=True, exist_ok=True)
+
+    def _census_path(self, spec: CensusSpec) -> Path:
+        if spec not in self._census:
+            self._census[spec] = spec.write(self.root / "census")
+        return self._census[spec]
+
+    def _database(self, spec: SimSpec) -> Path:
+        folder = self.root / f"{spec.census.name}_{spec.key}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "sim.duckdb"
+
+    def _submit(self, spec: SimSpec) -> None:
+        if spec.key in self._futures:
+            return
+        args = (str(self._database(spec)), str(self._census_path(spec.census)), spec.all_overrides())
+        if self.workers <= 1:
+            self._futures[spec.key] = _Done(run_simulation_job, *args)
+            return
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers,
+                                                mp_context=multiprocessing.get_context("spawn"))
+        self._futures[spec.key] = self._pool.submit(run_simulation_job, *args)
+
+    def prefetch(self, specs) -> None:
+        """Submit every spec not yet run (longest runs first would be the caller's ordering)."""
+        for spec in specs:
+            self._submit(spec)
+
+    def get(self, spec: SimSpec) -> SimRun:
+        if spec.key not in self._runs:
+            self._submit(spec)
+            result = self._futures[spec.key].result()
+            self._runs[spec.key] = SimRun(spec, self._database(spec), result)
+        return self._runs[spec.key]
+
+    def wait(self, specs) -> None:
+        for spec in specs:
+            self.get(spec)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def sims(tmp_path_factory):
+    workers = int(os.environ.get("PLANWISE_TEST_WORKERS", min(2, os.cpu_count() or 1)))
+    registry = SimRegistry(tmp_path_factory.mktemp("planwise_sims"), workers)
+    yield registry
+    registry.close()
+
+
+def selected_params(request, module_name: str) -> set[str]:
+    """The parametrize ids of the selected tests of a module (to prefetch only the runs needed)."""
+    ids = set()
+    for item in request.session.items:
+        if item.module.__name__.endswith(module_name) and hasattr(item, "callspec"):
+            ids.update(str(v) for v in item.callspec.params.values())
+    return ids
+
+
+# --------------------------------------------------------------------------- query helpers
+
+
+def rows(con, sql: str, params=None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def scalar(con, sql: str, params=None):
+    return con.execute(sql, params or []).fetchone()[0]
+
+
+def round_half_up(x) -> int:
+    return int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def expected_requirements(start: int, g: float, t: float, h: float) -> dict[str, int]:
+    """Domain 4.1 computed independently with exact decimal arithmetic."""
+    g, t, h = Decimal(str(g)), Decimal(str(t)), Decimal(str(h))
+    target = round_half_up(start * (1 + g))
+    q_exp = round_half_up(start * t)
+    need = target - (start - q_exp)
+    if need <= 0:
+        return {"target_end_headcount": target, "experienced_terminations": q_exp,
+                "additional_terminations": -need, "total_experienced_terminations": q_exp - need,
+                "total_hires": 0, "new_hire_terminations": 0}
+    hires = need
+    while hires - round_half_up(hires * h) < need:
+        hires += 1
+    return {"target_end_headcount": target, "experienced_terminations": q_exp, "additional_terminations": 0,
+            "total_experienced_terminations": q_exp, "total_hires": hires, "new_hire_terminations": hires - need}
+
+
+def largest_remainder(total: int, shares: dict[int, Fraction] = NEW_HIRE_MIX) -> dict[int, int]:
+    """Exact largest-remainder allocation; ties go to the lower level."""
+    quotas = {k: total * s for k, s in shares.items()}
+    alloc = {k: int(q) for k, q in quotas.items()}  # floor (quotas are non-negative)
+    left = total - sum(alloc.values())
+    for k in sorted(quotas, key=lambda k: (-(quotas[k] - alloc[k]), k))[:left]:
+        alloc[k] += 1
+    return alloc
+
+
+def completed_years(start: date, on: date) -> int:
+    return on.year - start.year - (1 if (on.month, on.day) < (start.month, start.day) else 0)
+
+
+def days_in_year(year: int) -> int:
+    return (date(year, 12, 31) - date(year, 1, 1)).days + 1
+
+
+def core_invariant_problems(con, years: list[int]) -> dict[str, Any]:
+    """The core invariants every run must satisfy; returns {name: evidence} for each violation."""
+    problems: dict[str, Any] = {}
+    req = {r[0]: r[1:] for r in rows(con, """
+        select simulation_year, start_headcount, target_growth_rate, total_termination_rate,
+               new_hire_termination_rate, target_end_headcount, total_experienced_terminations,
+               total_hires, new_hire_terminations, experienced_terminations, additional_terminations
+        from int_workforce_requirements order by 1""")}
+    if sorted(req) != years:
+        problems["requirement years"] = sorted(req)
+    dup = scalar(con, """select count(*) from (select employee_id, simulation_year from fct_workforce_snapshot
+                         group by all having count(*) > 1)""")
+    if dup:
+        problems["duplicate snapshot rows"] = dup
+    dup_ev = scalar(con, "select count(*) - count(distinct event_id) from fct_yearly_events")
+    if dup_ev:
+        problems["duplicate event ids"] = dup_ev
+    baseline = scalar(con, "select count(*) from int_baseline_workforce")
+    previous_active = baseline
+    for year in years:
+        if year not in req:
+            continue
+        start, g, t, h, target, q_exp_total, hires, q_nh, q_exp, extra = req[year]
+        if start != previous_active:
+            problems[f"{year} start headcount"] = (start, previous_active)
+        exp = expected_requirements(start, g, t, h)
+        got = {"target_end_headcount": target, "experienced_terminations": q_exp, "additional_terminations": extra,
+               "total_experienced_terminations": q_exp_total, "total_hires": hires, "new_hire_terminations": q_nh}
+        if got != exp:
+            problems[f"{year} requirements"] = (got, exp)
+        counts = dict(rows(con, """select event_category, count(*) from fct_yearly_events
+                                   where simulation_year = ? group by 1""", [year]))
+        active = scalar(con, """select count(*) from fct_workforce_snapshot
+                                where simulation_year = ? and employment_status = 'active'""", [year])
+        got_counts = (active, counts.get("experienced_termination", 0), counts.get("new_hire", 0),
+                      counts.get("new_hire_termination", 0))
+        if got_counts != (target, q_exp_total, hires, q_nh):
+            problems[f"{year} counts (active, exp term, hires, nh term)"] = (got_counts, (target, q_exp_total, hires, q_nh))
+        previous_active = active
+    outside = scalar(con, """
+        select count(*) from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)
+        where e.effective_date < s.employee_hire_date or e.effective_date > coalesce(s.termination_date, DATE '9999-12-31')
+           or year(e.effective_date) <> e.simulation_year""")
+    if outside:
+        problems["events outside employment or year"] = outside
+    orphan = scalar(con, """select count(*) from fct_yearly_events e anti join fct_workforce_snapshot s
+                            using (employee_id, simulation_year)""")
+    if orphan:
+        problems["events without a snapshot row"] = orphan
+    return problems

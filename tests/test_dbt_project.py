@@ -1,0 +1,61 @@
+"""The dbt project itself: node lists match the DAG, and its unit and data tests pass on real data."""
+
+from __future__ import annotations
+
+import pytest
+
+from planwise_core import dbt_models
+from planwise_core.census import generate_census
+from planwise_core.config import PlanwiseConfig
+from planwise_core.dbt import DbtProject, InProcessDbt
+from planwise_core.orchestrator import Simulation
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    from dbt.cli.main import dbtRunner
+
+    project = DbtProject(tmp_path_factory.mktemp("parse") / "x.duckdb")
+    result = dbtRunner().invoke(["parse", *project.common_args(), "--log-level", "none"])
+    assert result.success, result.exception
+    return result.result
+
+
+def _models(manifest):
+    return {n.name: n for n in manifest.nodes.values() if n.resource_type == "model"}
+
+
+def test_node_lists_cover_every_model_and_seed(manifest):
+    listed = set(dbt_models.STAGING_MODELS + dbt_models.BASELINE_MODELS + dbt_models.YEARLY_MODELS)
+    listed.add(dbt_models.YEAR_START_MODEL)
+    assert listed == set(_models(manifest))
+    seeds = {n.name for n in manifest.nodes.values() if n.resource_type == "seed"}
+    assert seeds == set(dbt_models.SEEDS)
+
+
+def test_yearly_order_respects_dependencies(manifest):
+    models = _models(manifest)
+    order = [dbt_models.YEAR_START_MODEL, *dbt_models.YEARLY_MODELS]
+    position = {name: i for i, name in enumerate(order)}
+    for name in order:
+        for parent in models[name].depends_on.nodes:
+            parent_name = parent.split(".")[-1]
+            if parent_name in position:
+                assert position[parent_name] < position[name], f"{parent_name} must run before {name}"
+
+
+def test_yearly_models_are_tagged_yearly(manifest):
+    models = _models(manifest)
+    for name in (dbt_models.YEAR_START_MODEL, *dbt_models.YEARLY_MODELS):
+        assert "yearly" in models[name].tags, name
+
+
+@pytest.mark.slow
+def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
+    census = generate_census(400, 11, tmp_path / "census.parquet")
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2026})
+    database = tmp_path / "sim.duckdb"
+    assert Simulation(config, database, census=census).run()["success"]
+    dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
+    call = dbt.invoke("test", year=2026)  # raises SimulationError naming the failing tests
+    assert call.seconds > 0

@@ -1,0 +1,68 @@
+"""optimized and legacy run the same models: their tables must be identical row for row."""
+
+from __future__ import annotations
+
+import pytest
+
+from planwise_core.census import generate_census
+from planwise_core.compare import all_identical, compare_databases
+from planwise_core.config import PlanwiseConfig
+from planwise_core.orchestrator import Simulation
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def census(tmp_path_factory):
+    return generate_census(250, 5, tmp_path_factory.mktemp("engines") / "census.csv")
+
+
+def _run(tmp_path, census, name, level, plugin=None, end_year=2025):
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": end_year,
+                                                "orchestration.optimization_level": level})
+    database = tmp_path / f"{name}.duckdb"
+    result = Simulation(config, database, census=census, plugin=plugin).run()
+    assert result["success"], result["error"]
+    return database, result
+
+
+@pytest.fixture(scope="module")
+def optimized_run(tmp_path_factory, census):
+    return _run(tmp_path_factory.mktemp("optimized"), census, "optimized", "high")
+
+
+def test_legacy_and_optimized_write_identical_tables(tmp_path, census, optimized_run):
+    optimized, opt_result = optimized_run
+    legacy, legacy_result = _run(tmp_path, census, "legacy", "fallback")
+    assert opt_result["years"]["2025"]["plugin"] == "optimized"
+    assert legacy_result["years"]["2025"]["plugin"] == "legacy"
+    # legacy runs one dbt process per model: 12 yearly models plus the start population
+    assert legacy_result["years"]["2025"]["dbt_invocations"] == 13
+    comparison = compare_databases(optimized, legacy)
+    assert all_identical(comparison), comparison
+    assert comparison["fct_yearly_events"]["rows_first"] > 250
+
+
+def test_per_model_and_batched_invocations_agree_over_two_years(tmp_path, census):
+    high, _ = _run(tmp_path, census, "high", "high", end_year=2026)
+    low, low_result = _run(tmp_path, census, "low", "low", end_year=2026)
+    assert low_result["years"]["2026"]["optimization_level"] == "low"
+    assert all_identical(compare_databases(high, low))
+
+
+def test_comparison_detects_a_changed_row(tmp_path, optimized_run):
+    import shutil
+
+    import duckdb
+
+    first = optimized_run[0]
+    second = tmp_path / "copy.duckdb"
+    shutil.copy(first, second)
+    con = duckdb.connect(str(second))
+    con.execute("update fct_workforce_snapshot set current_compensation = current_compensation + 0.01 "
+                "where employee_id = (select min(employee_id) from fct_workforce_snapshot)")
+    con.close()
+    comparison = compare_databases(first, second)
+    assert not comparison["fct_workforce_snapshot"]["identical"]
+    assert comparison["fct_workforce_snapshot"]["only_in_first"] == 1
+    assert comparison["fct_yearly_events"]["identical"]
