@@ -18,6 +18,7 @@ from .database import completed_years, connect, delete_years, run_lock, table_ex
 from .errors import PlanwiseError, SimulationError
 from .plugins import Hooks, get_plugin_manager, require_engine
 from .results import FoundationResult, YearResult
+from .state import StateManager
 from .summary import year_summary
 
 log = logging.getLogger("planwise.run")
@@ -89,6 +90,8 @@ class Simulation:
             require_engine(self.pm, level.plugin)
         self.performance_mode = performance_mode
         self.progress = progress or (lambda *a, **k: None)
+        self.state = StateManager.for_database(self.database, enable_compression=orch.enable_compression,
+                                               batch_size=orch.batch_size)
         self.run_id = f"run_{dt.datetime.now():%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:6]}"
         self.ctx = RunContext(config=config, database=self.database, run_id=self.run_id,
                               settings=self.chain[0].settings, performance_mode=performance_mode)
@@ -139,6 +142,7 @@ class Simulation:
         # A fresh run replaces every year it will simulate and any later ones from an older run.
         with connect(self.database) as con:
             delete_years(con, sim.start_year, 9999)
+        self.state.discard_from(sim.start_year)
         self._start_run_log()
         return [], self._foundation(Hooks(self.pm, self.chain[0].plugin))
 
@@ -150,13 +154,25 @@ class Simulation:
             if last is None or _behaviour(json.loads(last[0])) != _behaviour(self.config.to_dict()):
                 raise PlanwiseError("Cannot resume: the configuration differs from the interrupted run's. "
                                     "Use the same --config and options, or run without --resume.")
-            years = completed_years(con)
+            done = self._checkpointed_years(con)
+            # A year killed half-way may have left rows behind: drop everything after the last checkpoint.
+            first_missing = (done[-1] + 1) if done else self.config.simulation.start_year
+            delete_years(con, first_missing, 9999)
+        self.state.discard_from(first_missing)
+        return done
+
+    def _checkpointed_years(self, con) -> list[int]:
+        """Years from start_year on, without a gap, that have a checkpoint and still match the database."""
+        in_database = set(completed_years(con))
         expected, done = self.config.simulation.start_year, []
-        for year in years:
-            if year != expected:
+        for year in self.state.completed_years():
+            if year != expected or year not in in_database:
                 break
             done.append(year)
             expected += 1
+        if done and not self.state.matches_database(con, done[-1]):
+            raise PlanwiseError(f"Cannot resume: the {done[-1]} snapshot in {self.database} differs from its "
+                                "checkpoint. Run without --resume.")
         return done
 
     def _run_years(self, years_done: list[int]) -> tuple[list[tuple[YearResult, Level, int]], list[int]]:
@@ -222,6 +238,7 @@ class Simulation:
 
     def _log_year(self, result: YearResult, level: Level, attempts: int) -> None:
         with connect(self.database) as con:
+            self.state.checkpoint(con, result.year)
             con.execute("insert into planwise_year_log values (?, ?, ?, ?, ?, ?, ?, ?, now())",
                         [self.run_id, result.year, result.plugin, level.name, result.seconds, result.rows,
                          result.dbt_invocations, attempts])
@@ -254,5 +271,6 @@ class Simulation:
             "resumed_years": years_done, "error": getattr(self, "last_error", None),
             "performance_metrics": perf,
             "plugin_metrics": {m.plugin: m.metrics for m in metrics},
+            "state_metrics": self.state.get_performance_metrics(),
             "summary": summary,
         }

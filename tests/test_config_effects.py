@@ -104,7 +104,7 @@ def check_cola(base, var):
     assert all(abs(float(rate) - (merit[level] + 0.10)) < 1e-4 for level, rate in got)
     assert all(abs(float(rate) - (merit[level] + 0.025)) < 1e-4 for level, rate in ref)
     # the same people get their raise on the same day, only the amount changes
-    same = "select employee_id, effective_date from fct_yearly_events where event_type = 'raise' order by 1"
+    same = f"select employee_id, effective_date from fct_yearly_events where simulation_year = {Y} and event_type = 'raise' order by 1"
     assert rows(var, same) == rows(base, same)
 
 
@@ -136,7 +136,7 @@ def check_minimum_age(base, var):
     too_young = """select count(*) from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)
                    where e.event_type = 'enrollment' and e.effective_date < cast(s.employee_birth_date + to_years(40) as date)"""
     assert scalar(base, too_young) > 10 and scalar(var, too_young) == 0
-    not_eligible = "select count(*) from fct_workforce_snapshot where not is_eligible"
+    not_eligible = f"select count(*) from fct_workforce_snapshot where simulation_year = {Y} and not is_eligible"
     assert scalar(var, not_eligible) > scalar(base, not_eligible) + 50
     # census employees turning 40 during the year become eligible on their birthday
     assert count(var, "event_type = 'eligibility' and not starts_with(employee_id, 'NH_')") > \
