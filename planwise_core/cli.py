@@ -212,6 +212,33 @@ def summary(database, as_json):
     click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_summary(rows))
 
 
+@cli.command()
+@click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
+@click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
+@click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/compare", show_default=True,
+              help="Folder for the two databases (legacy.duckdb, optimized.duckdb).")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.pass_obj
+def compare(state: CliState, out_dir, census, as_json, **options):
+    """Run legacy and optimized on the same inputs; report times and whether every table is identical."""
+    from .compare import compare_engines
+
+    config = _with_cli_overrides(state.load_config(), options)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    result = compare_engines(config, Path(out_dir), census=census, pm=state.plugin_manager())
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        click.echo(f"legacy    {result['legacy_time']:8.1f}s\noptimized {result['optimized_time']:8.1f}s")
+        click.echo(f"speed-up  {result['speedup']:8.1f}x  (improvement {result['improvement']:.1%})")
+        for table, info in result["tables"].items():
+            click.echo(f"{table:<28} {'identical' if info['identical'] else 'DIFFERENT'} "
+                       f"({info['rows_first']} / {info['rows_second']} rows)")
+    if not result["identical"]:
+        raise click.ClickException("The engines' tables differ (or a run failed): regression test FAILED.")
+
+
 @cli.command("plugins")
 @click.option("--all", "show_all", is_flag=True, help="Also list hooks of non-engine plugins and blocked names.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
@@ -233,3 +260,7 @@ def plugins_cmd(state: CliState, show_all, as_json):
 
 def main() -> None:
     cli(prog_name=PROJECT)
+
+
+# Output commands (report, export) live in their own module and register on the same group.
+from . import cli_outputs  # noqa: E402,F401

@@ -32,3 +32,31 @@ def _compare_table(con, table: str) -> dict:
 
 def all_identical(comparison: dict) -> bool:
     return all(t["identical"] for t in comparison.values())
+
+
+def compare_engines(config, workdir: Path, census: Path | None = None, pm=None) -> dict:
+    """Run legacy and optimized on the same inputs in separate databases; time both and compare every table."""
+    from .orchestrator import Simulation
+
+    workdir = Path(workdir)
+    runs = {}
+    for engine, level in (("legacy", "fallback"), ("optimized", "high")):
+        engine_config = config.with_overrides(**{"orchestration.optimization_level": level})
+        runs[engine] = Simulation(engine_config, workdir / f"{engine}.duckdb", census=census, plugin=engine, pm=pm).run()
+    legacy, optimized = runs["legacy"], runs["optimized"]
+    both_ran = legacy["success"] and optimized["success"]
+    tables = compare_databases(workdir / "legacy.duckdb", workdir / "optimized.duckdb") if both_ran else {}
+    identical = both_ran and all_identical(tables)
+    legacy_time, optimized_time = legacy["total_execution_time"], optimized["total_execution_time"]
+    return {
+        "legacy_time": legacy_time, "optimized_time": optimized_time,
+        "improvement": round(1 - optimized_time / legacy_time, 4) if legacy_time else 0.0,
+        "speedup": round(legacy_time / optimized_time, 2) if optimized_time else 0.0,
+        "identical": identical, "regression_test_passed": identical, "mvp_available": True,
+        "tables": tables, "legacy": _brief(legacy), "optimized": _brief(optimized),
+    }
+
+
+def _brief(result: dict) -> dict:
+    return {k: result[k] for k in ("success", "completed_years", "failed_years", "total_execution_time", "database",
+                                   "error")}

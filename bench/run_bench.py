@@ -1,0 +1,125 @@
+"""End-to-end benchmarks through the CLI: wall time, peak RSS, dbt invocations, rows/s, dbt overhead vs SQL floor.
+
+Usage: python bench/run_bench.py [--sizes 10000,100000] [--legacy-max 10000] [--years 5] [--out bench/results]
+Each case runs `planwise run` in a fresh process (import and parse included) and samples the RSS of its
+whole process tree every 50 ms. The SQL floor re-runs the compiled SQL of the last simulated year straight
+in DuckDB on a copy of the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+
+BIN = Path(sys.executable).parent
+YEARLY = ["int_workforce_start", "int_workforce_requirements", "int_experienced_terminations", "int_hires",
+          "int_new_hire_terminations", "int_promotions", "int_merit_raises", "int_compensation_timeline",
+          "int_employment_year", "int_eligibility_events", "int_enrollment_events", "fct_yearly_events",
+          "fct_workforce_snapshot"]
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def run_case(census: Path, database: Path, optimization: str, years: int) -> dict:
+    args = [str(BIN / "planwise"), "run", "--census", str(census), "--database", str(database), "--json",
+            "--performance-mode", "--optimization", optimization, "--start-year", "2025",
+            "--end-year", str(2024 + years)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(ps))
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark run failed: {err[-2000:]}")
+    result = json.loads(out)
+    rows = sum(y["rows"] for y in result["years"].values())
+    metrics = next(iter(result["plugin_metrics"].values()))
+    return {"wall_s": wall, "peak_rss_mb": peak / 2**20, "dbt_invocations": metrics["dbt_invocations"],
+            "dbt_seconds": metrics["dbt_seconds"], "rows": rows, "rows_per_s": rows / wall, "result": result}
+
+
+def sql_floor(database: Path, last_year: int) -> float:
+    """Seconds to run the last year's compiled yearly SQL directly in DuckDB (no dbt)."""
+    copy = database.with_name(database.stem + "_floor.duckdb")
+    shutil.copy(database, copy)
+    compiled = database.parent / f".{database.stem}.dbt" / "target" / "compiled" / "planwise" / "models"
+    con = duckdb.connect(str(copy))
+    con.execute("delete from fct_yearly_events where simulation_year = ?", [last_year])
+    con.execute("delete from fct_workforce_snapshot where simulation_year = ?", [last_year])
+    con.execute("delete from int_workforce_requirements where simulation_year = ?", [last_year])
+    started = time.perf_counter()
+    for model in YEARLY:
+        sql = Path(glob.glob(f"{compiled}/**/{model}.sql", recursive=True)[0]).read_text()
+        if model.startswith("fct_") or model == "int_workforce_requirements":
+            con.execute(f'insert into "{model}" {sql}')
+        else:
+            con.execute(f'create or replace table "{model}" as {sql}')
+    seconds = time.perf_counter() - started
+    con.close()
+    copy.unlink()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--legacy-max", type=int, default=10000)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--out", default="bench/results")
+    opts = parser.parse_args()
+    out = Path(opts.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in [int(s) for s in opts.sizes.split(",")]:
+        census = out / f"census_{size}.parquet"
+        if not census.exists():
+            subprocess.run([str(BIN / "planwise"), "census", "generate", "--employees", str(size), "--seed", "1",
+                            "--out", str(census)], check=True, capture_output=True)
+        engines = [("optimized", "high")] + ([("legacy", "fallback")] if size <= opts.legacy_max else [])
+        for engine, level in engines:
+            database = out / f"{engine}_{size}.duckdb"
+            for stale in out.glob(f"{engine}_{size}.duckdb*"):
+                stale.unlink()
+            case = run_case(census, database, level, opts.years)
+            last = 2024 + opts.years
+            year_dbt = case["result"]["years"][str(last)]["seconds"]
+            floor = sql_floor(database, last) if engine == "optimized" else None
+            foundation = case["result"]["performance_metrics"].get("foundation_seconds", 0.0)
+            rows.append({"employees": size, "engine": engine, "years": opts.years, "wall_s": round(case["wall_s"], 2),
+                         "foundation_s": round(foundation, 2), "peak_rss_mb": round(case["peak_rss_mb"], 1),
+                         "dbt_invocations": case["dbt_invocations"], "rows": case["rows"],
+                         "rows_per_s": round(case["rows_per_s"]), "last_year_s": round(year_dbt, 2),
+                         "last_year_sql_floor_s": round(floor, 2) if floor is not None else None,
+                         "dbt_overhead_share": round(1 - floor / year_dbt, 3) if floor else None})
+            print(json.dumps(rows[-1]), flush=True)
+    print()
+    header = list(rows[0])
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    for r in rows:
+        print(" | ".join(str(r[h]) for h in header))
+    (out / "results.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

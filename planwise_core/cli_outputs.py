@@ -1,0 +1,3 @@
+"""CLI commands that read a finished simulation: report and export."""
+
+from .cli import cli  # noqa: F401
