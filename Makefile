@@ -15,7 +15,8 @@ demo: $(STAMP)
 	mkdir -p output
 	$(BIN)/planwise run --database output/planwise.duckdb --json > output/run_result.json
 	$(BIN)/planwise summary --database output/planwise.duckdb | tee output/summary.txt
-	@echo "results: output/planwise.duckdb, output/run_result.json, output/summary.txt"
+	$(BIN)/planwise report --database output/planwise.duckdb --out output/report.html
+	@echo "results: output/planwise.duckdb, output/run_result.json, output/summary.txt, output/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -240,22 +240,23 @@ def compare(state: CliState, out_dir, census, as_json, **options):
 
 
 @cli.command("plugins")
-@click.option("--all", "show_all", is_flag=True, help="Also list hooks of non-engine plugins and blocked names.")
+@click.option("--all", "show_all", is_flag=True, help="Also show each hookimpl's function, arguments and flags.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def plugins_cmd(state: CliState, show_all, as_json):
     """List plugins with their hooks and distribution versions."""
     from .plugins import describe_plugins
 
-    rows = describe_plugins(state.plugin_manager())
-    if not show_all:
-        rows = [dict(r, hooks=[h for h in r["hooks"]]) for r in rows]
+    rows = describe_plugins(state.plugin_manager(), detail=show_all)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
         kind = "engine" if r["engine"] else "plugin"
         click.echo(f"{r['name']:<12} {kind:<7} {r['distribution']} {r['version']}  hooks: {', '.join(r['hooks'])}")
+        for hook, impl in r.get("hookimpls", {}).items():
+            flags = f" [{', '.join(impl['flags'])}]" if impl["flags"] else ""
+            click.echo(f"    {hook}: {impl['function']}({', '.join(impl['argnames'])}){flags}")
 
 
 def main() -> None:

@@ -33,9 +33,11 @@ class DbtEngine:
         return []
 
     def invoker(self, ctx) -> _Invoker:
-        if self.name not in ctx.engine_state:
-            ctx.engine_state[self.name] = self.make_invoker(ctx)
-        return ctx.engine_state[self.name]
+        """One dbt session per engine and settings: a fallback level gets its own thread count."""
+        key = (self.name, ctx.settings)
+        if key not in ctx.engine_state:
+            ctx.engine_state[key] = self.make_invoker(ctx)
+        return ctx.engine_state[key]
 
     def _run(self, ctx, command: str, nodes: tuple[str, ...], year: int | None = None) -> StepResult:
         inv = self.invoker(ctx)
@@ -97,13 +99,13 @@ class DbtEngine:
 
     @hookimpl
     def collect_metrics(self, ctx) -> PluginMetrics | None:
-        inv = ctx.engine_state.get(self.name)
-        if inv is None:
+        sessions = [inv for (name, _), inv in ctx.engine_state.items() if name == self.name]
+        if not sessions:
             return None
         return PluginMetrics(self.name, {
-            "dbt_invocations": inv.invocations,
-            "dbt_seconds": round(sum(c.seconds for c in inv.calls), 3),
-            "parse_seconds": round(getattr(inv, "parse_seconds", 0.0), 3),
+            "dbt_invocations": sum(inv.invocations for inv in sessions),
+            "dbt_seconds": round(sum(c.seconds for inv in sessions for c in inv.calls), 3),
+            "parse_seconds": round(sum(getattr(inv, "parse_seconds", 0.0) for inv in sessions), 3),
         })
 
 

@@ -16,7 +16,7 @@ from .config import PlanwiseConfig
 from .context import EngineSettings, RunContext
 from .database import completed_years, connect, delete_years, run_lock, table_exists
 from .errors import PlanwiseError, SimulationError
-from .plugins import Hooks, get_plugin_manager, require_engine
+from .plugins import Hooks, engine_names, get_plugin_manager, require_engine
 from .results import FoundationResult, YearResult
 from .state import StateManager
 from .summary import year_summary
@@ -85,9 +85,11 @@ class Simulation:
         orch = config.orchestration
         if plugin:
             require_engine(self.pm, plugin)
-        self.chain = fallback_chain(orch.optimization_level, orch.max_workers, plugin)
-        for level in self.chain:
-            require_engine(self.pm, level.plugin)
+        chain = fallback_chain(orch.optimization_level, orch.max_workers, plugin)
+        require_engine(self.pm, chain[0].plugin)
+        # Lower rungs whose engine is blocked or missing are skipped, not fatal.
+        available = set(engine_names(self.pm))
+        self.chain = [chain[0]] + [lvl for lvl in chain[1:] if lvl.plugin in available]
         self.performance_mode = performance_mode
         self.progress = progress or (lambda *a, **k: None)
         self.state = StateManager.for_database(self.database, enable_compression=orch.enable_compression,

@@ -44,7 +44,8 @@ def get_plugin_manager(blocked: tuple[str, ...] = (), load_entrypoints: bool = T
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"Plugin '{exc.plugin_name}' is invalid: {exc}. Fix the hookimpl's name or arguments.") from None
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"Plugin '{name}' is invalid: {exc}. Fix the hookimpl's name or arguments.") from None
     return pm
 
 
@@ -84,15 +85,30 @@ def require_engine(pm: pluggy.PluginManager, name: str) -> None:
         raise PluginError(f"Unknown plugin '{name}'. Choose one of: {', '.join(engine_names(pm))}")
 
 
-def describe_plugins(pm: pluggy.PluginManager) -> list[dict]:
-    """Name, kind, hooks and distribution version of every registered plugin."""
+def describe_plugins(pm: pluggy.PluginManager, detail: bool = False) -> list[dict]:
+    """Name, kind, hooks and distribution version of every registered plugin.
+
+    With ``detail``, also where each hookimpl is defined and its ordering flags.
+    """
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda np: np[0]):
-        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        if plugin is None:  # a blocked name
+            continue
+        callers = pm.get_hookcallers(plugin) or []
         dist, version = DIST_INFO.get(id(plugin), _builtin_dist())
-        rows.append({"name": name, "engine": is_engine(plugin), "hooks": hooks,
-                     "distribution": dist, "version": version})
+        row = {"name": name, "engine": is_engine(plugin), "hooks": sorted(h.name for h in callers),
+               "distribution": dist, "version": version}
+        if detail:
+            row["hookimpls"] = {h.name: _impl_detail(h, plugin) for h in callers}
+        rows.append(row)
     return rows
+
+
+def _impl_detail(caller, plugin) -> dict:
+    impl = next(i for i in caller.get_hookimpls() if i.plugin is plugin)
+    func = impl.function
+    flags = [f for f in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, f)]
+    return {"function": f"{func.__module__}.{func.__qualname__}", "argnames": list(impl.argnames), "flags": flags}
 
 
 def _builtin_dist() -> tuple[str, str]:

@@ -13,12 +13,21 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import CensusSpec, SimSpec, expected_requirements, rows, scalar, selected_params
+from conftest import (
+    BASELINE_2Y,
+    OTHER_SEED_2Y,
+    SMALL_CENSUS,
+    SimSpec,
+    expected_requirements,
+    rows,
+    scalar,
+    selected_params,
+)
 
-CENSUS = CensusSpec.generated(1000, 11)
+CENSUS = SMALL_CENSUS
 # The baseline and the other-seed run are two years so test_determinism can share them.
-BASELINE = SimSpec.make(CENSUS, end_year=2026)
-OTHER_SEED = SimSpec.make(CENSUS, end_year=2026, random_seed=7)
+BASELINE = BASELINE_2Y
+OTHER_SEED = OTHER_SEED_2Y
 Y = 2025
 ALL_SEGMENTS = ("young", "mid_career", "mature", "senior")
 
@@ -272,12 +281,17 @@ def check_opt_out_rate(base, var):
 
 def check_deferral_distribution(base, var):
     chosen = "select distinct deferral_rate from fct_yearly_events where event_category in ('proactive', 'voluntary')"
-    assert {r[0] for r in rows(var, chosen)} == {Decimal("0.08")}
+    assert {r[0] for r in rows(var, chosen)} == {Decimal("0.08"), Decimal("0.12")}
     assert len(rows(base, chosen)) >= 4
     # the choice of rate only: the same people enroll on the same day
     who = f"""select employee_id, event_category, effective_date from fct_yearly_events
               where simulation_year = {Y} and event_type = 'enrollment' order by 1"""
     assert rows(var, who) == rows(base, who)
+
+
+def check_single_deferral_rate(base, var):
+    chosen = "select distinct deferral_rate from fct_yearly_events where event_category in ('proactive', 'voluntary')"
+    assert {r[0] for r in rows(var, chosen)} == {Decimal("0.08")}
 
 
 def check_random_seed(base, var):
@@ -324,8 +338,13 @@ CASES = [
          one_year(**{"enrollment.voluntary_enrollment.annual_probability": 0.5}), check_voluntary_probability),
     Case("opt_out_rate_by_age", one_year(**{"enrollment.opt_out_rate_by_age": {s: 1.0 for s in ALL_SEGMENTS}}),
          check_opt_out_rate),
-    Case("deferral_rate_distribution", one_year(**{"enrollment.deferral_rate_distribution": {0.08: 1.0}}),
-         check_deferral_distribution),
+    Case("deferral_rate_distribution",
+         one_year(**{"enrollment.deferral_rate_distribution": {0.08: 0.5, 0.12: 0.5}}), check_deferral_distribution),
+    Case("deferral_rate_distribution_single_rate",
+             # fail fast: a regression must not spend a minute on retries and the legacy fallback
+             one_year(**{"enrollment.deferral_rate_distribution": {0.08: 1.0}, "orchestration.fail_fast": True,
+                         "orchestration.max_retries": 0}),
+             check_single_deferral_rate),
     Case("random_seed", OTHER_SEED, check_random_seed),
 ]
 
@@ -334,7 +353,8 @@ CASES = [
 def prefetched(sims, request):
     """Start every selected case's run (and its reference) at once; the pool overlaps them."""
     wanted = selected_params(request, "test_config_effects")
-    specs = [BASELINE] + [s for c in CASES if c.id in wanted for s in (c.reference, c.spec)]
+    cases = [c.values[0] if hasattr(c, "values") else c for c in CASES]
+    specs = [BASELINE] + [s for c in cases if c.id in wanted for s in (c.reference, c.spec)]
     sims.prefetch(specs)
     yield sims
     sims.wait(specs)

@@ -159,9 +159,6 @@ def test_blocked_argument_works_like_the_env_var(install_dist):
     assert "probe_module" not in sys.modules
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: describe_plugins walks pm.list_name_plugin(), which holds blocked names with plugin None, "
-    "so `planwise plugins` lists a blocked plugin as registered, from distribution 'planwise', with no hooks"))
 def test_describe_plugins_leaves_out_blocked_names(install_dist):
     install_dist("probe")
     pm = get_plugin_manager(blocked=("probe",))
@@ -178,8 +175,6 @@ def test_cli_with_the_broken_plugin_blocked_runs_normally(tmp_path):
     assert rows.get("probe", {}).get("hooks", []) == []  # never imported, so it brings no hooks
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `planwise plugins` lists blocked names as installed plugins "
-                                       "(see test_describe_plugins_leaves_out_blocked_names)")
 def test_cli_plugins_does_not_list_a_blocked_plugin(tmp_path):
     site = copy_dist("broken", tmp_path)
     proc = planwise("plugins", cwd=tmp_path, site=site, PLANWISE_BLOCK_PLUGINS="probe")

@@ -569,10 +569,6 @@ def test_prorated_compensation_recomputed_from_events(con, start_rates):
     assert bad[:5] == [] and len(bad) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: fct_workforce_snapshot.sql computes prorated_annual_compensation as "
-    "round(sum(rate * days) / days_in_year, 2) where DECIMAL / INTEGER is a DOUBLE division in DuckDB, "
-    "so exact half-cent values round down (EMP_002993 2028: exact 68780.335 -> 68780.33, expected 68780.34)"))
 def test_prorated_compensation_exact_to_the_cent(con, start_rates):
     bad = _prorated_mismatches(con, start_rates, tolerance=Decimal(0))
     assert bad[:5] == [] and len(bad) == 0

@@ -43,7 +43,9 @@ pay as (
         employee_id,
         arg_max(rate, change_sequence) as current_compensation,
         arg_max(to_level, change_sequence) as level_id,
-        cast(round(sum(rate * (date_diff('day', period_from, period_to) + 1)) / {{ days_in_year() }}, 2) as decimal(18, 2))
+        -- Integer cent-days, rounded half up: DECIMAL / INTEGER would be a DOUBLE division in DuckDB.
+        cast(cast((sum(cast(rate * 100 as hugeint) * (date_diff('day', period_from, period_to) + 1)) * 2
+                   + {{ days_in_year() }}) // (2 * {{ days_in_year() }}) as decimal(18, 0)) * 0.01 as decimal(18, 2))
             as prorated_annual_compensation
     from periods
     group by employee_id

@@ -1,0 +1,117 @@
+"""`planwise export`: the events, snapshot and per-year summary files, re-read and compared with the tables."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import CensusSpec, SimSpec
+from planwise_core.export import export_results
+from planwise_core.summary import SUMMARY_SQL
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANWISE = ROOT / ".venv" / "bin" / "planwise"
+# The same run as tests/test_report.py: one simulation serves both modules.
+SPEC = SimSpec.make(CensusSpec.generated(800, 3), end_year=2027)
+SOURCES = {
+    "events": "select * from fct_yearly_events order by simulation_year, employee_id, event_sequence",
+    "snapshot": "select * from fct_workforce_snapshot order by simulation_year, employee_id",
+    "summary": "select * from expected_summary order by simulation_year",
+}
+
+
+@pytest.fixture(scope="module")
+def database(sims) -> Path:
+    return sims.get(SPEC).database
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
+    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_export_files_hold_exactly_the_tables_in_order(database, tmp_path, fmt):
+    before = sha256(database)
+    paths = export_results(database, fmt, tmp_path / "out")
+    assert [p.name for p in paths] == [f"events.{fmt}", f"snapshot.{fmt}", f"summary.{fmt}"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)  # no temp files
+    assert sha256(database) == before, "export must not write to the database"
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        con.execute("create temp table expected_summary as " + SUMMARY_SQL, [0, 9999])
+        for path in paths:
+            name = path.name.split(".")[0]
+            source = SOURCES[name]
+            expected = con.execute(source).fetchall()
+            assert expected, name
+            types = {c[0]: c[1] for c in con.execute(f"describe {source}").fetchall()}
+            if fmt == "parquet":
+                reader = f"read_parquet('{path}')"
+                assert {c[0]: c[1] for c in con.execute(f"describe select * from {reader}").fetchall()} == types
+            else:
+                columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
+                reader = f"read_csv('{path}', header = true, columns = {columns})"
+                assert path.read_text().splitlines()[0] == ",".join(types), "CSV header"
+            got = con.execute(f"select * from {reader}").fetchall()
+            assert len(got) == len(expected), name
+            assert got == expected, f"{name}.{fmt} differs from its table (or its order)"
+        table_rows = {"events": "fct_yearly_events", "snapshot": "fct_workforce_snapshot"}
+        for name, table in table_rows.items():
+            assert con.execute(f"select count(*) from {table}").fetchone()[0] == len(
+                con.execute(SOURCES[name]).fetchall())
+        years = [r[0] for r in con.execute("select distinct simulation_year from fct_workforce_snapshot order by 1")
+                 .fetchall()]
+        assert years == SPEC.years
+        assert [r[0] for r in con.execute("select simulation_year from expected_summary order by 1").fetchall()] == years
+    finally:
+        con.close()
+
+
+def test_csv_export_is_deterministic_and_overwrites(database, tmp_path):
+    first = export_results(database, "csv", tmp_path / "a")
+    digests = {p.name: sha256(p) for p in first}
+    (tmp_path / "a" / "events.csv").write_text("stale\n")
+    second = export_results(database, "csv", tmp_path / "a")
+    assert {p.name: sha256(p) for p in second} == digests
+    third = export_results(database, "csv", tmp_path / "b")
+    assert {p.name: sha256(p) for p in third} == digests
+
+
+def test_cli_export(database, tmp_path):
+    proc = planwise("export", "--database", database, "--format", "csv", "--out", "files", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"wrote {Path('files') / n}" for n in ("events.csv", "snapshot.csv",
+                                                                                  "summary.csv")]
+    proc = planwise("export", "--database", database, "--out", "files", cwd=tmp_path)  # default: parquet
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == sorted(
+        f"{n}.{e}" for n in ("events", "snapshot", "summary") for e in ("csv", "parquet"))
+
+
+def test_cli_export_refuses_missing_database_and_bad_format(tmp_path):
+    proc = planwise("export", "--database", "missing.duckdb", "--format", "csv", "--out", "files", cwd=tmp_path)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("Error: Database missing.duckdb does not exist")
+    assert "planwise run" in proc.stderr
+    assert not (tmp_path / "files").exists() and not (tmp_path / "missing.duckdb").exists()
+
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    proc = planwise("export", "--database", "empty.duckdb", "--out", "files", cwd=tmp_path)
+    assert proc.returncode == 1 and "empty.duckdb holds no simulation results" in proc.stderr, proc.stderr
+
+    proc = planwise("export", "--database", "missing.duckdb", "--format", "xml", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Invalid value for '--format'" in proc.stderr
