@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import re
 import sys
 import tempfile
 import threading
@@ -450,18 +451,24 @@ GUIDANCE: dict[str, tuple[str, ...]] = {
 }
 
 
+# Whole words only: "block" is not a lock, "dbtx" is not dbt.
+_DATABASE_WORDS = re.compile(r"\b(lock|locked|locking|locks|database|databases)\b")
+_MEMORY_WORDS = re.compile(r"\bout of memory\b")
+_DEPENDENCY_WORDS = re.compile(r"\b(dbt|depends|dependency|dependencies)\b")
+
+
 def _error_kinds(exc: BaseException) -> tuple[str, ...]:
+    """The error kinds of ``exc``, in the order database, memory, dependency."""
     message = str(exc).lower()
     duckdb = sys.modules.get("duckdb")  # a duckdb error can only exist once duckdb is imported
+    duckdb_memory = duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException)
+    duckdb_error = duckdb is not None and isinstance(exc, duckdb.Error) and not duckdb_memory
     kinds = []
-    is_duckdb_memory = duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException)
-    if (isinstance(exc, DatabaseBusyError) or (duckdb is not None and isinstance(exc, duckdb.Error)
-                                                 and not is_duckdb_memory)
-            or "lock" in message or "database" in message):
+    if isinstance(exc, DatabaseBusyError) or duckdb_error or _DATABASE_WORDS.search(message):
         kinds.append("database")
-    if isinstance(exc, MemoryError) or is_duckdb_memory or "out of memory" in message:
+    if isinstance(exc, MemoryError) or duckdb_memory or _MEMORY_WORDS.search(message):
         kinds.append("memory")
-    if isinstance(exc, ImportError) or "dbt" in message or "depends" in message:
+    if isinstance(exc, ImportError) or _DEPENDENCY_WORDS.search(message):
         kinds.append("dependency")
     return tuple(kinds)
 

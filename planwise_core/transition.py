@@ -35,6 +35,10 @@ _CHECKS = {
 
 def check_transition(con, from_year: int, to_year: int) -> tuple[int, tuple[str, ...]]:
     """Run every check; raise SimulationError naming each one that failed. Returns (carried, checks)."""
+    present = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?", [from_year]).fetchone()[0]
+    if not present:
+        raise SimulationError(f"Year {to_year} needs the results of {from_year}, which are missing from the database. "
+                              f"Simulate {from_year} first (or run from the start year again).")
     values = {"from_year": from_year, "to_year": to_year}
     failed = []
     for name, sql in _CHECKS.items():

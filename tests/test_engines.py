@@ -68,3 +68,20 @@ def test_comparison_detects_a_changed_row(tmp_path, optimized_run):
     assert not comparison["fct_workforce_snapshot"]["identical"]
     assert comparison["fct_workforce_snapshot"]["only_in_first"] == 1
     assert comparison["fct_yearly_events"]["identical"]
+
+
+def test_a_year_whose_previous_year_is_missing_is_refused(tmp_path, optimized_run):
+    import shutil
+
+    from planwise_core.context import RunContext
+    from planwise_core.errors import SimulationError
+    from planwise_core.plugins import Hooks, get_plugin_manager
+
+    database = tmp_path / "gap.duckdb"
+    shutil.copy(optimized_run[0], database)
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2027})
+    ctx = RunContext(config=config, database=database, run_id="gap")
+    with pytest.raises(SimulationError, match="needs the results of 2026, which are missing"):
+        Hooks(get_plugin_manager(), "optimized").transition_year(ctx, 2026, 2027)
+    with pytest.raises(SimulationError, match="has no start population"):
+        Hooks(get_plugin_manager(), "optimized").process_year(ctx, 2027)

@@ -654,3 +654,40 @@ def test_new_hire_ages_from_distribution(con):
     ages = rows(con, """select distinct date_sub('year', s.employee_birth_date, s.employee_hire_date)
                         from fct_workforce_snapshot s where detailed_status_code like 'new_hire%'""")
     assert {a for (a,) in ages} <= {22, 25, 28, 32, 35, 40, 45, 50}
+
+
+# --------------------------------------------------------------------------- hazards
+
+
+def test_hazards_shape_who_leaves_and_who_is_promoted(con):
+    """Weighted selections follow the multipliers: short tenure leaves most, mid tenure is promoted most."""
+    by_band = {r[0]: r[1:] for r in rows(con, """
+        with start as (
+            select employee_id, 2025 as simulation_year, current_tenure, current_age from int_baseline_workforce
+            union all
+            select employee_id, simulation_year + 1, current_tenure, current_age from fct_workforce_snapshot
+            where employment_status = 'active' and simulation_year < 2029),
+        outcome as (
+            select start.*, 
+                   exists (select 1 from fct_yearly_events e where e.employee_id = start.employee_id
+                           and e.simulation_year = start.simulation_year
+                           and e.event_category = 'experienced_termination') as left_,
+                   exists (select 1 from fct_yearly_events e where e.employee_id = start.employee_id
+                           and e.simulation_year = start.simulation_year and e.event_type = 'promotion') as promoted
+            from start)
+        select case when current_tenure < 2 then 'T<2' when current_tenure < 5 then 'T2-4'
+                    when current_tenure < 10 then 'T5-9' when current_tenure < 20 then 'T10-19' else 'T20+' end,
+               count(*), avg(left_::int), avg(promoted::int)
+        from outcome group by 1
+        union all
+        select case when current_age < 35 then 'A<35' when current_age >= 55 then 'A55+' else 'Amid' end,
+               count(*), avg(left_::int), avg(promoted::int)
+        from outcome where current_tenure >= 1 group by 1""")}
+    assert min(n for n, _, _ in by_band.values()) > 30
+    term = {k: v[1] for k, v in by_band.items()}
+    promo = {k: v[2] for k, v in by_band.items()}
+    # termination tenure multipliers 1.8 / 0.6 / 0.5 / 0.4 / 0.3
+    assert term["T<2"] > 2 * term["T2-4"] and term["T2-4"] > term["T10-19"] > term["T20+"]
+    # promotion tenure multipliers 0.5 / 1.5 / 1.8 / 0.8 / 0.2 and age 1.6 / 1.4 ... 0.3
+    assert promo["T5-9"] > promo["T10-19"] > promo["T20+"] and promo["T2-4"] > 2 * promo["T<2"]
+    assert promo["A<35"] > 3 * promo["A55+"]
