@@ -60,7 +60,10 @@ def run_case(census: Path, database: Path, optimization: str, years: int) -> dic
 
 def sql_floor(database: Path, last_year: int) -> float:
     """Seconds to run the last year's compiled yearly SQL directly in DuckDB (no dbt)."""
-    copy = database.with_name(database.stem + "_floor.duckdb")
+    # Same file name in another folder: the compiled SQL names the catalog after the file.
+    floor_dir = database.parent / "floor"
+    floor_dir.mkdir(exist_ok=True)
+    copy = floor_dir / database.name
     shutil.copy(database, copy)
     compiled = database.parent / f".{database.stem}.dbt" / "target" / "compiled" / "planwise" / "models"
     con = duckdb.connect(str(copy))
