@@ -29,9 +29,17 @@ def _builtin_plugins():
     return {"optimized": planwise_optimized.plugin, "legacy": planwise_legacy.plugin}
 
 
-def get_plugin_manager(blocked: tuple[str, ...] = (), load_entrypoints: bool = True) -> pluggy.PluginManager:
+class PlanwisePluginManager(pluggy.PluginManager):
+    """A pluggy manager that remembers which distribution each entry-point plugin came from."""
+
+    def __init__(self):
+        super().__init__(PROJECT)
+        self.distributions: dict[str, tuple[str, str]] = {}
+
+
+def get_plugin_manager(blocked: tuple[str, ...] = (), load_entrypoints: bool = True) -> PlanwisePluginManager:
     """A fresh manager with the built-in engines and the installed third-party plugins."""
-    pm = pluggy.PluginManager(PROJECT)
+    pm = PlanwisePluginManager()
     pm.add_hookspecs(hookspecs)
     blocked = tuple(blocked) + tuple(n for n in os.environ.get(BLOCK_ENV, "").split(",") if n)
     for name in blocked:
@@ -49,7 +57,7 @@ def get_plugin_manager(blocked: tuple[str, ...] = (), load_entrypoints: bool = T
     return pm
 
 
-def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+def _load_entrypoints(pm: PlanwisePluginManager) -> None:
     """Like ``load_setuptools_entrypoints``, but a broken plugin is named in the error."""
     for ep in metadata.entry_points(group=PROJECT):
         if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
@@ -66,10 +74,7 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
             pm.register(plugin, name=ep.name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"Plugin '{ep.name}' (distribution {dist}) is invalid: {exc}") from None
-        DIST_INFO[id(plugin)] = (dist, ep.dist.version if ep.dist else "?")
-
-
-DIST_INFO: dict[int, tuple[str, str]] = {}
+        pm.distributions[ep.name] = (dist, ep.dist.version if ep.dist else "?")
 
 
 def is_engine(plugin) -> bool:
@@ -95,7 +100,7 @@ def describe_plugins(pm: pluggy.PluginManager, detail: bool = False) -> list[dic
         if plugin is None:  # a blocked name
             continue
         callers = pm.get_hookcallers(plugin) or []
-        dist, version = DIST_INFO.get(id(plugin), _builtin_dist())
+        dist, version = getattr(pm, "distributions", {}).get(name) or _builtin_dist()
         row = {"name": name, "engine": is_engine(plugin), "hooks": sorted(h.name for h in callers),
                "distribution": dist, "version": version}
         if detail:
