@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -94,10 +95,12 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, **
     from .summary import format_summary
 
     config = _with_cli_overrides(state.load_config(), options)
-    progress = None if as_json or not sys.stderr.isatty() else _print_progress
-    sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager(),
-                     performance_mode=performance_mode, progress=progress)
-    result = sim.run(resume=resume)
+    show_progress = not as_json and sys.stderr.isatty()
+    progress = ProgressBar(config) if show_progress else contextlib.nullcontext()
+    with progress:
+        sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager(),
+                         performance_mode=performance_mode, progress=progress if show_progress else None)
+        result = sim.run(resume=resume)
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
@@ -109,11 +112,27 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, **
         raise click.ClickException(f"Years failed: {result['failed_years']} ({result['error']})")
 
 
-def _print_progress(stage: str, **info) -> None:
-    if stage == "foundation":
-        click.echo("foundation ...", err=True)
-    elif stage == "year":
-        click.echo(f"year {info['year']} ({info['level']}) ...", err=True)
+class ProgressBar:
+    """A bar over foundation + years on stderr; the label names the step under way."""
+
+    def __init__(self, config: PlanwiseConfig):
+        years = config.simulation.end_year - config.simulation.start_year + 1
+        self.bar = click.progressbar(length=years + 1, label="starting", file=sys.stderr, show_pos=True,
+                                     item_show_func=lambda _: None)
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+    def __call__(self, stage: str, **info) -> None:
+        if stage in ("foundation_done", "year_done"):
+            self.bar.update(1)
+            return
+        self.bar.label = "foundation" if stage == "foundation" else f"year {info['year']} ({info['level']})"
+        self.bar.render_progress()
 
 
 @cli.command()

@@ -132,6 +132,7 @@ class Simulation:
         self.progress("foundation")
         result = hooks.foundation_setup(self.ctx)
         self.ctx.monitor.checkpoint("foundation")
+        self.progress("foundation_done")
         return result
 
     def _prepare(self, resume: bool) -> tuple[list[int], FoundationResult | None]:

@@ -24,8 +24,8 @@ import json
 import multiprocessing
 import os
 import re
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -44,7 +44,6 @@ NEW_HIRE_MIX = {1: Fraction(40, 100), 2: Fraction(30, 100), 3: Fraction(20, 100)
                 5: Fraction(2, 100)}
 HIRING_RANGES = {1: (45_000, 80_000), 2: (80_000, 120_000), 3: (120_000, 160_000), 4: (160_000, 275_000),
                  5: (275_000, 400_000)}
-MERIT_BY_LEVEL = {1: 0.035, 2: 0.040, 3: 0.045, 4: 0.050, 5: 0.055}
 EVENT_TYPE_RANK = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5, "opt_out": 6,
                    "termination": 7}
 NEW_HIRE_ID = re.compile(r"^NH_(\d{4})_(\d{6})$")

@@ -6,10 +6,10 @@ with the domain defaults. Values are pushed to extremes where that makes the exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 
@@ -292,6 +292,9 @@ def check_deferral_distribution(base, var):
 def check_single_deferral_rate(base, var):
     chosen = "select distinct deferral_rate from fct_yearly_events where event_category in ('proactive', 'voluntary')"
     assert {r[0] for r in rows(var, chosen)} == {Decimal("0.08")}
+    who = f"""select employee_id, event_category, effective_date from fct_yearly_events
+              where simulation_year = {Y} and event_type = 'enrollment' order by 1"""
+    assert rows(var, who) == rows(base, who)
 
 
 def check_random_seed(base, var):
@@ -340,11 +343,12 @@ CASES = [
          check_opt_out_rate),
     Case("deferral_rate_distribution",
          one_year(**{"enrollment.deferral_rate_distribution": {0.08: 0.5, 0.12: 0.5}}), check_deferral_distribution),
+    # A one-entry distribution is valid (shares sum to 1). Fail fast: a regression (it once rendered
+    # 'case else 0.08 end' and broke int_enrollment_events) must not spend a minute on retries and fallbacks.
     Case("deferral_rate_distribution_single_rate",
-             # fail fast: a regression must not spend a minute on retries and the legacy fallback
-             one_year(**{"enrollment.deferral_rate_distribution": {0.08: 1.0}, "orchestration.fail_fast": True,
-                         "orchestration.max_retries": 0}),
-             check_single_deferral_rate),
+         one_year(**{"enrollment.deferral_rate_distribution": {0.08: 1.0}, "orchestration.fail_fast": True,
+                     "orchestration.max_retries": 0}),
+         check_single_deferral_rate),
     Case("random_seed", OTHER_SEED, check_random_seed),
 ]
 

@@ -451,6 +451,19 @@ def test_auto_and_proactive_enrollment_timing(con):
            or (e.event_category = 'proactive' and (e.effective_date >= s.eligibility_date + 45
                                                    or not starts_with(e.employee_id, 'NH_')))
            or (e.event_category = 'voluntary' and starts_with(e.employee_id, 'NH_'))""") == (0, [])
+    # and nobody in scope is missed: every hire still employed at eligibility + 45 days (inside the run)
+    # is enrolled by then, automatically or by choice
+    total, missing = rows(con, """
+        with hires as (
+            select employee_id, min(eligibility_date) as eligibility_date, max(termination_date) as termination_date
+            from fct_workforce_snapshot where starts_with(employee_id, 'NH_') group by 1)
+        select count(*), count(*) filter (where not exists (
+            select 1 from fct_yearly_events e where e.employee_id = hires.employee_id
+              and e.event_type = 'enrollment' and e.effective_date <= hires.eligibility_date + 45))
+        from hires
+        where eligibility_date + 45 <= DATE '2029-12-31'
+          and (termination_date is null or termination_date >= eligibility_date + 45)""")[0]
+    assert total > 1000 and missing == 0
 
 
 def test_opt_out_only_after_an_auto_enrollment(con):

@@ -1,0 +1,59 @@
+"""Progress bars on a terminal; silence with --json or when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PLANWISE = str(Path(sys.executable).parent / "planwise")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def census(tmp_path_factory):
+    path = tmp_path_factory.mktemp("progress") / "census.csv"
+    subprocess.run([PLANWISE, "census", "generate", "--employees", "150", "--seed", "2", "--out", str(path)], check=True)
+    return path
+
+
+def _run_with_tty_stderr(args) -> str:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait()
+    os.close(master)
+    assert proc.returncode == 0
+    return b"".join(chunks).decode(errors="replace")
+
+
+def _args(census, database, *extra):
+    return [PLANWISE, "run", "--census", str(census), "--database", str(database), "--start-year", "2025",
+            "--end-year", "2025", *extra]
+
+
+def test_a_terminal_gets_a_bar_naming_each_step(tmp_path, census):
+    shown = _run_with_tty_stderr(_args(census, tmp_path / "tty.duckdb"))
+    assert "foundation" in shown
+    assert "year 2025 (high)" in shown
+    assert "2/2" in shown  # foundation + one year
+
+
+def test_json_and_pipes_are_silent(tmp_path, census):
+    shown = _run_with_tty_stderr(_args(census, tmp_path / "json.duckdb", "--json"))
+    assert "year 2025" not in shown and "foundation" not in shown
+    piped = subprocess.run(_args(census, tmp_path / "pipe.duckdb"), capture_output=True, text=True)
+    assert piped.returncode == 0 and piped.stderr == ""
