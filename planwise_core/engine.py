@@ -34,10 +34,10 @@ class DbtEngine:
 
     def invoker(self, ctx) -> _Invoker:
         """One dbt session per engine and settings: a fallback level gets its own thread count."""
-        key = (self.name, ctx.settings)
-        if key not in ctx.engine_state:
-            ctx.engine_state[key] = self.make_invoker(ctx)
-        return ctx.engine_state[key]
+        sessions = ctx.engine_state.setdefault(self.name, {})
+        if ctx.settings not in sessions:
+            sessions[ctx.settings] = self.make_invoker(ctx)
+        return sessions[ctx.settings]
 
     def _run(self, ctx, command: str, nodes: tuple[str, ...], year: int | None = None) -> StepResult:
         inv = self.invoker(ctx)
@@ -99,7 +99,7 @@ class DbtEngine:
 
     @hookimpl
     def collect_metrics(self, ctx) -> PluginMetrics | None:
-        sessions = [inv for (name, _), inv in ctx.engine_state.items() if name == self.name]
+        sessions = list(ctx.engine_state.get(self.name, {}).values())
         if not sessions:
             return None
         return PluginMetrics(self.name, {
