@@ -56,6 +56,11 @@ COLUMNS = (
 
 
 def year_summary(con, first_year: int, last_year: int) -> list[dict]:
+    """One dict per simulated year; empty when no year has been simulated (e.g. the first one failed)."""
+    present = con.execute("select count(*) from information_schema.tables where table_schema = 'main' and table_name "
+                          "in ('int_workforce_requirements', 'fct_yearly_events', 'fct_workforce_snapshot')").fetchone()[0]
+    if present < 3:
+        return []
     cur = con.execute(SUMMARY_SQL, [first_year, last_year])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]

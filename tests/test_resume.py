@@ -24,12 +24,12 @@ PLANWISE = str(Path(sys.executable).parent / "planwise")
 
 @pytest.fixture(scope="module")
 def census(tmp_path_factory):
-    return generate_census(1500, 21, tmp_path_factory.mktemp("resume") / "census.parquet")
+    return generate_census(700, 21, tmp_path_factory.mktemp("resume") / "census.parquet")
 
 
 def _run_args(census, database, *extra):
     return [PLANWISE, "--structured-logs", "run", "--census", str(census), "--database", str(database),
-            "--start-year", "2025", "--end-year", "2028", *extra]
+            "--start-year", "2025", "--end-year", "2027", *extra]
 
 
 def _start(args):
@@ -64,7 +64,7 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path, census):
     assert resumed.returncode == 0, resumed.stderr
     result = json.loads(resumed.stdout)
     assert result["resumed_years"][:2] == [2025, 2026]
-    assert result["completed_years"] == [2025, 2026, 2027, 2028]
+    assert result["completed_years"] == [2025, 2026, 2027]
     assert all_identical(compare_databases(reference, killed))
 
 
@@ -83,7 +83,7 @@ def test_second_run_on_the_same_database_is_refused(tmp_path, census):
     con = duckdb.connect(str(database), read_only=True)
     counts = con.execute("select simulation_year, count(*) from fct_workforce_snapshot group by 1 order by 1").fetchall()
     con.close()
-    assert [y for y, _ in counts] == [2025, 2026, 2027, 2028]
+    assert [y for y, _ in counts] == [2025, 2026, 2027]
 
 
 def test_resume_refuses_a_changed_configuration(tmp_path, census):
