@@ -17,7 +17,14 @@ from planwise_core.config import (
 )
 from planwise_core.errors import ConfigError
 
-DELETE = object()
+class _Delete:
+    """Sentinel: remove the key. A stable repr keeps test ids identical across xdist workers."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 
 def domain_config() -> dict:
