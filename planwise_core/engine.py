@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import attrs
+
 from . import hookimpl
 from .database import connect, year_row_counts
 from .dbt import DbtCall, _Invoker
@@ -57,6 +59,7 @@ class DbtEngine:
         )
         with connect(ctx.database) as con:
             rows = con.execute("select count(*) from int_baseline_workforce").fetchone()[0]
+        steps = tuple(attrs.evolve(s, rows=rows) if s.name == "baseline" else s for s in steps)
         return FoundationResult(self.name, steps, time.perf_counter() - started, rows)
 
     def _validate(self, ctx) -> StepResult:
@@ -83,9 +86,10 @@ class DbtEngine:
             if year != ctx.start_year:
                 raise SimulationError(f"Year {year} has no start population: run transition_year({year - 1}, {year}) first.")
             steps.append(self._run(ctx, "run", (YEAR_START_MODEL,), year=year))
-        steps.append(self._run(ctx, "run", YEARLY_MODELS, year=year))
+        models = self._run(ctx, "run", YEARLY_MODELS, year=year)
         with connect(ctx.database) as con:
             rows = sum(year_row_counts(con, year))
+        steps.append(attrs.evolve(models, rows=rows))
         return YearResult(year, self.name, tuple(steps), time.perf_counter() - started, rows)
 
     @staticmethod

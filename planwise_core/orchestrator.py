@@ -91,6 +91,7 @@ class Simulation:
         available = set(engine_names(self.pm))
         self.chain = [chain[0]] + [lvl for lvl in chain[1:] if lvl.plugin in available]
         self.performance_mode = performance_mode
+        self.last_error: str | None = None
         self.progress = progress or (lambda *a, **k: None)
         self.state = StateManager.for_database(self.database, enable_compression=orch.enable_compression,
                                                batch_size=orch.batch_size)
@@ -271,7 +272,7 @@ class Simulation:
             "completed_years": completed, "failed_years": failed,
             "success_rate": round(len(completed) / planned, 4) if planned else 0.0,
             "total_execution_time": round(total, 3), "years": year_detail,
-            "resumed_years": years_done, "error": getattr(self, "last_error", None),
+            "resumed_years": years_done, "error": self.last_error,
             "performance_metrics": perf,
             "plugin_metrics": {m.plugin: m.metrics for m in metrics},
             "state_metrics": self.state.get_performance_metrics(),
