@@ -107,10 +107,7 @@ final as (
     from measured
     inner join pay using (employee_id)
     left join enrollment_state using (employee_id)
-    left join age_bands
-        on measured.current_age >= age_bands.min_age and measured.current_age < age_bands.max_age
-    left join tenure_bands
-        on measured.current_tenure >= tenure_bands.min_tenure and measured.current_tenure < tenure_bands.max_tenure
+    {{ join_bands('measured') }}
 )
 
 select * from final

@@ -49,10 +49,7 @@ final as (
     left join job_levels
         on actives.employee_gross_compensation >= job_levels.min_salary
        and (job_levels.max_salary is null or actives.employee_gross_compensation < job_levels.max_salary)
-    left join age_bands
-        on actives.current_age >= age_bands.min_age and actives.current_age < age_bands.max_age
-    left join tenure_bands
-        on actives.current_tenure >= tenure_bands.min_tenure and actives.current_tenure < tenure_bands.max_tenure
+    {{ join_bands('actives') }}
 )
 
 select * from final

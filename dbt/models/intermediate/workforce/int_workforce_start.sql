@@ -54,10 +54,7 @@ final as (
         measured.deferral_rate,
         measured.ever_opted_out
     from measured
-    left join age_bands
-        on measured.current_age >= age_bands.min_age and measured.current_age < age_bands.max_age
-    left join tenure_bands
-        on measured.current_tenure >= tenure_bands.min_tenure and measured.current_tenure < tenure_bands.max_tenure
+    {{ join_bands('measured') }}
 )
 
 select * from final
