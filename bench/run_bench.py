@@ -20,11 +20,10 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from planwise_core.dbt_models import YEAR_PARTITIONED_TABLES, YEAR_START_MODEL, YEARLY_MODELS
+
 BIN = Path(sys.executable).parent
-YEARLY = ["int_workforce_start", "int_workforce_requirements", "int_experienced_terminations", "int_hires",
-          "int_new_hire_terminations", "int_promotions", "int_merit_raises", "int_compensation_timeline",
-          "int_employment_year", "int_eligibility_events", "int_enrollment_events", "fct_yearly_events",
-          "fct_workforce_snapshot"]
+YEARLY = [YEAR_START_MODEL, *YEARLY_MODELS]
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -67,13 +66,12 @@ def sql_floor(database: Path, last_year: int) -> float:
     shutil.copy(database, copy)
     compiled = database.parent / f".{database.stem}.dbt" / "target" / "compiled" / "planwise" / "models"
     con = duckdb.connect(str(copy))
-    con.execute("delete from fct_yearly_events where simulation_year = ?", [last_year])
-    con.execute("delete from fct_workforce_snapshot where simulation_year = ?", [last_year])
-    con.execute("delete from int_workforce_requirements where simulation_year = ?", [last_year])
+    for table in YEAR_PARTITIONED_TABLES:
+        con.execute(f'delete from "{table}" where simulation_year = ?', [last_year])
     started = time.perf_counter()
     for model in YEARLY:
         sql = Path(glob.glob(f"{compiled}/**/{model}.sql", recursive=True)[0]).read_text()
-        if model.startswith("fct_") or model == "int_workforce_requirements":
+        if model in YEAR_PARTITIONED_TABLES:
             con.execute(f'insert into "{model}" {sql}')
         else:
             con.execute(f'create or replace table "{model}" as {sql}')

@@ -14,8 +14,9 @@ from .errors import DatabaseBusyError
 
 
 @contextlib.contextmanager
-def connect(database: Path, read_only: bool = False):
-    con = duckdb.connect(str(database), read_only=read_only)
+def connect(database: Path):
+    # Never read-only: in-process dbt may hold the same file open, and DuckDB refuses mixed configurations.
+    con = duckdb.connect(str(database))
     try:
         yield con
     finally:

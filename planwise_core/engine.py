@@ -68,7 +68,7 @@ class DbtEngine:
 
     @staticmethod
     def _named(name: str, step: StepResult) -> StepResult:
-        return StepResult(name, step.seconds, step.dbt_invocations, step.rows)
+        return attrs.evolve(step, name=name)
 
     @hookimpl
     def transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
