@@ -282,5 +282,6 @@ def main() -> None:
     cli(prog_name=PROJECT)
 
 
-# Output commands (report, export) live in their own module and register on the same group.
-from . import cli_outputs  # noqa: E402,F401
+# Output commands (report, export) and batch commands (batch, ensemble) live in their own modules and
+# register on the same group.
+from . import cli_batch, cli_outputs  # noqa: E402,F401

@@ -38,13 +38,10 @@ def esc(value) -> str:
 # --------------------------------------------------------------------------- the database
 
 
-@contextlib.contextmanager
-def open_results(database: Path | str):
-    """A read-only connection to a database that holds simulation results, or a PlanwiseError saying why not."""
-    database = Path(database)
+def connect_read_only(database: Path, missing_hint: str):
+    """A read-only connection to an existing DuckDB file, or a PlanwiseError saying why not."""
     if not database.exists():
-        raise PlanwiseError(f"Database {database} does not exist: run `planwise run --database {database}` first, "
-                            "or pass --database with the file a run wrote.")
+        raise PlanwiseError(f"Database {database} does not exist: {missing_hint}")
     if database.is_dir():
         raise PlanwiseError(f"{database} is a folder, not a DuckDB database: pass --database with a .duckdb file.")
     try:
@@ -56,6 +53,15 @@ def open_results(database: Path | str):
         raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
     except duckdb.Error as exc:
         raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
+    return con
+
+
+@contextlib.contextmanager
+def open_results(database: Path | str):
+    """A read-only connection to a database that holds simulation results, or a PlanwiseError saying why not."""
+    database = Path(database)
+    con = connect_read_only(database, f"run `planwise run --database {database}` first, "
+                                      "or pass --database with the file a run wrote.")
     try:
         missing = [t for t in REQUIRED_TABLES if not table_exists(con, t)]
         if missing or not con.execute("select count(*) from fct_workforce_snapshot").fetchone()[0]:
@@ -363,10 +369,14 @@ def nested_table(value) -> str:
     return esc(scalar_text(value))
 
 
-def data_table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+def data_table(headers: list[str], rows: list[list], numeric: set[int] = frozenset(),
+               row_classes: list[str] | None = None) -> str:
+    """``row_classes``: a CSS class per row ("" for none)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{esc(c)}</td>'
-                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    classes = row_classes or [""] * len(rows)
+    body = "".join((f'<tr class="{esc(k)}">' if k else "<tr>")
+                   + "".join(f'<td{" class=num" if i in numeric else ""}>{esc(c)}</td>' for i, c in enumerate(r))
+                   + "</tr>" for r, k in zip(rows, classes))
     return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 

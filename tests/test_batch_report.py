@@ -1,0 +1,187 @@
+"""The batch report: a self-contained HTML page over batch.duckdb, checked as text and in headless chromium.
+
+The batch databases are built by batch_store.write_batch_database from hand-written rows, so every
+number on the page can be checked against values worked out here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from planwise_core.batch_store import METRICS, write_batch_database
+from planwise_core.batch_report import axis_labels, write_batch_report
+from planwise_core.errors import PlanwiseError
+from test_report import body_attributes, browse, chart_elements
+
+YEARS = (2025, 2026, 2027)
+# scenario -> seed -> one row per year: headcount, hires, terminations, payroll, participation %, deferral rate
+RESULTS = {
+    "baseline": {42: [(1000, 120, 90, 60_000_000, 70.5, 0.05), (1030, 125, 95, 62_400_000, 71.25, 0.0512),
+                      (1061, 130, 99, 64_900_000, 72.0, 0.0525)]},
+    "high_growth": {
+        1: [(1050, 160, 110, 63_000_000, 68.0, 0.048), (1120, 170, 100, 67_000_000, 69.0, 0.049),
+            (1190, 180, 110, 71_500_000, 70.0, 0.050)],
+        2: [(1030, 150, 120, 61_800_000, 67.0, 0.047), (1060, 150, 120, 63_600_000, 67.5, 0.047),
+            (1100, 160, 120, 66_000_000, 68.0, 0.048)],
+        3: [(1040, 155, 115, 62_400_000, 67.5, 0.0475), (1090, 160, 110, 65_400_000, 68.5, 0.048),
+            (1130, 165, 125, 67_800_000, 69.0, 0.0490)],
+    },
+}
+ERROR = "year 2026: model <b>int_hiring_events</b> failed & the run stopped"
+INVALID = "employee_match.max_match_pct must be at most 1 (got 1.5)"
+CHARTS = [f"scenarios-{m}" for m in METRICS] + [f"fan-high_growth-{m}" for m in METRICS]
+INFO = {"batch_id": "b-20250101", "kind": "scenarios", "source": "config/batch.yaml", "output": "out/batch"}
+
+
+def run(scenario: str, seed: int, status: str = "completed", error: str | None = None, **more) -> dict:
+    return {"run_id": f"{scenario}-{seed}", "scenario": scenario, "seed": seed, "status": status, "error": error,
+            "seconds": 2.5, "completed_years": 3 if status == "completed" else 0, "reused": seed == 2,
+            "worker": f"w{seed % 2}", "database": f"runs/{scenario}-{seed}.duckdb", **more}
+
+
+def year_rows() -> list[dict]:
+    return [{"run_id": f"{scenario}-{seed}", "scenario": scenario, "seed": seed, "simulation_year": year,
+             **dict(zip(METRICS, values))}
+            for scenario, seeds in RESULTS.items() for seed, rows in seeds.items()
+            for year, values in zip(YEARS, rows)]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> Path:
+    runs = [run(s, seed) for s, seeds in RESULTS.items() for seed in seeds]
+    runs += [run("high_growth", 4, "failed", ERROR, completed_years=1),
+             run("bad_design", 7, "invalid", INVALID, seconds=None)]
+    return write_batch_database(tmp_path_factory.mktemp("batch") / "batch.duckdb", INFO, runs, year_rows())
+
+
+@pytest.fixture(scope="module")
+def report(batch) -> Path:
+    return write_batch_report(batch, batch.parent / "report" / "batch.html")
+
+
+def table_rows(fragment: str) -> list[tuple[str, list[str]]]:
+    """(row class, cell texts) of every body row in ``fragment``."""
+    rows = re.findall(r'<tr(?: class="(\w+)")?>(.*?)</tr>', fragment, flags=re.S)
+    return [(cls, re.findall(r"<td[^>]*>(.*?)</td>", body, flags=re.S)) for cls, body in rows if "<td" in body]
+
+
+def cells(fragment: str, first: str) -> list[str]:
+    """The cells of the first body row in ``fragment`` whose first cell is ``first``."""
+    return next(row for _, row in table_rows(fragment) if row[0] == first)
+
+
+def test_page_is_self_contained_with_the_expected_charts(report):
+    page = report.read_text(encoding="utf-8")
+    assert not re.search(r"https?://", page)
+    assert not re.search(r"<link|<img|<iframe|\bsrc=|@import|url\(", page)
+    assert page.count("<script") == 1
+    assert "<title>PlanWise batch report — config/batch.yaml</title>" in page
+
+    charts = chart_elements(page)
+    assert list(charts) == CHARTS  # no fan charts for baseline (one seed) nor bad_design (no results)
+    for name, element in charts.items():
+        assert re.search(r'<(rect|path|circle) class="mark', element), name
+    for metric in METRICS:  # one line per scenario with results, none for bad_design
+        assert charts[f"scenarios-{metric}"].count('<path class="mark line"') == 2
+        fan = charts[f"fan-high_growth-{metric}"]
+        assert fan.count('<path class="mark band"') == 1 and fan.count('class="mark line dashed"') == 2
+    assert ">high_growth: Headcount (end of year, active) — P10/P50/P90 over 3 seeds<" in page
+    assert "linear interpolation" in page
+    assert "<title>baseline · 2027: 1,061 (mean of 1 run)</title>" in charts["scenarios-headcount"]
+    assert "<title>high_growth · 2027: 1,140 (mean of 3 runs; P10–P90 1,106 – 1,178)</title>" \
+        in charts["scenarios-headcount"]
+    # The P50 tooltip of 2027 headcount: sorted 1100, 1130, 1190.
+    assert "<title>2027: P50 1,130; P10–P90 1,106 – 1,178; min–max 1,100 – 1,190; mean 1,140 (3 seeds)</title>" \
+        in charts["fan-high_growth-headcount"]
+
+
+def test_overview_and_runs_table(report):
+    page = report.read_text(encoding="utf-8")
+    cards = dict(re.findall(r"<div class=card><span>(.*?)</span><b>(.*?)</b></div>", page))
+    assert cards == {"planned runs": "6", "completed": "4", "failed": "1", "invalid": "1", "scenarios": "3",
+                     "years": "2025–2027", "total run seconds": "12.5s"}
+
+    runs = page[page.index('id="runs"'):page.index('id="scenarios"')]
+    escaped = "year 2026: model &lt;b&gt;int_hiring_events&lt;/b&gt; failed &amp; the run stopped"
+    assert table_rows(runs) == [
+        ("invalid", ["bad_design", "7", "invalid", "–", "0", "no", "w1", INVALID]),
+        ("", ["baseline", "42", "completed", "2.50", "3", "no", "w0", ""]),
+        ("", ["high_growth", "1", "completed", "2.50", "3", "no", "w1", ""]),
+        ("", ["high_growth", "2", "completed", "2.50", "3", "yes", "w0", ""]),
+        ("", ["high_growth", "3", "completed", "2.50", "3", "no", "w1", ""]),
+        ("failed", ["high_growth", "4", "failed", "2.50", "1", "no", "w0", escaped]),
+    ]
+    assert "<b>int_hiring_events" not in page
+
+
+def test_side_by_side_table_shows_last_year_means_and_p10_p90(report):
+    page = report.read_text(encoding="utf-8")
+    side = page[page.index('id="scenarios"'):]
+    assert cells(side, "baseline") == ["baseline", "1", "1", "1,061", "130", "99", "$64.9M", "72.0%", "5.25%"]
+    # high_growth 2027 over seeds 1, 2, 3; sorted headcounts 1100, 1130, 1190, mean 1140.
+    # Linear interpolation at position q * (n - 1): P10 at 0.2 -> 1100 + 0.2 * 30 = 1106,
+    # P90 at 1.8 -> 1130 + 0.8 * 60 = 1178.
+    row = cells(side, "high_growth")
+    assert row[:4] == ["high_growth", "3", "4", "1,140\nP10–P90 1,106 – 1,178"]
+    # hires 180, 160, 165: mean 168.33; P10 160 + 0.2 * 5 = 161; P90 165 + 0.8 * 15 = 177.
+    assert row[4] == "168\nP10–P90 161 – 177"
+    # payroll 71.5M, 66M, 67.8M: mean 68.43M; P10 66 + 0.2 * 1.8 = 66.36M; P90 67.8 + 0.8 * 3.7 = 70.76M.
+    assert row[6] == "$68.4M\nP10–P90 $66.4M – $70.8M"
+    # deferral 0.050, 0.048, 0.049: mean 4.90%; P10 4.82%; P90 4.98%.
+    assert row[8] == "4.90%\nP10–P90 4.82% – 4.98%"
+    assert cells(side, "bad_design") == ["bad_design", "0", "1", "–", "–", "–", "–", "–", "–"]
+
+
+def test_axis_labels_show_round_ticks_exactly():
+    assert axis_labels("payroll")([2_000_000, 2_250_000, 2_500_000]) == ["$2.00M", "$2.25M", "$2.50M"]
+    assert axis_labels("payroll")([0, 500, 1_000]) == ["$0.0k", "$0.5k", "$1.0k"]
+    assert axis_labels("headcount")([1000, 1050, 1100]) == ["1,000", "1,050", "1,100"]
+    assert axis_labels("average_deferral_rate")([0.045, 0.05]) == ["4.5%", "5.0%"]
+    assert axis_labels("participation_pct")([60, 65, 70]) == ["60%", "65%", "70%"]
+
+
+def test_batch_report_renders_in_a_real_browser(report, tmp_path):
+    expected = len(chart_elements(report.read_text(encoding="utf-8")))
+    assert expected == len(CHARTS)
+    attrs = body_attributes(browse(report, tmp_path, "--dump-dom").stdout)
+    assert "data-script-error" not in attrs, attrs["data-script-error"]
+    assert attrs.get("data-charts-rendered") == str(expected), attrs
+    assert attrs.get("data-charts-total") == str(expected), attrs
+
+    shot = tmp_path / "batch.png"
+    browse(report, tmp_path, f"--screenshot={shot}", "--window-size=1400,4000")
+    assert shot.exists() and shot.stat().st_size > 10_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_batch_without_completed_runs_renders_the_runs_and_a_message(tmp_path):
+    runs = [run("baseline", 1, "failed", ERROR), run("baseline", 2, "failed", "dbt exited with 2")]
+    database = write_batch_database(tmp_path / "batch.duckdb", INFO, runs, [])
+    out = write_batch_report(database, tmp_path / "empty.html")
+    page = out.read_text(encoding="utf-8")
+    assert chart_elements(page) == {}
+    assert '<body data-charts-total="0">' in page
+    assert "No completed runs in this batch" in page
+    assert page.count('<tr class="failed">') == 2 and "dbt exited with 2" in page
+
+    attrs = body_attributes(browse(out, tmp_path, "--dump-dom").stdout)
+    assert "data-script-error" not in attrs, attrs["data-script-error"]
+    assert attrs.get("data-charts-total") == "0" and attrs.get("data-charts-rendered") == "0", attrs
+
+
+def test_bad_inputs_are_refused_with_the_path(batch, tmp_path):
+    with pytest.raises(PlanwiseError, match=r"missing\.duckdb does not exist"):
+        write_batch_report(tmp_path / "missing.duckdb", tmp_path / "r.html")
+    plain = tmp_path / "plain.duckdb"
+    with duckdb.connect(str(plain)) as con:
+        con.execute("create table batch_runs (run_id varchar)")
+    with pytest.raises(PlanwiseError, match=rf"{re.escape(str(plain))} is not a batch database "
+                                            r"\(missing tables: batch_info, batch_run_years"):
+        write_batch_report(plain, tmp_path / "r.html")
+    with pytest.raises(PlanwiseError, match=r"is a folder"):
+        write_batch_report(batch, tmp_path)
+    assert not (tmp_path / "r.html").exists()
