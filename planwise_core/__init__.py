@@ -14,7 +14,7 @@ _API_NAMES = (
     "OptimizationLevel", "MultiYearConfig", "MultiYearResult", "FoundationSetupResult", "MultiYearOrchestrator",
     "create_multi_year_orchestrator", "create_high_performance_orchestrator",
     "run_foundation_benchmark", "run_enhanced_multi_year_simulation", "run_comprehensive_performance_comparison",
-    "error_context", "OperationError",
+    "error_context", "OperationError", "BatchSimulationProcessor",
     "load_and_validate_config", "validate_configuration", "test_configuration_compatibility", "PerformanceMonitor",
 )
 

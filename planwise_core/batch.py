@@ -47,7 +47,7 @@ log = logging.getLogger("planwise.batch")
 RUN_DATABASE = "simulation.duckdb"
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FILE_KEYS = ("base_config", "census", "plugin", "seeds", "scenarios")
-SCENARIO_KEYS = ("name", "description", "overrides", "seeds", "census", "plugin")
+SCENARIO_KEYS = ("name", "description", "config", "overrides", "seeds", "census", "plugin")
 MAX_SEEDS = 10_000
 
 # Peak RSS of one run, measured by bench/run_bench.py (10K: 313 MB, 100K: 479 MB, 1M: 1,427 MB, 5 years):
@@ -185,6 +185,18 @@ def _seeds(value: Any, where: str, default_seed: int) -> tuple[list[int], list[s
     return [], [f"{where}.seeds: expected a count or a non-empty list of integers, got {value!r}"]
 
 
+def _load_base(value: Any, where: str, relative_to: Path) -> tuple[PlanwiseConfig | None, list[str]]:
+    """A run configuration file named in the scenario file (relative to it)."""
+    from .config import load_config
+
+    path = Path(str(value)).expanduser()
+    path = path if path.is_absolute() else relative_to / path
+    try:
+        return load_config(path), []
+    except ConfigError as exc:
+        return None, [f"{where}: {p} ({exc.source})" for p in exc.problems]
+
+
 def _census_path(value: Any, where: str, relative_to: Path) -> tuple[Path | None, list[str]]:
     if value is None:
         return None, []
@@ -234,14 +246,8 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
             file_problems.append(f"{key}: {_unknown_key(key, list(FILE_KEYS))}")
     base = base_config or PlanwiseConfig()
     if data.get("base_config") is not None:
-        from .config import load_config
-
-        base_path = Path(str(data["base_config"]))
-        base_path = base_path if base_path.is_absolute() else relative_to / base_path
-        try:
-            base = load_config(base_path)
-        except ConfigError as exc:
-            file_problems.append(f"base_config: {exc}")
+        base, problems = _load_base(data["base_config"], "base_config", relative_to)
+        file_problems += problems
     # --census (the caller's census) replaces the file's default census, not a scenario's own.
     if census is not None:
         default_census, problems = _census_path(str(census), "--census", Path.cwd())
@@ -278,11 +284,15 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         problems = [f"{where}.{k}: {_unknown_key(k, list(SCENARIO_KEYS))}" for k in entry if k not in SCENARIO_KEYS]
         overrides = entry.get("overrides") or {}
         config = None
+        scenario_base = base
+        if entry.get("config") is not None:
+            scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", relative_to)
+            problems += config_problems
         if not isinstance(overrides, dict):
             problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {overrides!r}")
-        else:
+        elif scenario_base is not None:
             try:
-                config = _apply(base, _flatten(overrides), source=f"{source}, scenario {name!r}")
+                config = _apply(scenario_base, _flatten(overrides), source=f"{source}, scenario {name!r}")
             except ConfigError as exc:
                 problems += [f"{where}.overrides: {p}" for p in exc.problems]
         scenario_census, census_problems = _census_path(entry.get("census"), where, relative_to)
@@ -293,7 +303,7 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
             problems.append(f"{where}.plugin: unknown engine plugin {scenario_plugin!r}; choose one of: "
                             f"{', '.join(engines)}")
         seeds, seed_problems = _seeds(entry.get("seeds", data.get("seeds")), where,
-                                      config.random_seed if config else base.random_seed)
+                                      (config or scenario_base or base).random_seed)
         problems += seed_problems
         if problems:
             invalid.append(InvalidScenario(scenario=name, problems=tuple(problems), seeds=tuple(seeds)))
