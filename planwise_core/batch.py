@@ -440,7 +440,8 @@ def _execute(spec: RunSpec) -> dict:
         "completed_years": result["completed_years"] if result else [],
         "failed_years": result["failed_years"] if result else [],
         "resumed_years": result.get("resumed_years", []) if result else [],
-        "dbt_invocations": sum(y.get("dbt_invocations") or 0 for y in result["years"].values()) if result else 0,
+        "dbt_invocations": sum(m.get("dbt_invocations") or 0 for m in (result.get("plugin_metrics") or {}).values()
+                               if isinstance(m, dict)) if result else 0,
         "rows": sum(y.get("rows") or 0 for y in result["years"].values()) if result else 0,
         "peak_memory_mb": (result.get("performance_metrics") or {}).get("peak_memory_mb") if result else None,
         "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -524,6 +525,11 @@ def local_executor(workers: int) -> Iterator[ExecutorHandle]:
         handle.executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _check_dask_address(address: str) -> None:
+    if address != "local" and not re.match(r"^(tcp|tls|ucx|inproc|ws|wss)://\S+$", address):
+        raise BatchError(f"--dask must be 'local' or a scheduler address such as tcp://HOST:8786, got {address!r}.")
+
+
 def _worker_probe(output: str) -> dict:
     """Runs on every Dask worker before the batch: can it import PlanWise and see the output folder?"""
     from importlib.metadata import version
@@ -549,9 +555,7 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
             client = stack.enter_context(Client(cluster))
             where = f"Dask LocalCluster of {n} worker processes"
         else:
-            if not re.match(r"^(tcp|tls|ucx|inproc|ws|wss)://", address):
-                raise BatchError(f"--dask must be 'local' or a scheduler address such as tcp://HOST:8786, "
-                                 f"got {address!r}.")
+            _check_dask_address(address)
             try:
                 client = stack.enter_context(Client(address, timeout="15s"))
             except (OSError, TimeoutError) as exc:
@@ -645,6 +649,8 @@ def run_batch(plan: BatchPlan, *, max_concurrent: int | None = None, dask: str |
     """
     progress = progress or NullProgress()
     started = time.perf_counter()
+    if dask is not None:
+        _check_dask_address(dask)
     with _output_lock(plan.output):
         reused, todo = [], []
         for spec in plan.runs:

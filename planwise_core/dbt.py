@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,8 +73,72 @@ class _Invoker:
         raise NotImplementedError
 
 
+# Parsed manifests of this process, by (project folder, its files' state, database catalog name). Every var
+# is read in model bodies, which dbt renders when it runs a node, so a manifest serves any --vars: the
+# year within a run, and another run's configuration in a process that runs many (a batch worker).
+_MANIFESTS: dict[tuple, object] = {}
+
+
+def parse_cache_dir() -> Path:
+    """Where parses leave dbt's partial_parse.msgpack for the next process (PLANWISE_CACHE_DIR overrides)."""
+    if os.environ.get("PLANWISE_CACHE_DIR"):
+        return Path(os.environ["PLANWISE_CACHE_DIR"]) / "dbt-parse"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "planwise" / "dbt-parse"
+
+
+def _parse(project: DbtProject):
+    """Parse the project for a database named like ``project.database``, reusing an earlier process's parse.
+
+    dbt accepts a saved partial parse only when the command-line vars and the profile's connection values
+    match. So the parse always sees the same vars (none: every var is rendered at run time) and a
+    stand-in database path with the real file's name (the catalog every node records); the real path only
+    matters when a command runs. A process works in its own target folder, seeded from the shared cache
+    and published back with an atomic rename, so concurrent processes never read a half-written file.
+    """
+    from dbt.cli.main import dbtRunner
+
+    cache = parse_cache_dir() / project.database.stem
+    shared = cache / "partial_parse.msgpack"
+    with tempfile.TemporaryDirectory(prefix="parse-", dir=_ensure_dir(cache)) as work:
+        target = Path(work) / "target"
+        target.mkdir()
+        if shared.exists():
+            shutil.copyfile(shared, target / "partial_parse.msgpack")
+        env = dict(project.env(), PLANWISE_DATABASE=str(cache / project.database.name))
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            result = dbtRunner().invoke(["parse", "--project-dir", str(project.project_dir), "--profiles-dir",
+                                         str(project.project_dir), "--target-path", str(target), "--log-path",
+                                         str(project.work_dir / "logs"), "--log-level", "none", "--no-write-json"])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        if not result.success:
+            raise SimulationError(f"dbt could not parse the project in {project.project_dir}: {result.exception}")
+        fresh = target / "partial_parse.msgpack"
+        if fresh.exists():
+            os.replace(fresh, shared)
+    return result.result
+
+
+def _ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _project_state(project_dir: Path) -> tuple:
+    """Changes when a file of the dbt project changes (or is added or removed)."""
+    files = sorted(p for p in project_dir.rglob("*") if p.is_file() and p.suffix in (".sql", ".yml", ".yaml", ".csv")
+                   and "target" not in p.parts and "logs" not in p.parts)
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
 class InProcessDbt(_Invoker):
-    """dbtRunner in this process: the project is parsed once and the manifest reused."""
+    """dbtRunner in this process: the project is parsed once per process and database name, then reused."""
 
     def __init__(self, project: DbtProject, dbt_vars: dict):
         super().__init__(project, dbt_vars)
@@ -87,12 +152,13 @@ class InProcessDbt(_Invoker):
 
         os.environ.update(self.project.env())
         started = time.perf_counter()
-        result = dbtRunner().invoke(["parse", *self.project.common_args(), "--vars", json.dumps(self.vars),
-                                     "--log-level", "none", "--no-write-json"])
-        if not result.success:
-            raise SimulationError(f"dbt could not parse the project in {self.project.project_dir}: {result.exception}")
+        # DuckDB names a file's catalog after its stem, and the manifest records it in every node.
+        key = (str(self.project.project_dir), _project_state(self.project.project_dir), self.project.database.stem)
+        manifest = _MANIFESTS.get(key)
+        if manifest is None:
+            manifest = _MANIFESTS[key] = _parse(self.project)
         self.parse_seconds = time.perf_counter() - started
-        self._runner = dbtRunner(manifest=result.result)
+        self._runner = dbtRunner(manifest=manifest)
 
     def _run(self, args: list[str], label: str) -> None:
         self._ensure_parsed()

@@ -189,7 +189,7 @@ def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path
     broken.write_text(census.read_text())
     scenarios[1]["overrides"] = {"simulation.end_year": END_YEAR, "workforce.total_termination_rate": 0.15}
     write_scenarios(tmp_path, scenarios, census=str(census))
-    second = planwise("batch", file, "--output", out, "--max-concurrent", 2, "--json", cwd=tmp_path)
+    second = planwise("batch", file, "--output", out, "--max-concurrent", 1, "--json", cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     payload = json.loads(second.stdout)
     assert {r["run_id"]: (r["status"], r["reused"]) for r in payload["runs"]} == {
@@ -211,8 +211,9 @@ def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path
 
 
 def test_an_ensemble_runs_one_configuration_over_n_seeds(tmp_path, census):
+    # One worker process: its second run reuses the parsed project (what is tested here is the ensemble).
     result = planwise("ensemble", "--seeds", 2, "--first-seed", 100, "--end-year", 2025, "--census", census,
-                      "--output", tmp_path / "ens", "--json", "--no-report", cwd=tmp_path)
+                      "--output", tmp_path / "ens", "--max-concurrent", 1, "--json", "--no-report", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)
     assert payload["kind"] == "ensemble" and payload["report"] is None

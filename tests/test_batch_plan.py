@@ -1,0 +1,199 @@
+"""Batch planning and its refusals, the pool sizing and the progress display: no simulation runs here."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from planwise_core.batch import (BatchError, _output_lock, plan_batch, plan_ensemble, plan_scenarios, run_batch,
+                                 run_memory_estimate, size_local_pool)
+from planwise_core.batch_progress import LineProgress, LiveProgress
+from planwise_core.census import generate_census
+from planwise_core.config import PlanwiseConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANWISE = Path(sys.executable).parent / "planwise"
+
+
+def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
+    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture(scope="module")
+def census(tmp_path_factory) -> Path:
+    return generate_census(20, 1, tmp_path_factory.mktemp("plan") / "census.csv")
+
+
+def test_nested_and_dotted_overrides_give_the_same_configuration(tmp_path):
+    plan = plan_scenarios([
+        {"name": "nested", "overrides": {"simulation": {"target_growth_rate": 0.05},
+                                         "enrollment": {"auto_enrollment": {"enabled": False}}}},
+        {"name": "dotted", "overrides": {"simulation.target_growth_rate": 0.05,
+                                         "enrollment.auto_enrollment.enabled": False}},
+    ], tmp_path)
+    nested, dotted = plan.runs
+    assert nested.config == dotted.config
+    assert nested.config["simulation"]["target_growth_rate"] == 0.05
+    assert nested.config["enrollment"]["auto_enrollment"]["enabled"] is False
+    assert nested.fingerprint == dotted.fingerprint
+    # Everything else is the base configuration's.
+    base = PlanwiseConfig().to_dict()
+    assert nested.config["workforce"] == base["workforce"]
+
+
+def test_a_mapping_value_replaces_the_base_value_whole(tmp_path):
+    plan = plan_scenarios([{"name": "two_rates", "overrides": {
+        "enrollment": {"deferral_rate_distribution": {0.04: 0.5, 0.08: 0.5}}}}], tmp_path)
+    assert plan.runs[0].config["enrollment"]["deferral_rate_distribution"] == {0.04: 0.5, 0.08: 0.5}
+
+
+def test_seeds_runs_folders_and_fingerprints(tmp_path):
+    plan = plan_scenarios({"seeds": 2, "scenarios": [
+        {"name": "a"}, {"name": "b", "seeds": [9, 3]}, {"name": "c", "overrides": {"random_seed": 100}}]}, tmp_path)
+    assert [(r.run_id, r.seed) for r in plan.runs] == [
+        ("a/seed-42", 42), ("a/seed-43", 43), ("b/seed-9", 9), ("b/seed-3", 3), ("c/seed-100", 100), ("c/seed-101", 101)]
+    assert all(r.config["random_seed"] == r.seed for r in plan.runs)
+    assert plan.runs[0].folder == str(tmp_path.resolve() / "runs" / "a" / "seed-42")
+    # Orchestration settings do not change a run's tables, so they do not change its fingerprint.
+    fast = plan_scenarios([{"name": "a", "overrides": {"orchestration.max_workers": 1}}], tmp_path)
+    assert fast.runs[0].fingerprint == plan.runs[0].fingerprint
+    other = plan_scenarios([{"name": "a", "overrides": {"compensation.cola_rate": 0.01}}], tmp_path)
+    assert other.runs[0].fingerprint != plan.runs[0].fingerprint
+
+
+def test_ensemble_plan_uses_consecutive_seeds_from_the_first(tmp_path):
+    plan = plan_ensemble(3, tmp_path, base_config=PlanwiseConfig().with_overrides(random_seed=5))
+    assert [r.run_id for r in plan.runs] == ["ensemble/seed-5", "ensemble/seed-6", "ensemble/seed-7"]
+    assert plan_ensemble(2, tmp_path, first_seed=70, name="e2").runs[1].run_id == "e2/seed-71"
+    with pytest.raises(BatchError, match="--seeds"):
+        plan_ensemble(0, tmp_path)
+
+
+def test_scenario_problems_make_only_that_scenario_invalid(tmp_path, census):
+    plan = plan_scenarios({"census": str(census), "scenarios": [
+        {"name": "ok"},
+        {"name": "bad", "overrides": {"simulation.target_growth_rat": 0.1, "workforce.total_termination_rate": 3},
+         "seeds": [1, 1], "plugin": "turbo", "census": "missing.csv", "colour": "red"},
+        {"name": "bad_seeds", "seeds": 0},
+    ]}, tmp_path / "out", relative_to=tmp_path)
+    assert [r.run_id for r in plan.runs] == ["ok/seed-42"]
+    assert plan.runs[0].census == str(census.resolve())
+    invalid = {i.scenario: i.problems for i in plan.invalid}
+    bad = "\n".join(invalid["bad"])
+    for expected in ("simulation.target_growth_rat: unknown key (did you mean 'target_growth_rate'?)",
+                     "workforce.total_termination_rate", "seeds: listed more than once: [1]",
+                     "plugin: unknown engine plugin 'turbo'; choose one of: legacy, optimized",
+                     "census: file not found", "colour: unknown key"):
+        assert expected in bad, (expected, bad)
+    assert "a count must be between 1" in invalid["bad_seeds"][0]
+    assert not (tmp_path / "out").exists(), "planning writes nothing"
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("scenarios: [{name: a}, {name: a}, {overrides: {}}]\nextra: 1\n",
+     ["names must be unique, repeated: a", "scenarios[3].name: every scenario needs a name", "extra: unknown key"]),
+    ("scenarios:\n  - name: a\n    overrides: {simulation.end_year: 2030\n",
+     ["line 4, column 1: YAML syntax error"]),
+    ("just text\n", ["expected a list of scenarios"]),
+    ("scenarios: []\n", ["scenarios: expected a non-empty list"]),
+    ("base_config: nowhere.yaml\nscenarios: [{name: a}]\n", ["base_config: cannot read file"]),
+    ("scenarios: [{name: 'has space'}]\n", ["scenarios[1].name"]),
+])
+def test_a_bad_scenario_file_is_refused_whole_with_every_problem(tmp_path, content, expected):
+    file = tmp_path / "scenarios.yaml"
+    file.write_text(content)
+    with pytest.raises(BatchError) as info:
+        plan_batch(file, tmp_path / "out")
+    for text in expected:
+        assert text in str(info.value), str(info.value)
+    assert str(file) in str(info.value)
+
+
+def test_cli_refuses_a_bad_file_and_leaves_an_earlier_batch_untouched(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "batch.json").write_text("earlier")
+    file = tmp_path / "scenarios.yaml"
+    file.write_text("scenarios: [{name: a}, {name: a}]\n")
+    proc = planwise("batch", file, "--output", out, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: Invalid scenario file") and "repeated: a" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["batch.json"] and (out / "batch.json").read_text() == "earlier"
+
+    file.write_text("scenarios: [{name: a}]\n")
+    bad_dask = planwise("batch", file, "--output", out, "--dask", "udp://host:1", cwd=tmp_path)
+    assert bad_dask.returncode == 1 and "--dask must be 'local' or a scheduler address" in bad_dask.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["batch.json"]
+
+    usage = planwise("ensemble", "--seeds", 0, cwd=tmp_path)
+    assert usage.returncode == 2 and "--seeds" in usage.stderr
+
+
+def test_dry_run_lists_the_runs_of_the_example_file(tmp_path):
+    proc = planwise("batch", ROOT / "config" / "scenarios_example.yaml", "--output", tmp_path / "out", "--dry-run",
+                    cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert runs == ["baseline/seed-42", *(f"high_growth/seed-{s}" for s in range(42, 47)),
+                    "no_auto_enrollment/seed-42", "lean_merit/seed-42"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
+    plan = plan_scenarios([{"name": "a"}], tmp_path / "out")
+    with _output_lock(plan.output):
+        with pytest.raises(BatchError, match="Another batch is writing to"):
+            run_batch(plan)
+
+
+def test_pool_size_follows_cores_runs_and_memory(tmp_path, census):
+    plan = plan_scenarios([{"name": "a", "seeds": 5}], tmp_path, census=census)
+    n, why = size_local_pool(plan)
+    assert 1 <= n <= min(os.cpu_count(), 5)
+    assert "cores" in why and "GiB available" in why and "20-employee run" in why
+    assert size_local_pool(plan, requested=3)[0] == 3
+    one = plan_scenarios([{"name": "a"}], tmp_path, census=census)
+    assert size_local_pool(one)[0] == 1
+    # The estimate grows with the census: measured 313 MB at 10K, 1,427 MB at 1M (docs/performance.md).
+    assert 300e6 < run_memory_estimate(10_000) < 330e6 and 1.3e9 < run_memory_estimate(1_000_000) < 1.6e9
+
+
+def _feed(progress, plan):
+    progress.start(plan, "local process pool of 2", reused=["b/seed-42"])
+    progress.event("a/seed-42", {"stage": "started"})
+    progress.event("a/seed-42", {"stage": "foundation"})
+    progress.event("a/seed-42", {"stage": "foundation_done"})
+    progress.event("a/seed-42", {"stage": "year", "year": 2025, "level": "high"})
+    progress.event("a/seed-42", {"stage": "year_done", "year": 2025})
+    progress.finished({"run_id": "c/seed-42", "status": "failed", "error": "census.csv is invalid\nmore", "seconds": 1.0})
+    progress.close()
+
+
+def test_progress_shows_each_run_and_the_batch_total(tmp_path):
+    plan = plan_scenarios([{"name": n, "overrides": {"simulation.end_year": 2026}} for n in "abc"], tmp_path)
+    stream = io.StringIO()
+    _feed(LineProgress(stream), plan)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "batch: 3 run(s) on local process pool of 2; 1 already complete"
+    assert "[1/3] a/seed-42: foundation (1/3 steps)" in lines
+    assert "[1/3] a/seed-42: year 2025 done (2/3 steps)" in lines
+    assert "[2/3] c/seed-42: FAILED: census.csv is invalid in 1.0s (0/3 steps)" in lines
+    assert lines[-1] == "batch: 2/3 runs finished, 1 reused, 1 failed, 1 running"
+
+    live = io.StringIO()
+    _feed(LiveProgress(live), plan)
+    last_frame = live.getvalue().rsplit("\x1b[J", 1)[1].splitlines()
+    assert len(last_frame) == 4  # one line per run, then the total
+    assert last_frame[0].startswith("a/seed-42 [#############-------] 2/3") and "year 2025 done" in last_frame[0]
+    assert last_frame[1].startswith("b/seed-42 [####################] 3/3")
+    assert "FAILED: census.csv is invalid" in last_frame[2]
+    assert last_frame[3] == "batch: 2/3 runs finished, 1 reused, 1 failed, 1 running"
