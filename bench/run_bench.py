@@ -1,8 +1,10 @@
 """End-to-end benchmarks through the CLI: wall time, peak RSS, dbt invocations, rows/s, dbt overhead vs SQL floor.
 
-Usage: python bench/run_bench.py [--sizes 10000,100000] [--legacy-max 10000] [--years 5] [--out bench/results]
-Each case runs `planwise run` in a fresh process (import and parse included) and samples the RSS of its
-whole process tree every 50 ms. The SQL floor re-runs the compiled SQL of the last simulated year straight
+Usage: python bench/run_bench.py [--sizes 10000,100000] [--legacy-max 10000] [--years 5] [--cold]
+                                  [--out bench/results]
+Each case runs `planwise run` in a fresh process (import and parse included; --cold empties the shared
+dbt parse cache first, otherwise a case starts from the partial parse the previous one left) and samples
+the RSS of its whole process tree every 50 ms. The SQL floor re-runs the compiled SQL of the last simulated year straight
 in DuckDB on a copy of the database.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import glob
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,12 +39,12 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_case(census: Path, database: Path, optimization: str, years: int) -> dict:
+def run_case(census: Path, database: Path, optimization: str, years: int, env: dict | None = None) -> dict:
     args = [str(BIN / "planwise"), "run", "--census", str(census), "--database", str(database), "--json",
             "--performance-mode", "--optimization", optimization, "--start-year", "2025",
             "--end-year", str(2024 + years)]
     started = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     ps, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
         peak = max(peak, tree_rss(ps))
@@ -87,9 +90,12 @@ def main() -> None:
     parser.add_argument("--legacy-max", type=int, default=10000)
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--out", default="bench/results")
+    parser.add_argument("--cold", action="store_true", help="empty the shared dbt parse cache before each case")
     opts = parser.parse_args()
     out = Path(opts.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    cache = out / "parse-cache"
+    env = dict(os.environ, PLANWISE_CACHE_DIR=str(cache))
     rows = []
     for size in [int(s) for s in opts.sizes.split(",")]:
         census = out / f"census_{size}.parquet"
@@ -101,12 +107,15 @@ def main() -> None:
             database = out / f"{engine}_{size}.duckdb"
             for stale in out.glob(f"{engine}_{size}.duckdb*"):
                 stale.unlink()
-            case = run_case(census, database, level, opts.years)
+            if opts.cold:
+                shutil.rmtree(cache, ignore_errors=True)
+            case = run_case(census, database, level, opts.years, env)
             last = 2024 + opts.years
             year_dbt = case["result"]["years"][str(last)]["seconds"]
             floor = sql_floor(database, last) if engine == "optimized" else None
             foundation = case["result"]["performance_metrics"].get("foundation_seconds", 0.0)
-            rows.append({"employees": size, "engine": engine, "years": opts.years, "wall_s": round(case["wall_s"], 2),
+            rows.append({"employees": size, "engine": engine, "years": opts.years,
+                         "parse_cache": "cold" if opts.cold else "warm", "wall_s": round(case["wall_s"], 2),
                          "foundation_s": round(foundation, 2), "peak_rss_mb": round(case["peak_rss_mb"], 1),
                          "dbt_invocations": case["dbt_invocations"], "rows": case["rows"],
                          "rows_per_s": round(case["rows_per_s"]), "last_year_s": round(year_dbt, 2),

@@ -49,6 +49,7 @@ SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FILE_KEYS = ("base_config", "census", "plugin", "seeds", "scenarios")
 SCENARIO_KEYS = ("name", "description", "config", "overrides", "seeds", "census", "plugin")
 MAX_SEEDS = 10_000
+DASK_CONNECT_TIMEOUT = "15s"
 
 # Peak RSS of one run, measured by bench/run_bench.py (10K: 313 MB, 100K: 479 MB, 1M: 1,427 MB, 5 years):
 # about 300 MB of Python + dbt + DuckDB, plus ~1.15 kB per census employee.
@@ -557,7 +558,7 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
         else:
             _check_dask_address(address)
             try:
-                client = stack.enter_context(Client(address, timeout="15s"))
+                client = stack.enter_context(Client(address, timeout=DASK_CONNECT_TIMEOUT))
             except (OSError, TimeoutError) as exc:
                 raise BatchError(f"Cannot reach the Dask scheduler at {address}: {exc}. Is it running, and is "
                                  "the address right?") from None
@@ -577,8 +578,12 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
                 raise BatchError(f"Dask worker {worker} cannot see the batch output folder {output}: put --output "
                                  "on storage that the client and every worker mount at the same path.")
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
-        yield ExecutorHandle(client.get_executor(pure=False), f"{where} ({len(probes)} workers, {threads} threads)",
-                             threads)
+        yield ExecutorHandle(client.get_executor(pure=False),
+                             f"{where} ({_plural(len(probes), 'worker')}, {_plural(threads, 'thread')})", threads)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # ----------------------------------------------------------------------------------------- the batch

@@ -41,9 +41,11 @@ class DbtEngine:
             sessions[ctx.settings] = self.make_invoker(ctx)
         return sessions[ctx.settings]
 
-    def _run(self, ctx, command: str, nodes: tuple[str, ...], year: int | None = None) -> StepResult:
+    def _run(self, ctx, command: str, nodes: tuple[str, ...], year: int | None = None,
+             per_model: bool | None = None) -> StepResult:
         inv = self.invoker(ctx)
-        batches = [(n,) for n in nodes] if self.per_model(ctx) else [nodes]
+        per_model = self.per_model(ctx) if per_model is None else per_model
+        batches = [(n,) for n in nodes] if per_model else [nodes]
         calls: list[DbtCall] = [inv.invoke(command, "--select", *batch, year=year) for batch in batches]
         return StepResult(f"{command} {' '.join(nodes) if len(nodes) < 3 else f'{len(nodes)} nodes'}",
                           sum(c.seconds for c in calls), len(calls))
@@ -52,7 +54,9 @@ class DbtEngine:
     def foundation_setup(self, ctx) -> FoundationResult:
         started = time.perf_counter()
         steps = (
-            self._named("seeds", self._run(ctx, "seed", SEEDS)),
+            # `dbt seed` loads every parameter table in one invocation whatever the level: seeds are static
+            # CSVs, not models, so one process per seed would only repeat dbt's start-up.
+            self._named("seeds", self._run(ctx, "seed", SEEDS, per_model=False)),
             self._named("staging", self._run(ctx, "run", STAGING_MODELS)),
             self._named("baseline", self._run(ctx, "run", BASELINE_MODELS)),
             self._named("validation", self._validate(ctx)),

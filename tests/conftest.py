@@ -53,16 +53,6 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: end-to-end runs that take more than a few seconds (still run in CI)")
 
 
-# The longest files first. `--dist loadfile` hands files to the workers in collection order; the legacy
-# comparison alone takes about 4 minutes, and started last it would leave the other worker idle meanwhile.
-LONGEST_FIRST = ("test_engines.py", "test_batch.py", "test_resume.py", "test_api.py", "test_cli.py")
-
-
-def pytest_collection_modifyitems(session, config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: in-file order is kept
-
-
 # --------------------------------------------------------------------------- specs
 
 

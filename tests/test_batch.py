@@ -65,62 +65,50 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def test_a_scenario_has_the_same_tables_alone_in_a_local_batch_and_on_a_dask_cluster(tmp_path, census):
-    scenarios = [
-        {"name": "base", "overrides": {"simulation": {"end_year": END_YEAR}}},
-        {"name": "growth", "overrides": {"simulation.end_year": END_YEAR, "simulation.target_growth_rate": 0.07},
-         "seeds": [7]},
-    ]
-    file = write_scenarios(tmp_path, scenarios, census=str(census))
+    scenario = {"name": "growth", "overrides": {"simulation": {"end_year": END_YEAR, "target_growth_rate": 0.07}},
+                "seeds": [7]}
+    file = write_scenarios(tmp_path, [scenario], census=str(census))
 
-    # Alone: the same configuration through a plain Simulation.
-    plan = plan_batch(file, tmp_path / "unused")
-    growth = next(r for r in plan.runs if r.scenario == "growth")
+    # Alone: the same configuration through a plain Simulation in this process.
+    (growth,) = plan_batch(file, tmp_path / "unused").runs
     alone = tmp_path / "alone" / "simulation.duckdb"
     result = Simulation(config_from_dict(growth.config), alone, census=census).run()
     assert result["success"], result["error"]
 
-    # A local batch through the CLI: two pool processes.
-    local = planwise("batch", file, "--output", tmp_path / "local", "--max-concurrent", 2, "--json", cwd=tmp_path)
+    # A local batch through the CLI (a pool process; test_failures_... runs a pool of two).
+    local = planwise("batch", file, "--output", tmp_path / "local", "--json", cwd=tmp_path)
     assert local.returncode == 0, local.stderr[-3000:]
     payload = json.loads(local.stdout)
-    assert payload["executor"] == "local process pool of 2"
-    assert [(r["run_id"], r["status"], r["reused"]) for r in payload["runs"]] == [
-        ("base/seed-42", "completed", False), ("growth/seed-7", "completed", False)]
+    assert payload["executor"] == "local process pool of 1"  # sized to the one run
+    assert [(r["run_id"], r["status"], r["reused"]) for r in payload["runs"]] == [("growth/seed-7", "completed", False)]
 
-    # The same scenarios through the API on a Dask LocalCluster of 2 worker processes.
+    # The same scenario through the API on a Dask LocalCluster of 2 worker processes.
     processor = BatchSimulationProcessor(2, executor="dask", dask_address="local", output_dir=tmp_path / "dask",
                                          census_path=census)
     runs = asyncio.run(processor.process_scenarios(
-        [{"name": "base", "end_year": END_YEAR},
-         {"name": "growth", "end_year": END_YEAR, "overrides": {"simulation.target_growth_rate": 0.07},
+        [{"name": "growth", "end_year": END_YEAR, "overrides": {"simulation.target_growth_rate": 0.07},
           "seeds": [7]}]))
-    assert processor.last_result.executor.startswith("Dask LocalCluster of 2 worker processes")
-    assert [(r["run_id"], r["success"]) for r in runs] == [("base/seed-42", True), ("growth/seed-7", True)]
-    workers = {r["worker"] for r in runs}
-    assert all(w.split(":")[1] != str(os.getpid()) for w in workers), "runs must execute in worker processes"
+    assert processor.last_result.executor == "Dask LocalCluster of 2 worker processes (2 workers, 2 threads)"
+    assert [(r["run_id"], r["success"]) for r in runs] == [("growth/seed-7", True)]
+    assert runs[0]["worker"].split(":")[1] != str(os.getpid()), "the run must execute in a worker process"
 
-    for run in ("base/seed-42", "growth/seed-7"):
-        local_db = tmp_path / "local" / "runs" / run / "simulation.duckdb"
-        dask_db = tmp_path / "dask" / "runs" / run / "simulation.duckdb"
-        comparison = compare_databases(local_db, dask_db)
-        assert all_identical(comparison), (run, comparison)
+    local_db = tmp_path / "local" / "runs" / "growth" / "seed-7" / "simulation.duckdb"
+    dask_db = tmp_path / "dask" / "runs" / "growth" / "seed-7" / "simulation.duckdb"
+    for other in (local_db, dask_db):
+        comparison = compare_databases(alone, other)
+        assert all_identical(comparison), (other, comparison)
         assert comparison["fct_yearly_events"]["rows_first"] > 150
-    assert all_identical(compare_databases(alone, tmp_path / "local" / "runs" / "growth/seed-7" / "simulation.duckdb"))
 
-    # Each run has its own database, dbt target and log folders under the batch folder.
-    for run in ("base/seed-42", "growth/seed-7"):
-        folder = tmp_path / "local" / "runs" / run
-        assert (folder / ".simulation.dbt" / "target").is_dir() and (folder / ".simulation.dbt" / "logs").is_dir()
-        assert json.loads((folder / "run.json").read_text())["status"] == "completed"
+    # The run has its own database, dbt target and log folders under the batch folder.
+    folder = local_db.parent
+    assert (folder / ".simulation.dbt" / "target").is_dir() and (folder / ".simulation.dbt" / "logs").is_dir()
+    assert json.loads((folder / "run.json").read_text())["status"] == "completed"
 
-    # batch.duckdb holds the same per-year numbers as the runs' own tables.
+    # batch.duckdb holds the same per-year numbers as the run's own tables.
     with duckdb.connect(str(tmp_path / "dask" / "batch.duckdb"), read_only=True) as con:
-        hires = dict(((s, y), h) for s, y, h in con.execute(
-            "select scenario, simulation_year, hires from batch_run_years").fetchall())
-    for scenario, run in (("base", "base/seed-42"), ("growth", "growth/seed-7")):
-        with duckdb.connect(str(tmp_path / "dask" / "runs" / run / "simulation.duckdb"), read_only=True) as con:
-            for year, count in con.execute(METRIC_SQL["hires"]).fetchall():
-                assert hires[(scenario, year)] == count
+        hires = dict(con.execute("select simulation_year, hires from batch_run_years").fetchall())
+    with duckdb.connect(str(dask_db), read_only=True) as con:
+        assert hires == dict(con.execute(METRIC_SQL["hires"]).fetchall())
 
 
 def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path, census):

@@ -197,3 +197,27 @@ def test_progress_shows_each_run_and_the_batch_total(tmp_path):
     assert last_frame[1].startswith("b/seed-42 [####################] 3/3")
     assert "FAILED: census.csv is invalid" in last_frame[2]
     assert last_frame[3] == "batch: 2/3 runs finished, 1 reused, 1 failed, 1 running"
+
+
+def test_an_existing_scheduler_is_checked_before_anything_runs(tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    import planwise_core.batch as batch
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        with batch.dask_executor(address, out) as handle:
+            assert handle.description == f"Dask scheduler {address} (1 worker, 1 thread)"
+            assert handle.slots == 1
+            assert handle.executor.submit(batch._worker_probe, str(out)).result()["sees_output"] is True
+        with pytest.raises(BatchError, match="cannot see the batch output folder .*elsewhere"):
+            with batch.dask_executor(address, tmp_path / "elsewhere"):
+                pass
+    monkeypatch.setattr(batch, "DASK_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(BatchError, match="Cannot reach the Dask scheduler at tcp://127.0.0.1:1"):
+        with batch.dask_executor("tcp://127.0.0.1:1", out):
+            pass

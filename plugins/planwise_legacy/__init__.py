@@ -1,4 +1,4 @@
-"""The legacy engine: one dbt CLI subprocess per seed and per model, sequential. The reference."""
+"""The legacy engine: one dbt CLI subprocess per model (and one `dbt seed` for the seeds), sequential."""
 
 from planwise_core.dbt import DbtProject, SubprocessDbt
 from planwise_core.engine import DbtEngine
