@@ -15,23 +15,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
 
-BIN = Path(sys.executable).parent
-
-
-def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
+from run_bench import BIN, report_table, tree_rss  # bench/ is on sys.path when run as a script
 
 
 def run_case(kind: str, workers: int, runs: int, years: int, census: Path, out: Path, env: dict) -> dict:
@@ -86,13 +75,7 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
         rows.append(run_case(kind, int(workers), opts.runs, opts.years, census, out / case.replace(":", "_"), env))
         print(json.dumps(rows[-1]), flush=True)
-    print()
-    header = list(rows[0])
-    print(" | ".join(header))
-    print(" | ".join("---" for _ in header))
-    for r in rows:
-        print(" | ".join(str(r[h]) for h in header))
-    (out / "results.json").write_text(json.dumps(rows, indent=1))
+    report_table(rows, out / "results.json")
 
 
 if __name__ == "__main__":

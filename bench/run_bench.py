@@ -122,13 +122,18 @@ def main() -> None:
                          "last_year_sql_floor_s": round(floor, 2) if floor is not None else None,
                          "dbt_overhead_share": round(1 - floor / year_dbt, 3) if floor else None})
             print(json.dumps(rows[-1]), flush=True)
+    report_table(rows, out / "results.json")
+
+
+def report_table(rows: list[dict], path: Path) -> None:
+    """Print the rows as a Markdown table (as pasted into docs/performance.md) and save them as JSON."""
     print()
     header = list(rows[0])
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(" | ".join(str(r[h]) for h in header))
-    (out / "results.json").write_text(json.dumps(rows, indent=1))
+    path.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

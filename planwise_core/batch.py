@@ -105,10 +105,6 @@ class BatchPlan:
     runs: tuple[RunSpec, ...]
     invalid: tuple[InvalidScenario, ...] = ()
 
-    @property
-    def scenarios(self) -> list[str]:
-        return list(dict.fromkeys([r.scenario for r in self.runs] + [i.scenario for i in self.invalid]))
-
 
 def _fingerprint(config: PlanwiseConfig, census: Path | None, plugin: str | None) -> str:
     """What decides a run's tables: the behavioural config, the census file (path, size, mtime), the engine."""
@@ -148,24 +144,6 @@ def _section_class(field: attrs.Attribute) -> type | None:
     if attrs.has(type(default)):
         return type(default)
     return None
-
-
-def _apply(base: PlanwiseConfig, flat: dict[str, Any], source: str) -> PlanwiseConfig:
-    data = base.to_dict()
-    problems = []
-    for dotted, value in flat.items():
-        *parents, leaf = dotted.split(".")
-        node = data
-        for part in parents:
-            if not isinstance(node.get(part, {}), dict):
-                problems.append(f"{dotted}: {part} is a value, not a section")
-                break
-            node = node.setdefault(part, {})
-        else:
-            node[leaf] = value
-    if problems:
-        raise ConfigError(source, problems)
-    return config_from_dict(data, source=source)
 
 
 def _seeds(value: Any, where: str, default_seed: int) -> tuple[list[int], list[str]]:
@@ -293,7 +271,7 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
             problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {overrides!r}")
         elif scenario_base is not None:
             try:
-                config = _apply(scenario_base, _flatten(overrides), source=f"{source}, scenario {name!r}")
+                config = scenario_base.with_overrides(**_flatten(overrides))
             except ConfigError as exc:
                 problems += [f"{where}.overrides: {p}" for p in exc.problems]
         scenario_census, census_problems = _census_path(entry.get("census"), where, relative_to)
@@ -328,6 +306,9 @@ def plan_ensemble(seeds: int, output: str | Path, base_config: PlanwiseConfig | 
     scenario = {"name": name, "seeds": [first + i for i in range(seeds)]}
     if not 1 <= seeds <= MAX_SEEDS:
         raise BatchError(f"--seeds must be between 1 and {MAX_SEEDS}, got {seeds}.")
+    if not SCENARIO_NAME.match(name):
+        raise BatchError(f"--name must be letters, digits, '_', '.' or '-' (at most 64; it names the run folders), "
+                         f"got {name!r}.")
     plan = plan_scenarios([scenario], output, source=f"ensemble of {seeds} seeds", base_config=base,
                           census=census, plugin=plugin, kind="ensemble")
     if plan.invalid:
@@ -550,7 +531,12 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
 
     with contextlib.ExitStack() as stack:
         if address == "local":
+            import dask
+
             n = workers or (os.cpu_count() or 1)
+            # Dask's statistical profiler samples every worker thread's stack every 10 ms; dbt's stacks are deep,
+            # and measured here it cost about 7 % of a batch's wall time (docs/performance.md).
+            stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
             cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                        dashboard_address=None))
             client = stack.enter_context(Client(cluster))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -18,7 +17,7 @@ from .batch_store import METRIC_LABELS, METRICS
 from .database import table_exists
 from .errors import PlanwiseError
 from .report import (CSP, CSS, H, MB, ML, MR, MT, PALETTE, SCRIPT, W, _num, connect_read_only, data_table, esc,
-                     figure, fmt_int, fmt_money, nice_ticks, scalar_text)
+                     figure, fmt_int, fmt_money, nice_ticks, scalar_text, write_page)
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
 FORMATS: dict[str, Callable[[float], str]] = {
@@ -347,9 +346,4 @@ def write_batch_report(batch_database: Path | str, out: Path | str) -> Path:
         raise PlanwiseError(f"{out} is a folder: pass a file name such as {out / 'batch-report.html'}.")
     with open_batch(database) as con:
         data = collect_batch(con)
-    page = render_batch(data, database)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_page(out, render_batch(data, database))

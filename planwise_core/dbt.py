@@ -98,11 +98,16 @@ def _parse(project: DbtProject):
     from dbt.cli.main import dbtRunner
 
     cache = parse_cache_dir() / project.database.stem
-    shared = cache / "partial_parse.msgpack"
-    with tempfile.TemporaryDirectory(prefix="parse-", dir=_ensure_dir(cache)) as work:
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        scratch, shared = cache, cache / "partial_parse.msgpack"
+    except OSError:  # no writable cache: parse in the run's own folder, as with an empty cache
+        project.work_dir.mkdir(parents=True, exist_ok=True)
+        scratch, shared = project.work_dir, None
+    with tempfile.TemporaryDirectory(prefix="parse-", dir=scratch) as work:
         target = Path(work) / "target"
         target.mkdir()
-        if shared.exists():
+        if shared is not None and shared.exists():
             shutil.copyfile(shared, target / "partial_parse.msgpack")
         env = dict(project.env(), PLANWISE_DATABASE=str(cache / project.database.name))
         saved = {k: os.environ.get(k) for k in env}
@@ -120,14 +125,9 @@ def _parse(project: DbtProject):
         if not result.success:
             raise SimulationError(f"dbt could not parse the project in {project.project_dir}: {result.exception}")
         fresh = target / "partial_parse.msgpack"
-        if fresh.exists():
+        if shared is not None and fresh.exists():
             os.replace(fresh, shared)
     return result.result
-
-
-def _ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _project_state(project_dir: Path) -> tuple:

@@ -547,7 +547,11 @@ def write_report(database: Path | str, out: Path | str) -> Path:
         raise PlanwiseError(f"{out} is a folder: pass --out with a file name such as {out / 'report.html'}.")
     with open_results(database) as con:
         data = collect(con)
-    page = render(data, database)
+    return write_page(out, render(data, database))
+
+
+def write_page(out: Path, page: str) -> Path:
+    """Replace ``out`` with ``page`` atomically (a reader never sees half a page); returns ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -75,6 +75,8 @@ def test_ensemble_plan_uses_consecutive_seeds_from_the_first(tmp_path):
     assert plan_ensemble(2, tmp_path, first_seed=70, name="e2").runs[1].run_id == "e2/seed-71"
     with pytest.raises(BatchError, match="--seeds"):
         plan_ensemble(0, tmp_path)
+    with pytest.raises(BatchError, match="--name must be letters"):
+        plan_ensemble(2, tmp_path, name="my ensemble")
 
 
 def test_scenario_problems_make_only_that_scenario_invalid(tmp_path, census):

@@ -59,3 +59,24 @@ def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
     dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
     call = dbt.invoke("test", year=2026)  # raises SimulationError naming the failing tests
     assert call.seconds > 0
+
+
+def test_a_parse_is_shared_through_the_cache_and_works_without_one(tmp_path, monkeypatch):
+    from planwise_core.dbt import _parse
+
+    monkeypatch.setenv("PLANWISE_CACHE_DIR", str(tmp_path / "cache"))
+    first = _parse(DbtProject(tmp_path / "a" / "results.duckdb"))
+    saved = tmp_path / "cache" / "dbt-parse" / "results" / "partial_parse.msgpack"
+    assert saved.is_file()
+    # Another database of the same file name elsewhere: the saved parse is accepted, and the nodes name the
+    # catalog after the file, as they must.
+    second = _parse(DbtProject(tmp_path / "b" / "results.duckdb"))
+    assert second.nodes["model.planwise.fct_yearly_events"].database == "results"
+    assert set(second.nodes) == set(first.nodes)
+    assert not list((tmp_path / "cache" / "dbt-parse" / "results").glob("parse-*")), "scratch folders are removed"
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("PLANWISE_CACHE_DIR", str(blocker))
+    third = _parse(DbtProject(tmp_path / "c" / "results.duckdb"))
+    assert set(third.nodes) == set(first.nodes)
