@@ -212,3 +212,40 @@ def test_an_ensemble_runs_one_configuration_over_n_seeds(tmp_path, census):
     with duckdb.connect(payload["database"], read_only=True) as con:
         assert con.execute("select kind, planned_runs, completed_runs from batch_info").fetchone() == ("ensemble", 2, 2)
         assert con.execute("select count(distinct metric), min(runs), max(runs) from batch_bands").fetchone() == (6, 2, 2)
+
+
+def test_a_killed_worker_fails_its_run_only_and_the_rerun_finishes_it(tmp_path, census):
+    import signal
+    import time
+
+    import psutil
+
+    scenarios = [{"name": name, "overrides": {"simulation.end_year": END_YEAR, "compensation.cola_rate": cola}}
+                 for name, cola in (("first", 0.02), ("second", 0.03))]
+    file = write_scenarios(tmp_path, scenarios, census=str(census))
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
+    batch = subprocess.Popen([str(PLANWISE), "batch", str(file), "--output", str(out), "--max-concurrent", "1"],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    progress = out / "runs" / "first" / "seed-42" / "progress.jsonl"
+    deadline = time.monotonic() + 180
+    while not (progress.exists() and '"year_done"' in progress.read_text()):
+        assert batch.poll() is None and time.monotonic() < deadline, batch.stderr.read() if batch.poll() else "timeout"
+        time.sleep(0.2)
+    workers = [p for p in psutil.Process(batch.pid).children(recursive=True)
+               if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())]
+    assert len(workers) == 1, [p.cmdline() for p in workers]
+    workers[0].send_signal(signal.SIGKILL)  # as the out-of-memory killer would
+    stdout, stderr = batch.communicate(timeout=300)
+    assert batch.returncode == 1, stderr[-3000:]
+    assert "first/seed-42 (failed): the worker running this run was lost (BrokenProcessPool" in stderr
+    status = {r["run_id"]: r["status"] for r in json.loads((out / "batch.json").read_text())["runs"]}
+    assert status == {"first/seed-42": "failed", "second/seed-42": "completed"}, "the pool is rebuilt for the rest"
+
+    again = planwise("batch", file, "--output", out, "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    runs = {r["run_id"]: r for r in json.loads(again.stdout)["runs"]}
+    assert runs["second/seed-42"]["reused"] is True
+    assert runs["first/seed-42"]["status"] == "completed" and runs["first/seed-42"]["completed_years"] == [2025, 2026]
+    # The year the killed worker had finished (and checkpointed) is resumed, not simulated again.
+    assert runs["first/seed-42"]["resumed_years"] == [2025]
