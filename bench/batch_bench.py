@@ -15,12 +15,9 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import psutil
-
-from run_bench import BIN, report_table, tree_rss  # bench/ is on sys.path when run as a script
+from run_bench import BIN, measure, report_table  # bench/ is on sys.path when run as a script
 
 
 def run_case(kind: str, workers: int, runs: int, years: int, census: Path, out: Path, env: dict) -> dict:
@@ -30,17 +27,7 @@ def run_case(kind: str, workers: int, runs: int, years: int, census: Path, out: 
             "--max-concurrent", str(workers), "--json", "--no-report"]
     if kind == "dask":
         args += ["--dask", "local"]
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    ps, peak = psutil.Process(proc.pid), 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss(ps))
-        time.sleep(0.1)
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"batch failed ({kind}:{workers}): {stderr[-3000:]}")
-    result = json.loads(stdout)
+    result, wall, peak = measure(args, env, interval=0.1)
     records = result["runs"]
     rows = sum(r.get("rows") or 0 for r in records)
     return {

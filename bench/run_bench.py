@@ -39,21 +39,26 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_case(census: Path, database: Path, optimization: str, years: int, env: dict | None = None) -> dict:
-    args = [str(BIN / "planwise"), "run", "--census", str(census), "--database", str(database), "--json",
-            "--performance-mode", "--optimization", optimization, "--start-year", "2025",
-            "--end-year", str(2024 + years)]
+def measure(args: list[str], env: dict | None = None, interval: float = 0.05) -> tuple[dict, float, int]:
+    """Run a command that prints JSON; its parsed output, wall seconds and the peak RSS of its process tree."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     ps, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
         peak = max(peak, tree_rss(ps))
-        time.sleep(0.05)
+        time.sleep(interval)
     out, err = proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"benchmark run failed: {err[-2000:]}")
-    result = json.loads(out)
+        raise SystemExit(f"benchmark failed: {' '.join(args[1:3])}: {err[-3000:]}")
+    return json.loads(out), wall, peak
+
+
+def run_case(census: Path, database: Path, optimization: str, years: int, env: dict | None = None) -> dict:
+    args = [str(BIN / "planwise"), "run", "--census", str(census), "--database", str(database), "--json",
+            "--performance-mode", "--optimization", optimization, "--start-year", "2025",
+            "--end-year", str(2024 + years)]
+    result, wall, peak = measure(args, env)
     rows = sum(y["rows"] for y in result["years"].values())
     metrics = next(iter(result["plugin_metrics"].values()))
     return {"wall_s": wall, "peak_rss_mb": peak / 2**20, "dbt_invocations": metrics["dbt_invocations"],

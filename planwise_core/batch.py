@@ -540,7 +540,7 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
             cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                        dashboard_address=None))
             client = stack.enter_context(Client(cluster))
-            where = f"Dask LocalCluster of {n} worker processes"
+            where = f"Dask LocalCluster of {n} worker process{'' if n == 1 else 'es'}"
         else:
             _check_dask_address(address)
             try:
