@@ -372,7 +372,7 @@ def test_docs_examples_run_as_written(docs_namespace):
     # The examples really used the written config (seed 7, growth 5%).
     assert ns["orchestrator"].planwise_config.random_seed == 7
     assert ns["result"].raw["summary"][0]["target_growth_pct"] == 5
-    # The batch example ran both scenarios in worker processes and aggregated them.
+    # The batch example ran both scenarios in its worker process and aggregated them.
     assert [(r["run_id"], r["status"]) for r in ns["batch_runs"]] == [
         ("baseline/seed-42", "completed"), ("high_growth/seed-42", "completed")]
     assert ns["processor"].last_result.database.name == "batch.duckdb"
