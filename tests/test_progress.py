@@ -57,3 +57,17 @@ def test_json_and_pipes_are_silent(tmp_path, census):
     assert "year 2025" not in shown and "foundation" not in shown
     piped = subprocess.run(_args(census, tmp_path / "pipe.duckdb"), capture_output=True, text=True)
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_a_batch_on_a_terminal_redraws_one_bar_per_run_and_the_total(tmp_path, census):
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text(f"census: {census}\nscenarios:\n"
+                         "  - {name: alpha, overrides: {simulation.end_year: 2025}}\n"
+                         "  - {name: beta, overrides: {simulation.end_year: 2025, compensation.cola_rate: 0.01}}\n")
+    shown = _run_with_tty_stderr([PLANWISE, "batch", str(scenarios), "--output", str(tmp_path / "out"),
+                                  "--max-concurrent", "1", "--no-report"])
+    assert "\x1b[" in shown, "the block is redrawn in place"
+    last_frame = shown.rsplit("\x1b[J", 1)[1].splitlines()
+    assert last_frame[0].startswith("alpha/seed-42 [####################] 2/2") and "completed" in last_frame[0]
+    assert last_frame[1].startswith("beta/seed-42  [####################] 2/2") and "completed" in last_frame[1]
+    assert last_frame[2] == "batch: 2/2 runs finished, 2 completed"
