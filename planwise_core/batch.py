@@ -466,7 +466,8 @@ def size_local_pool(plan: BatchPlan, requested: int | None = None) -> tuple[int,
     import psutil
 
     runs = len(plan.runs) or 1
-    employees = max((census_employees(r.census) for r in plan.runs), default=BUILTIN_EMPLOYEES)
+    # Each census file counted once, however many runs share it.
+    employees = max((census_employees(c) for c in {r.census for r in plan.runs}), default=BUILTIN_EMPLOYEES)
     per_run = run_memory_estimate(employees)
     available = psutil.virtual_memory().available
     by_memory = max(1, int(available * MEMORY_HEADROOM // per_run))
@@ -671,10 +672,9 @@ def run_batch(plan: BatchPlan, *, max_concurrent: int | None = None, dask: str |
         else:
             progress.start(plan, executor_name, [r["run_id"] for r in reused])
         progress.close()
-        runs = [records[s.run_id] for s in plan.runs] + [_invalid_record(plan, i, seed) for i in plan.invalid
-                                                         for seed in (i.seeds or (None,))]
-        for run in runs:
-            run.setdefault("overrides_json", json.dumps(_overrides_of(plan, run), sort_keys=True, default=str))
+        runs = [{**records[s.run_id], "overrides_json": json.dumps(s.overrides, sort_keys=True, default=str)}
+                for s in plan.runs]
+        runs += [_invalid_record(i, seed) for i in plan.invalid for seed in (i.seeds or (None,))]
         result = BatchResult(kind=plan.kind, source=plan.source, output=plan.output, database=None, report=None,
                              executor=executor_name, runs=runs, seconds=0.0)
         result.database = _aggregate(plan, runs)
@@ -687,18 +687,11 @@ def run_batch(plan: BatchPlan, *, max_concurrent: int | None = None, dask: str |
     return result
 
 
-def _overrides_of(plan: BatchPlan, run: dict) -> dict:
-    for spec in plan.runs:
-        if spec.run_id == run["run_id"]:
-            return spec.overrides
-    return {}
-
-
-def _invalid_record(plan: BatchPlan, invalid: InvalidScenario, seed: int | None) -> dict:
+def _invalid_record(invalid: InvalidScenario, seed: int | None) -> dict:
     run_id = f"{invalid.scenario}/seed-{seed}" if seed is not None else invalid.scenario
     return {"run_id": run_id, "scenario": invalid.scenario, "seed": seed, "status": "invalid",
             "error": "; ".join(invalid.problems), "problems": list(invalid.problems), "reused": False,
-            "completed_years": [], "failed_years": [], "seconds": 0.0, "database": None}
+            "completed_years": [], "failed_years": [], "seconds": 0.0, "database": None, "overrides_json": "{}"}
 
 
 def _submit_all(handle: ExecutorHandle, todo: list[RunSpec], slots: int, progress: NullProgress) -> Iterator[dict]:
