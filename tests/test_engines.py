@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from planwise_core.census import generate_census
 import duckdb
+from conftest import table_digest
+from test_golden import GOLDEN, golden_census
 
 from planwise_core.compare import all_identical, compare_databases, compare_engines
 from planwise_core.config import PlanwiseConfig
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def census(tmp_path_factory):
-    return generate_census(250, 5, tmp_path_factory.mktemp("engines") / "census.csv")
+    return golden_census(tmp_path_factory.mktemp("engines"))
 
 
 def _run(tmp_path, census, name, level, plugin=None, end_year=2025):
@@ -36,6 +37,8 @@ def optimized_run(tmp_path_factory, census):
 def test_legacy_and_optimized_write_identical_tables(tmp_path, census):
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025})
     result = compare_engines(config, tmp_path, census=census)
+    with duckdb.connect(str(tmp_path / "legacy.duckdb"), read_only=True) as con:
+        assert {t: table_digest(con, t) for t in GOLDEN[2025]} == GOLDEN[2025], "legacy left the golden tables"
     assert result["legacy"]["success"] and result["optimized"]["success"]
     assert result["identical"] and result["regression_test_passed"], result["tables"]
     assert set(result["tables"]) == {"int_workforce_requirements", "fct_yearly_events", "fct_workforce_snapshot"}
