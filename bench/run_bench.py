@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from planwise_core.dbt_models import YEAR_PARTITIONED_TABLES, YEAR_START_MODEL, YEARLY_MODELS
+from planwise_core.engine.nodes import YEAR_PARTITIONED_TABLES, YEAR_START_MODEL, YEARLY_MODELS
 
 BIN = Path(sys.executable).parent
 YEARLY = [YEAR_START_MODEL, *YEARLY_MODELS]

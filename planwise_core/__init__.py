@@ -6,7 +6,7 @@ does not import dbt; ``from planwise_core import MultiYearOrchestrator`` loads p
 
 import pluggy
 
-from .names import PROJECT
+from planwise_core.names import PROJECT
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -23,7 +23,7 @@ __all__ = ["PROJECT", "hookimpl", *_API_NAMES]
 
 def __getattr__(name: str):
     if name in _API_NAMES:
-        from . import api
+        from planwise_core import api
 
         value = getattr(api, name)
         globals()[name] = value  # later look-ups skip this function

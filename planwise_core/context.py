@@ -7,16 +7,9 @@ from pathlib import Path
 
 import attrs
 
-from .config import PlanwiseConfig
-from .monitor import PerformanceMonitor
-
-
-@attrs.frozen
-class EngineSettings:
-    """How an engine drives dbt: dbt threads, and one invocation per year or per model."""
-
-    threads: int = 1
-    per_model: bool = False
+from planwise_core.config import PlanwiseConfig
+from planwise_core.levels import EngineSettings
+from planwise_core.monitoring.monitor import PerformanceMonitor
 
 
 @attrs.define(kw_only=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pluggy
 
-from .names import PROJECT
+from planwise_core.names import PROJECT
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 

@@ -11,49 +11,23 @@ from pathlib import Path
 
 import attrs
 
-from .census import builtin_census, load_census
-from .config import PlanwiseConfig
-from .context import EngineSettings, RunContext
-from .database import completed_years, connect, delete_years, run_lock, table_exists
-from .errors import PlanwiseError, SimulationError
-from .plugins import Hooks, engine_names, get_plugin_manager, require_engine
-from .results import FoundationResult, YearResult
-from .state import StateManager
-from .summary import year_summary
+from planwise_core.census import builtin_census, load_census
+from planwise_core.config import PlanwiseConfig
+from planwise_core.context import RunContext
+from planwise_core.levels import Level, fallback_chain
+from planwise_core.database import completed_years, connect, delete_years, run_lock, table_exists
+from planwise_core.errors import PlanwiseError
+from planwise_core.hooks import Hooks
+from planwise_core.manager import engine_names, get_plugin_manager, require_engine
+from planwise_core.results import FoundationResult, YearResult
+from planwise_core.database.checkpoints import StateManager
+from planwise_core.outputs.summary import year_summary
 
 log = logging.getLogger("planwise.run")
 
 DEFAULT_DATABASE = Path("output/planwise.duckdb")
 BUILTIN_CENSUS_SIZE = 10_000
 BUILTIN_CENSUS_SEED = 42
-
-
-@attrs.frozen
-class Level:
-    """One rung of the fallback chain: an optimization level is an engine plus its settings."""
-
-    name: str
-    plugin: str
-    settings: EngineSettings
-
-
-def level_map(max_workers: int) -> dict[str, Level]:
-    return {
-        "high": Level("high", "optimized", EngineSettings(threads=max_workers, per_model=False)),
-        "medium": Level("medium", "optimized", EngineSettings(threads=1, per_model=False)),
-        "low": Level("low", "optimized", EngineSettings(threads=1, per_model=True)),
-        "fallback": Level("fallback", "legacy", EngineSettings(threads=1, per_model=True)),
-    }
-
-
-def fallback_chain(start_level: str, max_workers: int, plugin: str | None = None) -> list[Level]:
-    """Levels from ``start_level`` down to FALLBACK; ``plugin`` replaces the first rung's engine."""
-    levels = list(level_map(max_workers).values())
-    names = [lvl.name for lvl in levels]
-    chain = levels[names.index(start_level.lower()):]
-    if plugin and plugin != chain[0].plugin:
-        chain[0] = attrs.evolve(chain[0], plugin=plugin)
-    return chain
 
 
 RUN_LOG_DDL = """

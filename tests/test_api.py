@@ -21,6 +21,8 @@ import pytest
 
 import planwise_core
 import planwise_core.api as api
+import planwise_core.api.benchmarks  # noqa: F401 - patched below
+import planwise_core.api.errors  # noqa: F401
 from planwise_core.errors import CensusError, ConfigError, DatabaseBusyError, PlanwiseError, SimulationError
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
@@ -153,9 +155,9 @@ def test_every_public_name_has_a_docstring():
 
 
 def test_reexports_are_the_real_functions():
-    from planwise_core.compat import test_configuration_compatibility
+    from planwise_core.api.compat import test_configuration_compatibility
     from planwise_core.config import load_and_validate_config, validate_configuration
-    from planwise_core.monitor import PerformanceMonitor
+    from planwise_core.monitoring.monitor import PerformanceMonitor
 
     assert api.load_and_validate_config is load_and_validate_config
     assert api.validate_configuration is validate_configuration
@@ -274,7 +276,7 @@ def test_error_context_guidance(error, kinds):
     for kind, words in expected_words.items():
         for word in words:
             assert (word in message) == (kind in kinds), (kind, word)
-    assert exc.guidance == tuple(line for kind in kinds for line in api.GUIDANCE[kind])
+    assert exc.guidance == tuple(line for kind in kinds for line in api.errors.GUIDANCE[kind])
 
 
 def test_error_context_combines_kinds_and_passes_through():
@@ -320,8 +322,8 @@ def test_benchmark_mode_times_legacy_in_another_temporary_database(monkeypatch, 
         return api.FoundationSetupResult(success=True, execution_time=seconds, plugin=plugin or "optimized",
                                          steps=[{"name": "seeds", "seconds": seconds}], baseline_rows=10)
 
-    monkeypatch.setattr(api, "_foundation", fake_foundation)
-    monkeypatch.setattr(api, "_plugin_manager", lambda: None)
+    monkeypatch.setattr(api.benchmarks, "timed_foundation", fake_foundation)
+    monkeypatch.setattr(api.benchmarks, "plugin_manager", lambda: None)
     result = asyncio.run(api.run_foundation_benchmark("medium", benchmark_mode=True, database_path=tmp_path / "o.db"))
     assert result["performance_improvement"] == pytest.approx(0.8)
     assert result["legacy_execution_time"] == 10.0 and result["target_met"] is True
@@ -338,7 +340,7 @@ def test_benchmark_mode_times_legacy_in_another_temporary_database(monkeypatch, 
 
 def test_comparison_adds_target_met(monkeypatch):
     """Logic only (compare_engines stubbed): the real comparison runs the legacy engine, too slow here."""
-    import planwise_core.compare
+    import planwise_core.outputs.compare
 
     seen = {}
 
@@ -348,8 +350,8 @@ def test_comparison_adds_target_met(monkeypatch):
         return {"legacy_time": 50.0, "optimized_time": 10.0, "improvement": seen["improvement"],
                 "legacy": dict(brief, total_execution_time=50.0), "optimized": brief}
 
-    monkeypatch.setattr(planwise_core.compare, "compare_engines", fake_compare)
-    monkeypatch.setattr(api, "_plugin_manager", lambda: None)
+    monkeypatch.setattr(planwise_core.outputs.compare, "compare_engines", fake_compare)
+    monkeypatch.setattr(api.benchmarks, "plugin_manager", lambda: None)
     seen["improvement"] = 0.82
     result = asyncio.run(api.run_comprehensive_performance_comparison(2025, 2026, benchmark_mode=True))
     assert result["target_met"] is True and seen["years"] == (2025, 2026)

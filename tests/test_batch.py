@@ -20,7 +20,7 @@ import yaml
 from planwise_core.api import BatchSimulationProcessor
 from planwise_core.batch import plan_batch
 from planwise_core.census import generate_census
-from planwise_core.compare import all_identical, compare_databases
+from planwise_core.outputs.compare import all_identical, compare_databases
 from planwise_core.config import config_from_dict
 from planwise_core.orchestrator import Simulation
 from test_report import body_attributes, browse, chart_elements

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planwise_core.batch import (BatchError, _output_lock, plan_batch, plan_ensemble, plan_scenarios, run_batch,
-                                 run_memory_estimate, size_local_pool)
-from planwise_core.batch_progress import LineProgress, LiveProgress
+from planwise_core.batch import BatchError, plan_batch, plan_ensemble, plan_scenarios, run_batch
+from planwise_core.batch.executors import run_memory_estimate, size_local_pool
+from planwise_core.batch.loop import _output_lock
+from planwise_core.batch.progress import LineProgress, LiveProgress
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 
@@ -204,7 +205,7 @@ def test_progress_shows_each_run_and_the_batch_total(tmp_path):
 def test_an_existing_scheduler_is_checked_before_anything_runs(tmp_path, monkeypatch):
     from distributed import LocalCluster
 
-    import planwise_core.batch as batch
+    import planwise_core.batch.executors as batch
 
     out = tmp_path / "out"
     out.mkdir()

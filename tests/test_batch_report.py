@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from planwise_core.batch_store import METRICS, write_batch_database
-from planwise_core.batch_report import axis_labels, write_batch_report
+from planwise_core.batch.store import METRICS, write_batch_database
+from planwise_core.report.batch_report import axis_labels, write_batch_report
 from planwise_core.errors import PlanwiseError
 from test_report import body_attributes, browse, chart_elements
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planwise_core import dbt_models
+from planwise_core.engine import nodes as dbt_models
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
-from planwise_core.dbt import DbtProject, InProcessDbt
+from planwise_core.engine.invokers import DbtProject, InProcessDbt
 from planwise_core.orchestrator import Simulation
 
 
@@ -62,21 +62,22 @@ def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
 
 
 def test_a_parse_is_shared_through_the_cache_and_works_without_one(tmp_path, monkeypatch):
-    from planwise_core.dbt import _parse
+    from planwise_core.engine.invokers import DBT_PROJECT_DIR, _parse, project_fingerprint
 
     monkeypatch.setenv("PLANWISE_CACHE_DIR", str(tmp_path / "cache"))
-    first = _parse(DbtProject(tmp_path / "a" / "results.duckdb"))
-    saved = tmp_path / "cache" / "dbt-parse" / "results" / "partial_parse.msgpack"
+    fingerprint = project_fingerprint(DBT_PROJECT_DIR)
+    first = _parse(DbtProject(tmp_path / "a" / "results.duckdb"), fingerprint)
+    saved = tmp_path / "cache" / "dbt-parse" / fingerprint / "results" / "partial_parse.msgpack"
     assert saved.is_file()
     # Another database of the same file name elsewhere: the saved parse is accepted, and the nodes name the
     # catalog after the file, as they must.
-    second = _parse(DbtProject(tmp_path / "b" / "results.duckdb"))
+    second = _parse(DbtProject(tmp_path / "b" / "results.duckdb"), fingerprint)
     assert second.nodes["model.planwise.fct_yearly_events"].database == "results"
     assert set(second.nodes) == set(first.nodes)
-    assert not list((tmp_path / "cache" / "dbt-parse" / "results").glob("parse-*")), "scratch folders are removed"
+    assert not list(saved.parent.glob("parse-*")), "scratch folders are removed"
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("PLANWISE_CACHE_DIR", str(blocker))
-    third = _parse(DbtProject(tmp_path / "c" / "results.duckdb"))
+    third = _parse(DbtProject(tmp_path / "c" / "results.duckdb"), fingerprint)
     assert set(third.nodes) == set(first.nodes)

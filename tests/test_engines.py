@@ -8,7 +8,7 @@ import duckdb
 from conftest import table_digest
 from test_golden import GOLDEN, golden_census
 
-from planwise_core.compare import all_identical, compare_databases, compare_engines
+from planwise_core.outputs.compare import all_identical, compare_databases, compare_engines
 from planwise_core.config import PlanwiseConfig
 from planwise_core.orchestrator import Simulation
 
@@ -78,7 +78,8 @@ def test_a_year_whose_previous_year_is_missing_is_refused(tmp_path, optimized_ru
 
     from planwise_core.context import RunContext
     from planwise_core.errors import SimulationError
-    from planwise_core.plugins import Hooks, get_plugin_manager
+    from planwise_core.hooks import Hooks
+    from planwise_core.manager import get_plugin_manager
 
     database = tmp_path / "gap.duckdb"
     shutil.copy(optimized_run[0], database)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from planwise_core.errors import PluginError
-from planwise_core.plugins import describe_plugins, engine_names, get_plugin_manager
+from planwise_core.manager import describe_plugins, engine_names, get_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANWISE = ROOT / ".venv" / "bin" / "planwise"

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from conftest import CensusSpec, SimSpec
-from planwise_core.export import export_results
-from planwise_core.summary import SUMMARY_SQL
+from planwise_core.outputs.export import export_results
+from planwise_core.outputs.summary import SUMMARY_SQL
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANWISE = ROOT / ".venv" / "bin" / "planwise"

@@ -9,7 +9,7 @@ from planwise_core import hookimpl
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.orchestrator import Simulation
-from planwise_core.plugins import get_plugin_manager
+from planwise_core.manager import get_plugin_manager
 
 pytestmark = pytest.mark.slow
 

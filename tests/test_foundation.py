@@ -14,7 +14,7 @@ import pytest
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.orchestrator import Simulation
-from planwise_core.plugins import get_plugin_manager
+from planwise_core.manager import get_plugin_manager
 
 CENSUS_DATE = date(2024, 12, 31)
 AGE_BANDS = ((25, "<25"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"), (10_000, "65+"))

@@ -19,10 +19,11 @@ from planwise_core import PROJECT, hookimpl, hookspecs
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import EngineSettings
-from planwise_core.dbt_models import YEAR_PARTITIONED_TABLES
+from planwise_core.engine.nodes import YEAR_PARTITIONED_TABLES
 from planwise_core.errors import PluginError, SimulationError
 from planwise_core.orchestrator import Simulation
-from planwise_core.plugins import Hooks, enable_tracing, engine_names, get_plugin_manager
+from planwise_core.hooks import Hooks
+from planwise_core.manager import enable_tracing, engine_names, get_plugin_manager
 from planwise_core.results import FoundationResult, PluginMetrics, TransitionResult, YearResult
 
 ROOT = Path(__file__).resolve().parent.parent

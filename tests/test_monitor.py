@@ -8,7 +8,7 @@ import pytest
 
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
-from planwise_core.monitor import PerformanceMonitor
+from planwise_core.monitoring.monitor import PerformanceMonitor
 from planwise_core.orchestrator import Simulation
 
 

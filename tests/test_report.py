@@ -15,7 +15,7 @@ import pytest
 
 from conftest import CensusSpec, SimSpec
 from planwise_core.errors import PlanwiseError
-from planwise_core.report import nested_table, write_report
+from planwise_core.report.run_report import nested_table, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANWISE = ROOT / ".venv" / "bin" / "planwise"

@@ -14,9 +14,9 @@ import duckdb
 import pytest
 
 from planwise_core.census import generate_census
-from planwise_core.compare import all_identical, compare_databases
+from planwise_core.outputs.compare import all_identical, compare_databases
 from planwise_core.config import PlanwiseConfig
-from planwise_core.state import StateManager
+from planwise_core.database.checkpoints import StateManager
 
 pytestmark = pytest.mark.slow
 PLANWISE = str(Path(sys.executable).parent / "planwise")

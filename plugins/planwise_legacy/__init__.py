@@ -1,11 +1,12 @@
 """The legacy engine: one dbt CLI subprocess per model (and one `dbt seed` for the seeds), sequential."""
 
-from planwise_core.dbt import DbtProject, SubprocessDbt
-from planwise_core.engine import DbtEngine
+from planwise_core.engine.invokers import DbtProject, SubprocessDbt
+from planwise_core.engine.base import DbtEngine
+from planwise_core.levels import LEGACY
 
 
 class LegacyEngine(DbtEngine):
-    name = "legacy"
+    name = LEGACY
 
     def make_invoker(self, ctx):
         return SubprocessDbt(DbtProject(ctx.database, threads=1), ctx.config.to_dbt_vars())

@@ -1,11 +1,12 @@
 """The optimized engine: dbt in-process, parsed once per run, one invocation per step."""
 
-from planwise_core.dbt import DbtProject, InProcessDbt
-from planwise_core.engine import DbtEngine
+from planwise_core.engine.invokers import DbtProject, InProcessDbt
+from planwise_core.engine.base import DbtEngine
+from planwise_core.levels import OPTIMIZED
 
 
 class OptimizedEngine(DbtEngine):
-    name = "optimized"
+    name = OPTIMIZED
 
     def make_invoker(self, ctx):
         project = DbtProject(ctx.database, threads=ctx.settings.threads)
