@@ -23,10 +23,10 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from planwise_core.engine.nodes import YEAR_PARTITIONED_TABLES, YEAR_START_MODEL, YEARLY_MODELS
+from planwise_core.engine.nodes import YEAR_START, YEARLY, selected_models
+from planwise_core.engine.project import DbtProject, parsed_manifest
 
 BIN = Path(sys.executable).parent
-YEARLY = [YEAR_START_MODEL, *YEARLY_MODELS]
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -73,13 +73,17 @@ def sql_floor(database: Path, last_year: int) -> float:
     copy = floor_dir / database.name
     shutil.copy(database, copy)
     compiled = database.parent / f".{database.stem}.dbt" / "target" / "compiled" / "planwise" / "models"
+    project = DbtProject(database)
+    models = [*selected_models(project, YEAR_START), *selected_models(project, YEARLY)]
+    incremental = {n.name for n in parsed_manifest(project).nodes.values()
+                   if n.resource_type == "model" and n.config.materialized == "incremental"}
     con = duckdb.connect(str(copy))
-    for table in YEAR_PARTITIONED_TABLES:
+    for table in incremental:
         con.execute(f'delete from "{table}" where simulation_year = ?', [last_year])
     started = time.perf_counter()
-    for model in YEARLY:
+    for model in models:
         sql = Path(glob.glob(f"{compiled}/**/{model}.sql", recursive=True)[0]).read_text()
-        if model in YEAR_PARTITIONED_TABLES:
+        if model in incremental:
             con.execute(f'insert into "{model}" {sql}')
         else:
             con.execute(f'create or replace table "{model}" as {sql}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import time
@@ -73,6 +74,14 @@ class Simulation:
         self.ctx = RunContext(config=config, database=self.database, run_id=self.run_id,
                               settings=self.chain[0].settings, performance_mode=performance_mode)
 
+    @functools.cached_property
+    def year_tables(self) -> tuple[str, ...]:
+        """The year-partitioned result tables, as the dbt project declares them (its incremental models)."""
+        from planwise_core.engine.nodes import year_partitioned_models
+        from planwise_core.engine.project import DbtProject
+
+        return year_partitioned_models(DbtProject(self.database))
+
     # -- public -----------------------------------------------------------------------------
 
     def foundation_only(self) -> FoundationResult:
@@ -119,7 +128,7 @@ class Simulation:
         self._load_census()
         # A fresh run replaces every year it will simulate and any later ones from an older run.
         with connect(self.database) as con:
-            delete_years(con, sim.start_year, 9999)
+            delete_years(con, self.year_tables, sim.start_year, 9999)
         self.state.discard_from(sim.start_year)
         self._start_run_log()
         return [], self._foundation(Hooks(self.pm, self.chain[0].plugin))
@@ -135,7 +144,7 @@ class Simulation:
             done = self._checkpointed_years(con)
             # A year killed half-way may have left rows behind: drop everything after the last checkpoint.
             first_missing = (done[-1] + 1) if done else self.config.simulation.start_year
-            delete_years(con, first_missing, 9999)
+            delete_years(con, self.year_tables, first_missing, 9999)
         self.state.discard_from(first_missing)
         return done
 
@@ -192,7 +201,7 @@ class Simulation:
                 return result, attempt + 1
             except Exception:
                 with connect(self.database) as con:
-                    delete_years(con, year)
+                    delete_years(con, self.year_tables, year)
                 if attempt == retries:
                     raise
                 time.sleep(orch.retry_backoff_seconds * 2 ** attempt)

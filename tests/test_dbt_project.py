@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
-from planwise_core.engine import nodes as dbt_models
+from planwise_core.engine.nodes import FOUNDATION, YEAR_START, YEARLY, selected_models, transition_checks
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
-from planwise_core.engine.invokers import DbtProject, InProcessDbt
+from planwise_core.engine.invokers import InProcessDbt
+from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject
+from planwise_core.context import RunContext
+from planwise_core.errors import SimulationError
+from planwise_core.hooks import Hooks
+from planwise_core.manager import get_plugin_manager
 from planwise_core.orchestrator import Simulation
 
 
@@ -25,17 +31,23 @@ def _models(manifest):
     return {n.name: n for n in manifest.nodes.values() if n.resource_type == "model"}
 
 
-def test_node_lists_cover_every_model_and_seed(manifest):
-    listed = set(dbt_models.STAGING_MODELS + dbt_models.BASELINE_MODELS + dbt_models.YEARLY_MODELS)
-    listed.add(dbt_models.YEAR_START_MODEL)
-    assert listed == set(_models(manifest))
-    seeds = {n.name for n in manifest.nodes.values() if n.resource_type == "seed"}
-    assert seeds == set(dbt_models.SEEDS)
+@pytest.fixture(scope="module")
+def selections(tmp_path_factory):
+    project = DbtProject(tmp_path_factory.mktemp("select") / "x.duckdb")
+    return {name: selected_models(project, name) for name in (FOUNDATION, YEAR_START, YEARLY)}
 
 
-def test_yearly_order_respects_dependencies(manifest):
+def test_selectors_cover_every_model_exactly_once(manifest, selections):
+    chosen = [m for names in selections.values() for m in names]
+    assert sorted(chosen) == sorted(_models(manifest)), "a model no engine step runs, or one run twice"
+    assert selections[YEAR_START] == ("int_workforce_start",)
+    assert "int_baseline_workforce" in selections[FOUNDATION]
+    assert {"fct_yearly_events", "fct_workforce_snapshot", "fct_year_summary"} <= set(selections[YEARLY])
+
+
+def test_yearly_order_respects_dependencies(manifest, selections):
     models = _models(manifest)
-    order = [dbt_models.YEAR_START_MODEL, *dbt_models.YEARLY_MODELS]
+    order = [*selections[YEAR_START], *selections[YEARLY]]
     position = {name: i for i, name in enumerate(order)}
     for name in order:
         for parent in models[name].depends_on.nodes:
@@ -44,10 +56,25 @@ def test_yearly_order_respects_dependencies(manifest):
                 assert position[parent_name] < position[name], f"{parent_name} must run before {name}"
 
 
-def test_yearly_models_are_tagged_yearly(manifest):
+def test_yearly_models_are_tagged_yearly(manifest, selections):
     models = _models(manifest)
-    for name in (dbt_models.YEAR_START_MODEL, *dbt_models.YEARLY_MODELS):
+    for name in (*selections[YEAR_START], *selections[YEARLY]):
         assert "yearly" in models[name].tags, name
+
+
+def test_transition_checks_are_dbt_tests_of_the_year_start(tmp_path):
+    assert transition_checks(DbtProject(tmp_path / "x.duckdb")) == (
+        "transition_active_end_equals_target_end", "transition_age_and_tenure_grow_by_one",
+        "transition_start_population_equals_year_end_actives", "transition_state_is_carried")
+
+
+def test_config_defaults_and_dbt_project_vars_agree():
+    """Each default is written once in the config schema; dbt_project.yml repeats it for standalone dbt use."""
+    import yaml
+
+    project_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert project_vars.pop("simulation_year") == PlanwiseConfig().simulation.start_year
+    assert project_vars == PlanwiseConfig().to_dbt_vars()
 
 
 @pytest.mark.slow
@@ -59,10 +86,18 @@ def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
     dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
     call = dbt.invoke("test", year=2026)  # raises SimulationError naming the failing tests
     assert call.seconds > 0
+    # The transition checks catch a year that did not end at its target head count.
+    with duckdb.connect(str(database)) as con:
+        con.execute("""update fct_workforce_snapshot set employment_status = 'terminated'
+                       where simulation_year = 2025 and employee_id = (select min(employee_id)
+                       from fct_workforce_snapshot where simulation_year = 2025 and employment_status = 'active')""")
+    ctx = RunContext(config=config, database=database, run_id="check")
+    with pytest.raises(SimulationError, match="Transition 2025 -> 2026 failed: .*transition_active_end_equals_target"):
+        Hooks(get_plugin_manager(), "optimized").transition_year(ctx, 2025, 2026)
 
 
 def test_a_parse_is_shared_through_the_cache_and_works_without_one(tmp_path, monkeypatch):
-    from planwise_core.engine.invokers import DBT_PROJECT_DIR, _parse, project_fingerprint
+    from planwise_core.engine.project import _parse, project_fingerprint
 
     monkeypatch.setenv("PLANWISE_CACHE_DIR", str(tmp_path / "cache"))
     fingerprint = project_fingerprint(DBT_PROJECT_DIR)

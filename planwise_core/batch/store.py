@@ -84,7 +84,7 @@ def run_year_rows(database: Path, first_year: int, last_year: int) -> list[dict]
         con.close()
     return [{
         "simulation_year": r["simulation_year"], "headcount": r["end_headcount"], "hires": r["hires"],
-        "terminations": r["experienced_terminations"] + r["new_hire_terminations"],
+        "terminations": r["terminations"],
         "experienced_terminations": r["experienced_terminations"], "new_hire_terminations": r["new_hire_terminations"],
         "promotions": r["promotions"], "raises": r["raises"], "enrollments": r["enrollments"], "opt_outs": r["opt_outs"],
         "payroll": r["payroll"], "participation_pct": r["participation_pct"],

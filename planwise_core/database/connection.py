@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 
-from planwise_core.engine.nodes import YEAR_PARTITIONED_TABLES
 from planwise_core.errors import DatabaseBusyError
 
 
@@ -59,11 +58,11 @@ def completed_years(con) -> list[int]:
         "select distinct simulation_year from fct_workforce_snapshot order by 1").fetchall()]
 
 
-def delete_years(con, first_year: int, last_year: int | None = None) -> None:
-    """Remove every row the given years wrote, so a failed or replaced year leaves nothing behind."""
+def delete_years(con, tables: list[str] | tuple[str, ...], first_year: int, last_year: int | None = None) -> None:
+    """Remove every row the given years wrote to the year-partitioned ``tables`` (those that exist), at once."""
     last_year = first_year if last_year is None else last_year
     con.execute("begin transaction")
-    for table in YEAR_PARTITIONED_TABLES:
+    for table in tables:
         if table_exists(con, table):
             con.execute(f'delete from "{table}" where simulation_year between ? and ?', [first_year, last_year])
     con.execute("commit")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from planwise_core.errors import PlanwiseError
 from planwise_core.report.run_report import open_results
-from planwise_core.outputs.summary import SUMMARY_SQL
 
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}
 
@@ -15,7 +14,7 @@ FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}
 EXPORTS = {
     "events": "select * from fct_yearly_events order by simulation_year, employee_id, event_sequence, event_id",
     "snapshot": "select * from fct_workforce_snapshot order by simulation_year, employee_id",
-    "summary": "select * from planwise_export_summary order by simulation_year",
+    "summary": "select * from fct_year_summary order by simulation_year",
 }
 
 
@@ -37,9 +36,6 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str) -> list[
         raise PlanwiseError(f"{out_dir} is a file: pass --out with a folder.")
     with open_results(database) as con:
         out_dir.mkdir(parents=True, exist_ok=True)
-        # The summary is the same query `planwise summary` prints, over every year.
-        summary = con.execute(SUMMARY_SQL, [0, 9999]).fetch_arrow_table()
-        con.register("planwise_export_summary", summary)
         written = []
         for name, query in EXPORTS.items():
             path = out_dir / f"{name}.{fmt}"
@@ -50,5 +46,4 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str) -> list[
             finally:
                 tmp.unlink(missing_ok=True)
             written.append(path)
-        con.unregister("planwise_export_summary")
     return written

@@ -1,6 +1,7 @@
 """The legacy engine: one dbt CLI subprocess per model (and one `dbt seed` for the seeds), sequential."""
 
-from planwise_core.engine.invokers import DbtProject, SubprocessDbt
+from planwise_core.engine.project import DbtProject
+from planwise_core.engine.invokers import SubprocessDbt
 from planwise_core.engine.base import DbtEngine
 from planwise_core.levels import LEGACY
 

@@ -1,6 +1,7 @@
 """The optimized engine: dbt in-process, parsed once per run, one invocation per step."""
 
-from planwise_core.engine.invokers import DbtProject, InProcessDbt
+from planwise_core.engine.project import DbtProject
+from planwise_core.engine.invokers import InProcessDbt
 from planwise_core.engine.base import DbtEngine
 from planwise_core.levels import OPTIMIZED
 

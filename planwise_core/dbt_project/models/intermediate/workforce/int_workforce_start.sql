@@ -1,3 +1,4 @@
+{{ config(tags=["year_start"]) }}
 {#- Actives at the start of the simulation year, measured on Dec 31 of the previous year. -#}
 {%- set year = var('simulation_year') -%}
 {%- set measured_on = "make_date(" ~ (year - 1) ~ ", 12, 31)" -%}
