@@ -9,7 +9,7 @@ from planwise_core.engine.nodes import FOUNDATION, YEAR_START, YEARLY, selected_
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.invokers import InProcessDbt
-from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject
+from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject, parsed_manifest
 from planwise_core.context import RunContext
 from planwise_core.errors import SimulationError
 from planwise_core.hooks import Hooks
@@ -68,6 +68,10 @@ def test_transition_checks_are_dbt_tests_of_the_year_start(tmp_path):
         "transition_start_population_equals_year_end_actives", "transition_state_is_carried")
 
 
+def test_every_model_is_described(manifest):
+    assert [m.name for m in _models(manifest).values() if not m.description.strip()] == []
+
+
 def test_config_defaults_and_dbt_project_vars_agree():
     """Each default is written once in the config schema; dbt_project.yml repeats it for standalone dbt use."""
     import yaml
@@ -83,6 +87,14 @@ def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2026})
     database = tmp_path / "sim.duckdb"
     assert Simulation(config, database, census=census).run()["success"]
+    # Every mart column is described in its yml, and the yml lists exactly the columns the mart has.
+    models = _models(parsed_manifest(DbtProject(database)))
+    with duckdb.connect(str(database), read_only=True) as con:
+        for name in [n for n in models if n.startswith("fct_")]:
+            built = [r[0] for r in con.execute(f"select column_name from (describe {name})").fetchall()]
+            documented = {c: col.description for c, col in models[name].columns.items()}
+            assert sorted(documented) == sorted(built), name
+            assert [c for c, d in documented.items() if not d.strip()] == [], name
     dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
     call = dbt.invoke("test", year=2026)  # raises SimulationError naming the failing tests
     assert call.seconds > 0
