@@ -4,21 +4,23 @@ Simulations are expensive (dbt parse + foundation ~4 s, then ~1-2 s per year), s
 test module declares the runs it needs as :class:`SimSpec` values and asks the
 session-scoped :func:`sims` registry for them:
 
-* a run is computed once per session and cached by its spec (two modules asking for the
-  same spec share one database; ``replica`` forces a separate database with the same inputs);
-* ``sims.prefetch(specs)`` submits several runs at once to a small process pool (spawned
-  workers keep dbt imported between runs), so a module's runs overlap on a 2-core machine;
-  a module waits for its own runs before it finishes, so nothing runs in the background
-  while other engineers' tests execute.
+* a run is computed once per test session and cached on disk by its spec, shared by every
+  xdist worker: the first worker to need a spec builds it under a file lock, the others wait
+  for it and read the same database (``replica`` forces a separate database with the same inputs);
+* ``sims.prefetch(specs)`` starts several runs at once on a small process pool when this
+  worker has cores to spare (spawned workers keep dbt imported between runs); a module
+  waits for its own runs before it finishes.
 
-Environment: ``PLANWISE_TEST_WORKERS`` (default ``min(2, cpu_count)``); ``0`` or ``1`` runs
-every simulation in this process, one after the other.
+Environment: ``PLANWISE_TEST_WORKERS`` (default: the cores per xdist worker, at least 1);
+``0`` or ``1`` runs every simulation in the test process, one after the other.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import csv
+import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -137,15 +139,40 @@ class SimRun:
 # --------------------------------------------------------------------------- running
 
 
-def run_simulation_job(database: str, census: str, overrides: dict) -> dict:
-    """Run one simulation (in a pool worker or in-process); returns the JSON-able part of the result."""
-    from planwise_core.config import PlanwiseConfig
-    from planwise_core.orchestrator import Simulation
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """An exclusive lock shared by every process of the test session (xdist workers, pool workers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
-    config = PlanwiseConfig().with_overrides(**overrides)
-    result = Simulation(config, Path(database), census=Path(census)).run()
-    keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
-    return json.loads(json.dumps({k: result.get(k) for k in keep}, default=str))
+
+def run_simulation_job(database: str, census: str, overrides: dict) -> dict:
+    """Run one simulation once per session (in a pool worker or in-process); the JSON-able part of its result.
+
+    The result is kept beside the database: whichever process asks first builds it under the folder's lock,
+    later ones (other xdist workers included) wait for the lock and read it back.
+    """
+    folder = Path(database).parent
+    recorded = folder / "result.json"
+    with file_lock(folder / ".build.lock"):
+        if recorded.exists():
+            return json.loads(recorded.read_text())
+        from planwise_core.config import PlanwiseConfig
+        from planwise_core.orchestrator import Simulation
+
+        config = PlanwiseConfig().with_overrides(**overrides)
+        result = Simulation(config, Path(database), census=Path(census)).run()
+        keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
+        payload = json.loads(json.dumps({k: result.get(k) for k in keep}, default=str))
+        partial = folder / ".result.json.tmp"
+        partial.write_text(json.dumps(payload))
+        os.replace(partial, recorded)
+        return payload
 
 
 class _Done:
@@ -175,7 +202,10 @@ class SimRegistry:
 
     def _census_path(self, spec: CensusSpec) -> Path:
         if spec not in self._census:
-            self._census[spec] = spec.write(self.root / "census")
+            folder = self.root / "census"
+            with file_lock(folder / f".{spec.name}.lock"):
+                written = [p for p in folder.glob(f"{spec.name}.*") if p.suffix in (".csv", ".parquet")]
+                self._census[spec] = written[0] if written else spec.write(folder)
         return self._census[spec]
 
     def _database(self, spec: SimSpec) -> Path:
@@ -220,10 +250,20 @@ class SimRegistry:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def session_folder(tmp_path_factory, name: str) -> Path:
+    """A folder shared by every xdist worker of this session (each worker's basetemp is inside one folder)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def sims(tmp_path_factory):
-    workers = int(os.environ.get("PLANWISE_TEST_WORKERS", min(2, os.cpu_count() or 1)))
-    registry = SimRegistry(tmp_path_factory.mktemp("planwise_sims"), workers)
+    xdist_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    default = max(1, (os.cpu_count() or 1) // xdist_workers)
+    workers = int(os.environ.get("PLANWISE_TEST_WORKERS", default))
+    registry = SimRegistry(session_folder(tmp_path_factory, "planwise_sims"), workers)
     yield registry
     registry.close()
 
