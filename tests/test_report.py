@@ -15,7 +15,8 @@ import pytest
 
 from conftest import CensusSpec, SimSpec
 from planwise_core.errors import PlanwiseError
-from planwise_core.report.run_report import nested_table, write_report
+from planwise_core.report.page import macro
+from planwise_core.report.run_report import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANWISE = ROOT / ".venv" / "bin" / "planwise"
@@ -111,7 +112,8 @@ def test_report_is_self_contained_with_every_chart_config_and_year(report, datab
 
 
 def test_report_escapes_text():
-    table = nested_table({"<script>alert(1)</script>": {"a&b": "\"quoted\" <b>", "list": [1, None, True]}})
+    nested_table = macro("nested_table")  # the shared macro the assumptions section is rendered with
+    table = str(nested_table({"<script>alert(1)</script>": {"a&b": "\"quoted\" <b>", "list": [1, None, True]}}))
     assert "<script>" not in table and "<b>" not in table
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in table
     assert "a&amp;b" in table and "&quot;quoted&quot; &lt;b&gt;" in table
