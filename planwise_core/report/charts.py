@@ -78,7 +78,7 @@ class Band(NamedTuple):
     color: str
 
 
-def c(v: float) -> str:
+def coord(v: float) -> str:
     """A coordinate as SVG text."""
     return f"{v:.1f}"
 
@@ -128,18 +128,18 @@ def _path(points: list[tuple[float, float] | None]) -> str:
         if p is None:
             pen = "M"
             continue
-        d.append(f"{pen}{c(p[0])},{c(p[1])}")
+        d.append(f"{pen}{coord(p[0])},{coord(p[1])}")
         pen = "L"
     return " ".join(d)
 
 
 def _x_labels(xs: list[float], labels: list[str]) -> tuple[XLabel, ...]:
     every = max(1, math.ceil(len(labels) / 12))  # at most about a dozen labels on the axis
-    return tuple(XLabel(c(x), str(label)) for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0)
+    return tuple(XLabel(coord(x), str(label)) for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0)
 
 
 def _points(line: Line, xs: list[float], y, r: float, tips: list[str]) -> list[Mark]:
-    return [Mark("circle", "", (("cx", c(x)), ("cy", c(y(v))), ("r", f"{r:g}"), ("fill", line.color)), tip)
+    return [Mark("circle", "", (("cx", coord(x)), ("cy", coord(y(v))), ("r", f"{r:g}"), ("fill", line.color)), tip)
             for x, v, tip in zip(xs, line.values, tips) if v is not None]
 
 
@@ -167,8 +167,8 @@ def bar_chart(categories: list[str], series: list[tuple[str, list[float], str]],
             else:
                 top, bottom = (y(v), y(0)) if v >= 0 else (y(0), y(v))
                 x = left + j * bar_w
-            size = (("x", c(x)), ("y", c(top)), ("width", c(max(bar_w - (0 if gap == 0 else 1), 0.5))),
-                    ("height", c(max(bottom - top, 0))), ("fill", color))
+            size = (("x", coord(x)), ("y", coord(top)), ("width", coord(max(bar_w - (0 if gap == 0 else 1), 0.5))),
+                    ("height", coord(max(bottom - top, 0))), ("fill", color))
             marks.append(Mark("rect", "", size, tips[j][i] if tips else f"{cat} · {name}: {fmt(v)}"))
     xs = [ML + (i + 0.5) * band for i in range(len(categories))]
     for name, vals, color in lines:
@@ -176,7 +176,7 @@ def bar_chart(categories: list[str], series: list[tuple[str, list[float], str]],
         marks.append(Mark("path", "line", (("d", _path([(x, y(v)) for x, v in zip(xs, line.values)])),
                                            ("stroke", color))))
         marks += _points(line, xs, y, 4, [f"{cat} · {name}: {fmt(v)}" for cat, v in zip(categories, line.values)])
-    return Plot(tuple(Tick(c(y(t)), fmt(t)) for t in ticks), _x_labels(xs, categories), tuple(marks), c(y(0)))
+    return Plot(tuple(Tick(coord(y(t)), fmt(t)) for t in ticks), _x_labels(xs, categories), tuple(marks), coord(y(0)))
 
 
 def line_chart(categories: list, lines: list[Line], bands: list[Band] = (), *,
@@ -205,5 +205,5 @@ def line_chart(categories: list, lines: list[Line], bands: list[Band] = (), *,
         points = [None if v is None else (x, y(v)) for x, v in zip(xs, s.values)]
         marks.append(Mark("path", "line dashed" if s.dashed else "line", (("d", _path(points)), ("stroke", s.color))))
         marks += _points(s, xs, y, 3.5, s.tips or [])
-    return Plot(tuple(Tick(c(y(t)), label) for t, label in zip(ticks, labels(ticks))), _x_labels(xs, categories),
-                tuple(marks), c(MT + PLOT_H))
+    return Plot(tuple(Tick(coord(y(t)), label) for t, label in zip(ticks, labels(ticks))), _x_labels(xs, categories),
+                tuple(marks), coord(MT + PLOT_H))

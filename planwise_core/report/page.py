@@ -22,7 +22,7 @@ from planwise_core.report import formatting
 
 # Nothing is loaded from anywhere: the stylesheet and the script are inlined, charts are inline SVG.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-FILTERS = {"int": formatting.fmt_int, "money": formatting.fmt_money, "scalar": formatting.scalar_text}
+FILTERS = {"scalar": formatting.scalar_text}  # numbers arrive formatted; configuration values are formatted here
 
 
 def _escape(value):

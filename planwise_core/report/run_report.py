@@ -123,7 +123,8 @@ def headcount_figure(data: dict) -> Figure:
 def events_figure(data: dict) -> Figure:
     years = [str(y) for y in data["years"]]
     counts = [(kind, [num(v) for v in _metric(data, key)]) for kind, key in EVENT_COLUMNS]
-    series = [(kind, vals, PALETTE[i % len(PALETTE)]) for i, (kind, vals) in enumerate(c for c in counts if any(c[1]))]
+    present = [(kind, vals) for kind, vals in counts if any(vals)]
+    series = [(kind, vals, PALETTE[i % len(PALETTE)]) for i, (kind, vals) in enumerate(present)]
     table = by_columns([Column("year", years, numeric=False), *(Column(k, v, fmt_int) for k, v, _ in series)])
     return Figure("events", "Events by type and year", bar_chart(years, series, gap=0.2) if series else None,
                   [(s[0], s[2]) for s in series], table=table if series else None)
@@ -279,7 +280,8 @@ def render_report(data: dict, database: Path) -> str:
     figs = figures(data)
     years = data["years"]
     config, config_text = configuration(data["run"])
-    return render("run_report.html", title=f"PlanWise simulation report — {years[0]}–{years[-1]}", subtitle=database,
+    return render("run_report.html", title=f"PlanWise simulation report — {years[0]}–{years[-1]}",
+                  subtitle=database,
                   charts_total=sum(len(f) for f in figs.values()), figs=figs, key_figures=key_figures(data),
                   summary=summary_table(data["summary"]), run_facts=run_facts(data["run"]), config=config,
                   config_text=config_text, performance=performance_table(data["year_log"]))
