@@ -148,8 +148,10 @@ def test_every_chart_has_its_numbers_in_a_table(report):
     assert tables["scenarios-headcount"] == (["year", "baseline", "high_growth"],
                                              [["2025", "1,000", "1,040"], ["2026", "1,030", "1,090"],
                                               ["2027", "1,061", "1,140"]])
-    # Payroll 2025: (63 + 61.8 + 62.4) / 3 = 62.4M; deferral 2027: (5.0 + 4.8 + 4.9) / 3 = 4.90%.
-    assert tables["scenarios-payroll"][1][0] == ["2025", "$60.0M", "$62.4M"]
+    # In full under the chart: payroll 2025 (63 + 61.8 + 62.4) / 3 = 62.4M; participation 2026
+    # (69 + 67.5 + 68.5) / 3 = 68.33%; deferral 2027 (5.0 + 4.8 + 4.9) / 3 = 4.90%.
+    assert tables["scenarios-payroll"][1][0] == ["2025", "$60,000,000", "$62,400,000"]
+    assert tables["scenarios-participation_pct"][1][1] == ["2026", "71.25%", "68.33%"]
     assert tables["scenarios-average_deferral_rate"][1][2] == ["2027", "5.25%", "4.90%"]
     # The fan: 2025 sorted 1030, 1040, 1050: P10 1030 + 0.2 * 10, P90 1040 + 0.8 * 10; 2027 as in the tooltip.
     assert tables["fan-high_growth-headcount"] == (

@@ -16,7 +16,7 @@ from planwise_core.batch.store import METRIC_LABELS, METRICS
 from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
-from planwise_core.report.formatting import fmt_int, fmt_money, num, scalar_text
+from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, num, scalar_text
 from planwise_core.report.page import connect_read_only, render, write_page
 from planwise_core.report.tables import Column, Table, by_columns
 
@@ -24,6 +24,8 @@ BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_s
 FORMATS: dict[str, Callable[[float], str]] = {
     "headcount": fmt_int, "hires": fmt_int, "terminations": fmt_int, "payroll": fmt_money,
     "participation_pct": lambda v: f"{v:.1f}%", "average_deferral_rate": lambda v: f"{100 * v:.2f}%"}
+# The tables under the charts give the numbers in full (the axes and tooltips round them).
+TABLE_FORMATS = {**FORMATS, "payroll": fmt_dollars, "participation_pct": fmt_pct2}
 MINMAX_COLOR = "#8a8f98"
 PERCENTILE_NOTE = ("P10, P50 and P90 are taken over the seeds' values for each year by linear interpolation "
                    "between the sorted values: quantile q sits at position q × (n − 1) among n values "
@@ -118,7 +120,7 @@ def scenario_charts(data: dict) -> list[Figure]:
             tips = [_mean_tip(s, y, r, metric, bands.get(y)) if r else "" for y, r in zip(years, rows)]
             lines.append(Line(s, [None if r is None else r[metric] for r in rows], colors[s], tips))
         table = by_columns([Column("year", years, numeric=False),
-                            *(Column(line.name, line.values, FORMATS[metric]) for line in lines)])
+                            *(Column(line.name, line.values, TABLE_FORMATS[metric]) for line in lines)])
         out.append(Figure(f"scenarios-{metric}", f"{METRIC_LABELS[metric]} by scenario (mean over runs)",
                           line_chart(years, lines, labels=axis_labels(metric)), list(colors.items()), table=table))
     return out
@@ -143,7 +145,7 @@ def fan_charts(data: dict, scenario: str) -> list[Figure]:
                          [Band("P10–P90", [r["p10"] for r in rows], [r["p90"] for r in rows], color)],
                          labels=axis_labels(metric))
         table = by_columns([Column("year", years, numeric=False), Column("seeds", [r["runs"] for r in rows], str),
-                            *(Column(header, [r[k] for r in rows], fmt) for k, header in
+                            *(Column(header, [r[k] for r in rows], TABLE_FORMATS[metric]) for k, header in
                               (("min", "min"), ("p10", "P10"), ("p50", "P50"), ("p90", "P90"), ("max", "max"),
                                ("mean", "mean")))])
         out.append(Figure(f"fan-{scenario}-{metric}",
