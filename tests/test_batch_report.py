@@ -173,7 +173,6 @@ def test_scenario_names_are_escaped_everywhere(tmp_path):
     assert page.count("&lt;i&gt;x&lt;/i&gt; &amp; &quot;y&quot;") == 2 + 5 * len(METRICS)
 
 
-@pytest.mark.slow
 def test_pages_render_from_the_built_package(report, batch, tmp_path):
     """Templates, stylesheet and script are package data: the package as setuptools builds it (build_py
     lays out the files a wheel holds) renders the same page as the checkout."""
