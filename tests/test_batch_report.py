@@ -6,7 +6,11 @@ number on the page can be checked against values worked out here.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -15,7 +19,7 @@ import pytest
 from planwise_core.batch.store import METRICS, write_batch_database
 from planwise_core.report.batch_report import axis_labels, write_batch_report
 from planwise_core.errors import PlanwiseError
-from test_report import body_attributes, browse, chart_elements
+from test_report import body_attributes, browse, chart_elements, figure_table
 
 YEARS = (2025, 2026, 2027)
 # scenario -> seed -> one row per year: headcount, hires, terminations, payroll, participation %, deferral rate
@@ -33,6 +37,7 @@ RESULTS = {
 }
 ERROR = "year 2026: model <b>int_hiring_events</b> failed & the run stopped"
 INVALID = "employee_match.max_match_pct must be at most 1 (got 1.5)"
+ROOT = Path(__file__).resolve().parent.parent
 CHARTS = [f"scenarios-{m}" for m in METRICS] + [f"fan-high_growth-{m}" for m in METRICS]
 INFO = {"batch_id": "b-20250101", "kind": "scenarios", "source": "config/batch.yaml", "output": "out/batch"}
 
@@ -134,6 +139,64 @@ def test_side_by_side_table_shows_last_year_means_and_p10_p90(report):
     # deferral 0.050, 0.048, 0.049: mean 4.90%; P10 4.82%; P90 4.98%.
     assert row[8] == "4.90%\nP10–P90 4.82% – 4.98%"
     assert cells(side, "bad_design") == ["bad_design", "0", "1", "–", "–", "–", "–", "–", "–"]
+
+
+def test_every_chart_has_its_numbers_in_a_table(report):
+    tables = {name: figure_table(element) for name, element in chart_elements(report.read_text("utf-8")).items()}
+    assert list(tables) == CHARTS
+    # Means over the seeds, a column per scenario: high_growth 2025 (1050 + 1030 + 1040) / 3 = 1040.
+    assert tables["scenarios-headcount"] == (["year", "baseline", "high_growth"],
+                                             [["2025", "1,000", "1,040"], ["2026", "1,030", "1,090"],
+                                              ["2027", "1,061", "1,140"]])
+    # In full under the chart: payroll 2025 (63 + 61.8 + 62.4) / 3 = 62.4M; participation 2026
+    # (69 + 67.5 + 68.5) / 3 = 68.33%; deferral 2027 (5.0 + 4.8 + 4.9) / 3 = 4.90%.
+    assert tables["scenarios-payroll"][1][0] == ["2025", "$60,000,000", "$62,400,000"]
+    assert tables["scenarios-participation_pct"][1][1] == ["2026", "71.25%", "68.33%"]
+    assert tables["scenarios-average_deferral_rate"][1][2] == ["2027", "5.25%", "4.90%"]
+    # The fan: 2025 sorted 1030, 1040, 1050: P10 1030 + 0.2 * 10, P90 1040 + 0.8 * 10; 2027 as in the tooltip.
+    assert tables["fan-high_growth-headcount"] == (
+        ["year", "seeds", "min", "P10", "P50", "P90", "max", "mean"],
+        [["2025", "3", "1,030", "1,032", "1,040", "1,048", "1,050", "1,040"],
+         ["2026", "3", "1,060", "1,066", "1,090", "1,114", "1,120", "1,090"],
+         ["2027", "3", "1,100", "1,106", "1,130", "1,178", "1,190", "1,140"]])
+
+
+def test_scenario_names_are_escaped_everywhere(tmp_path):
+    name = '<i>x</i> & "y"'
+    year_rows = [{"run_id": f"{name}-1", "scenario": name, "seed": 1, "simulation_year": year,
+                  **dict(zip(METRICS, values))} for year, values in zip(YEARS, RESULTS["baseline"][42])]
+    database = write_batch_database(tmp_path / "batch.duckdb", INFO, [run(name, 1)], year_rows)
+    page = write_batch_report(database, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<i>" not in page
+    # Once in the runs table and the side-by-side table; per metric chart in its legend, its three
+    # tooltips and its table's header.
+    assert page.count("&lt;i&gt;x&lt;/i&gt; &amp; &quot;y&quot;") == 2 + 5 * len(METRICS)
+
+
+def test_pages_render_from_the_built_package(report, batch, tmp_path):
+    """Templates, stylesheet and script are package data: the package as setuptools builds it (build_py
+    lays out the files a wheel holds) renders the same page as the checkout."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for folder in ("planwise_core", "plugins"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "target", "logs"))
+    lib = tmp_path / "lib"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    build = subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py",
+                            "--build-lib", str(lib)], cwd=src, env=env, capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr[-2000:]
+    assert sorted(p.name for p in (lib / "planwise_core" / "report" / "templates").iterdir()) == \
+        ["base.html", "batch_report.html", "macros.html", "run_report.html"]
+
+    out = tmp_path / "built.html"
+    script = ("import sys, planwise_core.report.batch_report as b; assert b.__file__.startswith(sys.argv[1]), "
+              "b.__file__; b.write_batch_report(sys.argv[2], sys.argv[3])")
+    proc = subprocess.run([sys.executable, "-c", script, str(lib), str(batch), str(out)], cwd=tmp_path,
+                          env={**env, "PYTHONPATH": str(lib)}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert out.read_text(encoding="utf-8") == report.read_text(encoding="utf-8")
 
 
 def test_axis_labels_show_round_ticks_exactly():

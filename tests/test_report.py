@@ -8,14 +8,16 @@ import os
 import re
 import shutil
 import subprocess
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import CensusSpec, SimSpec
+from conftest import CensusSpec, SimSpec, rows, scalar
 from planwise_core.errors import PlanwiseError
-from planwise_core.report.run_report import nested_table, write_report
+from planwise_core.report.page import macro
+from planwise_core.report.run_report import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANWISE = ROOT / ".venv" / "bin" / "planwise"
@@ -75,6 +77,15 @@ def chart_elements(page: str) -> dict[str, str]:
     return dict(re.findall(r'<figure class="chart" data-chart="([^"]+)">(.*?)</figure>', page, flags=re.S))
 
 
+def figure_table(element: str) -> tuple[list[str], list[list[str]]]:
+    """(headers, body rows as cell texts) of the table of numbers under a chart; fails when there is none."""
+    match = re.search(r'<div class="numbers">(<table class="data">.*?</table>)</div>', element, flags=re.S)
+    assert match, f"no table of numbers in {element[:200]}"
+    table = match.group(1)
+    body = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table)]
+    return re.findall(r"<th>(.*?)</th>", table), [cells for cells in body if cells]
+
+
 def config_keys(value, found=None) -> set[str]:
     found = set() if found is None else found
     if isinstance(value, dict):
@@ -110,8 +121,66 @@ def test_report_is_self_contained_with_every_chart_config_and_year(report, datab
     assert re.search(r"<td>2027</td><td>optimized</td><td>high</td>", page)
 
 
+def test_every_chart_has_its_numbers_in_a_table(report, database):
+    """The numbers under each chart, checked against counts made here from the snapshot and the events
+    (the page reads the per-year ones from the fct_year_summary mart)."""
+    tables = {name: figure_table(element) for name, element in chart_elements(report.read_text("utf-8")).items()}
+    years = [str(y) for y in SPEC.years]
+    actives = "from fct_workforce_snapshot where employment_status = 'active'"
+    with duckdb.connect(str(database), read_only=True) as con:
+        status = {(str(y), code): n for y, code, n in rows(con, """
+            select simulation_year, detailed_status_code, count(*) from fct_workforce_snapshot group by all""")}
+        events = {(str(y), kind): n for y, kind, n in rows(con, """
+            select simulation_year, event_type, count(*) from fct_yearly_events group by all""")}
+        enrolled = {str(y): (e, a) for y, e, a in rows(con, f"""
+            select simulation_year, count(*) filter (where is_enrolled), count(*) {actives} group by 1""")}
+        pay = {(str(y), lvl): avg for lvl, y, avg in rows(con, f"""
+            select level_id, simulation_year, avg(current_compensation) {actives} group by all""")}
+        levels = [r[0] for r in rows(con, f"select distinct level_id {actives} order by 1")]
+        last_actives = scalar(con, f"select count(*) {actives} and simulation_year = {years[-1]}")
+        participants = scalar(con, f"select count(*) {actives} and simulation_year = {years[-1]} and is_enrolled "
+                                   "and deferral_rate is not null")
+
+    codes = ("continuous_active", "new_hire_active", "experienced_termination", "new_hire_termination")
+    assert tables["headcount"] == (
+        ["year", "continuing active", "new hire, active", "experienced termination", "new hire, terminated", "total"],
+        [[y, *(f"{status[y, c]:,}" for c in codes), f"{sum(status[y, c] for c in codes):,}"] for y in years])
+    kinds = ["hire", "termination", "promotion", "raise", "eligibility", "enrollment", "opt_out"]
+    assert tables["events"] == (["year", *kinds], [[y, *(f"{events[y, k]:,}" for k in kinds)] for y in years])
+    percent = {y: Decimal(100 * e) / a for y, (e, a) in enrolled.items()}
+    assert tables["participation"][1] == [
+        [y, f"{enrolled[y][0]:,}", f"{enrolled[y][1]:,}", f"{percent[y].quantize(Decimal('0.01'), ROUND_HALF_UP)}%"]
+        for y in years]
+    growth = tables["growth"][1]
+    assert [r[0] for r in growth] == years
+    assert [r[2] for r in growth] == [f"{enrolled[y][1]:,}" for y in years]  # actives at the end
+    assert [r[1] for r in growth[1:]] == [r[2] for r in growth[:-1]]  # a year starts with the last one's actives
+    assert tables["pay-by-level"] == (["level", *(f"average {y}" for y in years)],
+                                      [[str(lvl), *(f"${pay[y, lvl]:,.0f}" for y in years)] for lvl in levels])
+    # The distributions: every active (participant) of the last year counted in exactly one row.
+    assert sum(int(r[1].replace(",", "")) for r in tables["pay-distribution"][1]) == last_actives
+    assert sum(int(r[1].replace(",", "")) for r in tables["deferral-distribution"][1]) == participants
+    assert [r[0] for r in tables["performance"][1]] == years
+
+
+def test_report_has_a_print_stylesheet_and_prints(report, tmp_path):
+    page = report.read_text(encoding="utf-8")
+    # On paper the tables of numbers are printed whole (on screen they scroll) and the charts stack.
+    printed = re.search(r"@media print\{(.*)\}\s*</style>", page, flags=re.S)
+    assert printed, "no print stylesheet"
+    assert re.search(r"\.numbers\{[^}]*max-height:none", printed.group(1))
+    assert re.search(r"\.grid2\{display:block\}", printed.group(1))
+
+    pdf = tmp_path / "report.pdf"
+    browse(report, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    document = pdf.read_bytes()
+    assert document[:5] == b"%PDF-"
+    assert len(re.findall(rb"/Type\s*/Page[^s]", document)) >= 3
+
+
 def test_report_escapes_text():
-    table = nested_table({"<script>alert(1)</script>": {"a&b": "\"quoted\" <b>", "list": [1, None, True]}})
+    nested_table = macro("nested_table")  # the shared macro the assumptions section is rendered with
+    table = str(nested_table({"<script>alert(1)</script>": {"a&b": "\"quoted\" <b>", "list": [1, None, True]}}))
     assert "<script>" not in table and "<b>" not in table
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in table
     assert "a&amp;b" in table and "&quot;quoted&quot; &lt;b&gt;" in table

@@ -1,0 +1,3 @@
+from planwise_core.cli import main
+
+main()

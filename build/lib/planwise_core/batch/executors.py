@@ -1,0 +1,161 @@
+"""Where runs execute: a local process pool sized to cores and memory, or Dask distributed."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import logging
+import multiprocessing
+import os
+import re
+from pathlib import Path
+from typing import Callable, Iterator
+
+import attrs
+
+from planwise_core.batch.plan import BUILTIN_EMPLOYEES, BatchError, BatchPlan
+
+log = logging.getLogger("planwise.batch")
+
+def census_employees(census: str | None) -> int:
+    """Rows of a census file (a fast count; the run validates it), or the built-in census size."""
+    if census is None:
+        return BUILTIN_EMPLOYEES
+    path = Path(census)
+    if path.suffix.lower() == ".parquet":
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            return int(con.execute("select sum(num_rows) from parquet_file_metadata(?)", [str(path)]).fetchone()[0])
+        except duckdb.Error:
+            return BUILTIN_EMPLOYEES
+        finally:
+            con.close()
+    lines = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 1)
+
+
+def run_memory_estimate(employees: int) -> int:
+    return RUN_MEMORY_BASE + RUN_MEMORY_PER_EMPLOYEE * employees
+
+
+def size_local_pool(plan: BatchPlan, requested: int | None = None) -> tuple[int, str]:
+    """Concurrent local runs: the cores, capped so the largest run fits ``MEMORY_HEADROOM`` of free memory."""
+    import psutil
+
+    runs = len(plan.runs) or 1
+    # Each census file counted once, however many runs share it.
+    employees = max((census_employees(c) for c in {r.census for r in plan.runs}), default=BUILTIN_EMPLOYEES)
+    per_run = run_memory_estimate(employees)
+    available = psutil.virtual_memory().available
+    by_memory = max(1, int(available * MEMORY_HEADROOM // per_run))
+    cores = os.cpu_count() or 1
+    why = (f"{cores} cores; {available / 2**30:.1f} GiB available, ~{per_run / 2**30:.2f} GiB per "
+           f"{employees:,}-employee run -> at most {by_memory} by memory")
+    if requested:
+        if requested > by_memory:
+            log.warning("--max-concurrent %s exceeds what fits in memory (%s)", requested, why)
+        return requested, f"--max-concurrent {requested} ({why})"
+    n = max(1, min(cores, by_memory, runs))
+    return n, f"{n} concurrent ({why}, {runs} runs)"
+
+
+DASK_CONNECT_TIMEOUT = "15s"
+
+# Peak RSS of one run, measured by bench/run_bench.py (10K: 313 MB, 100K: 479 MB, 1M: 1,427 MB, 5 years):
+# about 300 MB of Python + dbt + DuckDB, plus ~1.15 kB per census employee.
+RUN_MEMORY_BASE = 300 * 2**20
+RUN_MEMORY_PER_EMPLOYEE = 1_150
+MEMORY_HEADROOM = 0.8
+
+
+@attrs.define
+class ExecutorHandle:
+    """A concurrent.futures executor plus how to rebuild it (a broken local pool) and its description."""
+
+    executor: cf.Executor
+    description: str
+    slots: int
+    rebuild: Callable[[], cf.Executor] | None = None
+
+
+@contextlib.contextmanager
+def local_executor(workers: int) -> Iterator[ExecutorHandle]:
+    # spawn, not fork: dbt and DuckDB hold threads and locks a forked child must not inherit.
+    def make() -> cf.Executor:
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+    handle = ExecutorHandle(make(), f"local process pool of {workers}", workers, make)
+    try:
+        yield handle
+    finally:
+        handle.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def check_dask_address(address: str) -> None:
+    if address != "local" and not re.match(r"^(tcp|tls|ucx|inproc|ws|wss)://\S+$", address):
+        raise BatchError(f"--dask must be 'local' or a scheduler address such as tcp://HOST:8786, got {address!r}.")
+
+
+def _worker_probe(output: str) -> dict:
+    """Runs on every Dask worker before the batch: can it import PlanWise and see the output folder?"""
+    from importlib.metadata import version
+
+    return {"planwise": version("planwise"), "sees_output": Path(output).is_dir()}
+
+
+@contextlib.contextmanager
+def dask_executor(address: str, output: Path, workers: int | None = None) -> Iterator[ExecutorHandle]:
+    """``address`` "local": a LocalCluster of ``workers`` single-threaded worker processes on this machine;
+    otherwise the address of a running scheduler (e.g. tcp://host:8786)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - distributed is a dependency
+        raise BatchError(f"--dask needs the 'distributed' package: {exc}") from None
+    from importlib.metadata import version
+
+    with contextlib.ExitStack() as stack:
+        if address == "local":
+            import dask
+
+            n = workers or (os.cpu_count() or 1)
+            # Dask's statistical profiler samples every worker thread's stack every 10 ms; dbt's stacks are deep,
+            # and measured here it cost about 7 % of a batch's wall time (docs/performance.md).
+            stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
+            cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+            where = f"Dask LocalCluster of {n} worker process{'' if n == 1 else 'es'}"
+        else:
+            check_dask_address(address)
+            try:
+                client = stack.enter_context(Client(address, timeout=DASK_CONNECT_TIMEOUT))
+            except (OSError, TimeoutError) as exc:
+                raise BatchError(f"Cannot reach the Dask scheduler at {address}: {exc}. Is it running, and is "
+                                 "the address right?") from None
+            where = f"Dask scheduler {address}"
+        try:
+            client.wait_for_workers(1, timeout=60)
+        except TimeoutError:
+            raise BatchError(f"{where} has no workers (waited 60 s): start some with "
+                             f"`dask worker {address} --nthreads 1`.") from None
+        probes = client.run(_worker_probe, str(output))
+        mine = version("planwise")
+        for worker, probe in sorted(probes.items()):
+            if probe["planwise"] != mine:
+                raise BatchError(f"Dask worker {worker} has planwise {probe['planwise']}, this client {mine}: "
+                                 "install the same version on every worker.")
+            if not probe["sees_output"]:
+                raise BatchError(f"Dask worker {worker} cannot see the batch output folder {output}: put --output "
+                                 "on storage that the client and every worker mount at the same path.")
+        threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        yield ExecutorHandle(client.get_executor(pure=False),
+                             f"{where} ({_plural(len(probes), 'worker')}, {_plural(threads, 'thread')})", threads)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,236 @@
+"""The batch loop: submit runs, follow their progress, record failures, aggregate and report."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures as cf
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import attrs
+
+from planwise_core.batch.executors import ExecutorHandle, check_dask_address, dask_executor, local_executor, size_local_pool
+from planwise_core.batch.plan import BatchError, BatchPlan, InvalidScenario, RunSpec
+from planwise_core.batch.runner import execute_run, read_run_record, write_json
+
+log = logging.getLogger("planwise.batch")
+
+@attrs.define
+class BatchResult:
+    kind: str
+    source: str
+    output: Path
+    database: Path | None
+    report: Path | None
+    executor: str
+    runs: list[dict]
+    seconds: float
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.runs if r["status"] != "completed"]
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict:
+        counts = collections.Counter(r["status"] for r in self.runs)
+        return {"kind": self.kind, "source": self.source, "output": str(self.output),
+                "database": str(self.database) if self.database else None,
+                "report": str(self.report) if self.report else None, "executor": self.executor,
+                "success": self.success, "seconds": self.seconds, "planned_runs": len(self.runs),
+                "completed_runs": counts["completed"], "failed_runs": counts["failed"],
+                "invalid_runs": counts["invalid"], "reused_runs": sum(bool(r.get("reused")) for r in self.runs),
+                "runs": self.runs}
+
+
+class NullProgress:
+    """The progress interface the batch loop reports to (see planwise_core.batch.progress)."""
+
+    def start(self, plan: BatchPlan, executor: str, reused: list[str]) -> None: ...
+
+    def event(self, run_id: str, event: dict) -> None: ...
+
+    def finished(self, record: dict) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@contextlib.contextmanager
+def _output_lock(output: Path) -> Iterator[None]:
+    output.mkdir(parents=True, exist_ok=True)
+    fd = os.open(output / ".batch.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchError(f"Another batch is writing to {output}; wait for it or use another --output.") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def run_batch(plan: BatchPlan, *, max_concurrent: int | None = None, dask: str | None = None,
+              progress: NullProgress | None = None, force: bool = False, report: bool = True) -> BatchResult:
+    """Run every valid run of ``plan`` not already completed, then aggregate into ``batch.duckdb``.
+
+    ``dask``: None for the local process pool, "local" for a Dask LocalCluster, or a scheduler address.
+    ``force``: redo completed runs too.
+    """
+    progress = progress or NullProgress()
+    started = time.perf_counter()
+    if dask is not None:
+        check_dask_address(dask)
+    with _output_lock(plan.output):
+        reused, todo = [], []
+        for spec in plan.runs:
+            previous = None if force else read_run_record(Path(spec.folder))
+            if (previous and previous.get("status") == "completed" and previous.get("fingerprint") == spec.fingerprint
+                    and spec.database.exists()):
+                reused.append({**previous, "reused": True})
+            else:
+                todo.append(spec)
+        if force:
+            for spec in plan.runs:
+                shutil.rmtree(spec.folder, ignore_errors=True)
+        records = {r["run_id"]: r for r in reused}
+        executor_name = "none (every run was already complete)"
+        if todo:
+            if dask:
+                context = dask_executor(dask, plan.output, max_concurrent)
+            else:
+                workers, why = size_local_pool(attrs.evolve(plan, runs=tuple(todo)), max_concurrent)
+                log.info("batch: %s", why)
+                context = local_executor(workers)
+            with context as handle:
+                executor_name = handle.description
+                progress.start(plan, executor_name, [r["run_id"] for r in reused])
+                for record in _submit_all(handle, todo, max_concurrent or handle.slots, progress):
+                    records[record["run_id"]] = {**record, "reused": False}
+        else:
+            progress.start(plan, executor_name, [r["run_id"] for r in reused])
+        progress.close()
+        runs = [{**records[s.run_id], "overrides_json": json.dumps(s.overrides, sort_keys=True, default=str)}
+                for s in plan.runs]
+        runs += [_invalid_record(i, seed) for i in plan.invalid for seed in (i.seeds or (None,))]
+        result = BatchResult(kind=plan.kind, source=plan.source, output=plan.output, database=None, report=None,
+                             executor=executor_name, runs=runs, seconds=0.0)
+        result.database = _aggregate(plan, runs)
+        if report:
+            from planwise_core.report.batch_report import write_batch_report
+
+            result.report = write_batch_report(result.database, plan.output / "report.html")
+        result.seconds = round(time.perf_counter() - started, 3)
+        write_json(plan.output / "batch.json", result.to_dict())
+    return result
+
+
+def _invalid_record(invalid: InvalidScenario, seed: int | None) -> dict:
+    run_id = f"{invalid.scenario}/seed-{seed}" if seed is not None else invalid.scenario
+    return {"run_id": run_id, "scenario": invalid.scenario, "seed": seed, "status": "invalid",
+            "error": "; ".join(invalid.problems), "problems": list(invalid.problems), "reused": False,
+            "completed_years": [], "failed_years": [], "seconds": 0.0, "database": None, "overrides_json": "{}"}
+
+
+def _submit_all(handle: ExecutorHandle, todo: list[RunSpec], slots: int, progress: NullProgress) -> Iterator[dict]:
+    """Keep at most ``slots`` runs in flight on the executor; yield each run's record as it finishes."""
+    pending = collections.deque(todo)
+    inflight: dict[cf.Future, RunSpec] = {}
+    offsets: dict[str, int] = {}
+    while pending or inflight:
+        while pending and len(inflight) < max(1, slots):
+            spec = pending.popleft()
+            _reset_progress(spec)
+            try:
+                inflight[handle.executor.submit(execute_run, spec)] = spec
+            except cf.process.BrokenProcessPool:
+                pending.appendleft(spec)
+                _rebuild(handle)
+        done, _ = cf.wait(inflight, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+        for spec in inflight.values():
+            _follow(spec, offsets, progress)
+        for future in done:
+            spec = inflight.pop(future)
+            _follow(spec, offsets, progress)
+            try:
+                record = future.result()
+            except Exception as exc:  # the worker died (killed, out of memory) or the task was lost
+                record = _lost_run(spec, exc)
+                if isinstance(exc, cf.process.BrokenProcessPool):
+                    _rebuild(handle)
+            progress.finished(record)
+            yield record
+
+
+def _rebuild(handle: ExecutorHandle) -> None:
+    if handle.rebuild is None:
+        raise BatchError("The executor is broken and cannot be rebuilt.")
+    handle.executor.shutdown(wait=False, cancel_futures=True)
+    handle.executor = handle.rebuild()
+
+
+def _lost_run(spec: RunSpec, exc: BaseException) -> dict:
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    record = {"run_id": spec.run_id, "scenario": spec.scenario, "seed": spec.seed, "fingerprint": spec.fingerprint,
+              "status": "failed", "error": f"the worker running this run was lost ({reason})",
+              "database": str(spec.database), "completed_years": [], "failed_years": [], "seconds": None,
+              "finished_at": dt.datetime.now().isoformat(timespec="seconds")}
+    folder = Path(spec.folder)
+    if folder.is_dir():
+        write_json(folder / "run.json", record)
+    return record
+
+
+def _reset_progress(spec: RunSpec) -> None:
+    path = Path(spec.folder) / "progress.jsonl"
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _follow(spec: RunSpec, offsets: dict[str, int], progress: NullProgress) -> None:
+    """Pass on the progress lines a run appended since the last look."""
+    path = Path(spec.folder) / "progress.jsonl"
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offsets.get(spec.run_id, 0))
+            data = fh.read()
+    except FileNotFoundError:
+        return
+    complete = data[:data.rfind(b"\n") + 1]
+    offsets[spec.run_id] = offsets.get(spec.run_id, 0) + len(complete)
+    for line in complete.splitlines():
+        with contextlib.suppress(ValueError):
+            progress.event(spec.run_id, json.loads(line))
+
+
+def _aggregate(plan: BatchPlan, runs: list[dict]) -> Path:
+    from planwise_core.batch.store import BATCH_DATABASE, run_year_rows, write_batch_database
+
+    specs = {s.run_id: s for s in plan.runs}
+    years = []
+    for run in runs:
+        spec = specs.get(run["run_id"])
+        if spec is None or run["status"] != "completed":
+            continue
+        first, last = spec.years
+        for row in run_year_rows(spec.database, first, last):
+            years.append({"run_id": run["run_id"], "scenario": run["scenario"], "seed": run["seed"], **row})
+    info = {"batch_id": uuid.uuid4().hex[:12], "kind": plan.kind, "source": plan.source, "output": str(plan.output)}
+    return write_batch_database(plan.output / BATCH_DATABASE, info, runs, years)
+
+
+def summarize_failures(result: BatchResult) -> str:
+    lines = [f"  - {r['run_id']} ({r['status']}): {r['error']}" for r in result.failures]
+    return (f"{len(result.failures)} of {len(result.runs)} runs did not complete:\n" + "\n".join(lines) +
+            f"\nThe other runs' results are in {result.database}. Fix the cause and run the same command again: "
+            "completed runs are kept, only these are redone.")

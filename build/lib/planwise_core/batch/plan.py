@@ -1,0 +1,280 @@
+"""Batch plans: scenario files and ensembles validated in full before anything runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from planwise_core.config import PlanwiseConfig, unknown_key_message, yaml_problem
+from planwise_core.errors import ConfigError, PlanwiseError
+
+log = logging.getLogger("planwise.batch")
+
+RUN_DATABASE = "simulation.duckdb"
+SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FILE_KEYS = ("base_config", "census", "plugin", "seeds", "scenarios")
+SCENARIO_KEYS = ("name", "description", "config", "overrides", "seeds", "census", "plugin")
+MAX_SEEDS = 10_000
+
+BUILTIN_EMPLOYEES = 10_000
+
+
+class BatchError(PlanwiseError):
+    """The batch file or arguments are refused as a whole; nothing ran."""
+
+
+@attrs.frozen(kw_only=True)
+class RunSpec:
+    """One run of a batch: everything a worker needs, as plain picklable values."""
+
+    run_id: str
+    scenario: str
+    seed: int
+    config: dict = attrs.field(repr=False)
+    census: str | None
+    plugin: str | None
+    folder: str
+    fingerprint: str
+    overrides: dict = attrs.field(factory=dict, repr=False)
+
+    @property
+    def database(self) -> Path:
+        return Path(self.folder) / RUN_DATABASE
+
+    @property
+    def years(self) -> tuple[int, int]:
+        sim = self.config["simulation"]
+        return int(sim["start_year"]), int(sim["end_year"])
+
+
+@attrs.frozen(kw_only=True)
+class InvalidScenario:
+    scenario: str
+    problems: tuple[str, ...]
+    seeds: tuple[int, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class BatchPlan:
+    kind: str  # "batch" or "ensemble"
+    source: str
+    output: Path
+    runs: tuple[RunSpec, ...]
+    invalid: tuple[InvalidScenario, ...] = ()
+
+
+def _fingerprint(config: PlanwiseConfig, census: Path | None, plugin: str | None) -> str:
+    """What decides a run's tables: the behavioural config, the census file (path, size, mtime), the engine."""
+    behaviour = {k: v for k, v in config.to_dict().items() if k != "orchestration"}
+    if census is None:
+        census_id = f"builtin:{BUILTIN_EMPLOYEES}"
+    else:
+        stat = census.stat()
+        census_id = f"{census}:{stat.st_size}:{stat.st_mtime_ns}"
+    payload = json.dumps({"config": behaviour, "census": census_id, "plugin": plugin}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _flatten(overrides: dict, cls: type = PlanwiseConfig, prefix: str = "") -> dict[str, Any]:
+    """Nested or dotted override keys -> dotted paths; a mapping under a section key recurses, any other
+    mapping (e.g. a deferral rate distribution) is a value and replaces the base value whole."""
+    flat: dict[str, Any] = {}
+    sections = {f.name: f for f in attrs.fields(cls)}
+    for key, value in overrides.items():
+        key = str(key)
+        head, _, rest = key.partition(".")
+        field = sections.get(head)
+        section_cls = _section_class(field) if field is not None else None
+        if rest and section_cls is not None:
+            flat.update(_flatten({rest: value}, section_cls, f"{prefix}{head}."))
+        elif not rest and section_cls is not None and isinstance(value, dict):
+            flat.update(_flatten(value, section_cls, f"{prefix}{head}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _section_class(field: attrs.Attribute) -> type | None:
+    default = field.default
+    if isinstance(default, attrs.Factory) and attrs.has(default.factory):
+        return default.factory
+    if attrs.has(type(default)):
+        return type(default)
+    return None
+
+
+def _seeds(value: Any, where: str, default_seed: int) -> tuple[list[int], list[str]]:
+    """``seeds: N`` (N seeds from the scenario's random_seed on) or ``seeds: [s1, s2, ...]``."""
+    if value is None:
+        return [default_seed], []
+    if isinstance(value, bool):
+        return [], [f"{where}.seeds: expected a count or a list of integers, got {value!r}"]
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_SEEDS:
+            return [], [f"{where}.seeds: a count must be between 1 and {MAX_SEEDS}, got {value}"]
+        return [default_seed + i for i in range(value)], []
+    if isinstance(value, list) and value and all(isinstance(s, int) and not isinstance(s, bool) for s in value):
+        dupes = sorted({s for s in value if value.count(s) > 1})
+        if dupes:
+            return [], [f"{where}.seeds: listed more than once: {dupes}"]
+        return list(value), []
+    return [], [f"{where}.seeds: expected a count or a non-empty list of integers, got {value!r}"]
+
+
+def _load_base(value: Any, where: str, relative_to: Path) -> tuple[PlanwiseConfig | None, list[str]]:
+    """A run configuration file named in the scenario file (relative to it)."""
+    from planwise_core.config import load_config
+
+    path = Path(str(value)).expanduser()
+    path = path if path.is_absolute() else relative_to / path
+    try:
+        return load_config(path), []
+    except ConfigError as exc:
+        return None, [f"{where}: {p} ({exc.source})" for p in exc.problems]
+
+
+def _census_path(value: Any, where: str, relative_to: Path) -> tuple[Path | None, list[str]]:
+    if value is None:
+        return None, []
+    if not isinstance(value, str) or not value:
+        return None, [f"{where}.census: expected a file path, got {value!r}"]
+    path = Path(value).expanduser()
+    path = (relative_to / path if not path.is_absolute() else path).resolve()
+    if not path.is_file():
+        return None, [f"{where}.census: file not found: {path}"]
+    return path, []
+
+
+def _engines() -> list[str]:
+    from planwise_core.manager import engine_names, get_plugin_manager
+
+    return engine_names(get_plugin_manager())
+
+
+def plan_batch(scenario_file: str | Path, output: str | Path, base_config: PlanwiseConfig | None = None,
+               census: str | Path | None = None, plugin: str | None = None) -> BatchPlan:
+    """Read and validate a scenario file (docs/batch.md); raises BatchError if the file is unusable."""
+    path = Path(scenario_file)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchError(f"Cannot read scenario file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise BatchError(f"Invalid scenario file {path}: {yaml_problem(exc)}") from None
+    return plan_scenarios(data, output, source=str(path), relative_to=path.resolve().parent,
+                          base_config=base_config, census=census, plugin=plugin)
+
+
+def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>", relative_to: Path | None = None,
+                   base_config: PlanwiseConfig | None = None, census: str | Path | None = None,
+                   plugin: str | None = None, kind: str = "batch") -> BatchPlan:
+    """Validate scenario definitions (the parsed YAML: a list of scenarios or a mapping with ``scenarios``)."""
+    relative_to = relative_to or Path.cwd()
+    output = Path(output).resolve()
+    file_problems: list[str] = []
+    if isinstance(data, list):
+        data = {"scenarios": data}
+    if not isinstance(data, dict) or "scenarios" not in data:
+        raise BatchError(f"Invalid scenario file {source}: expected a list of scenarios, or a mapping with a "
+                         f"'scenarios' list (see docs/batch.md).")
+    for key in data:
+        if key not in FILE_KEYS:
+            file_problems.append(f"{key}: {unknown_key_message(key, list(FILE_KEYS))}")
+    base = base_config or PlanwiseConfig()
+    if data.get("base_config") is not None:
+        base, problems = _load_base(data["base_config"], "base_config", relative_to)
+        file_problems += problems
+    # --census (the caller's census) replaces the file's default census, not a scenario's own.
+    if census is not None:
+        default_census, problems = _census_path(str(census), "--census", Path.cwd())
+    else:
+        default_census, problems = _census_path(data.get("census"), "census", relative_to)
+    file_problems += problems
+    engines = _engines() if plugin or data.get("plugin") or any(
+        isinstance(e, dict) and e.get("plugin") for e in data.get("scenarios") or []) else []
+    default_plugin = data.get("plugin", plugin)
+    if default_plugin is not None and default_plugin not in engines:
+        file_problems.append(f"plugin: unknown engine plugin {default_plugin!r}; choose one of: {', '.join(engines)}")
+    scenarios = data["scenarios"]
+    if not isinstance(scenarios, list) or not scenarios:
+        file_problems.append("scenarios: expected a non-empty list of scenarios")
+        scenarios = []
+    names = []
+    for i, entry in enumerate(scenarios, start=1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not SCENARIO_NAME.match(name):
+            file_problems.append(f"scenarios[{i}].name: every scenario needs a name of letters, digits, '_', '.' or "
+                                 f"'-' (at most 64, used as a folder name), got {name!r}")
+        names.append(name)
+    dupes = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
+    if dupes:
+        file_problems.append(f"scenarios: names must be unique, repeated: {', '.join(dupes)}")
+    if file_problems:
+        lines = "\n".join(f"  - {p}" for p in file_problems)
+        raise BatchError(f"Invalid scenario file {source} (nothing was run):\n{lines}")
+
+    runs, invalid = [], []
+    for i, entry in enumerate(scenarios, start=1):
+        name = entry["name"]
+        where = f"scenarios[{i}] ({name})"
+        problems = [f"{where}.{k}: {unknown_key_message(k, list(SCENARIO_KEYS))}" for k in entry if k not in SCENARIO_KEYS]
+        overrides = entry.get("overrides") or {}
+        config = None
+        scenario_base = base
+        if entry.get("config") is not None:
+            scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", relative_to)
+            problems += config_problems
+        if not isinstance(overrides, dict):
+            problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {overrides!r}")
+        elif scenario_base is not None:
+            try:
+                config = scenario_base.with_overrides(**_flatten(overrides))
+            except ConfigError as exc:
+                problems += [f"{where}.overrides: {p}" for p in exc.problems]
+        scenario_census, census_problems = _census_path(entry.get("census"), where, relative_to)
+        problems += census_problems
+        scenario_census = scenario_census or default_census
+        scenario_plugin = entry.get("plugin", default_plugin)
+        if scenario_plugin is not None and scenario_plugin not in engines:
+            problems.append(f"{where}.plugin: unknown engine plugin {scenario_plugin!r}; choose one of: "
+                            f"{', '.join(engines)}")
+        seeds, seed_problems = _seeds(entry.get("seeds", data.get("seeds")), where,
+                                      (config or scenario_base or base).random_seed)
+        problems += seed_problems
+        if problems:
+            invalid.append(InvalidScenario(scenario=name, problems=tuple(problems), seeds=tuple(seeds)))
+            continue
+        for seed in seeds:
+            run_config = config if seed == config.random_seed else config.with_overrides(random_seed=seed)
+            runs.append(RunSpec(
+                run_id=f"{name}/seed-{seed}", scenario=name, seed=seed, config=run_config.to_dict(),
+                census=str(scenario_census) if scenario_census else None, plugin=scenario_plugin,
+                folder=str(output / "runs" / name / f"seed-{seed}"),
+                fingerprint=_fingerprint(run_config, scenario_census, scenario_plugin), overrides=overrides))
+    return BatchPlan(kind=kind, source=source, output=output, runs=tuple(runs), invalid=tuple(invalid))
+
+
+def plan_ensemble(seeds: int, output: str | Path, base_config: PlanwiseConfig | None = None,
+                  census: str | Path | None = None, plugin: str | None = None, first_seed: int | None = None,
+                  name: str = "ensemble") -> BatchPlan:
+    """One configuration over ``seeds`` consecutive seeds from ``first_seed`` (default: the config's seed)."""
+    base = base_config or PlanwiseConfig()
+    first = base.random_seed if first_seed is None else first_seed
+    scenario = {"name": name, "seeds": [first + i for i in range(seeds)]}
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise BatchError(f"--seeds must be between 1 and {MAX_SEEDS}, got {seeds}.")
+    if not SCENARIO_NAME.match(name):
+        raise BatchError(f"--name must be letters, digits, '_', '.' or '-' (at most 64; it names the run folders), "
+                         f"got {name!r}.")
+    plan = plan_scenarios([scenario], output, source=f"ensemble of {seeds} seeds", base_config=base,
+                          census=census, plugin=plugin, kind="ensemble")
+    if plan.invalid:
+        raise BatchError("Invalid ensemble:\n" + "\n".join(f"  - {p}" for p in plan.invalid[0].problems))
+    return plan

@@ -1,0 +1,133 @@
+"""``batch.duckdb``: the results of every run of a batch, gathered from the runs' own databases.
+
+Each run's database is opened read-only; the batch database is rebuilt from scratch at the end of
+every batch (completed runs from earlier invocations included) into a temporary file that then
+replaces the old one, so a reader never sees half a batch. Tables (docs/outputs.md, "Batch outputs"):
+
+* ``batch_runs``            one row per planned run: status, error, timings, where its database is;
+* ``batch_run_years``       per run and year: headcount, hires, terminations, payroll, participation, ...;
+* ``batch_scenario_summary`` per scenario and year: the mean of each metric over the scenario's runs;
+* ``batch_bands``           per scenario, year and metric: runs, mean, min, P10, P50, P90, max.
+
+Percentiles are ``quantile_cont``: linear interpolation between order statistics, the position of
+quantile q among n sorted values being q * (n - 1) (numpy's default, Excel's PERCENTILE.INC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import duckdb
+
+from planwise_core.outputs.summary import year_summary
+
+BATCH_DATABASE = "batch.duckdb"
+
+# The metrics summarised per scenario and year (columns of batch_run_years).
+METRICS = ("headcount", "hires", "terminations", "payroll", "participation_pct", "average_deferral_rate")
+METRIC_LABELS = {
+    "headcount": "Headcount (end of year, active)", "hires": "Hires", "terminations": "Terminations (all)",
+    "payroll": "Payroll (prorated compensation)", "participation_pct": "Participation (% of actives enrolled)",
+    "average_deferral_rate": "Average deferral rate (enrolled actives)",
+}
+
+DDL = """
+create or replace table batch_info (
+    batch_id varchar, kind varchar, source varchar, output varchar, created_at timestamp,
+    planned_runs integer, completed_runs integer, failed_runs integer, invalid_runs integer);
+create or replace table batch_runs (
+    run_id varchar, scenario varchar, seed bigint, status varchar, error varchar, seconds double,
+    completed_years integer, failed_years varchar, reused boolean, worker varchar, database varchar,
+    overrides_json varchar, finished_at timestamp);
+create or replace table batch_run_years (
+    run_id varchar, scenario varchar, seed bigint, simulation_year integer,
+    headcount bigint, hires bigint, terminations bigint, experienced_terminations bigint,
+    new_hire_terminations bigint, promotions bigint, raises bigint, enrollments bigint, opt_outs bigint,
+    payroll double, participation_pct double, average_deferral_rate double);
+"""
+
+DERIVED = """
+create or replace table batch_scenario_summary as
+select scenario, simulation_year, count(*)::integer as runs,
+       avg(headcount) as headcount, avg(hires) as hires, avg(terminations) as terminations,
+       avg(payroll) as payroll, avg(participation_pct) as participation_pct,
+       avg(average_deferral_rate) as average_deferral_rate
+from batch_run_years group by all order by scenario, simulation_year;
+
+create or replace table batch_bands as
+with long as (
+    unpivot (select scenario, simulation_year,
+                    headcount::double as headcount, hires::double as hires, terminations::double as terminations,
+                    payroll, participation_pct, average_deferral_rate from batch_run_years)
+    on headcount, hires, terminations, payroll, participation_pct, average_deferral_rate
+    into name metric value value
+)
+select scenario, simulation_year, metric, count(value)::integer as runs, avg(value) as mean, min(value) as min,
+       quantile_cont(value, 0.1) as p10, quantile_cont(value, 0.5) as p50, quantile_cont(value, 0.9) as p90,
+       max(value) as max
+from long group by all order by scenario, metric, simulation_year;
+"""
+
+RUN_COLUMNS = ("run_id", "scenario", "seed", "status", "error", "seconds", "completed_years", "failed_years",
+               "reused", "worker", "database", "overrides_json", "finished_at")
+
+
+def run_year_rows(database: Path, first_year: int, last_year: int) -> list[dict]:
+    """The per-year metrics of one run, read from its database opened read-only."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        rows = year_summary(con, first_year, last_year)
+    finally:
+        con.close()
+    return [{
+        "simulation_year": r["simulation_year"], "headcount": r["end_headcount"], "hires": r["hires"],
+        "terminations": r["terminations"],
+        "experienced_terminations": r["experienced_terminations"], "new_hire_terminations": r["new_hire_terminations"],
+        "promotions": r["promotions"], "raises": r["raises"], "enrollments": r["enrollments"], "opt_outs": r["opt_outs"],
+        "payroll": r["payroll"], "participation_pct": r["participation_pct"],
+        "average_deferral_rate": r["average_deferral_rate"],
+    } for r in rows]
+
+
+def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[dict]) -> Path:
+    """Replace ``path`` with the batch tables; ``runs`` rows carry RUN_COLUMNS, ``years`` rows the run-year columns."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(DDL)
+        con.execute("insert into batch_info values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            info["batch_id"], info["kind"], info["source"], info["output"], dt.datetime.now(),
+            len(runs), sum(r["status"] == "completed" for r in runs), sum(r["status"] == "failed" for r in runs),
+            sum(r["status"] == "invalid" for r in runs)])
+        if runs:
+            con.executemany(f"insert into batch_runs ({', '.join(RUN_COLUMNS)}) values ({', '.join('?' * len(RUN_COLUMNS))})",
+                            [[_cell(c, r.get(c)) for c in RUN_COLUMNS] for r in runs])
+        year_columns = ("run_id", "scenario", "seed", "simulation_year", "headcount", "hires", "terminations",
+                        "experienced_terminations", "new_hire_terminations", "promotions", "raises", "enrollments",
+                        "opt_outs", "payroll", "participation_pct", "average_deferral_rate")
+        if years:
+            con.executemany(f"insert into batch_run_years ({', '.join(year_columns)}) "
+                            f"values ({', '.join('?' * len(year_columns))})",
+                            [[y.get(c) for c in year_columns] for y in years])
+        con.execute(DERIVED)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)  # a crashed writer's log must not replay
+    os.replace(tmp, path)
+    tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    return path
+
+
+def _cell(column: str, value):
+    """Run records hold year lists; the table holds the number of completed years and the failed ones as JSON."""
+    if column == "completed_years" and isinstance(value, (list, tuple)):
+        return len(value)
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, sort_keys=True)
+    return value

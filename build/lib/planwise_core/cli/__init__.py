@@ -1,0 +1,47 @@
+"""The `planwise` command line. Domain errors become one message and exit 1 here, and only here.
+
+The root group holds the global options; each module of this package holds one group of commands,
+which are registered here (commands never import the group back).
+"""
+
+from __future__ import annotations
+
+import click
+
+from planwise_core.cli import batch, census, outputs, plugins, run
+from planwise_core.cli.state import CliState
+from planwise_core.errors import PlanwiseError
+from planwise_core.monitoring.logs import setup_logging
+from planwise_core.names import PROJECT
+
+
+class PlanwiseGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PlanwiseError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=PlanwiseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--plugin", help="Engine plugin to start with (default: the one the optimization level maps to).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Run configuration YAML.")
+@click.option("--verbose", is_flag=True, help="Log debug detail to stderr.")
+@click.option("--structured-logs", is_flag=True, help="Log JSON lines (one per event) instead of text.")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Also write the log to this file.")
+@click.option("--trace-plugins", is_flag=True, help="Log every hook call with its plugins and duration.")
+@click.version_option(package_name="planwise", prog_name=PROJECT)
+@click.pass_context
+def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plugins):
+    """PlanWise: multi-year workforce and retirement-plan simulation."""
+    setup_logging(verbose=verbose or trace_plugins, structured=structured_logs, log_file=log_file)
+    ctx.obj = CliState(plugin=plugin, config_path=config_path, trace=trace_plugins)
+
+
+for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
+                 outputs.export, outputs.compare, plugins.plugins_cmd, batch.batch, batch.ensemble):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    cli(prog_name=PROJECT)

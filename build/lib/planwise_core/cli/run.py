@@ -1,0 +1,140 @@
+"""Commands that simulate: run, foundation, validate-config."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+import attrs
+import click
+
+from planwise_core.cli.state import CliState, with_cli_overrides
+from planwise_core.config import PlanwiseConfig, check_configuration, load_config
+from planwise_core.levels import OPTIMIZATION_LEVELS
+
+
+@click.command()
+@click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
+@click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
+@click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in 10,000 employees).")
+@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
+@click.option("--seed", type=int, help="Random seed (overrides random_seed).")
+@click.option("--optimization", type=click.Choice(OPTIMIZATION_LEVELS, case_sensitive=False),
+              help="Starting optimization level of the fallback chain.")
+@click.option("--max-workers", type=click.IntRange(min=1), help="dbt threads at the HIGH level.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per record batch in state checkpoints.")
+@click.option("--enable-compression", is_flag=True, help="Compress year checkpoints with LZ4 frames.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed year: no retry, no fallback.")
+@click.option("--performance-mode", is_flag=True, help="Add per-step detail (dbt invocations, rows, seconds).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed year.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+@click.pass_obj
+def run(state: CliState, census, database, performance_mode, resume, as_json, **options):
+    """Simulate every year from start to end and print a per-year summary."""
+    from planwise_core.orchestrator import Simulation
+    from planwise_core.outputs.summary import format_summary
+
+    config = with_cli_overrides(state.load_config(), options)
+    show_progress = not as_json and sys.stderr.isatty()
+    progress = ProgressBar(config) if show_progress else contextlib.nullcontext()
+    with progress:
+        sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager(),
+                         performance_mode=performance_mode, progress=progress if show_progress else None)
+        result = sim.run(resume=resume)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        click.echo(format_summary(result["summary"]))
+        years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
+        click.echo(f"\n{len(result['completed_years'])} year(s) in {result['total_execution_time']:.1f}s "
+                   f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {result['database']}")
+    if not result["success"]:
+        raise click.ClickException(f"Years failed: {result['failed_years']} ({result['error']})")
+
+
+class ProgressBar:
+    """A bar over foundation + years on stderr; the label names the step under way."""
+
+    def __init__(self, config: PlanwiseConfig):
+        years = config.simulation.end_year - config.simulation.start_year + 1
+        self.bar = click.progressbar(length=years + 1, label="starting", file=sys.stderr, show_pos=True,
+                                     item_show_func=lambda _: None)
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+    def __call__(self, stage: str, **info) -> None:
+        if stage in ("foundation_done", "year_done"):
+            self.bar.update(1)
+            return
+        self.bar.label = "foundation" if stage == "foundation" else f"year {info['year']} ({info['level']})"
+        self.bar.render_progress()
+
+
+@click.command()
+@click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
+@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
+@click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def foundation(state: CliState, census, database, benchmark, as_json):
+    """Load the census and build seeds, staging and the baseline workforce; time each step."""
+    from planwise_core.monitoring.monitor import peak_rss_mb
+    from planwise_core.orchestrator import Simulation
+
+    sim = Simulation(state.load_config(), database, census=census, plugin=state.plugin, pm=state.plugin_manager())
+    result = sim.foundation_only()
+    payload = {"plugin": result.plugin, "seconds": round(result.seconds, 3), "baseline_rows": result.baseline_rows,
+               "steps": [attrs.asdict(s) for s in result.steps]}
+    if benchmark:
+        payload["rows_per_second"] = round(result.baseline_rows / result.seconds, 1) if result.seconds else 0.0
+        payload["peak_memory_mb"] = round(peak_rss_mb(), 1)
+    if as_json:
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for step in result.steps:
+        click.echo(f"{step.name:<12} {step.seconds:8.2f}s  dbt invocations: {step.dbt_invocations}")
+    click.echo(f"{'total':<12} {result.seconds:8.2f}s  baseline: {result.baseline_rows} actives ({result.plugin})")
+    if benchmark:
+        click.echo(f"rows/s: {payload['rows_per_second']}  peak memory: {payload['peak_memory_mb']} MB")
+
+
+@click.command("validate-config")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--compat", is_flag=True, help="Also report, per engine plugin, whether it can run the config.")
+@click.pass_obj
+def validate_config(state: CliState, file, as_json, compat):
+    """Validate a configuration file; exit 0 when valid, 1 when not."""
+    import yaml
+
+    from planwise_core.api.compat import test_configuration_compatibility
+
+    try:
+        raw = yaml.safe_load(Path(file).read_text())
+    except (OSError, yaml.YAMLError):
+        load_config(file)  # raises the ConfigError that names the file and line
+        raw = None
+    problems = check_configuration(raw if raw is not None else {})
+    payload = {"file": file, "valid": not problems.errors, "errors": list(problems.errors),
+               "warnings": list(problems.warnings)}
+    if compat:
+        payload["compatibility"] = test_configuration_compatibility(file, pm=state.plugin_manager())
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        click.echo(f"{file}: {'valid' if payload['valid'] else 'INVALID'}")
+        for e in payload["errors"]:
+            click.echo(f"  error: {e}")
+        for w in payload["warnings"]:
+            click.echo(f"  warning: {w}")
+        for name, info in payload.get("compatibility", {}).get("engines", {}).items():
+            click.echo(f"  engine {name}: {'compatible' if info['compatible'] else 'NOT compatible'}")
+    if not payload["valid"]:
+        sys.exit(1)

@@ -1,0 +1,114 @@
+"""Value checks of the configuration schema: raw YAML value -> normalized value, or raise Invalid."""
+
+import datetime
+from typing import Any, Callable
+
+DISTRIBUTION_TOLERANCE = 0.001
+
+
+class Invalid(Exception):
+    """A value failed its check; each arg is one reason."""
+
+
+def described(value: Any) -> str:
+    return f"(got {type(value).__name__} {value!r})"
+
+
+def as_int(value: Any) -> int:
+    # bool is a subclass of int; `start_year: yes` must not pass as 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"must be an integer {described(value)}")
+    return value
+
+
+def as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(f"must be a number {described(value)}")
+    return float(value)
+
+
+def as_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false {described(value)}")
+    return value
+
+
+def _interval(low: float, high: float | None, low_open: bool, high_open: bool) -> str:
+    if high is None:
+        return f"{'>' if low_open else '>='} {low}"
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+
+def ranged(convert: Callable[[Any], float], low: float, high: float | None = None,
+            low_open: bool = False, high_open: bool = False) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        number = convert(value)
+        too_low = number <= low if low_open else number < low
+        too_high = high is not None and (number >= high if high_open else number > high)
+        # NaN compares false to every bound, hence the explicit self-comparison.
+        if too_low or too_high or number != number:
+            raise Invalid(f"must be {_interval(low, high, low_open, high_open)} (got {value!r})")
+        return number
+
+    return check
+
+
+RATE = ranged(as_float, 0, 1)
+NON_NEGATIVE_INT = ranged(as_int, 0)
+POSITIVE_INT = ranged(as_int, 1)
+
+
+def nullable(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else check(value)
+
+
+def optional_date(value: Any) -> datetime.date | None:
+    if value is None or type(value) is datetime.date:
+        return value
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"must be an ISO date YYYY-MM-DD or null {described(value)}") from None
+
+
+def choice(options: tuple[str, ...], case_sensitive: bool = True) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        key = value if case_sensitive or not isinstance(value, str) else value.lower()
+        if key not in options:
+            raise Invalid(f"must be one of {', '.join(options)} (got {value!r})")
+        return key
+
+    return check
+
+
+def _rate_key(key: Any) -> float:
+    # YAML gives `0.03:` as a float key and `"0.03":` as a string key; accept both.
+    if isinstance(key, str):
+        try:
+            key = float(key)
+        except ValueError:
+            raise Invalid(f"must be a number {described(key)}") from None
+    return RATE(key)
+
+
+def distribution(value: Any) -> tuple[tuple[float, float], ...]:
+    """A mapping rate -> share whose shares sum to 1; returned sorted by rate."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping of rate to share {described(value)}")
+    reasons, pairs = [], []
+    for key, share in value.items():
+        entry = []
+        for label, check, raw in (("rate", _rate_key, key), ("share", RATE, share)):
+            try:
+                entry.append(check(raw))
+            except Invalid as exc:
+                reasons.append(f"{label} of entry {key!r}: {exc}")
+        if len(entry) == 2:
+            pairs.append((entry[0], entry[1]))
+    total = sum(share for _, share in pairs)
+    # The sum is only meaningful when every entry is valid.
+    if not reasons and abs(total - 1) > DISTRIBUTION_TOLERANCE:
+        reasons.append(f"shares must sum to 1 ± {DISTRIBUTION_TOLERANCE} (got {total:.6g})")
+    if reasons:
+        raise Invalid(*reasons)
+    return tuple(sorted(pairs))

@@ -1,0 +1,195 @@
+"""Run configuration (domain.md section 2): typed, frozen sections with their defaults.
+
+Each field carries its check in attrs metadata, so the schema, the defaults and
+the validator are one definition and cannot drift apart.
+"""
+
+import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+
+from planwise_core.config.checks import (
+    NON_NEGATIVE_INT, POSITIVE_INT, RATE, as_bool, as_float, as_int, choice, distribution, nullable, optional_date,
+    ranged,
+)
+from planwise_core.errors import ConfigError
+from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "simulation_config.yaml"
+AUTO_ENROLLMENT_SCOPES = ("new_hires_only", "all_eligible_employees")
+CHECK, SECTION, REQUIRED = "check", "section", "required"
+
+def value_field(default: Any, check: Callable[[Any], Any], required: bool = False) -> Any:
+    return attrs.field(default=default, metadata={CHECK: check, REQUIRED: required})
+
+
+def section_field(factory: Callable[[], Any], required: bool = False) -> Any:
+    return attrs.field(factory=factory, metadata={SECTION: True, REQUIRED: required})
+
+
+def schema_fields(cls: type) -> list[attrs.Attribute]:
+    return [f for f in attrs.fields(cls) if f.metadata]
+
+
+@attrs.frozen
+class SimulationConfig:
+    start_year: int = value_field(2025, as_int, required=True)
+    end_year: int = value_field(2029, as_int, required=True)
+    target_growth_rate: float = value_field(0.03, ranged(as_float, -1, 1, low_open=True))
+    census_date: datetime.date | None = value_field(None, optional_date)
+
+    @property
+    def effective_census_date(self) -> datetime.date:
+        return self.census_date or datetime.date(self.start_year - 1, 12, 31)
+
+
+@attrs.frozen
+class WorkforceConfig:
+    total_termination_rate: float = value_field(0.12, RATE, required=True)
+    # A new-hire termination rate of 1 leaves no hire able to fill a position.
+    new_hire_termination_rate: float = value_field(0.25, ranged(as_float, 0, 1, high_open=True))
+
+
+@attrs.frozen
+class CompensationConfig:
+    cola_rate: float | None = value_field(0.025, nullable(RATE))
+    merit_budget: float | None = value_field(None, nullable(RATE))
+
+
+@attrs.frozen
+class EligibilityConfig:
+    waiting_period_days: int = value_field(30, NON_NEGATIVE_INT)
+    minimum_age: int = value_field(21, ranged(as_int, 0, 100))
+
+
+@attrs.frozen
+class AgeSegments:
+    young: float = value_field(0.25, RATE)
+    mid_career: float = value_field(0.45, RATE)
+    mature: float = value_field(0.65, RATE)
+    senior: float = value_field(0.75, RATE)
+
+
+@attrs.frozen
+class AutoEnrollmentConfig:
+    enabled: bool = value_field(True, as_bool)
+    window_days: int = value_field(45, NON_NEGATIVE_INT)
+    default_deferral_rate: float = value_field(0.06, RATE)
+    opt_out_grace_period: int = value_field(30, NON_NEGATIVE_INT)
+    scope: str = value_field("new_hires_only", choice(AUTO_ENROLLMENT_SCOPES))
+    hire_date_cutoff: datetime.date | None = value_field(datetime.date(2024, 1, 1), optional_date)
+
+
+@attrs.frozen
+class ProactiveEnrollmentConfig:
+    enabled: bool = value_field(True, as_bool)
+    probability_by_age: AgeSegments = section_field(AgeSegments)
+
+
+@attrs.frozen
+class VoluntaryEnrollmentConfig:
+    enabled: bool = value_field(True, as_bool)
+    annual_probability: float = value_field(0.10, RATE)
+
+
+@attrs.frozen
+class EnrollmentConfig:
+    auto_enrollment: AutoEnrollmentConfig = section_field(AutoEnrollmentConfig)
+    proactive_enrollment: ProactiveEnrollmentConfig = section_field(ProactiveEnrollmentConfig)
+    voluntary_enrollment: VoluntaryEnrollmentConfig = section_field(VoluntaryEnrollmentConfig)
+    opt_out_rate_by_age: AgeSegments = section_field(lambda: AgeSegments(0.35, 0.20, 0.15, 0.10))
+    deferral_rate_distribution: tuple[tuple[float, float], ...] = value_field(
+        ((0.03, 0.25), (0.06, 0.35), (0.10, 0.20), (0.15, 0.10), (0.20, 0.10)), distribution)
+
+
+@attrs.frozen
+class OrchestrationConfig:
+    optimization_level: str = value_field(HIGH, choice(OPTIMIZATION_LEVELS, case_sensitive=False))
+    max_workers: int = value_field(2, POSITIVE_INT)
+    batch_size: int = value_field(10000, POSITIVE_INT)
+    enable_compression: bool = value_field(False, as_bool)
+    fail_fast: bool = value_field(False, as_bool)
+    max_retries: int = value_field(2, NON_NEGATIVE_INT)
+    retry_backoff_seconds: float = value_field(0.5, ranged(as_float, 0))
+
+
+@attrs.frozen
+class PlanwiseConfig:
+    simulation: SimulationConfig = section_field(SimulationConfig, required=True)
+    workforce: WorkforceConfig = section_field(WorkforceConfig, required=True)
+    compensation: CompensationConfig = section_field(CompensationConfig)
+    eligibility: EligibilityConfig = section_field(EligibilityConfig)
+    enrollment: EnrollmentConfig = section_field(EnrollmentConfig)
+    orchestration: OrchestrationConfig = section_field(OrchestrationConfig)
+    random_seed: int = value_field(42, as_int, required=True)
+    warnings: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (ISO dates, {rate: share}) accepted back by config_from_dict."""
+        return dump(self)
+
+    def with_overrides(self, **overrides: Any) -> "PlanwiseConfig":
+        """A re-validated copy with dotted-path overrides, e.g. ``**{"simulation.end_year": 2030}``."""
+        data = self.to_dict()
+        for dotted, value in overrides.items():
+            *parents, leaf = dotted.split(".")
+            node = data
+            for part in parents:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise ConfigError("<overrides>", [f"{dotted}: {part} is not a section"])
+            node[leaf] = value
+        from planwise_core.config.validate import config_from_dict
+
+        return config_from_dict(data, source="<overrides>")
+
+    def to_dbt_vars(self) -> dict[str, Any]:
+        """The flat variables the dbt models read (orchestration is not one of them)."""
+        sim, enr = self.simulation, self.enrollment
+        auto, proactive = enr.auto_enrollment, enr.proactive_enrollment.probability_by_age
+        cutoff = auto.hire_date_cutoff
+        return {
+            "random_seed": self.random_seed,
+            "start_year": sim.start_year,
+            "end_year": sim.end_year,
+            "census_date": sim.effective_census_date.isoformat(),
+            "target_growth_rate": sim.target_growth_rate,
+            "total_termination_rate": self.workforce.total_termination_rate,
+            "new_hire_termination_rate": self.workforce.new_hire_termination_rate,
+            "cola_rate": self.compensation.cola_rate,
+            "merit_budget": self.compensation.merit_budget,
+            "waiting_period_days": self.eligibility.waiting_period_days,
+            "minimum_age": self.eligibility.minimum_age,
+            "auto_enrollment_enabled": auto.enabled,
+            "auto_enrollment_window_days": auto.window_days,
+            "auto_enrollment_default_deferral_rate": auto.default_deferral_rate,
+            "opt_out_grace_period_days": auto.opt_out_grace_period,
+            "auto_enrollment_scope": auto.scope,
+            "auto_enrollment_hire_date_cutoff": cutoff.isoformat() if cutoff else None,
+            "proactive_enrollment_enabled": enr.proactive_enrollment.enabled,
+            "proactive_probability_young": proactive.young,
+            "proactive_probability_mid_career": proactive.mid_career,
+            "proactive_probability_mature": proactive.mature,
+            "proactive_probability_senior": proactive.senior,
+            "voluntary_enrollment_enabled": enr.voluntary_enrollment.enabled,
+            "voluntary_enrollment_probability": enr.voluntary_enrollment.annual_probability,
+            "opt_out_rate_young": enr.opt_out_rate_by_age.young,
+            "opt_out_rate_mid_career": enr.opt_out_rate_by_age.mid_career,
+            "opt_out_rate_mature": enr.opt_out_rate_by_age.mature,
+            "opt_out_rate_senior": enr.opt_out_rate_by_age.senior,
+            "deferral_rate_distribution": [
+                {"rate": rate, "share": share} for rate, share in enr.deferral_rate_distribution
+            ],
+        }
+
+
+def dump(obj: Any) -> Any:
+    if attrs.has(type(obj)):
+        return {f.name: dump(getattr(obj, f.name)) for f in schema_fields(type(obj))}
+    if isinstance(obj, datetime.date):
+        return obj.isoformat()
+    if isinstance(obj, tuple):
+        return dict(obj)
+    return obj

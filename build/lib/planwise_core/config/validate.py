@@ -1,0 +1,140 @@
+"""Validation: every problem of a configuration at once, each with its key path."""
+
+import difflib
+import logging
+from typing import Any, Callable
+
+import attrs
+
+from planwise_core.config.checks import Invalid, described
+from planwise_core.config.schema import REQUIRED, SECTION, CHECK, PlanwiseConfig, SimulationConfig, dump, schema_fields
+from planwise_core.errors import ConfigError
+
+MAX_YEARS_WITHOUT_WARNING = 10
+GROWTH_WARNING_THRESHOLD = 0.5
+
+_log = logging.getLogger("planwise.config")
+_TOP_LEVEL = "(top level)"
+
+@attrs.frozen
+class Problems:
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@attrs.define
+class _Report:
+    errors: list[str] = attrs.Factory(list)
+    warnings: list[str] = attrs.Factory(list)
+
+    def error(self, path: str, reason: str) -> None:
+        self.errors.append(f"{path}: {reason}")
+
+    def warn(self, path: str, reason: str) -> None:
+        self.warnings.append(f"{path}: {reason}")
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def unknown_key_message(key: Any, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(known)}"
+    return f"unknown key ({hint})"
+
+
+def _missing(field: attrs.Attribute) -> str:
+    if field.metadata.get(SECTION):
+        return f"required section is missing (add a '{field.name}:' mapping)"
+    return f"required key is missing (add e.g. '{field.name}: {dump(field.default)}')"
+
+
+def _simulation_rules(sim: SimulationConfig, path: str, report: _Report) -> None:
+    years = sim.end_year - sim.start_year + 1
+    if years < 1:
+        report.error(_join(path, "end_year"),
+                     f"must be >= start_year {sim.start_year} (got {sim.end_year})")
+    elif years > MAX_YEARS_WITHOUT_WARNING:
+        report.warn(_join(path, "end_year"),
+                    f"{years} simulated years (more than {MAX_YEARS_WITHOUT_WARNING}); runs get long")
+    if abs(sim.target_growth_rate) > GROWTH_WARNING_THRESHOLD:
+        report.warn(_join(path, "target_growth_rate"),
+                    f"{sim.target_growth_rate} is beyond ±{GROWTH_WARNING_THRESHOLD} a year; "
+                    "check it is a fraction, not a percentage")
+    if sim.census_date and sim.census_date.year >= sim.start_year:
+        report.error(_join(path, "census_date"),
+                     f"must be before start_year {sim.start_year} (got {sim.census_date}; "
+                     f"the default is {sim.start_year - 1}-12-31)")
+
+
+# Rules spanning several keys of one section; they run only when every key of the
+# section is valid, so a bad value cannot cause a second, misleading message.
+_SECTION_RULES: dict[type, Callable[[Any, str, _Report], None]] = {
+    SimulationConfig: _simulation_rules,
+}
+
+
+def _parse_section(default: Any, data: dict, path: str, report: _Report) -> Any:
+    """Build a ``type(default)`` from ``data``; absent keys keep ``default``'s values."""
+    fields = {f.name: f for f in schema_fields(type(default))}
+    errors_before = len(report.errors)
+    for key in data:
+        if key not in fields:
+            report.error(_join(path, key), unknown_key_message(key, list(fields)))
+    values = {}
+    for name, field in fields.items():
+        if name in data:
+            values[name] = _parse_field(field, getattr(default, name), data[name], _join(path, name), report)
+        elif field.metadata[REQUIRED]:
+            report.error(_join(path, name), _missing(field))
+    parsed = attrs.evolve(default, **values)
+    rule = _SECTION_RULES.get(type(default))
+    if rule and len(report.errors) == errors_before:
+        rule(parsed, path, report)
+    return parsed
+
+
+def _parse_field(field: attrs.Attribute, default: Any, value: Any, path: str, report: _Report) -> Any:
+    if field.metadata.get(SECTION):
+        if isinstance(value, dict):
+            return _parse_section(default, value, path, report)
+        report.error(path, f"must be a mapping {described(value)}")
+        return default
+    try:
+        return field.metadata[CHECK](value)
+    except Invalid as exc:
+        for reason in exc.args:
+            report.error(path, reason)
+        return default
+
+
+def _parse(config: Any) -> tuple[PlanwiseConfig, Problems]:
+    report = _Report()
+    if isinstance(config, dict):
+        parsed = _parse_section(PlanwiseConfig(), config, "", report)
+    else:
+        report.error(_TOP_LEVEL, f"must be a mapping of sections {described(config)}")
+        parsed = PlanwiseConfig()
+    return parsed, Problems(tuple(report.errors), tuple(report.warnings))
+
+
+def check_configuration(config: dict) -> Problems:
+    """Every error and warning of ``config`` at once, each prefixed by its key path."""
+    return _parse(config)[1]
+
+
+def validate_configuration(config: dict) -> tuple[bool, list[str]]:
+    """(is_valid, errors); warnings do not make a configuration invalid."""
+    errors = check_configuration(config).errors
+    return not errors, list(errors)
+
+
+def config_from_dict(d: dict, source: str = "<config>") -> PlanwiseConfig:
+    """Validate ``d`` and build the config, defaults filling absent optional keys."""
+    config, problems = _parse(d)
+    if problems.errors:
+        raise ConfigError(source, list(problems.errors))
+    for warning in problems.warnings:
+        _log.warning("%s: %s", source, warning)
+    return attrs.evolve(config, warnings=problems.warnings)

@@ -1,0 +1,74 @@
+"""DuckDB access for the host: the run lock, year bookkeeping and rollback."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+
+import duckdb
+
+from planwise_core.errors import DatabaseBusyError
+
+
+@contextlib.contextmanager
+def connect(database: Path):
+    # Never read-only: in-process dbt may hold the same file open, and DuckDB refuses mixed configurations.
+    con = duckdb.connect(str(database))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def run_lock(database: Path):
+    """Hold an exclusive lock beside the database for the whole run; refuse a second run."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = database.with_name(database.name + ".lock")
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise DatabaseBusyError(
+                f"Database {database} is in use by another planwise run (pid {owner}). "
+                "Wait for it to finish, or use another --database."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def table_exists(con, name: str, schema: str = "main") -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()
+    return row[0] > 0
+
+
+def completed_years(con) -> list[int]:
+    if not table_exists(con, "fct_workforce_snapshot"):
+        return []
+    return [r[0] for r in con.execute(
+        "select distinct simulation_year from fct_workforce_snapshot order by 1").fetchall()]
+
+
+def delete_years(con, tables: list[str] | tuple[str, ...], first_year: int, last_year: int | None = None) -> None:
+    """Remove every row the given years wrote to the year-partitioned ``tables`` (those that exist), at once."""
+    last_year = first_year if last_year is None else last_year
+    con.execute("begin transaction")
+    for table in tables:
+        if table_exists(con, table):
+            con.execute(f'delete from "{table}" where simulation_year between ? and ?', [first_year, last_year])
+    con.execute("commit")
+
+
+def year_row_counts(con, year: int) -> tuple[int, int]:
+    events = con.execute("select count(*) from fct_yearly_events where simulation_year = ?", [year]).fetchone()[0]
+    snapshot = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?", [year]).fetchone()[0]
+    return events, snapshot

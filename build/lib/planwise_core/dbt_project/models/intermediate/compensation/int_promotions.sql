@@ -1,0 +1,63 @@
+{#- Promotion decisions: tenure >= 1, level < 5, employed on the promotion date, u < hazard. -#}
+{%- set year = var('simulation_year') -%}
+
+with workforce_start as (
+    select * from {{ ref('int_workforce_start') }}
+),
+
+terminations as (
+    select * from {{ ref('int_experienced_terminations') }}
+),
+
+hazard as (
+    select * from {{ ref('stg_promotion_hazard') }}
+),
+
+job_levels as (
+    select * from {{ ref('stg_job_levels') }}
+),
+
+age_bands as (
+    select * from {{ ref('stg_age_bands') }}
+),
+
+tenure_bands as (
+    select * from {{ ref('stg_tenure_bands') }}
+),
+
+candidates as (
+    select
+        workforce_start.employee_id,
+        workforce_start.level_id,
+        make_date({{ year }}, hazard.effective_month, hazard.effective_day) as promotion_date,
+        hazard.base_rate
+            * age_bands.promotion_multiplier
+            * tenure_bands.promotion_multiplier
+            * job_levels.promotion_multiplier as promotion_probability,
+        hazard.min_raise,
+        hazard.max_raise,
+        terminations.termination_date
+    from workforce_start
+    cross join hazard
+    inner join job_levels using (level_id)
+    inner join age_bands using (age_band_id)
+    inner join tenure_bands using (tenure_band_id)
+    left join terminations using (employee_id)
+    where workforce_start.current_tenure >= 1
+      and workforce_start.level_id < 5
+),
+
+final as (
+    select
+        {{ year }} as simulation_year,
+        employee_id,
+        promotion_date,
+        level_id as from_level,
+        level_id + 1 as to_level,
+        min_raise + {{ uniform_draw('employee_id', year, 'promotion_raise') }} * (max_raise - min_raise) as raise_rate
+    from candidates
+    where (termination_date is null or termination_date >= promotion_date)
+      and {{ uniform_draw('employee_id', year, 'promotion') }} < promotion_probability
+)
+
+select * from final

@@ -1,0 +1,18 @@
+{#- Plan eligibility reached this year while employed. -#}
+{%- set year = var('simulation_year') -%}
+
+with employment_year as (
+    select * from {{ ref('int_employment_year') }}
+),
+
+final as (
+    select
+        {{ year }} as simulation_year,
+        employee_id,
+        eligibility_date as effective_date
+    from employment_year
+    where year(eligibility_date) = {{ year }}
+      and {{ employed_on('eligibility_date') }}
+)
+
+select * from final

@@ -1,0 +1,129 @@
+{#- Enrollment and opt-out events of the year: auto (with proactive and opt-out inside its window) and voluntary. -#}
+{%- set year = var('simulation_year') -%}
+{%- set census_date = "cast('" ~ var('census_date') ~ "' as date)" -%}
+{%- set first_day = "make_date(" ~ var('start_year') ~ ", 1, 1)" -%}
+{%- set cutoff = var('auto_enrollment_hire_date_cutoff') -%}
+{%- set window_days = var('auto_enrollment_window_days') | int -%}
+{%- set grace_days = var('opt_out_grace_period_days') | int -%}
+
+with employment_year as (
+    select * from {{ ref('int_employment_year') }}
+),
+
+scoped as (
+    select
+        *,
+        {{ sql_literal(var('auto_enrollment_enabled')) }}
+            and ({{ sql_literal(var('auto_enrollment_scope')) }} = 'all_eligible_employees' or employee_hire_date > {{ census_date }})
+            {%- if cutoff %} and employee_hire_date >= cast('{{ cutoff }}' as date){% endif %}
+            as is_auto_enrollment_scope,
+        -- Census employees already eligible before the first year are swept in on its Jan 1.
+        case
+            when employee_hire_date <= {{ census_date }} and eligibility_date < {{ first_day }} then {{ first_day }}
+            else eligibility_date
+        end as window_start_date
+    from employment_year
+),
+
+auto_plan as (
+    select
+        *,
+        year(window_start_date) as draw_year,
+        cast(window_start_date + to_days({{ window_days }}) as date) as auto_enrollment_date
+    from scoped
+    where is_auto_enrollment_scope
+),
+
+auto_decided as (
+    select
+        *,
+        {{ sql_literal(var('proactive_enrollment_enabled')) }} and {{ window_days }} > 0
+            and {{ uniform_draw('employee_id', 'draw_year', 'proactive') }}
+                < {{ age_segment_value(completed_years('employee_birth_date', 'window_start_date'), 'proactive_probability') }}
+            as is_proactive,
+        cast(window_start_date + to_days(cast(floor(
+            {{ uniform_draw('employee_id', 'draw_year', 'proactive_date') }} * {{ window_days }}
+        ) as integer)) as date) as proactive_date,
+        {{ deferral_from_draw(uniform_draw('employee_id', 'draw_year', 'proactive_deferral')) }} as proactive_deferral_rate,
+        {{ uniform_draw('employee_id', 'draw_year', 'opt_out') }}
+            < {{ age_segment_value(completed_years('employee_birth_date', 'auto_enrollment_date'), 'opt_out_rate') }}
+            as is_opting_out,
+        {%- if grace_days > 0 %}
+        cast(auto_enrollment_date + to_days(1 + cast(floor(
+            {{ uniform_draw('employee_id', 'draw_year', 'opt_out_date') }} * {{ grace_days }}
+        ) as integer)) as date) as opt_out_date
+        {%- else %}
+        auto_enrollment_date as opt_out_date
+        {%- endif %}
+    from auto_plan
+),
+
+proactive_enrollments as (
+    select employee_id, proactive_date as effective_date, 'proactive' as event_category,
+           proactive_deferral_rate as deferral_rate
+    from auto_decided
+    where is_proactive
+      and year(proactive_date) = {{ year }}
+      and {{ employed_on('proactive_date') }}
+      and not is_enrolled and not ever_opted_out
+),
+
+auto_enrollments as (
+    select employee_id, auto_enrollment_date as effective_date, 'auto' as event_category,
+           cast({{ var('auto_enrollment_default_deferral_rate') }} as decimal(9, 6)) as deferral_rate
+    from auto_decided
+    where not is_proactive
+      and year(auto_enrollment_date) = {{ year }}
+      and {{ employed_on('auto_enrollment_date') }}
+      and not is_enrolled and not ever_opted_out
+),
+
+opt_outs as (
+    select auto_decided.employee_id, auto_decided.opt_out_date as effective_date, 'auto_opt_out' as event_category,
+           cast(0 as decimal(9, 6)) as deferral_rate
+    from auto_decided
+    left join auto_enrollments using (employee_id)
+    where not auto_decided.is_proactive
+      and auto_decided.is_opting_out
+      and year(auto_decided.opt_out_date) = {{ year }}
+      and {{ employed_on('auto_decided.opt_out_date') }}
+      and not auto_decided.ever_opted_out
+      and (auto_enrollments.employee_id is not null
+           or (auto_decided.is_enrolled and auto_decided.enrollment_date = auto_decided.auto_enrollment_date))
+),
+
+voluntary_window as (
+    select
+        *,
+        greatest({{ year_start() }}, eligibility_date, employee_hire_date) as window_from,
+        least({{ year_end() }}, coalesce(termination_date, {{ year_end() }})) as window_to
+    from scoped
+    where {{ sql_literal(var('voluntary_enrollment_enabled')) }}
+      and not is_auto_enrollment_scope
+      and not is_enrolled and not ever_opted_out
+),
+
+voluntary_enrollments as (
+    select
+        employee_id,
+        cast(window_from + to_days(cast(floor(
+            {{ uniform_draw('employee_id', year, 'voluntary_date') }} * (date_diff('day', window_from, window_to) + 1)
+        ) as integer)) as date) as effective_date,
+        'voluntary' as event_category,
+        {{ deferral_from_draw(uniform_draw('employee_id', year, 'voluntary_deferral')) }} as deferral_rate
+    from voluntary_window
+    where window_from <= window_to
+      and {{ uniform_draw('employee_id', year, 'voluntary') }} < {{ var('voluntary_enrollment_probability') }}
+),
+
+final as (
+    select {{ year }} as simulation_year, 'enrollment' as event_type, * from proactive_enrollments
+    union all
+    select {{ year }}, 'enrollment', * from auto_enrollments
+    union all
+    select {{ year }}, 'enrollment', * from voluntary_enrollments
+    union all
+    select {{ year }}, 'opt_out', * from opt_outs
+)
+
+select * from final

@@ -1,0 +1,64 @@
+{#- Exactly the required number of start actives, by hazard-weighted sampling without replacement. -#}
+{%- set year = var('simulation_year') -%}
+
+with workforce_start as (
+    select * from {{ ref('int_workforce_start') }}
+),
+
+requirements as (
+    select * from {{ ref('int_workforce_requirements') }}
+    where simulation_year = {{ year }}
+),
+
+job_levels as (
+    select * from {{ ref('stg_job_levels') }}
+),
+
+age_bands as (
+    select * from {{ ref('stg_age_bands') }}
+),
+
+tenure_bands as (
+    select * from {{ ref('stg_tenure_bands') }}
+),
+
+weighted as (
+    select
+        workforce_start.employee_id,
+        workforce_start.employee_hire_date,
+        workforce_start.level_id,
+        age_bands.termination_multiplier
+            * tenure_bands.termination_multiplier
+            * job_levels.termination_multiplier as hazard_weight,
+        {{ uniform_draw('workforce_start.employee_id', year, 'termination') }} as selection_draw
+    from workforce_start
+    inner join job_levels using (level_id)
+    inner join age_bands using (age_band_id)
+    inner join tenure_bands using (tenure_band_id)
+),
+
+ranked as (
+    -- Efraimidis-Spirakis: keep the smallest -ln(u)/w, ties broken by employee_id.
+    select
+        *,
+        row_number() over (
+            order by -ln(greatest(selection_draw, 1e-300)) / hazard_weight, employee_id
+        ) as selection_rank
+    from weighted
+),
+
+final as (
+    select
+        {{ year }} as simulation_year,
+        ranked.employee_id,
+        ranked.level_id,
+        ranked.hazard_weight,
+        cast({{ year_start() }} + to_days(cast(floor(
+            {{ uniform_draw('ranked.employee_id', year, 'termination_date') }} * {{ days_in_year() }}
+        ) as integer)) as date) as termination_date
+    from ranked
+    cross join requirements
+    where ranked.selection_rank <= requirements.total_experienced_terminations
+)
+
+select * from final

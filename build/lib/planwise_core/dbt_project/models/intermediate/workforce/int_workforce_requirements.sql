@@ -1,0 +1,64 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='simulation_year') }}
+{#- Exact yearly quotas (domain 4.1): the year ends at round_half_up(N * (1 + g)) actives. -#}
+
+with start_headcount as (
+    select {{ var('simulation_year') }} as simulation_year, count(*) as start_headcount
+    from {{ ref('int_workforce_start') }}
+),
+
+rates as (
+    select
+        *,
+        cast({{ var('target_growth_rate') }} as decimal(18, 8)) as target_growth_rate,
+        cast({{ var('total_termination_rate') }} as decimal(18, 8)) as total_termination_rate,
+        cast({{ var('new_hire_termination_rate') }} as decimal(18, 8)) as new_hire_termination_rate
+    from start_headcount
+),
+
+quotas as (
+    select
+        *,
+        {{ round_half_up('start_headcount * (1 + target_growth_rate)') }} as target_end_headcount,
+        {{ round_half_up('start_headcount * total_termination_rate') }} as experienced_terminations
+    from rates
+),
+
+net_need as (
+    select
+        *,
+        target_end_headcount - (start_headcount - experienced_terminations) as net_hires_needed
+    from quotas
+),
+
+hires as (
+    -- H - round_half_up(H*h) grows by 0 or 1 per step, so the smallest H lies near D / (1 - h).
+    select
+        net_need.*,
+        case when net_hires_needed <= 0 then 0 else (
+            select min(candidate)
+            from generate_series(
+                greatest(net_hires_needed, cast(floor(net_hires_needed / (1 - new_hire_termination_rate)) as bigint) - 2),
+                cast(ceil(net_hires_needed / (1 - new_hire_termination_rate)) as bigint) + 2
+            ) as candidates(candidate)
+            where candidate - {{ round_half_up('candidate * new_hire_termination_rate') }} >= net_hires_needed
+        ) end as total_hires
+    from net_need
+),
+
+final as (
+    select
+        simulation_year,
+        start_headcount,
+        target_growth_rate,
+        total_termination_rate,
+        new_hire_termination_rate,
+        target_end_headcount,
+        experienced_terminations,
+        greatest(-net_hires_needed, 0) as additional_terminations,
+        experienced_terminations + greatest(-net_hires_needed, 0) as total_experienced_terminations,
+        total_hires,
+        total_hires - greatest(net_hires_needed, 0) as new_hire_terminations
+    from hires
+)
+
+select * from final

@@ -1,0 +1,15 @@
+{{ config(tags=["year_start"]) }}
+{#- Continuing employees of the year just completed are exactly one year older and longer in service. -#}
+-- depends_on: {{ ref('fct_workforce_snapshot') }}
+{%- set from_year = var('simulation_year') - 1 %}
+{%- if from_year > var('start_year') %}
+select completed.employee_id
+from {{ ref('fct_workforce_snapshot') }} as completed
+inner join {{ ref('fct_workforce_snapshot') }} as earlier using (employee_id)
+where completed.simulation_year = {{ from_year }}
+  and earlier.simulation_year = {{ from_year - 1 }}
+  and earlier.employment_status = 'active'
+  and (completed.current_age <> earlier.current_age + 1 or completed.current_tenure <> earlier.current_tenure + 1)
+{%- else %}
+select 1 as nothing_to_check where false
+{%- endif %}

@@ -1,0 +1,20 @@
+{{ config(tags=["year_start"]) }}
+{#- Age, tenure, level, pay and plan state of every carried employee equal the previous year-end. -#}
+-- depends_on: {{ ref('fct_workforce_snapshot') }}
+-- depends_on: {{ ref('int_workforce_start') }}
+{%- if var('simulation_year') > var('start_year') %}
+select current_start.employee_id
+from {{ ref('fct_workforce_snapshot') }} as previous
+inner join {{ ref('int_workforce_start') }} as current_start using (employee_id)
+where previous.simulation_year = {{ var('simulation_year') - 1 }}
+  and current_start.simulation_year = {{ var('simulation_year') }}
+  and (current_start.current_age <> previous.current_age
+       or current_start.current_tenure <> previous.current_tenure
+       or current_start.level_id <> previous.level_id
+       or current_start.current_compensation <> previous.full_year_equivalent_compensation
+       or current_start.is_enrolled <> previous.is_enrolled
+       or current_start.deferral_rate <> previous.deferral_rate
+       or current_start.ever_opted_out <> previous.ever_opted_out)
+{%- else %}
+select 1 as nothing_to_check where false
+{%- endif %}

@@ -1,0 +1,1 @@
+"""What the dbt engine plugins share: dbt invokers, the engine base, node lists and transition checks."""

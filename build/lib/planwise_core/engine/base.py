@@ -1,0 +1,140 @@
+"""Shared base of the dbt engines: both run the same models; they differ in how they invoke dbt."""
+
+from __future__ import annotations
+
+import time
+
+import attrs
+
+from planwise_core import hookimpl
+from planwise_core.database import connect, table_exists, year_row_counts
+from planwise_core.engine.invokers import Invoker
+from planwise_core.engine.nodes import BASELINE, FOUNDATION, STAGING, YEAR_START, YEARLY, selected_models, transition_checks
+from planwise_core.errors import SimulationError
+from planwise_core.results import FoundationResult, PluginMetrics, StepResult, TransitionResult, YearResult
+
+
+class DbtEngine:
+    """An engine plugin: implements the engine hooks over the dbt project."""
+
+    planwise_engine = True
+    name = "engine"
+
+    def make_invoker(self, ctx) -> Invoker:
+        raise NotImplementedError
+
+    def per_model(self, ctx) -> bool:
+        return ctx.settings.per_model
+
+    def check_config(self, config) -> list[str]:
+        """Issues that stop this engine from running ``config`` (empty when it can)."""
+        return check_dbt_project()
+
+    def recommendations(self, config) -> list[str]:
+        return []
+
+    def invoker(self, ctx) -> Invoker:
+        """One dbt session per engine and settings: a fallback level gets its own thread count."""
+        sessions = ctx.engine_state.setdefault(self.name, {})
+        if ctx.settings not in sessions:
+            sessions[ctx.settings] = self.make_invoker(ctx)
+        return sessions[ctx.settings]
+
+    def _run(self, ctx, command: str, selector: str, year: int | None = None,
+             per_model: bool | None = None) -> StepResult:
+        """Run a selector's models in one invocation, or one invocation per model in DAG order."""
+        inv = self.invoker(ctx)
+        per_model = self.per_model(ctx) if per_model is None else per_model
+        if per_model:
+            calls = [inv.invoke(command, "--select", model, year=year)
+                     for model in selected_models(inv.project, selector)]
+        else:
+            calls = [inv.invoke(command, "--selector", selector, year=year)]
+        return StepResult(f"{command} {selector}", sum(c.seconds for c in calls), len(calls))
+
+    @hookimpl
+    def foundation_setup(self, ctx) -> FoundationResult:
+        started = time.perf_counter()
+        inv = self.invoker(ctx)
+        # `dbt seed` loads every parameter table in one invocation whatever the level: seeds are static
+        # CSVs, not models, so one process per seed would only repeat dbt's start-up.
+        seeds = inv.invoke("seed")
+        steps = (
+            StepResult("seeds", seeds.seconds, 1),
+            self._named("staging", self._run(ctx, "run", STAGING)),
+            self._named("baseline", self._run(ctx, "run", BASELINE)),
+            StepResult("validation", inv.invoke("test", "--selector", FOUNDATION).seconds, 1),
+        )
+        with connect(ctx.database) as con:
+            rows = con.execute("select count(*) from int_baseline_workforce").fetchone()[0]
+        steps = tuple(attrs.evolve(s, rows=rows) if s.name == "baseline" else s for s in steps)
+        return FoundationResult(self.name, steps, time.perf_counter() - started, rows)
+
+    @staticmethod
+    def _named(name: str, step: StepResult) -> StepResult:
+        return attrs.evolve(step, name=name)
+
+    def _build_year_start(self, ctx, year: int) -> StepResult:
+        """The year's start population and, after the first year, the dbt tests that it carries the last one."""
+        return self._run(ctx, "build", YEAR_START, year=year, per_model=False)
+
+    @hookimpl
+    def transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
+        with connect(ctx.database) as con:
+            present = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?",
+                                  [from_year]).fetchone()[0] if table_exists(con, "fct_workforce_snapshot") else 0
+        if not present:
+            raise SimulationError(f"Year {to_year} needs the results of {from_year}, which are missing from the "
+                                  f"database. Simulate {from_year} first (or run from the start year again).")
+        try:
+            step = self._build_year_start(ctx, to_year)
+        except SimulationError as exc:
+            raise SimulationError(f"Transition {from_year} -> {to_year} failed: {exc}") from None
+        with connect(ctx.database) as con:
+            carried = con.execute("select count(*) from int_workforce_start where simulation_year = ?",
+                                  [to_year]).fetchone()[0]
+        ctx.log.debug("transition %s -> %s: %d carried in %.2fs", from_year, to_year, carried, step.seconds)
+        return TransitionResult(from_year, to_year, carried, transition_checks(self.invoker(ctx).project))
+
+    @hookimpl
+    def process_year(self, ctx, year: int) -> YearResult:
+        started = time.perf_counter()
+        steps = []
+        if not self._start_built_for(ctx, year):
+            if year != ctx.start_year:
+                raise SimulationError(f"Year {year} has no start population: run transition_year({year - 1}, {year}) first.")
+            steps.append(self._build_year_start(ctx, year))
+        models = self._run(ctx, "run", YEARLY, year=year)
+        with connect(ctx.database) as con:
+            rows = sum(year_row_counts(con, year))
+        steps.append(attrs.evolve(models, rows=rows))
+        return YearResult(year, self.name, tuple(steps), time.perf_counter() - started, rows)
+
+    @staticmethod
+    def _start_built_for(ctx, year: int) -> bool:
+        with connect(ctx.database) as con:
+            try:
+                built = con.execute("select max(simulation_year) from int_workforce_start").fetchone()[0]
+            except Exception:  # the table does not exist before the first year
+                return False
+        return built == year and year != ctx.start_year
+
+    @hookimpl
+    def collect_metrics(self, ctx) -> PluginMetrics | None:
+        sessions = list(ctx.engine_state.get(self.name, {}).values())
+        if not sessions:
+            return None
+        return PluginMetrics(self.name, {
+            "dbt_invocations": sum(inv.invocations for inv in sessions),
+            "dbt_seconds": round(sum(c.seconds for inv in sessions for c in inv.calls), 3),
+            "parse_seconds": round(sum(getattr(inv, "parse_seconds", 0.0) for inv in sessions), 3),
+        })
+
+
+def check_dbt_project() -> list[str]:
+    """Problems that stop any dbt engine: the project folder and the dbt executable."""
+    from planwise_core.engine.project import DBT_PROJECT_DIR
+
+    if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+        return [f"dbt project not found at {DBT_PROJECT_DIR} (set PLANWISE_DBT_DIR)"]
+    return []

@@ -1,0 +1,109 @@
+"""Two ways to drive the same dbt project: in-process (dbtRunner) and one CLI subprocess per call."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import attrs
+
+from planwise_core.engine.project import DbtProject, parsed_manifest
+from planwise_core.errors import SimulationError
+
+
+
+@attrs.frozen
+class DbtCall:
+    """One finished dbt invocation."""
+
+    args: tuple[str, ...]
+    seconds: float
+
+
+class Invoker:
+    """Counts and times invocations; subclasses run them."""
+
+    def __init__(self, project: DbtProject, dbt_vars: dict):
+        self.project = project
+        self.vars = dict(dbt_vars)
+        self.calls: list[DbtCall] = []
+
+    @property
+    def invocations(self) -> int:
+        return len(self.calls)
+
+    def invoke(self, command: str, *args: str, year: int | None = None) -> DbtCall:
+        dbt_vars = dict(self.vars, **({"simulation_year": year} if year is not None else {}))
+        full = [command, *self.project.common_args(), "--vars", json.dumps(dbt_vars, sort_keys=True), *args]
+        started = time.perf_counter()
+        self._run(full, f"dbt {command} {' '.join(args)}".strip())
+        call = DbtCall(tuple([command, *args]), time.perf_counter() - started)
+        self.calls.append(call)
+        return call
+
+    def _run(self, args: list[str], label: str) -> None:
+        raise NotImplementedError
+
+
+class InProcessDbt(Invoker):
+    """dbtRunner in this process: the project is parsed once per process and database name, then reused."""
+
+    def __init__(self, project: DbtProject, dbt_vars: dict):
+        super().__init__(project, dbt_vars)
+        self._runner = None
+        self.parse_seconds = 0.0
+
+    def _ensure_parsed(self) -> None:
+        if self._runner is not None:
+            return
+        from dbt.cli.main import dbtRunner
+
+        os.environ.update(self.project.env())
+        started = time.perf_counter()
+        self._runner = dbtRunner(manifest=parsed_manifest(self.project))
+        self.parse_seconds = time.perf_counter() - started
+
+    def _run(self, args: list[str], label: str) -> None:
+        self._ensure_parsed()
+        os.environ.update(self.project.env())
+        result = self._runner.invoke([*args, "--log-level", "none", "--no-write-json"])
+        _release_duckdb()
+        if not result.success:
+            raise SimulationError(f"{label} failed: {_failure_detail(result)}")
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps the file open between invocations; other processes (legacy dbt, readers) need it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+
+
+def _failure_detail(result) -> str:
+    if result.exception is not None:
+        return str(result.exception)
+    failures = [f"{r.node.name}: {r.message}" for r in getattr(result.result, "results", [])
+                if str(r.status).lower() in ("error", "fail", "runtimeerror")]
+    return "; ".join(failures) or "unknown dbt error"
+
+
+class SubprocessDbt(Invoker):
+    """One `dbt` CLI process per call, as the original orchestrator ran it."""
+
+    def _run(self, args: list[str], label: str) -> None:
+        env = dict(os.environ, **self.project.env())
+        proc = subprocess.run([_dbt_executable(), *args], env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
+            errors = [ln for ln in lines if "error" in ln.lower()] or lines[-15:]
+            raise SimulationError(f"{label} failed (exit {proc.returncode}): " + " | ".join(errors[-10:]))
+
+
+def _dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")

@@ -1,0 +1,130 @@
+"""The dbt project on disk, and its parse: shared by every process that runs the same project files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import attrs
+
+from planwise_core.errors import SimulationError
+
+PROJECT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")
+DBT_PROJECT_DIR = Path(os.environ.get("PLANWISE_DBT_DIR", Path(__file__).resolve().parent.parent / "dbt_project"))
+
+
+@attrs.define
+class DbtProject:
+    """Where dbt reads the project and writes its target/log folders for one database."""
+
+    database: Path
+    threads: int = 1
+    project_dir: Path = DBT_PROJECT_DIR
+
+    @property
+    def work_dir(self) -> Path:
+        # One folder per database, so concurrent runs never share dbt's target or logs.
+        return self.database.parent / f".{self.database.stem}.dbt"
+
+    def common_args(self) -> list[str]:
+        return ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.project_dir),
+                "--target-path", str(self.work_dir / "target"), "--log-path", str(self.work_dir / "logs")]
+
+    def env(self) -> dict[str, str]:
+        return {"PLANWISE_DATABASE": str(self.database), "PLANWISE_THREADS": str(self.threads),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+# Parsed manifests of this process, by project fingerprint and database catalog name. Every var is read in
+# model bodies, which dbt renders when it runs a node, so a manifest serves any --vars: the year within a
+# run, and another run's configuration in a process that runs many (a batch worker).
+_MANIFESTS: dict[tuple, object] = {}
+
+
+def parse_cache_dir() -> Path:
+    """Where parses leave dbt's partial_parse.msgpack for the next process (PLANWISE_CACHE_DIR overrides)."""
+    if os.environ.get("PLANWISE_CACHE_DIR"):
+        return Path(os.environ["PLANWISE_CACHE_DIR"]) / "dbt-parse"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "planwise" / "dbt-parse"
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """Identifies one dbt project: its folder, every file's content, and the planwise and dbt versions.
+
+    dbt's saved parse records absolute paths (a seed's file, a model's path), so a parse may only be reused
+    by the very same project folder with the very same files, read by the same code.
+    """
+    from importlib import metadata
+
+    digest = hashlib.sha256(str(project_dir.resolve()).encode())
+    for name in ("planwise", "dbt-core", "dbt-duckdb"):
+        try:
+            digest.update(f"|{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"|{name}=?".encode())
+    for path in sorted(p for p in project_dir.rglob("*") if p.is_file() and p.suffix in PROJECT_SUFFIXES
+                       and not {"target", "logs"} & set(p.relative_to(project_dir).parts)):
+        digest.update(f"|{path.relative_to(project_dir)}|".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:20]
+
+
+def _parse(project: DbtProject, fingerprint: str):
+    """Parse the project for a database named like ``project.database``, reusing an earlier process's parse.
+
+    dbt accepts a saved partial parse only when the command-line vars and the profile's connection values
+    match. So the parse always sees the same vars (none: every var is rendered at run time) and a
+    stand-in database path with the real file's name (the catalog every node records); the real path only
+    matters when a command runs. The saved parse lives under the project's fingerprint, so another checkout
+    or another version never reads it. A process works in its own target folder, seeded from the cache and
+    published back with an atomic rename, so concurrent processes never read a half-written file; a saved
+    parse that dbt cannot use is simply parsed again and replaced.
+    """
+    from dbt.cli.main import dbtRunner
+
+    cache = parse_cache_dir() / fingerprint / project.database.stem
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        scratch, shared = cache, cache / "partial_parse.msgpack"
+    except OSError:  # no writable cache: parse in the run's own folder, as with an empty cache
+        project.work_dir.mkdir(parents=True, exist_ok=True)
+        scratch, shared = project.work_dir, None
+    with tempfile.TemporaryDirectory(prefix="parse-", dir=scratch) as work:
+        target = Path(work) / "target"
+        target.mkdir()
+        if shared is not None and shared.exists():
+            shutil.copyfile(shared, target / "partial_parse.msgpack")
+        env = dict(project.env(), PLANWISE_DATABASE=str(cache / project.database.name))
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            result = dbtRunner().invoke(["parse", "--project-dir", str(project.project_dir), "--profiles-dir",
+                                         str(project.project_dir), "--target-path", str(target), "--log-path",
+                                         str(project.work_dir / "logs"), "--log-level", "none", "--no-write-json"])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        if not result.success:
+            raise SimulationError(f"dbt could not parse the project in {project.project_dir}: {result.exception}")
+        fresh = target / "partial_parse.msgpack"
+        if shared is not None and fresh.exists():
+            os.replace(fresh, shared)
+    return result.result
+
+
+def parsed_manifest(project: DbtProject):
+    """The parsed manifest for ``project``, parsed once per process and database file name.
+
+    DuckDB names a file's catalog after its stem, and the manifest records it in every node.
+    """
+    fingerprint = project_fingerprint(project.project_dir)
+    key = (fingerprint, project.database.stem)
+    if key not in _MANIFESTS:
+        _MANIFESTS[key] = _parse(project, fingerprint)
+    return _MANIFESTS[key]

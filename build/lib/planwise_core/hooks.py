@@ -1,0 +1,39 @@
+"""The typed hook facade: the only caller of ``pm.hook``; engine hooks reach the selected engine only."""
+
+from __future__ import annotations
+
+import pluggy
+
+from planwise_core.errors import SimulationError
+from planwise_core.manager import ENGINE_HOOKS, is_engine, require_engine
+from planwise_core.results import FoundationResult, PluginMetrics, TransitionResult, YearResult
+
+
+class Hooks:
+    """The only place that calls ``pm.hook``: engine hooks reach one engine only."""
+
+    def __init__(self, pm: pluggy.PluginManager, engine: str):
+        require_engine(pm, engine)
+        self.pm = pm
+        self.engine = engine
+        others = [p for n, p in pm.list_name_plugin() if is_engine(p) and n != engine]
+        self._callers = {h: pm.subset_hook_caller(h, others) for h in ENGINE_HOOKS}
+
+    def _first(self, hook: str, **kwargs):
+        result = self._callers[hook](**kwargs)
+        if result is None:
+            raise SimulationError(f"Engine plugin '{self.engine}' returned no result from {hook}; "
+                                  "an engine must implement every engine hook.")
+        return result
+
+    def foundation_setup(self, ctx) -> FoundationResult:
+        return self._first("foundation_setup", ctx=ctx)
+
+    def process_year(self, ctx, year: int) -> YearResult:
+        return self._first("process_year", ctx=ctx, year=year)
+
+    def transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
+        return self._first("transition_year", ctx=ctx, from_year=from_year, to_year=to_year)
+
+    def collect_metrics(self, ctx) -> list[PluginMetrics]:
+        return [m for m in self.pm.hook.collect_metrics(ctx=ctx) if m is not None]

@@ -1,0 +1,39 @@
+"""Logging set-up for the CLI: plain or JSON lines, to stderr and optionally a file."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; ``extra`` fields (event, year, ...) become keys."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+                   "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        payload.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        payload.setdefault("event", "log")
+        return json.dumps(payload, default=str)
+
+
+def setup_logging(verbose: bool = False, structured: bool = False, log_file: str | None = None) -> None:
+    logger = logging.getLogger("planwise")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    formatter = JsonFormatter() if structured else logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    console = logging.StreamHandler()
+    console.setLevel(logging.DEBUG if verbose else logging.INFO if structured else logging.WARNING)
+    console.setFormatter(formatter)
+    logger.addHandler(console)
+    if log_file:
+        file_handler = logging.FileHandler(log_file)
+        file_handler.setLevel(logging.DEBUG)
+        file_handler.setFormatter(JsonFormatter() if structured else
+                                  logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(file_handler)

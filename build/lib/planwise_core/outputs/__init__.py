@@ -1,0 +1,1 @@
+"""Reading finished results: the per-year summary, exports and database comparison."""

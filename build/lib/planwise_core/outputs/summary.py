@@ -1,0 +1,42 @@
+"""The per-year summary that `planwise run` prints: read from the fct_year_summary mart."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from planwise_core.database import table_exists
+
+COLUMNS = (
+    ("simulation_year", "year"), ("start_headcount", "start"), ("experienced_terminations", "exp_term"),
+    ("hires", "hires"), ("new_hire_terminations", "nh_term"), ("end_headcount", "end"),
+    ("growth_pct", "growth%"), ("target_growth_pct", "target%"), ("promotions", "promos"),
+    ("raises", "raises"), ("enrollments", "enrolls"), ("opt_outs", "opt_outs"),
+    ("participation_pct", "particip%"),
+)
+
+
+def year_summary(con, first_year: int, last_year: int) -> list[dict]:
+    """One dict per simulated year from the fct_year_summary mart; empty when no year has been simulated."""
+    if not table_exists(con, "fct_year_summary"):
+        return []
+    cur = con.execute("select * from fct_year_summary where simulation_year between ? and ? order by simulation_year",
+                      [first_year, last_year])
+    names = [d[0] for d in cur.description]
+    # Plain JSON-able numbers: money stays exact in the database, readers get floats.
+    return [{k: float(v) if isinstance(v, Decimal) else v for k, v in zip(names, row)} for row in cur.fetchall()]
+
+
+def format_summary(rows: list[dict]) -> str:
+    """A fixed-width text table, one line per year."""
+    headers = [label for _, label in COLUMNS]
+    table = [[_fmt(row[key]) for key, _ in COLUMNS] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in table]
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,236 @@
+"""A self-contained HTML report of a batch of runs, read from its ``batch.duckdb`` (see batch.store).
+
+The page compares scenarios (plan designs) side by side and, for every scenario run with several
+seeds, shows the luck of the draw as fan charts: the P10–P90 band, the median and the extremes.
+It is ``templates/batch_report.html`` on the same layout, macros, stylesheet and script as the run
+report; every chart carries the table of its numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Callable
+
+from planwise_core.batch.store import METRIC_LABELS, METRICS
+from planwise_core.database import table_exists
+from planwise_core.errors import PlanwiseError
+from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
+from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, num, scalar_text
+from planwise_core.report.page import connect_read_only, render, write_page
+from planwise_core.report.tables import Column, Table, by_columns
+
+BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
+FORMATS: dict[str, Callable[[float], str]] = {
+    "headcount": fmt_int, "hires": fmt_int, "terminations": fmt_int, "payroll": fmt_money,
+    "participation_pct": lambda v: f"{v:.1f}%", "average_deferral_rate": lambda v: f"{100 * v:.2f}%"}
+# The tables under the charts give the numbers in full (the axes and tooltips round them).
+TABLE_FORMATS = {**FORMATS, "payroll": fmt_dollars, "participation_pct": fmt_pct2}
+MINMAX_COLOR = "#8a8f98"
+PERCENTILE_NOTE = ("P10, P50 and P90 are taken over the seeds' values for each year by linear interpolation "
+                   "between the sorted values: quantile q sits at position q × (n − 1) among n values "
+                   "(numpy's default, Excel's PERCENTILE.INC). With few seeds the P10–P90 band lies close to "
+                   "min and max.")
+
+
+# --------------------------------------------------------------------------- the database
+
+
+@contextlib.contextmanager
+def open_batch(database: Path | str):
+    """A read-only connection to a batch database, or a PlanwiseError naming the file and saying why not."""
+    database = Path(database)
+    con = connect_read_only(database, "run a batch first, or pass the batch.duckdb a batch wrote.")
+    try:
+        missing = [t for t in BATCH_TABLES if not table_exists(con, t)]
+        if missing:
+            raise PlanwiseError(f"{database} is not a batch database (missing tables: {', '.join(missing)}): "
+                                "pass the batch.duckdb a batch wrote.")
+        yield con
+    finally:
+        con.close()
+
+
+def _dicts(con, sql: str) -> list[dict]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def collect_batch(con) -> dict:
+    """Everything the page shows, as plain Python values."""
+    info = _dicts(con, "select * from batch_info order by created_at desc limit 1")
+    runs = _dicts(con, "select * from batch_runs order by scenario, seed, run_id")
+    summary: dict = {}
+    for r in _dicts(con, "select * from batch_scenario_summary order by scenario, simulation_year"):
+        summary.setdefault(r["scenario"], {})[r["simulation_year"]] = r
+    bands: dict = {}
+    for r in _dicts(con, "select * from batch_bands order by scenario, metric, simulation_year"):
+        bands.setdefault((r["scenario"], r["metric"]), {})[r["simulation_year"]] = r
+    return {
+        "info": info[0] if info else {}, "runs": runs, "summary": summary, "bands": bands,
+        "scenarios": sorted({r["scenario"] for r in runs} | set(summary)),
+        "years": sorted({y for by_year in summary.values() for y in by_year}),
+    }
+
+
+# --------------------------------------------------------------------------- charts, each with its numbers
+
+
+def axis_labels(metric: str) -> Callable[[list[float]], list[str]]:
+    """Tick labels with just enough decimals to tell round ticks apart ($2.25M, not $2.2M)."""
+    prefix, suffix, scale = "", "", 1.0
+    if metric == "payroll":
+        prefix = "$"
+    elif metric == "participation_pct":
+        suffix = "%"
+    elif metric == "average_deferral_rate":
+        suffix, scale = "%", 0.01
+
+    def labels(ticks: list[float]) -> list[str]:
+        unit, unit_scale = "", scale
+        top = max(abs(t) for t in ticks)
+        if metric == "payroll" and top >= 1_000:
+            unit, unit_scale = ("M", 1e6) if top >= 1_000_000 else ("k", 1e3)
+        values = [t / unit_scale for t in ticks]
+        decimals = next((d for d in range(6) if all(abs(v - round(v, d)) < 1e-6 for v in values)), 6)
+        return [f"{prefix}{v:,.{decimals}f}{unit}{suffix}" for v in values]
+    return labels
+
+
+def _range(band: dict | None, fmt) -> str:
+    return f"P10–P90 {fmt(band['p10'])} – {fmt(band['p90'])}" if band and band["runs"] > 1 else ""
+
+
+def _mean_tip(scenario: str, year: int, row: dict, metric: str, band: dict | None) -> str:
+    runs, spread = row["runs"], _range(band, FORMATS[metric])
+    return (f"{scenario} · {year}: {FORMATS[metric](num(row[metric]))} (mean of {runs} run{'s' * (runs != 1)}"
+            f"{'; ' + spread if spread else ''})")
+
+
+def scenario_charts(data: dict) -> list[Figure]:
+    """One chart per metric: a line per scenario, the mean over its runs; its table has a column per scenario."""
+    years, colors = data["years"], scenario_colors(data)
+    out = []
+    for metric in METRICS:
+        lines = []
+        for s in colors:
+            rows = [data["summary"][s].get(y) for y in years]
+            bands = data["bands"].get((s, metric), {})
+            tips = [_mean_tip(s, y, r, metric, bands.get(y)) if r else "" for y, r in zip(years, rows)]
+            lines.append(Line(s, [None if r is None else r[metric] for r in rows], colors[s], tips))
+        table = by_columns([Column("year", years, numeric=False),
+                            *(Column(line.name, line.values, TABLE_FORMATS[metric]) for line in lines)])
+        out.append(Figure(f"scenarios-{metric}", f"{METRIC_LABELS[metric]} by scenario (mean over runs)",
+                          line_chart(years, lines, labels=axis_labels(metric)), list(colors.items()), table=table))
+    return out
+
+
+def fan_charts(data: dict, scenario: str) -> list[Figure]:
+    """One chart per metric: the P10–P90 band, the P50 line and the min/max lines over the scenario's seeds."""
+    color, out = scenario_colors(data)[scenario], []
+    for metric in METRICS:
+        fmt, by_year = FORMATS[metric], data["bands"].get((scenario, metric), {})
+        years = sorted(by_year)
+        if not years:
+            continue
+        rows = [by_year[y] for y in years]
+        seeds = max(r["runs"] for r in rows)
+        tips = [f"{y}: P50 {fmt(r['p50'])}; P10–P90 {fmt(r['p10'])} – {fmt(r['p90'])}; "
+                f"min–max {fmt(r['min'])} – {fmt(r['max'])}; mean {fmt(r['mean'])} ({r['runs']} seeds)"
+                for y, r in zip(years, rows)]
+        svg = line_chart(years, [Line("min", [r["min"] for r in rows], MINMAX_COLOR, dashed=True),
+                                 Line("max", [r["max"] for r in rows], MINMAX_COLOR, dashed=True),
+                                 Line("P50", [r["p50"] for r in rows], color, tips)],
+                         [Band("P10–P90", [r["p10"] for r in rows], [r["p90"] for r in rows], color)],
+                         labels=axis_labels(metric))
+        table = by_columns([Column("year", years, numeric=False), Column("seeds", [r["runs"] for r in rows], str),
+                            *(Column(header, [r[k] for r in rows], TABLE_FORMATS[metric]) for k, header in
+                              (("min", "min"), ("p10", "P10"), ("p50", "P50"), ("p90", "P90"), ("max", "max"),
+                               ("mean", "mean")))])
+        out.append(Figure(f"fan-{scenario}-{metric}",
+                          f"{scenario}: {METRIC_LABELS[metric]} — P10/P50/P90 over {seeds} seeds", svg,
+                          [("P10–P90", f"{color}55"), ("P50", color), ("min/max", MINMAX_COLOR)], table=table))
+    return out
+
+
+def scenario_colors(data: dict) -> dict[str, str]:
+    """A palette colour per scenario with results (the ones charted), in name order."""
+    charted = [s for s in data["scenarios"] if s in data["summary"]]
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(charted)}
+
+
+def ensembles(data: dict) -> list[str]:
+    """The scenarios with more than one completed run in some year."""
+    return [s for s, by_year in data["summary"].items() if max(r["runs"] for r in by_year.values()) > 1]
+
+
+# --------------------------------------------------------------------------- tables and the page
+
+
+def key_figures(data: dict) -> list[tuple[str, object]]:
+    info, runs, years = data["info"], data["runs"], data["years"]
+    count = {s: sum(r["status"] == s for r in runs) for s in ("completed", "failed", "invalid")}
+    return [("planned runs", info.get("planned_runs", len(runs))),
+            ("completed", info.get("completed_runs", count["completed"])),
+            ("failed", info.get("failed_runs", count["failed"])),
+            ("invalid", info.get("invalid_runs", count["invalid"])),
+            ("scenarios", len(data["scenarios"])),
+            ("years", f"{years[0]}–{years[-1]}" if years else "–"),
+            ("total run seconds", f"{sum(num(r['seconds']) for r in runs):,.1f}s")]
+
+
+def runs_table(runs: list[dict]) -> Table | None:
+    if not runs:
+        return None
+    rows = [[r["scenario"], r["seed"], r["status"], "–" if r["seconds"] is None else f"{r['seconds']:.2f}",
+             "–" if r["completed_years"] is None else r["completed_years"], "yes" if r["reused"] else "no",
+             r["worker"] or "", r["error"] or ""] for r in runs]
+    # completed: unmarked; invalid (refused before running): its own colour; anything else did not finish.
+    classes = ["" if r["status"] == "completed" else "invalid" if r["status"] == "invalid" else "failed"
+               for r in runs]
+    return Table(["scenario", "seed", "status", "seconds", "completed years", "reused", "worker", "error"],
+                 rows, {1, 3, 4}, classes)
+
+
+def side_by_side_table(data: dict) -> Table:
+    last = data["years"][-1]
+    planned = {s: sum(r["scenario"] == s for r in data["runs"]) for s in data["scenarios"]}
+    rows = []
+    for s in data["scenarios"]:
+        row = data["summary"].get(s, {}).get(last)
+        cells = []
+        for metric in METRICS:
+            if row is None or row[metric] is None:
+                cells.append("–")
+                continue
+            spread = _range(data["bands"].get((s, metric), {}).get(last), FORMATS[metric])
+            cells.append(FORMATS[metric](row[metric]) + (f"\n{spread}" if spread else ""))
+        rows.append([s, row["runs"] if row else 0, planned[s], *cells])
+    return Table(["scenario", f"runs in {last}", "planned", *(METRIC_LABELS[m] for m in METRICS)],
+                 rows, range(1, 3 + len(METRICS)))
+
+
+def render_batch(data: dict, database: Path) -> str:
+    info = data["info"]
+    subtitle = " · ".join(str(v) for v in (database, info.get("batch_id") and f"batch {info['batch_id']}",
+                                           info.get("kind"), info.get("created_at") and
+                                           f"created {scalar_text(info['created_at'])}") if v)
+    years = data["years"]
+    scenario_figures = scenario_charts(data) if years else []
+    fans = [(s, fan_charts(data, s)) for s in ensembles(data)] if years else []
+    return render("batch_report.html", title=f"PlanWise batch report — {info.get('source') or Path(database).name}",
+                  subtitle=subtitle, charts_total=len(scenario_figures) + sum(len(f) for _, f in fans),
+                  key_figures=key_figures(data), runs=runs_table(data["runs"]),
+                  last_year=years[-1] if years else None, side_by_side=side_by_side_table(data) if years else None,
+                  scenario_figures=scenario_figures, fans=fans, percentile_note=PERCENTILE_NOTE)
+
+
+def write_batch_report(batch_database: Path | str, out: Path | str) -> Path:
+    """Write the HTML report of ``batch_database`` to ``out`` (replaced atomically); returns ``out``."""
+    database, out = Path(batch_database), Path(out)
+    if out.is_dir():
+        raise PlanwiseError(f"{out} is a folder: pass a file name such as {out / 'batch-report.html'}.")
+    with open_batch(database) as con:
+        data = collect_batch(con)
+    return write_page(out, render_batch(data, database))

@@ -1,0 +1,29 @@
+"""The legacy engine: one dbt CLI subprocess per model (and one `dbt seed` for the seeds), sequential."""
+
+from planwise_core.engine.project import DbtProject
+from planwise_core.engine.invokers import SubprocessDbt
+from planwise_core.engine.base import DbtEngine
+from planwise_core.levels import LEGACY
+
+
+class LegacyEngine(DbtEngine):
+    name = LEGACY
+
+    def make_invoker(self, ctx):
+        return SubprocessDbt(DbtProject(ctx.database, threads=1), ctx.config.to_dbt_vars())
+
+    def per_model(self, ctx) -> bool:
+        return True
+
+    def recommendations(self, config) -> list[str]:
+        sim, orch = config.simulation, config.orchestration
+        advice = []
+        if orch.max_workers > 1:
+            advice.append(f"runs dbt with 1 thread; max_workers={orch.max_workers} only applies to optimized")
+        years = sim.end_year - sim.start_year + 1
+        if years > 3:
+            advice.append(f"{years} years take about {years * 13} dbt processes (~3.5 s each); prefer optimized")
+        return advice
+
+
+plugin = LegacyEngine()

@@ -1,0 +1,67 @@
+"""How numbers and values read on the report pages: one place, used by the charts, the tables and the
+templates (registered there as filters)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def num(value) -> float:
+    """A number to draw or add up: None (a missing value) counts as 0."""
+    return 0.0 if value is None else float(value)
+
+
+def fmt_int(v) -> str:
+    return f"{v:,.0f}"
+
+
+def fmt_money(v) -> str:
+    """Short money for axes and cards: $1.2M, $45k, $900."""
+    a = abs(v)
+    if a >= 1_000_000:
+        return f"${v / 1_000_000:,.1f}M"
+    if a >= 1_000:
+        return f"${v / 1_000:,.0f}k"
+    return f"${v:,.0f}"
+
+
+def fmt_dollars(v) -> str:
+    """Whole dollars for tables: $1,234,568."""
+    return f"${v:,.0f}"
+
+
+def fmt_pct(v) -> str:
+    """A percentage for axes: one decimal below 10 when it is not whole."""
+    return f"{v:.1f}%" if abs(v) < 10 and v != int(v) else f"{v:.0f}%"
+
+
+def fmt_pct2(v) -> str:
+    """A percentage for tables, two decimals: 72.91%."""
+    return f"{v:.2f}%"
+
+
+def fmt_rate(v) -> str:
+    """A fraction (a deferral rate) as a percentage: 0.0525 -> 5.25%."""
+    return f"{100 * v:.2f}%"
+
+
+def fmt_seconds(v) -> str:
+    return f"{v:.1f}s" if v < 100 else f"{v:.0f}s"
+
+
+def or_dash(value, fmt) -> str:
+    """``fmt(value)``, or an en dash for a missing value."""
+    return "–" if value is None else fmt(value)
+
+
+def scalar_text(value) -> str:
+    """A configuration or log value as text: YAML-like null/true/false, compact floats, timestamps to the second."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return str(value)

@@ -1,0 +1,85 @@
+"""What both pages share outside their templates: the Jinja2 environment, the read-only database opening
+and the atomic page write.
+
+The templates, the stylesheet and the script are package data (``templates/``, ``static/``), read through
+the package loader and ``importlib.resources``, so an installed wheel renders the same pages as a checkout.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import importlib.resources
+import os
+from pathlib import Path
+
+import duckdb
+import jinja2
+from markupsafe import Markup
+
+from planwise_core.errors import PlanwiseError
+from planwise_core.report import formatting
+
+# Nothing is loaded from anywhere: the stylesheet and the script are inlined, charts are inline SVG.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+FILTERS = {"scalar": formatting.scalar_text}  # numbers arrive formatted; configuration values are formatted here
+
+
+def _escape(value):
+    """Autoescaping with the standard library's entities (``&quot;``, ``&#x27;``) rather than markupsafe's
+    numeric ones, so the pages keep the text they had before the templates; markup (macros, the inlined
+    static files) passes through."""
+    return value if hasattr(value, "__html__") else Markup(html.escape(str(value), quote=True))
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("planwise_core.report", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined, finalize=_escape,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(FILTERS)
+    env.globals.update(csp=CSP, stylesheet=static("report.css"), script=static("report.js"))
+    return env
+
+
+def static(name: str) -> Markup:
+    """A file of ``static/``, to inline as it is (package data, never user input)."""
+    return Markup(importlib.resources.files("planwise_core.report").joinpath("static", name).read_text("utf-8"))
+
+
+def render(template: str, **context) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def macro(name: str):
+    """A macro of ``macros.html`` as a Python callable returning markup (for fragments and tests)."""
+    return getattr(environment().get_template("macros.html").module, name)
+
+
+def connect_read_only(database: Path, missing_hint: str):
+    """A read-only connection to an existing DuckDB file, or a PlanwiseError saying why not."""
+    if not database.exists():
+        raise PlanwiseError(f"Database {database} does not exist: {missing_hint}")
+    if database.is_dir():
+        raise PlanwiseError(f"{database} is a folder, not a DuckDB database: pass --database with a .duckdb file.")
+    try:
+        return duckdb.connect(str(database), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise PlanwiseError(f"Database {database} is open in another process (a running simulation?): "
+                                "wait for it to finish and try again.") from None
+        raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
+    except duckdb.Error as exc:
+        raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
+
+
+def write_page(out: Path, page: str) -> Path:
+    """Replace ``out`` with ``page`` atomically (a reader never sees half a page); returns ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
