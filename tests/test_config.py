@@ -32,7 +32,7 @@ def domain_config() -> dict:
     return {
         "simulation": {"start_year": 2025, "end_year": 2029, "target_growth_rate": 0.03},
         "workforce": {"total_termination_rate": 0.12, "new_hire_termination_rate": 0.25},
-        "compensation": {"cola_rate": 0.025, "merit_budget": None},
+        "compensation": {"cola_rate": 0.005, "merit_budget": None},
         "eligibility": {"waiting_period_days": 30, "minimum_age": 21},
         "enrollment": {
             "auto_enrollment": {
@@ -337,7 +337,7 @@ def test_to_dbt_vars_of_default_config():
         "target_growth_rate": 0.03,
         "total_termination_rate": 0.12,
         "new_hire_termination_rate": 0.25,
-        "cola_rate": 0.025,
+        "cola_rate": 0.005,
         "merit_budget": None,
         "waiting_period_days": 30,
         "minimum_age": 21,

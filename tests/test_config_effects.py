@@ -109,9 +109,9 @@ def check_new_hire_termination_rate(base, var):
 def check_cola(base, var):
     got, ref = raise_rates(var), raise_rates(base)
     assert len(got) == len(ref) > 300
-    merit = {1: 0.035, 2: 0.040, 3: 0.045, 4: 0.050, 5: 0.055}
+    merit = {1: 0.03, 2: 0.03, 3: 0.0325, 4: 0.035, 5: 0.0375}
     assert all(abs(float(rate) - (merit[level] + 0.10)) < 1e-4 for level, rate in got)
-    assert all(abs(float(rate) - (merit[level] + 0.025)) < 1e-4 for level, rate in ref)
+    assert all(abs(float(rate) - (merit[level] + 0.005)) < 1e-4 for level, rate in ref)
     # the same people get their raise on the same day, only the amount changes
     same = f"select employee_id, effective_date from fct_yearly_events where simulation_year = {Y} and event_type = 'raise' order by 1"
     assert rows(var, same) == rows(base, same)
@@ -120,8 +120,8 @@ def check_cola(base, var):
 def check_merit_budget(base, var):
     got = raise_rates(var)
     assert len(got) > 300 and {level for level, _ in got} >= {1, 2, 3}
-    assert all(abs(float(rate) - 0.035) < 1e-4 for _, rate in got)  # 1 % merit + 2.5 % COLA, every level
-    assert any(abs(float(rate) - 0.035) > 0.004 for _, rate in raise_rates(base))
+    assert all(abs(float(rate) - 0.015) < 1e-4 for _, rate in got)  # 1 % merit + 0.5 % COLA, every level
+    assert any(abs(float(rate) - 0.015) > 0.01 for _, rate in raise_rates(base))
 
 
 def _eligibility_dates(con, waiting: int, min_age: int) -> list[tuple]:

@@ -54,7 +54,7 @@ class WorkforceConfig:
 
 @attrs.frozen
 class CompensationConfig:
-    cola_rate: float | None = value_field(0.025, nullable(RATE))
+    cola_rate: float | None = value_field(0.005, nullable(RATE))
     merit_budget: float | None = value_field(None, nullable(RATE))
 
 
