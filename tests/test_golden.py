@@ -22,8 +22,8 @@ GOLDEN_CENSUS = (250, 5)  # employees, generator seed; written as census.csv
 GOLDEN = {
     2025: {"fct_yearly_events": "68aeb038242cfbf0a2298b1e54db360f96ba2210b36a7a90b64d8065f8d0de7c",
            "fct_workforce_snapshot": "856966d70a1249ac4cf3d4704ec6dc50f5f5f257e0e745661d8bd43d75ed6543"},
-    2026: {"fct_yearly_events": "e1a6db804a3ce8f34022831fdf18028df846d7486d12f1a7999ca4d656d6610f",
-           "fct_workforce_snapshot": "2a04220bc73d54d045565457d334a60ceac24c8d69d8776073ebf2869280da8f"},
+    2026: {"fct_yearly_events": "b9b0ca07c73eae0c950c5e816327d16aed38023b9e31dcc45fed2c8a0ac5ca57",
+           "fct_workforce_snapshot": "99e78124793fdc224ea57d530f903e12a1ece8f382677914fd7b06bdf7c1abaa"},
 }
 
 
