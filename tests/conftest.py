@@ -308,21 +308,26 @@ def round_half_up(x) -> int:
     return int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def expected_requirements(start: int, g: float, t: float, h: float) -> dict[str, int]:
-    """Domain 4.1 computed independently with exact decimal arithmetic."""
+def expected_requirements(start: int, g: float, t: float, h: float, retirements: int = 0) -> dict[str, int]:
+    """Domain 4.1-4.2 computed independently with exact decimal arithmetic (R = retirements of the year)."""
     g, t, h = Decimal(str(g)), Decimal(str(t)), Decimal(str(h))
     target = round_half_up(start * (1 + g))
     q_exp = round_half_up(start * t)
-    need = target - (start - q_exp)
+    leaving = max(q_exp, retirements)  # retirements count toward Q_exp and replace it when they exceed it
+    need = target - (start - leaving)
+    common = {"target_end_headcount": target, "experienced_terminations": q_exp, "retirements": retirements}
     if need <= 0:
-        return {"target_end_headcount": target, "experienced_terminations": q_exp,
-                "additional_terminations": -need, "total_experienced_terminations": q_exp - need,
-                "total_hires": 0, "new_hire_terminations": 0}
+        return {**common, "additional_terminations": -need, "total_experienced_terminations": leaving - need,
+                "hazard_terminations": leaving - need - retirements, "total_hires": 0, "new_hire_terminations": 0}
     hires = need
     while hires - round_half_up(hires * h) < need:
         hires += 1
-    return {"target_end_headcount": target, "experienced_terminations": q_exp, "additional_terminations": 0,
-            "total_experienced_terminations": q_exp, "total_hires": hires, "new_hire_terminations": hires - need}
+    return {**common, "additional_terminations": 0, "total_experienced_terminations": leaving,
+            "hazard_terminations": leaving - retirements, "total_hires": hires, "new_hire_terminations": hires - need}
+
+
+REQUIREMENT_COLUMNS = ("target_end_headcount", "experienced_terminations", "retirements", "additional_terminations",
+                       "total_experienced_terminations", "hazard_terminations", "total_hires", "new_hire_terminations")
 
 
 def largest_remainder(total: int, shares: dict[int, Fraction] = NEW_HIRE_MIX) -> dict[int, int]:
@@ -346,10 +351,9 @@ def days_in_year(year: int) -> int:
 def core_invariant_problems(con, years: list[int]) -> dict[str, Any]:
     """The core invariants every run must satisfy; returns {name: evidence} for each violation."""
     problems: dict[str, Any] = {}
-    req = {r[0]: r[1:] for r in rows(con, """
+    req = {r[0]: r[1:] for r in rows(con, f"""
         select simulation_year, start_headcount, target_growth_rate, total_termination_rate,
-               new_hire_termination_rate, target_end_headcount, total_experienced_terminations,
-               total_hires, new_hire_terminations, experienced_terminations, additional_terminations
+               new_hire_termination_rate, {', '.join(REQUIREMENT_COLUMNS)}
         from int_workforce_requirements order by 1""")}
     if sorted(req) != years:
         problems["requirement years"] = sorted(req)
@@ -360,27 +364,35 @@ def core_invariant_problems(con, years: list[int]) -> dict[str, Any]:
     dup_ev = scalar(con, "select count(*) - count(distinct event_id) from fct_yearly_events")
     if dup_ev:
         problems["duplicate event ids"] = dup_ev
+    young = scalar(con, """select count(*) from fct_yearly_events e join fct_workforce_snapshot s
+                           using (employee_id, simulation_year)
+                           where e.event_category = 'retirement'
+                             and date_sub('year', s.employee_birth_date, make_date(e.simulation_year - 1, 12, 31)) < 55""")
+    if young:
+        problems["retirements under 55"] = young
     baseline = scalar(con, "select count(*) from int_baseline_workforce")
     previous_active = baseline
     for year in years:
         if year not in req:
             continue
-        start, g, t, h, target, q_exp_total, hires, q_nh, q_exp, extra = req[year]
+        start, g, t, h, *values = req[year]
+        got = dict(zip(REQUIREMENT_COLUMNS, values))
         if start != previous_active:
             problems[f"{year} start headcount"] = (start, previous_active)
-        exp = expected_requirements(start, g, t, h)
-        got = {"target_end_headcount": target, "experienced_terminations": q_exp, "additional_terminations": extra,
-               "total_experienced_terminations": q_exp_total, "total_hires": hires, "new_hire_terminations": q_nh}
-        if got != exp:
-            problems[f"{year} requirements"] = (got, exp)
         counts = dict(rows(con, """select event_category, count(*) from fct_yearly_events
                                    where simulation_year = ? group by 1""", [year]))
+        retired = counts.get("retirement", 0)
+        exp = expected_requirements(start, g, t, h, retired)
+        if got != exp:
+            problems[f"{year} requirements"] = (got, exp)
         active = scalar(con, """select count(*) from fct_workforce_snapshot
                                 where simulation_year = ? and employment_status = 'active'""", [year])
-        got_counts = (active, counts.get("experienced_termination", 0), counts.get("new_hire", 0),
+        got_counts = (active, counts.get("experienced_termination", 0) + retired, counts.get("new_hire", 0),
                       counts.get("new_hire_termination", 0))
-        if got_counts != (target, q_exp_total, hires, q_nh):
-            problems[f"{year} counts (active, exp term, hires, nh term)"] = (got_counts, (target, q_exp_total, hires, q_nh))
+        wanted = (exp["target_end_headcount"], exp["total_experienced_terminations"], exp["total_hires"],
+                  exp["new_hire_terminations"])
+        if got_counts != wanted:
+            problems[f"{year} counts (active, exp term incl. retirements, hires, nh term)"] = (got_counts, wanted)
         previous_active = active
     outside = scalar(con, """
         select count(*) from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)

@@ -31,8 +31,9 @@ def domain_config() -> dict:
     """The configuration of domain.md section 2, written out in full."""
     return {
         "simulation": {"start_year": 2025, "end_year": 2029, "target_growth_rate": 0.03},
-        "workforce": {"total_termination_rate": 0.12, "new_hire_termination_rate": 0.25},
-        "compensation": {"cola_rate": 0.025, "merit_budget": None},
+        "workforce": {"total_termination_rate": 0.12, "new_hire_termination_rate": 0.25,
+                      "retirement": {"enabled": True, "rate_multiplier": 1.0}},
+        "compensation": {"cola_rate": 0.005, "merit_budget": None},
         "eligibility": {"waiting_period_days": 30, "minimum_age": 21},
         "enrollment": {
             "auto_enrollment": {
@@ -86,6 +87,11 @@ BAD_CASES = [
     ("workforce.total_termination_rate", -0.1, "workforce.total_termination_rate", "must be in [0, 1]"),
     ("workforce.total_termination_rate", float("nan"), "workforce.total_termination_rate", "[0, 1]"),
     ("workforce.new_hire_termination_rate", 1, "workforce.new_hire_termination_rate", "must be in [0, 1)"),
+    ("workforce.retirement.enabled", "yes", "workforce.retirement.enabled", "true or false"),
+    ("workforce.retirement.rate_multiplier", 11, "workforce.retirement.rate_multiplier", "must be in [0, 10] (got 11)"),
+    ("workforce.retirement.rate_multiplier", -0.5, "workforce.retirement.rate_multiplier", "must be in [0, 10]"),
+    ("workforce.retirement.rate", 0.02, "workforce.retirement.rate", "unknown key (allowed: enabled, rate_multiplier)"),
+    ("workforce.retirement", True, "workforce.retirement", "must be a mapping"),
     ("compensation.cola_rate", 2.5, "compensation.cola_rate", "must be in [0, 1] (got 2.5)"),
     ("compensation.merit_budget", -0.01, "compensation.merit_budget", "must be in [0, 1]"),
     ("eligibility.waiting_period_days", -1, "eligibility.waiting_period_days", "must be >= 0"),
@@ -157,6 +163,8 @@ GOOD_CASES = [
     ("simulation.target_growth_rate", -0.2, -0.2),
     ("simulation.target_growth_rate", 1, 1.0),
     ("compensation.cola_rate", None, None),
+    ("workforce.retirement.rate_multiplier", 2, 2.0),
+    ("workforce.retirement.enabled", False, False),
     ("orchestration.optimization_level", "FallBack", "fallback"),
 ]
 
@@ -337,7 +345,9 @@ def test_to_dbt_vars_of_default_config():
         "target_growth_rate": 0.03,
         "total_termination_rate": 0.12,
         "new_hire_termination_rate": 0.25,
-        "cola_rate": 0.025,
+        "retirement_enabled": True,
+        "retirement_rate_multiplier": 1.0,
+        "cola_rate": 0.005,
         "merit_budget": None,
         "waiting_period_days": 30,
         "minimum_age": 21,

@@ -87,11 +87,14 @@ def check_growth(base, var):
     assert active_end(var) > active_end(base) and count(var, "event_type = 'hire'") > count(base, "event_type = 'hire'")
 
 
+EXPERIENCED = "event_category in ('experienced_termination', 'retirement')"
+
+
 def check_termination_rate(base, var):
     n = requirement(var, "start_headcount")
-    q_exp = count(var, "event_category = 'experienced_termination'")
+    q_exp = count(var, EXPERIENCED)
     assert q_exp == expected_requirements(n, 0.03, 0.25, 0.25)["experienced_terminations"] == int(n * 0.25 + 0.5)
-    assert q_exp > 2 * count(base, "event_category = 'experienced_termination'")
+    assert q_exp > 2 * count(base, EXPERIENCED)
     assert active_end(var) == active_end(base)  # growth unchanged: more hires replace them
     assert count(var, "event_type = 'hire'") > count(base, "event_type = 'hire'")
 
@@ -101,17 +104,34 @@ def check_new_hire_termination_rate(base, var):
     assert count(var, "event_type = 'hire'") > count(base, "event_type = 'hire'")
     assert active_end(var) == active_end(base)
     # an independent decision: the experienced leavers are the same people
-    assert ids(var, "event_category = 'experienced_termination'") == ids(base, "event_category = 'experienced_termination'")
+    assert ids(var, EXPERIENCED) == ids(base, EXPERIENCED)
     hires = requirement(var, "total_hires")
     assert count(var, "event_category = 'new_hire_termination'") == int(hires * 0.5 + 0.5)
+
+
+def check_retirement_disabled(base, var):
+    assert count(base, "event_category = 'retirement'") > 0 and count(var, "event_category = 'retirement'") == 0
+    assert requirement(var, "retirements") == 0 and requirement(base, "retirements") > 0
+    # the quota is the same; without retirements the hazard draw fills all of it
+    assert count(var, EXPERIENCED) == count(base, EXPERIENCED) == requirement(base, "experienced_terminations")
+    assert count(var, "event_category = 'experienced_termination'") > count(base, "event_category = 'experienced_termination'")
+
+
+def check_retirement_multiplier(base, var):
+    retired = "event_category = 'retirement'"
+    assert count(var, retired) > 3 * count(base, retired) > 0
+    # the same draw against a higher probability: every retiree of the base run still retires, on the same day
+    dated = f"select employee_id, effective_date from fct_yearly_events where simulation_year = {Y} and {retired}"
+    assert set(rows(base, dated)) < set(rows(var, dated))
+    assert requirement(var, "retirements") == count(var, retired)
 
 
 def check_cola(base, var):
     got, ref = raise_rates(var), raise_rates(base)
     assert len(got) == len(ref) > 300
-    merit = {1: 0.035, 2: 0.040, 3: 0.045, 4: 0.050, 5: 0.055}
+    merit = {1: 0.03, 2: 0.03, 3: 0.0325, 4: 0.035, 5: 0.0375}
     assert all(abs(float(rate) - (merit[level] + 0.10)) < 1e-4 for level, rate in got)
-    assert all(abs(float(rate) - (merit[level] + 0.025)) < 1e-4 for level, rate in ref)
+    assert all(abs(float(rate) - (merit[level] + 0.005)) < 1e-4 for level, rate in ref)
     # the same people get their raise on the same day, only the amount changes
     same = f"select employee_id, effective_date from fct_yearly_events where simulation_year = {Y} and event_type = 'raise' order by 1"
     assert rows(var, same) == rows(base, same)
@@ -120,8 +140,8 @@ def check_cola(base, var):
 def check_merit_budget(base, var):
     got = raise_rates(var)
     assert len(got) > 300 and {level for level, _ in got} >= {1, 2, 3}
-    assert all(abs(float(rate) - 0.035) < 1e-4 for _, rate in got)  # 1 % merit + 2.5 % COLA, every level
-    assert any(abs(float(rate) - 0.035) > 0.004 for _, rate in raise_rates(base))
+    assert all(abs(float(rate) - 0.015) < 1e-4 for _, rate in got)  # 1 % merit + 0.5 % COLA, every level
+    assert any(abs(float(rate) - 0.015) > 0.01 for _, rate in raise_rates(base))
 
 
 def _eligibility_dates(con, waiting: int, min_age: int) -> list[tuple]:
@@ -302,8 +322,8 @@ def check_random_seed(base, var):
         for col in ("start_headcount", "target_end_headcount", "total_experienced_terminations", "total_hires",
                     "new_hire_terminations"):
             assert requirement(var, col, year) == requirement(base, col, year), (year, col)
-        left_var = ids(var, "event_category = 'experienced_termination'", year)
-        left_base = ids(base, "event_category = 'experienced_termination'", year)
+        left_var = ids(var, EXPERIENCED, year)
+        left_base = ids(base, EXPERIENCED, year)
         assert len(left_var) == len(left_base) and left_var != left_base
         assert len(left_var & left_base) < 0.6 * len(left_base)
     promoted = "event_type = 'promotion'"
@@ -315,6 +335,9 @@ CASES = [
     Case("total_termination_rate", one_year(**{"workforce.total_termination_rate": 0.25}), check_termination_rate),
     Case("new_hire_termination_rate", one_year(**{"workforce.new_hire_termination_rate": 0.5}),
          check_new_hire_termination_rate),
+    Case("retirement.enabled", one_year(**{"workforce.retirement.enabled": False}), check_retirement_disabled),
+    Case("retirement.rate_multiplier", one_year(**{"workforce.retirement.rate_multiplier": 5}),
+         check_retirement_multiplier),
     Case("cola_rate", one_year(**{"compensation.cola_rate": 0.10}), check_cola),
     Case("merit_budget", one_year(**{"compensation.merit_budget": 0.01}), check_merit_budget),
     Case("waiting_period_days", one_year(**{"eligibility.waiting_period_days": 365}), check_waiting_period),

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.slow
 
 GOLDEN_CENSUS = (250, 5)  # employees, generator seed; written as census.csv
 GOLDEN = {
-    2025: {"fct_yearly_events": "7fc9c7c096f0869081c83da7221a486676c8fdbc2bb0eaad15d80804cd96b162",
-           "fct_workforce_snapshot": "e4602ceab46ee3d19076deb290bead3ecfa8da994aaeb3b5be6e1834add859e0"},
-    2026: {"fct_yearly_events": "aa9a19d81c5789b10cd2120a737b1093f2692d38f9a6c8b0e39cfd6fc0d0cc3c",
-           "fct_workforce_snapshot": "ce738f903c3d155119cd44f9141dd4be2072201bcf89cee26dd2cc43c76e055e"},
+    2025: {"fct_yearly_events": "68aeb038242cfbf0a2298b1e54db360f96ba2210b36a7a90b64d8065f8d0de7c",
+           "fct_workforce_snapshot": "856966d70a1249ac4cf3d4704ec6dc50f5f5f257e0e745661d8bd43d75ed6543"},
+    2026: {"fct_yearly_events": "b9b0ca07c73eae0c950c5e816327d16aed38023b9e31dcc45fed2c8a0ac5ca57",
+           "fct_workforce_snapshot": "99e78124793fdc224ea57d530f903e12a1ece8f382677914fd7b06bdf7c1abaa"},
 }
 
 

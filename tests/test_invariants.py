@@ -16,6 +16,7 @@ from conftest import (
     EVENT_TYPE_RANK,
     HIRING_RANGES,
     NEW_HIRE_ID,
+    REQUIREMENT_COLUMNS,
     CensusSpec,
     SimSpec,
     completed_years,
@@ -86,7 +87,7 @@ def test_event_ids_unique(con):
 
 def test_snapshot_and_events_use_only_domain_codes(con):
     pairs = set(rows(con, "select distinct event_type, event_category from fct_yearly_events"))
-    assert pairs == {("hire", "new_hire"), ("termination", "experienced_termination"),
+    assert pairs == {("hire", "new_hire"), ("termination", "experienced_termination"), ("termination", "retirement"),
                      ("termination", "new_hire_termination"), ("promotion", "promotion"), ("raise", "merit_cola"),
                      ("eligibility", "plan_eligibility"), ("enrollment", "auto"), ("enrollment", "proactive"),
                      ("enrollment", "voluntary"), ("opt_out", "auto_opt_out")}
@@ -99,17 +100,18 @@ def test_snapshot_and_events_use_only_domain_codes(con):
 
 
 def test_requirements_follow_domain_formula(con):
-    req = rows(con, """select simulation_year, start_headcount, target_growth_rate, total_termination_rate,
-                              new_hire_termination_rate, target_end_headcount, experienced_terminations,
-                              additional_terminations, total_experienced_terminations, total_hires,
-                              new_hire_terminations
-                       from int_workforce_requirements order by 1""")
+    req = rows(con, f"""select simulation_year, start_headcount, target_growth_rate, total_termination_rate,
+                               new_hire_termination_rate, {', '.join(REQUIREMENT_COLUMNS)}
+                        from int_workforce_requirements order by 1""")
+    retired = dict(rows(con, """select simulation_year, count(*) from fct_yearly_events
+                                where event_category = 'retirement' group by 1"""))
     assert [r[0] for r in req] == YEARS
     for year, n, g, t, h, *got in req:
-        exp = expected_requirements(n, g, t, h)
-        assert dict(zip(["target_end_headcount", "experienced_terminations", "additional_terminations",
-                         "total_experienced_terminations", "total_hires", "new_hire_terminations"], got)) == exp, year
+        # R counted from the events, the rest recomputed from N, g, t, h and R
+        exp = expected_requirements(n, g, t, h, retired.get(year, 0))
+        assert dict(zip(REQUIREMENT_COLUMNS, got)) == exp, year
         assert (float(g), float(t), float(h)) == (0.03, 0.12, 0.25)
+    assert sum(retired.values()) > 20
 
 
 def test_active_end_equals_target_end(con):
@@ -149,14 +151,16 @@ def test_start_of_next_year_equals_active_end(con):
 def test_event_counts_match_requirements(con):
     got = rows(con, """
         select r.simulation_year,
-               r.total_experienced_terminations, count(*) filter (where e.event_category = 'experienced_termination'),
+               r.total_experienced_terminations,
+               count(*) filter (where e.event_category in ('experienced_termination', 'retirement')),
+               r.retirements, count(*) filter (where e.event_category = 'retirement'),
                r.total_hires, count(*) filter (where e.event_type = 'hire'),
                r.new_hire_terminations, count(*) filter (where e.event_category = 'new_hire_termination')
         from int_workforce_requirements r left join fct_yearly_events e using (simulation_year)
         group by all order by 1""")
     assert len(got) == len(YEARS)
-    for year, q_exp, n_exp, hires, n_hires, q_nh, n_nh in got:
-        assert (n_exp, n_hires, n_nh) == (q_exp, hires, q_nh), year
+    for year, q_exp, n_exp, r, n_r, hires, n_hires, q_nh, n_nh in got:
+        assert (n_exp, n_r, n_hires, n_nh) == (q_exp, r, hires, q_nh), year
         assert q_exp > 0 and hires > 0 and q_nh > 0
 
 
@@ -165,10 +169,28 @@ def test_termination_kinds_match_who_left(con):
     assert _violations(con, """
         select e.employee_id, e.simulation_year, e.event_category, s.detailed_status_code
         from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)
-        where e.event_type = 'termination' and e.event_category <> s.detailed_status_code""") == (0, [])
+        where e.event_type = 'termination'
+          and replace(e.event_category, 'retirement', 'experienced_termination') <> s.detailed_status_code""") == (0, [])
     assert _violations(con, """
         select employee_id, simulation_year, count(*) from fct_yearly_events
         where event_type = 'termination' group by all having count(*) > 1""") == (0, [])
+
+
+def test_retirements_are_start_actives_aged_55_or_more(con):
+    """Nobody under 55 (on Dec 31 of Y-1, from the birth date) retires; retirees leave once, by retirement only."""
+    found = rows(con, """
+        select e.employee_id, e.simulation_year, s.employee_birth_date, s.detailed_status_code, e.event_type
+        from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)
+        where e.event_category = 'retirement'""")
+    assert len(found) > 20
+    bad = [r for r in found
+           if completed_years(r[2], date(r[1] - 1, 12, 31)) < 55 or r[3] != "experienced_termination"
+           or r[4] != "termination"]
+    assert bad == []
+    # the age decides, through the rate table: retirees are exactly the int_retirements rows of the last year
+    last = rows(con, "select employee_id, current_age from int_retirements order by 1")
+    assert last == sorted((emp, completed_years(birth, date(2028, 12, 31)))
+                          for emp, year, birth, _, _ in found if year == 2029)
 
 
 # --------------------------------------------------------------------------- dates
@@ -255,20 +277,20 @@ def test_new_hire_termination_dates(con):
 # --------------------------------------------------------------------------- compensation
 
 
-def test_promotions_one_level_on_feb_first_with_15_to_25_percent(con):
+def test_promotions_one_level_on_feb_first_with_8_to_15_percent(con):
     assert _violations(con, """
         select employee_id, simulation_year, from_level, to_level, effective_date, previous_compensation,
                compensation_amount
         from fct_yearly_events where event_type = 'promotion'
           and (to_level <> from_level + 1 or to_level > 5 or from_level < 1
                or effective_date <> make_date(simulation_year, 2, 1)
-               or compensation_amount < round(previous_compensation * 1.15, 2) - 0.01
-               or compensation_amount > round(previous_compensation * 1.25, 2) + 0.01)""") == (0, [])
+               or compensation_amount < round(previous_compensation * 1.08, 2) - 0.01
+               or compensation_amount > round(previous_compensation * 1.15, 2) + 0.01)""") == (0, [])
     assert scalar(con, "select count(*) from fct_yearly_events where event_type = 'promotion'") > 500
     # the drawn raises spread over the range, not a constant
     lo, hi = rows(con, """select min(compensation_amount / previous_compensation), max(compensation_amount / previous_compensation)
                           from fct_yearly_events where event_type = 'promotion'""")[0]
-    assert lo < 1.16 and hi > 1.24
+    assert lo < 1.09 and hi > 1.14
 
 
 def test_promotion_level_is_the_level_held(con):
@@ -298,7 +320,7 @@ def test_every_raise_increases_pay(con):
 
 
 def test_merit_rate_is_level_merit_plus_cola(con):
-    # Rate = merit(level after promotion) + COLA: 3.5/4.0/4.5/5.0/5.5 % + 2.5 %
+    # Rate = merit(level after promotion) + COLA: 3.0/3.0/3.25/3.5/3.75 % + 0.5 %, rounded once to the cent
     found = rows(con, """
         select r.employee_id, r.simulation_year, r.previous_compensation, r.compensation_amount,
                coalesce(p.to_level, r.to_level) as level_after_promotion
@@ -306,10 +328,9 @@ def test_merit_rate_is_level_merit_plus_cola(con):
           on p.employee_id = r.employee_id and p.simulation_year = r.simulation_year and p.event_type = 'promotion'
         where r.event_type = 'raise'""")
     assert len(found) > 10_000
-    merit = {1: Decimal("0.035"), 2: Decimal("0.040"), 3: Decimal("0.045"), 4: Decimal("0.050"), 5: Decimal("0.055")}
+    merit = {1: Decimal("0.03"), 2: Decimal("0.03"), 3: Decimal("0.0325"), 4: Decimal("0.035"), 5: Decimal("0.0375")}
     bad = [r for r in found
-           if abs(r[3] - (r[2] * (1 + merit[r[4]] + Decimal("0.025"))).quantize(Decimal("0.01"), ROUND_HALF_UP))
-           > Decimal("0.01")]
+           if r[3] != (r[2] * (1 + merit[r[4]] + Decimal("0.005"))).quantize(Decimal("0.01"), ROUND_HALF_UP)]
     assert bad[:5] == [] and len(bad) == 0
 
 

@@ -131,6 +131,11 @@ def test_very_old_workforce(open_run):
     con = open_run("very_old")
     assert scalar(con, "select count(*) from int_baseline_workforce") == 60
     assert scalar(con, "select min(current_age) from int_baseline_workforce") >= 64
+    # more retirements than the quota round_half_up(60 * 0.12) = 7: they replace it, and the year still ends at target
+    first = rows(con, """select experienced_terminations, retirements, total_experienced_terminations,
+                                hazard_terminations, target_end_headcount
+                         from int_workforce_requirements where simulation_year = 2025""")[0]
+    assert first[0] == 7 and first[1] > 7 and first[2] == first[1] and first[3] == 0 and first[4] == 62
     # the oldest band exists and ages keep growing: an 80-year-old is 83 at the end of 2027 if still there
     assert scalar(con, "select count(*) from fct_workforce_snapshot where age_band = '65+'") > 0
     assert scalar(con, """select count(*) from fct_workforce_snapshot s join int_baseline_workforce b using (employee_id)
@@ -172,10 +177,11 @@ def test_one_level_workforce(open_run):
 def test_tiny_census(open_run):
     con = open_run("tiny_7")
     req = rows(con, """select simulation_year, start_headcount, target_end_headcount, total_experienced_terminations,
-                              total_hires, new_hire_terminations from int_workforce_requirements order by 1""")
+                              total_hires, new_hire_terminations, retirements
+                       from int_workforce_requirements order by 1""")
     assert req[0][1] == 7
-    for year, n, target, q_exp, hires, q_nh in req:
-        exp = expected_requirements(n, 0.03, 0.12, 0.25)
+    for year, n, target, q_exp, hires, q_nh, retired in req:
+        exp = expected_requirements(n, 0.03, 0.12, 0.25, retired)
         assert (target, q_exp, hires, q_nh) == (exp["target_end_headcount"], exp["total_experienced_terminations"],
                                                 exp["total_hires"], exp["new_hire_terminations"]), year
 
@@ -222,18 +228,20 @@ def test_band_boundaries_and_census_date_edges(open_run):
 def test_shrinking_workforce(open_run):
     con = open_run("shrinking")
     req = rows(con, """select simulation_year, start_headcount, target_end_headcount, experienced_terminations,
-                              additional_terminations, total_experienced_terminations, total_hires, new_hire_terminations
+                              additional_terminations, total_experienced_terminations, total_hires, new_hire_terminations,
+                              retirements
                        from int_workforce_requirements order by 1""")
     previous = None
-    for year, n, target, q_exp, extra, q_total, hires, q_nh in req:
-        exp = expected_requirements(n, -0.2, 0.12, 0.25)
+    for year, n, target, q_exp, extra, q_total, hires, q_nh, retired in req:
+        exp = expected_requirements(n, -0.2, 0.12, 0.25, retired)
         assert target == exp["target_end_headcount"] == int(n * 0.8 + 0.5)
         assert (hires, q_nh) == (0, 0)
-        assert extra == n - q_exp - target > 0 and q_total == q_exp + extra
+        assert extra == n - max(q_exp, retired) - target > 0 and q_total == max(q_exp, retired) + extra
         if previous is not None:
             assert n == previous
         previous = target
-    counts = rows(con, """select simulation_year, count(*) filter (where event_category = 'experienced_termination'),
+    counts = rows(con, """select simulation_year,
+                                 count(*) filter (where event_category in ('experienced_termination', 'retirement')),
                                  count(*) filter (where event_type = 'hire'),
                                  count(*) filter (where event_category = 'new_hire_termination')
                           from fct_yearly_events group by 1 order by 1""")

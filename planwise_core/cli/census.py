@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 
 @click.group("census")
 def census_group():
-    """Create censuses."""
+    """Create and inspect censuses."""
 
 
 @census_group.command("generate")
@@ -20,3 +22,18 @@ def census_generate(employees, seed, out):
 
     path = generate_census(employees, seed, out)
     click.echo(f"wrote {employees} employees to {path}")
+
+
+@census_group.command("profile")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--census-date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Date the census describes (default: the configuration's, Dec 31 before start_year).")
+@click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
+@click.pass_obj
+def census_profile(state, file, census_date, as_json):
+    """Profile a census as the simulation's baseline will see it: bands, levels, pay, participation."""
+    from planwise_core.census.profile import format_profile, profile_census
+
+    when = census_date.date() if census_date else state.load_config().simulation.effective_census_date
+    profile = profile_census(file, when)
+    click.echo(json.dumps(profile.to_dict(), indent=2) if as_json else format_profile(profile))

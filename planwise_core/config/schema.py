@@ -20,6 +20,8 @@ from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "simulation_config.yaml"
 AUTO_ENROLLMENT_SCOPES = ("new_hires_only", "all_eligible_employees")
 CHECK, SECTION, REQUIRED = "check", "section", "required"
+# Ten times the default table already retires everyone aged 62 and over within the year.
+MAX_RETIREMENT_RATE_MULTIPLIER = 10
 
 def value_field(default: Any, check: Callable[[Any], Any], required: bool = False) -> Any:
     return attrs.field(default=default, metadata={CHECK: check, REQUIRED: required})
@@ -46,15 +48,23 @@ class SimulationConfig:
 
 
 @attrs.frozen
+class RetirementConfig:
+    enabled: bool = value_field(True, as_bool)
+    # "X % of the table", as actuaries scale a decrement table; each age's probability is capped at 1.
+    rate_multiplier: float = value_field(1.0, ranged(as_float, 0, MAX_RETIREMENT_RATE_MULTIPLIER))
+
+
+@attrs.frozen
 class WorkforceConfig:
     total_termination_rate: float = value_field(0.12, RATE, required=True)
     # A new-hire termination rate of 1 leaves no hire able to fill a position.
     new_hire_termination_rate: float = value_field(0.25, ranged(as_float, 0, 1, high_open=True))
+    retirement: RetirementConfig = section_field(RetirementConfig)
 
 
 @attrs.frozen
 class CompensationConfig:
-    cola_rate: float | None = value_field(0.025, nullable(RATE))
+    cola_rate: float | None = value_field(0.005, nullable(RATE))
     merit_budget: float | None = value_field(None, nullable(RATE))
 
 
@@ -158,6 +168,8 @@ class PlanwiseConfig:
             "target_growth_rate": sim.target_growth_rate,
             "total_termination_rate": self.workforce.total_termination_rate,
             "new_hire_termination_rate": self.workforce.new_hire_termination_rate,
+            "retirement_enabled": self.workforce.retirement.enabled,
+            "retirement_rate_multiplier": self.workforce.retirement.rate_multiplier,
             "cola_rate": self.compensation.cola_rate,
             "merit_budget": self.compensation.merit_budget,
             "waiting_period_days": self.eligibility.waiting_period_days,

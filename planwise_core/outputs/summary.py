@@ -8,7 +8,7 @@ from planwise_core.database import table_exists
 
 COLUMNS = (
     ("simulation_year", "year"), ("start_headcount", "start"), ("experienced_terminations", "exp_term"),
-    ("hires", "hires"), ("new_hire_terminations", "nh_term"), ("end_headcount", "end"),
+    ("retirements", "retired"), ("hires", "hires"), ("new_hire_terminations", "nh_term"), ("end_headcount", "end"),
     ("growth_pct", "growth%"), ("target_growth_pct", "target%"), ("promotions", "promos"),
     ("raises", "raises"), ("enrollments", "enrolls"), ("opt_outs", "opt_outs"),
     ("participation_pct", "particip%"),

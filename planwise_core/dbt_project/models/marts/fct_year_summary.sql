@@ -18,8 +18,10 @@ snapshot as (
 
 event_counts as (
     select
-        count(*) filter (where event_type = 'termination' and event_category = 'experienced_termination')
-            as experienced_terminations,
+        -- Retirements are experienced terminations (domain 4.2); their own column tells them apart.
+        count(*) filter (where event_type = 'termination'
+                         and event_category in ('experienced_termination', 'retirement')) as experienced_terminations,
+        count(*) filter (where event_type = 'termination' and event_category = 'retirement') as retirements,
         count(*) filter (where event_type = 'hire') as hires,
         count(*) filter (where event_type = 'termination' and event_category = 'new_hire_termination')
             as new_hire_terminations,
@@ -47,6 +49,7 @@ final as (
         requirements.simulation_year,
         requirements.start_headcount,
         event_counts.experienced_terminations,
+        event_counts.retirements,
         event_counts.hires,
         event_counts.new_hire_terminations,
         event_counts.experienced_terminations + event_counts.new_hire_terminations as terminations,

@@ -25,7 +25,7 @@ rate_at_termination as (
     select
         employment_year.employee_id,
         employment_year.termination_date,
-        employment_year.is_new_hire,
+        employment_year.termination_category,
         arg_max(timeline.rate, timeline.change_sequence) as rate,
         arg_max(timeline.to_level, timeline.change_sequence) as level_id
     from employment_year
@@ -42,9 +42,7 @@ events as (
            cast(null as integer) as from_level, level_id as to_level, cast(null as decimal(9, 6)) as deferral_rate
     from hires
     union all
-    select employee_id, 'termination',
-           case when is_new_hire then 'new_hire_termination' else 'experienced_termination' end,
-           termination_date, rate, rate, level_id, level_id, null
+    select employee_id, 'termination', termination_category, termination_date, rate, rate, level_id, level_id, null
     from rate_at_termination
     union all
     select employee_id, change_type, case change_type when 'raise' then 'merit_cola' else 'promotion' end,

@@ -54,7 +54,9 @@ final as (
         promotion_date,
         level_id as from_level,
         level_id + 1 as to_level,
-        min_raise + {{ uniform_draw('employee_id', year, 'promotion_raise') }} * (max_raise - min_raise) as raise_rate
+        -- A decimal rate, so the raised salary is exact decimal arithmetic rounded once to the cent.
+        cast(min_raise + {{ uniform_draw('employee_id', year, 'promotion_raise') }} * (max_raise - min_raise)
+            as decimal(9, 6)) as raise_rate
     from candidates
     where (termination_date is null or termination_date >= promotion_date)
       and {{ uniform_draw('employee_id', year, 'promotion') }} < promotion_probability

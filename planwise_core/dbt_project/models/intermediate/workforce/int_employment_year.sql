@@ -1,4 +1,4 @@
-{#- Everyone employed at any time in the year: start actives and hires, with how and when they left. -#}
+{#- Everyone employed at any time in the year: start actives and hires, with when and why (termination_category) they left. -#}
 {%- set year = var('simulation_year') -%}
 
 with workforce_start as (
@@ -24,6 +24,7 @@ continuing as (
         workforce_start.employee_hire_date,
         false as is_new_hire,
         experienced_terminations.termination_date,
+        experienced_terminations.termination_category,
         workforce_start.eligibility_date,
         workforce_start.is_enrolled,
         workforce_start.enrollment_date,
@@ -40,6 +41,7 @@ joined as (
         hires.employee_hire_date,
         true as is_new_hire,
         new_hire_terminations.termination_date,
+        case when new_hire_terminations.employee_id is not null then 'new_hire_termination' end as termination_category,
         {{ eligibility_date('hires.employee_birth_date', 'hires.employee_hire_date') }} as eligibility_date,
         false as is_enrolled,
         cast(null as date) as enrollment_date,

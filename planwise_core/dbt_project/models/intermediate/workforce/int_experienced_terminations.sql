@@ -1,8 +1,12 @@
-{#- Exactly the required number of start actives, by hazard-weighted sampling without replacement. -#}
+{#- Every experienced leaver: the retirees, then exactly the remaining quota of the others by hazard-weighted sampling. -#}
 {%- set year = var('simulation_year') -%}
 
 with workforce_start as (
     select * from {{ ref('int_workforce_start') }}
+),
+
+retirements as (
+    select * from {{ ref('int_retirements') }}
 ),
 
 requirements as (
@@ -35,6 +39,7 @@ weighted as (
     inner join job_levels using (level_id)
     inner join age_bands using (age_band_id)
     inner join tenure_bands using (tenure_band_id)
+    anti join retirements using (employee_id)
 ),
 
 ranked as (
@@ -47,7 +52,7 @@ ranked as (
     from weighted
 ),
 
-final as (
+hazard_terminations as (
     select
         {{ year }} as simulation_year,
         ranked.employee_id,
@@ -55,10 +60,24 @@ final as (
         ranked.hazard_weight,
         cast({{ year_start() }} + to_days(cast(floor(
             {{ uniform_draw('ranked.employee_id', year, 'termination_date') }} * {{ days_in_year() }}
-        ) as integer)) as date) as termination_date
+        ) as integer)) as date) as termination_date,
+        'experienced_termination' as termination_category
     from ranked
     cross join requirements
-    where ranked.selection_rank <= requirements.total_experienced_terminations
+    where ranked.selection_rank <= requirements.hazard_terminations
+),
+
+final as (
+    select * from hazard_terminations
+    union all
+    select
+        simulation_year,
+        employee_id,
+        level_id,
+        cast(null as double) as hazard_weight,
+        termination_date,
+        'retirement' as termination_category
+    from retirements
 )
 
 select * from final

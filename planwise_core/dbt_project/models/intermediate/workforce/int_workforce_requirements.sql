@@ -1,18 +1,25 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='simulation_year') }}
-{#- Exact yearly quotas (domain 4.1): the year ends at round_half_up(N * (1 + g)) actives. -#}
+{#- Exact yearly quotas (domain 4.1-4.2): the year ends at round_half_up(N * (1 + g)) actives; retirements count toward Q_exp. -#}
 
 with start_headcount as (
     select {{ var('simulation_year') }} as simulation_year, count(*) as start_headcount
     from {{ ref('int_workforce_start') }}
 ),
 
+retirements as (
+    select count(*) as retirements
+    from {{ ref('int_retirements') }}
+),
+
 rates as (
     select
-        *,
+        start_headcount.*,
+        retirements.retirements,
         cast({{ var('target_growth_rate') }} as decimal(18, 8)) as target_growth_rate,
         cast({{ var('total_termination_rate') }} as decimal(18, 8)) as total_termination_rate,
         cast({{ var('new_hire_termination_rate') }} as decimal(18, 8)) as new_hire_termination_rate
     from start_headcount
+    cross join retirements
 ),
 
 quotas as (
@@ -24,9 +31,10 @@ quotas as (
 ),
 
 net_need as (
+    -- More retirements than the quota replace it: the year loses greatest(Q_exp, R) experienced employees.
     select
         *,
-        target_end_headcount - (start_headcount - experienced_terminations) as net_hires_needed
+        target_end_headcount - (start_headcount - greatest(experienced_terminations, retirements)) as net_hires_needed
     from quotas
 ),
 
@@ -54,8 +62,12 @@ final as (
         new_hire_termination_rate,
         target_end_headcount,
         experienced_terminations,
+        retirements,
         greatest(-net_hires_needed, 0) as additional_terminations,
-        experienced_terminations + greatest(-net_hires_needed, 0) as total_experienced_terminations,
+        greatest(experienced_terminations, retirements) + greatest(-net_hires_needed, 0)
+            as total_experienced_terminations,
+        greatest(experienced_terminations, retirements) + greatest(-net_hires_needed, 0) - retirements
+            as hazard_terminations,
         total_hires,
         total_hires - greatest(net_hires_needed, 0) as new_hire_terminations
     from hires
