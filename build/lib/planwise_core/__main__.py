@@ -1,3 +1,0 @@
-from planwise_core.cli import main
-
-main()

@@ -1,5 +1,0 @@
-with source as (
-    select * from {{ ref('config_age_bands') }}
-)
-
-select * from source

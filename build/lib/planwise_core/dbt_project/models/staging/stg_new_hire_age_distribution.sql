@@ -1,5 +1,0 @@
-with source as (
-    select * from {{ ref('config_new_hire_age_distribution') }}
-)
-
-select * from source

@@ -1,5 +1,0 @@
-with source as (
-    select * from {{ ref('config_promotion_hazard') }}
-)
-
-select * from source

@@ -1,1 +1,0 @@
-"""Logging set-up and the performance monitor."""

@@ -1,1 +1,0 @@
-"""Reading finished results: the per-year summary, exports and database comparison."""
