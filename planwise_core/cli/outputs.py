@@ -27,15 +27,19 @@ def report(database, out):
 @click.command()
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True,
               help="Database a `planwise run` wrote (opened read-only).")
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"], case_sensitive=False), default="parquet",
-              show_default=True, help="File format of the exported files.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "xlsx"], case_sensitive=False),
+              default="parquet", show_default=True,
+              help="Parquet or CSV files (one per table), or one Excel workbook (results.xlsx).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/export", show_default=True,
-              help="Folder for events, snapshot and summary files (created; same-named files are replaced).")
-def export(database, fmt, out_dir):
-    """Export the events, the workforce snapshot and the per-year summary as Parquet or CSV files."""
-    from planwise_core.outputs.export import export_results
+              help="Folder for the files (created; same-named files are replaced).")
+@click.option("--years", help="Only these years: 2027 or 2027-2029 (each must be in the database).")
+def export(database, fmt, out_dir, years):
+    """Export the per-year summary, the plan cost (when the plan layer ran), the events and the workforce snapshot
+    as Parquet or CSV files, or as one Excel workbook with a metadata sheet."""
+    from planwise_core.outputs.export import export_results, parse_years
 
-    for path in export_results(Path(database), fmt, Path(out_dir)):
+    span = parse_years(years) if years is not None else None
+    for path in export_results(Path(database), fmt, Path(out_dir), years=span):
         click.echo(f"wrote {path}")
 
 
