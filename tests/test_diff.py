@@ -15,7 +15,8 @@ import pytest
 
 from conftest import SimSpec, rows
 from money_tables import with_money_layer
-from planwise_core.outputs.diff import CensusMismatchError, diff_databases, flatten, format_diff
+from planwise_core.outputs.diff import CensusMismatchError, diff_databases, format_diff
+from planwise_core.outputs.provenance import flatten
 from test_report import SPEC, planwise
 
 # The same census and years as SPEC, a higher termination rate: the scenario a user would compare.
@@ -121,8 +122,9 @@ def test_the_census_is_identified_by_its_content(databases, tmp_path):
 
 
 def test_flatten_names_every_key():
-    assert flatten({"a": {"b": 1, "c": {"d": None}}, "dist": {"0.03": 0.25}, "tiers": [1, 2], "e": {}}) == {
-        "a.b": 1, "a.c.d": None, 'dist["0.03"]': 0.25, "tiers": [1, 2], "e": {}}
+    assert flatten({"a": {"b": 1, "c": {"d": None}}, "dist": {"0.03": 0.25}, "tiers": [1, 2], "e": {},
+                    "x": {"y.z": 2}, "9": 3}) == {
+        "a.b": 1, "a.c.d": None, 'dist["0.03"]': 0.25, "tiers": [1, 2], "e": {}, "x.y.z": 2, '["9"]': 3}
 
 
 def test_cli_diff(databases, tmp_path):

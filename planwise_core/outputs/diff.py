@@ -15,34 +15,19 @@ the recorded path. Both databases are opened read-only.
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
 
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs import headline as hl
-from planwise_core.outputs.provenance import census_columns, census_identity, results_run
+from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run
 from planwise_core.report.run_report import open_results
 
 ENGINE_SECTION = "orchestration"  # how the engines run: never changes results
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class CensusMismatchError(PlanwiseError):
     """The two databases were simulated from different (or unidentifiable) censuses."""
-
-
-def flatten(value, prefix: str = "") -> dict[str, object]:
-    """A nested configuration as {dotted key: value}; a key that is not a name is bracketed
-    (``enrollment.deferral_rate_distribution["0.03"]``); lists are values."""
-    if not isinstance(value, dict) or not value:
-        return {prefix: value} if prefix else {}
-    out: dict[str, object] = {}
-    for key, item in value.items():
-        key = str(key)
-        path = (f"{prefix}.{key}" if prefix else key) if IDENTIFIER.match(key) else f'{prefix}["{key}"]'
-        out.update(flatten(item, path))
-    return out
 
 
 def config_differences(first: dict | None, second: dict | None) -> list[dict]:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError
-from planwise_core.outputs.provenance import census_identity, results_run
+from planwise_core.outputs.provenance import census_identity, flatten, results_run
 from planwise_core.report.run_report import open_results
 
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)", "xlsx": None}
@@ -91,8 +91,6 @@ def metadata(con, database: Path, years: tuple[int, int] | None) -> list[tuple[s
 
 
 def _config_rows(config) -> list[tuple[str, object]]:
-    from planwise_core.outputs.diff import flatten
-
     return [(f"config {key}", value) for key, value in flatten(config or {}).items()]
 
 

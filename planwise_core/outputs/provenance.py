@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from planwise_core.database import table_exists
 
 CENSUS_TABLE = ("raw", "census")
+NAME_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")  # a key, or an already dotted path of keys
 
 
 def _dicts(con, sql: str, params=()) -> list[dict]:
@@ -79,3 +81,17 @@ def census_identity(con, columns: list[str] | None = None) -> dict:
     columns = census_columns(con) if columns is None else columns
     return {"path": run.get("census_path"), "file_sha256": run.get("census_sha256"),
             "content_sha256": census_digest(con, columns), "columns": columns}
+
+
+def flatten(value, prefix: str = "") -> dict[str, object]:
+    """A nested configuration as {dotted key: value}; a key that is not a name (nor a dotted path of names, as
+    scenario overrides write them) is bracketed (``enrollment.deferral_rate_distribution["0.03"]``); lists
+    are values."""
+    if not isinstance(value, dict) or not value:
+        return {prefix: value} if prefix else {}
+    out: dict[str, object] = {}
+    for key, item in value.items():
+        key = str(key)
+        path = (f"{prefix}.{key}" if prefix else key) if NAME_PATH.match(key) else f'{prefix}["{key}"]'
+        out.update(flatten(item, path))
+    return out
