@@ -155,3 +155,15 @@ def test_cli_diff(databases, tmp_path):
     proc = planwise("diff", first, "missing.duckdb", cwd=tmp_path)
     assert proc.returncode == 1 and proc.stderr.startswith("Error: Database missing.duckdb does not exist")
     assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_metrics_only_one_database_holds_are_listed_not_compared(databases, tmp_path):
+    with_plan, _ = with_money_layer(databases[0], tmp_path / "plan.duckdb")
+    result = diff_databases(databases[0], with_plan)
+    assert result["metrics_only_in_first"] == []
+    assert result["metrics_only_in_second"] == [
+        "retirements", "employee_deferrals", "employer_match", "employer_core", "employer_cost", "forfeitures_applied",
+        "net_employer_cost", "employer_cost_pct_payroll", "plan_participation_rate", "at_402g_limit_share"]
+    assert [m["key"] for m in result["metrics"]] == ["headcount", "hires", "terminations", "payroll",
+                                                     "participation_pct", "average_deferral_rate"]
+    assert "only in B (not compared): retirements, employee_deferrals" in format_diff(result)
