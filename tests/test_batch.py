@@ -117,7 +117,8 @@ def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path
     fields = lines[5].split(",")
     fields[4] = "lots"  # employee_gross_compensation
     broken.write_text("\n".join(lines[:5] + [",".join(fields)] + lines[6:]) + "\n")
-    ensemble = {"name": "ens", "overrides": {"simulation.end_year": END_YEAR}, "seeds": [1, 2, 3]}
+    ensemble = {"name": "ens", "description": "three seeds of the base", "overrides": {"simulation.end_year": END_YEAR},
+                "seeds": [1, 2, 3]}
     scenarios = [
         ensemble,
         {"name": "bad_config", "overrides": {"simulation.end_year": END_YEAR, "workforce.total_termination_rate": 1.5,
@@ -187,8 +188,13 @@ def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path
              for seed in (1, 2, 3)}
     assert after == before
 
+    # The scenario file's designs in file order; the first (no scenario is named baseline) is the baseline.
+    with duckdb.connect(str(out / "batch.duckdb"), read_only=True) as con:
+        assert con.execute("select scenario, position, description from batch_scenarios order by position") \
+            .fetchall() == [("ens", 1, "three seeds of the base"), ("bad_config", 2, ""), ("bad_census", 3, "")]
     # The batch report shows every scenario side by side and the ensemble's fan charts, in a real browser.
     page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Differences against the baseline (ens)</h2>" in page and "three seeds of the base" in page
     charts = chart_elements(page)
     assert {name for name in charts if name.startswith("fan-")} == {f"fan-ens-{m}" for m in (
         "headcount", "hires", "terminations", "payroll", "participation_pct", "average_deferral_rate")}

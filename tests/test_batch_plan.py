@@ -224,3 +224,16 @@ def test_an_existing_scheduler_is_checked_before_anything_runs(tmp_path, monkeyp
     with pytest.raises(BatchError, match="Cannot reach the Dask scheduler at tcp://127.0.0.1:1"):
         with batch.dask_executor("tcp://127.0.0.1:1", out):
             pass
+
+
+def test_the_plan_keeps_every_scenario_in_file_order_with_its_description_and_overrides(tmp_path):
+    plan = plan_scenarios([
+        {"name": "rich_match", "description": "a richer match", "overrides": {"simulation": {"target_growth_rate": 0.05}}},
+        {"name": "broken", "description": 7, "overrides": {"workforce.total_termination_rate": 1.5}},
+        {"name": "baseline"},
+    ], tmp_path)
+    assert [i.scenario for i in plan.invalid] == ["broken"]
+    assert [(s.scenario, s.position, s.description, s.overrides) for s in plan.scenarios] == [
+        ("rich_match", 1, "a richer match", {"simulation": {"target_growth_rate": 0.05}}),
+        ("broken", 2, "7", {"workforce.total_termination_rate": 1.5}),
+        ("baseline", 3, "", {})]

@@ -90,8 +90,9 @@ def test_page_is_self_contained_with_the_expected_charts(report):
     assert list(charts) == CHARTS  # no fan charts for baseline (one seed) nor bad_design (no results)
     for name, element in charts.items():
         assert re.search(r'<(rect|path|circle) class="mark', element), name
-    for metric in METRICS:  # one line per scenario with results, none for bad_design
-        assert charts[f"scenarios-{metric}"].count('<path class="mark line"') == 2
+    for metric in METRICS:  # one line per scenario with results, none for bad_design; the baseline's drawn last
+        lines = re.findall(r'<path class="mark line([^"]*)"', charts[f"scenarios-{metric}"])
+        assert lines == ["", " baseline"]
         fan = charts[f"fan-high_growth-{metric}"]
         assert fan.count('<path class="mark band"') == 1 and fan.count('class="mark line dashed"') == 2
     assert ">high_growth: Headcount (end of year, active) — P10/P50/P90 over 3 seeds<" in page
@@ -168,9 +169,9 @@ def test_scenario_names_are_escaped_everywhere(tmp_path):
     database = write_batch_database(tmp_path / "batch.duckdb", INFO, [run(name, 1)], year_rows)
     page = write_batch_report(database, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<i>" not in page
-    # Once in the runs table and the side-by-side table; per metric chart in its legend, its three
-    # tooltips and its table's header.
-    assert page.count("&lt;i&gt;x&lt;/i&gt; &amp; &quot;y&quot;") == 2 + 5 * len(METRICS)
+    # Once in the runs table, the scenarios table, the side-by-side table and the differences heading (it is
+    # the baseline); per metric chart in its legend, its three tooltips and its table's header.
+    assert page.count("&lt;i&gt;x&lt;/i&gt; &amp; &quot;y&quot;") == 4 + 5 * len(METRICS)
 
 
 def test_pages_render_from_the_built_package(report, batch, tmp_path):
@@ -248,3 +249,98 @@ def test_bad_inputs_are_refused_with_the_path(batch, tmp_path):
     with pytest.raises(PlanwiseError, match=r"is a folder"):
         write_batch_report(batch, tmp_path)
     assert not (tmp_path / "r.html").exists()
+
+
+# In file order: the scenario named baseline is not the first; one scenario coincides with it exactly.
+DESIGNS = [{"scenario": "high_growth", "position": 1, "description": "6 % growth, <three> seeds",
+            "overrides": {"simulation": {"target_growth_rate": 0.06}, "enrollment.deferral_rate_distribution":
+                          {"0.03": 0.5, "0.06": 0.5}}},
+           {"scenario": "baseline", "position": 2, "description": "the plan as it is", "overrides": {}},
+           {"scenario": "same", "position": 3, "description": "changes nothing that matters",
+            "overrides": {"orchestration.max_workers": 1}},
+           {"scenario": "bad_design", "position": 4, "description": "", "overrides": {"employee_match.max": 1.5}}]
+
+
+def designed_batch(folder: Path, designs: list[dict], rename: dict[str, str] | None = None) -> Path:
+    """The module's batch plus a scenario 'same' with the baseline's results, and the scenario file's designs."""
+    rename = rename or {}
+    results = {**RESULTS, "same": RESULTS["baseline"]}
+    runs = [run(rename.get(s, s), seed) for s, seeds in results.items() for seed in seeds]
+    runs.append(run("bad_design", 7, "invalid", INVALID, seconds=None))
+    years = [{"run_id": f"{s}-{seed}", "scenario": rename.get(s, s), "seed": seed, "simulation_year": y,
+              **dict(zip(METRICS, values))}
+             for s, seeds in results.items() for seed, rows in seeds.items() for y, values in zip(YEARS, rows)]
+    designs = [{**d, "scenario": rename.get(d["scenario"], d["scenario"])} for d in designs]
+    database = write_batch_database(folder / "batch.duckdb", INFO, runs, years, designs)
+    return write_batch_report(database, folder / "report.html")
+
+
+def section(page: str, name: str) -> str:
+    return re.search(rf'<section id="{name}">(.*?)</section>', page, flags=re.S).group(1)
+
+
+def test_scenarios_are_described_in_file_order_with_the_baseline_marked(tmp_path):
+    page = designed_batch(tmp_path, DESIGNS).read_text(encoding="utf-8")
+    assert table_rows(section(page, "designs")) == [
+        ("", ["high_growth", "", "6 % growth, &lt;three&gt; seeds",
+              'simulation.target_growth_rate: 0.06\nenrollment.deferral_rate_distribution[&quot;0.03&quot;]: 0.5\n'
+              'enrollment.deferral_rate_distribution[&quot;0.06&quot;]: 0.5', "3 / 3"]),
+        ("baseline", ["baseline", "baseline", "the plan as it is", "none: the base configuration", "1 / 1"]),
+        ("", ["same", "", "changes nothing that matters", "orchestration.max_workers: 1", "1 / 1"]),
+        ("", ["bad_design", "", "", "employee_match.max: 1.5", "0 / 1"])]
+    # Side by side and in every chart's table, the file's order too.
+    assert [row[0] for _, row in table_rows(section(page, "scenarios").split("<figure")[0])] == [
+        "high_growth", "baseline", "same", "bad_design"]
+
+
+def test_differences_against_the_baseline_per_year(tmp_path):
+    page = designed_batch(tmp_path, DESIGNS).read_text(encoding="utf-8")
+    differences = section(page, "differences")
+    assert "<h2>Differences against the baseline (baseline)</h2>" in differences
+    rows = [row for _, row in table_rows(differences)]
+    assert [r[:2] for r in rows] == [[s, str(y)] for s in ("high_growth", "same") for y in YEARS]
+    # high_growth means over its three seeds against baseline's one run (RESULTS):
+    # 2025 headcount 1040 - 1000 = +40 (+4.00 %); payroll 62.4M - 60M = +2.4M (+4.00 %);
+    # 2026 participation 68.333 - 71.25 = -2.92 pp (-4.09 %); 2027 deferral 4.90 % - 5.25 % = -0.35 pp (-6.67 %).
+    assert rows[0][2] == "+40\n+4.00%" and rows[0][5] == "+$2,400,000\n+4.00%"
+    assert rows[1][6] == "-2.92 pp\n-4.09%"
+    assert rows[2][7] == "-0.35 pp\n-6.67%"
+    # 2027 hires (180 + 160 + 165) / 3 = 168.33 against 130: +38 (+29.49 %)
+    assert rows[2][3] == "+38\n+29.49%"
+    assert all(cell in ("+0\n+0.00%", "+$0\n+0.00%", "+0.00 pp\n+0.00%") for r in rows[3:] for cell in r[2:])
+
+
+def test_the_baseline_line_is_drawn_last_and_stays_visible_where_lines_coincide(tmp_path):
+    charts = chart_elements(designed_batch(tmp_path, DESIGNS).read_text(encoding="utf-8"))
+    for metric in METRICS:
+        chart = charts[f"scenarios-{metric}"]
+        lines = re.findall(r'<path class="mark line( baseline)?" d="([^"]+)" stroke="([^"]+)"', chart)
+        assert [b for b, _, _ in lines] == ["", "", " baseline"], metric  # high_growth, same, then baseline
+        same, base = lines[1], lines[2]
+        assert same[1] == base[1], "the test needs a scenario that coincides with the baseline"
+        assert base[2] == "#1f2d3d" and same[2] != base[2]
+        assert "baseline (dashed)" in chart
+
+
+def test_without_a_scenario_named_baseline_the_first_of_the_file_is_the_baseline(tmp_path):
+    page = designed_batch(tmp_path, DESIGNS, rename={"baseline": "current"}).read_text(encoding="utf-8")
+    assert table_rows(section(page, "designs"))[0] == (
+        "baseline", ["high_growth", "baseline", "6 % growth, &lt;three&gt; seeds", table_rows(
+            section(page, "designs"))[0][1][3], "3 / 3"])
+    differences = section(page, "differences")
+    assert "<h2>Differences against the baseline (high_growth)</h2>" in differences
+    rows = [row for _, row in table_rows(differences)]
+    assert [r[0] for r in rows] == ["current"] * 3 + ["same"] * 3
+    assert rows[0][2] == "-40\n-3.85%"  # 1000 against 1040
+
+
+def test_a_batch_database_without_designs_takes_overrides_from_the_runs(tmp_path):
+    runs = [run("baseline", 42, overrides_json="{}"),
+            run("high_growth", 1, overrides_json='{"simulation.target_growth_rate": 0.06}')]
+    years = [r for r in year_rows() if r["run_id"] in ("baseline-42", "high_growth-1")]
+    page = write_batch_report(write_batch_database(tmp_path / "batch.duckdb", INFO, runs, years),
+                              tmp_path / "r.html").read_text(encoding="utf-8")
+    assert [row for _, row in table_rows(section(page, "designs"))] == [
+        ["baseline", "baseline", "", "none: the base configuration", "1 / 1"],
+        ["high_growth", "", "", "simulation.target_growth_rate: 0.06", "1 / 1"]]
+    assert [r[0] for _, r in table_rows(section(page, "differences"))] == ["high_growth"] * 3

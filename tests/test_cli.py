@@ -373,3 +373,15 @@ def test_docs_cli_lists_every_command_and_option():
 def test_version_option(tmp_path):
     proc = planwise("--version", cwd=tmp_path)
     assert (proc.returncode, proc.stdout.strip()) == (0, "planwise, version 0.1.0")
+
+
+def test_compare_is_an_alias_of_compare_engines_and_not_listed(tmp_path):
+    listed = planwise("--help", cwd=tmp_path).stdout
+    assert re.search(r"^  compare-engines +Regression check of the engines", listed, flags=re.M)
+    assert not re.search(r"^  compare ", listed, flags=re.M)
+    for name in ("compare-engines", "compare"):
+        proc = planwise(name, "--help", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("Usage: planwise compare-engines [OPTIONS]") and "--quiet" in proc.stdout
+    proc = planwise("compare", "--start-year", "x", cwd=tmp_path)  # the alias parses the same options
+    assert proc.returncode == 2 and "Invalid value for '--start-year'" in proc.stderr

@@ -36,7 +36,13 @@ def optimized_run(tmp_path_factory, census):
 
 def test_legacy_and_optimized_write_identical_tables(tmp_path, census):
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025})
-    result = compare_engines(config, tmp_path, census=census)
+    events = []
+    result = compare_engines(config, tmp_path, census=census,
+                             progress=lambda engine, event, **info: events.append((engine, event, info.get("year"))))
+    # Progress while it runs (planwise compare-engines prints these on stderr): each engine's steps, then the check.
+    assert events == [(engine, event, year) for engine in ("legacy", "optimized")
+                      for event, year in (("foundation", None), ("foundation_done", None), ("year", 2025),
+                                          ("year_done", 2025))] + [("both", "compare", None)]
     with duckdb.connect(str(tmp_path / "legacy.duckdb"), read_only=True) as con:
         assert {t: table_digest(con, t) for t in GOLDEN[2025]} == GOLDEN[2025], "legacy left the golden tables"
     assert result["legacy"]["success"] and result["optimized"]["success"]

@@ -126,3 +126,25 @@ def test_cli_export_refuses_missing_database_and_bad_format(tmp_path):
     proc = planwise("export", "--database", "missing.duckdb", "--format", "xml", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "Invalid value for '--format'" in proc.stderr
+
+
+def test_years_cut_every_file_and_the_plan_tables_are_exported_when_present(database, tmp_path):
+    from money_tables import PLAN_SUMMARY_COLUMNS, with_money_layer
+
+    plan_database, plan = with_money_layer(database, tmp_path / "plan.duckdb")
+    paths = export_results(plan_database, "csv", tmp_path / "out", years=(2026, 2027))
+    assert [p.name for p in paths] == ["events.csv", "snapshot.csv", "summary.csv", "plan_summary.csv"]
+    con = duckdb.connect(str(plan_database), read_only=True)
+    try:
+        for path in paths:
+            got = con.execute(f"select distinct simulation_year from read_csv('{path}', header = true) order by 1")
+            assert [r[0] for r in got.fetchall()] == [2026, 2027], path.name
+        events = con.execute("select count(*) from fct_yearly_events where simulation_year >= 2026").fetchone()[0]
+        assert con.execute(f"select count(*) from read_csv('{paths[0]}', header = true)").fetchone()[0] == events
+        header = (tmp_path / "out" / "plan_summary.csv").read_text().splitlines()[0]
+        assert header == ",".join(PLAN_SUMMARY_COLUMNS)
+        costs = con.execute(f"select simulation_year, total_employer_gross::decimal(18, 2) "
+                            f"from read_csv('{paths[3]}', header = true) order by 1").fetchall()
+        assert costs == [(y, plan[y]["total_employer_gross"]) for y in (2026, 2027)]
+    finally:
+        con.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -23,8 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PLANWISE = ROOT / ".venv" / "bin" / "planwise"
 # The same run as tests/test_export.py: one simulation serves both modules.
 SPEC = SimSpec.make(CensusSpec.generated(800, 3), end_year=2027)
-CHARTS = ("headcount", "events", "growth", "pay-distribution", "pay-by-level", "participation",
+CHARTS = ("headcount", "events", "growth", "age-bands", "tenure-bands", "level-mix", "retirements", "payroll",
+          "pay-distribution", "pay-by-level", "participation", "participation-age", "participation-tenure",
           "deferral-distribution", "performance")
+# With the money layer (a hand-built copy, tests/money_tables.py): the employer cost chart too.
+PLAN_CHARTS = (*CHARTS[:-1], "employer-cost", "performance")
+ARTIFACTS = ROOT / "output" / "test-artifacts"  # screenshots kept for CI (output/ is ignored by git)
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--virtual-time-budget=5000")
@@ -138,6 +143,15 @@ def test_every_chart_has_its_numbers_in_a_table(report, database):
             select level_id, simulation_year, avg(current_compensation) {actives} group by all""")}
         levels = [r[0] for r in rows(con, f"select distinct level_id {actives} order by 1")]
         last_actives = scalar(con, f"select count(*) {actives} and simulation_year = {years[-1]}")
+        band_cells = {(dim, str(y), band): (n, e) for dim in ("age", "tenure") for y, band, n, e in rows(con, f"""
+            select simulation_year, {dim}_band, count(*), count(*) filter (where is_enrolled) {actives} group by all""")}
+        # Band order is the seed's lower bound, whatever the names: "5-9" comes before "10-19".
+        seed_order = {dim: [r[0] for r in rows(con, f"select {dim}_band from stg_{dim}_bands order by min_{dim}")]
+                      for dim in ("age", "tenure")}
+        level_counts = {(str(y), lvl): n for y, lvl, n in rows(con, f"select simulation_year, level_id, count(*) "
+                                                                     f"{actives} group by all")}
+        payroll = {str(y): p for y, p in rows(con, "select simulation_year, sum(prorated_annual_compensation) "
+                                                   "from fct_workforce_snapshot group by 1")}
         participants = scalar(con, f"select count(*) {actives} and simulation_year = {years[-1]} and is_enrolled "
                                    "and deferral_rate is not null")
 
@@ -161,6 +175,24 @@ def test_every_chart_has_its_numbers_in_a_table(report, database):
     assert sum(int(r[1].replace(",", "")) for r in tables["pay-distribution"][1]) == last_actives
     assert sum(int(r[1].replace(",", "")) for r in tables["deferral-distribution"][1]) == participants
     assert [r[0] for r in tables["performance"][1]] == years
+
+    for dim, label in (("age", "age band"), ("tenure", "tenure band")):
+        present = [b for b in seed_order[dim] if any((dim, y, b) in band_cells for y in years)]
+        assert present != sorted(present), "the census must cover bands whose names sort differently"
+        count = {k: v[0] for k, v in band_cells.items()}
+        assert tables[f"{dim}-bands"] == ([label, *years], [[html.escape(b), *(f"{count.get((dim, y, b), 0):,}"
+                                                                               for y in years)] for b in present])
+        pct = {k: (Decimal(100 * e) / n).quantize(Decimal("0.01"), ROUND_HALF_UP) for k, (n, e) in band_cells.items()}
+        assert tables[f"participation-{dim}"] == (
+            [label, *years, f"enrolled {years[-1]}", f"actives {years[-1]}"],
+            [[html.escape(b), *(f"{pct[dim, y, b]}%" if (dim, y, b) in pct else "–" for y in years),
+              f"{band_cells.get((dim, years[-1], b), (0, 0))[1]:,}", f"{band_cells.get((dim, years[-1], b), (0, 0))[0]:,}"]
+             for b in present])
+    assert [r[:-1] for r in tables["level-mix"][1]] == [[str(lvl), *(f"{level_counts.get((y, lvl), 0):,}" for y in years)]
+                                                        for lvl in levels]
+    shares = [Decimal(r[-1].rstrip("%")) for r in tables["level-mix"][1]]
+    assert abs(sum(shares) - 100) <= Decimal("0.01") * len(shares)
+    assert tables["payroll"][1] == [[y, f"${payroll[y]:,.0f}", f"{enrolled[y][1]:,}"] for y in years]
 
 
 def test_report_has_a_print_stylesheet_and_prints(report, tmp_path):
@@ -197,10 +229,19 @@ def test_report_renders_in_a_real_browser(report, tmp_path):
     assert attrs.get("data-charts-rendered") == str(expected), attrs
     assert attrs.get("data-charts-total") == str(expected), attrs
 
-    shot = tmp_path / "report.png"
-    browse(report, tmp_path, f"--screenshot={shot}", "--window-size=1400,3000")
+    keep_screenshot(report, tmp_path, "report.png")
+
+
+def keep_screenshot(page: Path, tmp_path: Path, name: str, height: int = 9000) -> Path:
+    """Screenshot ``page`` whole into the test's folder and keep a copy as a CI artefact
+    (output/test-artifacts/<name>, ignored by git); returns the test folder's copy."""
+    shot = tmp_path / name
+    browse(page, tmp_path, f"--screenshot={shot}", f"--window-size=1400,{height}")
     assert shot.exists() and shot.stat().st_size > 10_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, ARTIFACTS / name)
+    return shot
 
 
 def test_browser_check_catches_script_errors(report, tmp_path):

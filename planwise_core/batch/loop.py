@@ -226,7 +226,8 @@ def _aggregate(plan: BatchPlan, runs: list[dict]) -> Path:
         for row in run_year_rows(spec.database, first, last):
             years.append({"run_id": run["run_id"], "scenario": run["scenario"], "seed": run["seed"], **row})
     info = {"batch_id": uuid.uuid4().hex[:12], "kind": plan.kind, "source": plan.source, "output": str(plan.output)}
-    return write_batch_database(plan.output / BATCH_DATABASE, info, runs, years)
+    scenarios = [attrs.asdict(sc) for sc in plan.scenarios]
+    return write_batch_database(plan.output / BATCH_DATABASE, info, runs, years, scenarios)
 
 
 def summarize_failures(result: BatchResult) -> str:

@@ -62,12 +62,24 @@ class InvalidScenario:
 
 
 @attrs.frozen(kw_only=True)
+class ScenarioInfo:
+    """What the scenario file says about a scenario, for the batch report: its place in the file (1 = first),
+    its description and its overrides as written (valid or not)."""
+
+    scenario: str
+    position: int
+    description: str = ""
+    overrides: dict = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
 class BatchPlan:
     kind: str  # "batch" or "ensemble"
     source: str
     output: Path
     runs: tuple[RunSpec, ...]
     invalid: tuple[InvalidScenario, ...] = ()
+    scenarios: tuple[ScenarioInfo, ...] = ()  # every scenario of the file, in file order
 
 
 def _fingerprint(config: PlanwiseConfig, census: Path | None, plugin: str | None) -> str:
@@ -220,10 +232,13 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         lines = "\n".join(f"  - {p}" for p in file_problems)
         raise BatchError(f"Invalid scenario file {source} (nothing was run):\n{lines}")
 
-    runs, invalid = [], []
+    runs, invalid, infos = [], [], []
     for i, entry in enumerate(scenarios, start=1):
         name = entry["name"]
         where = f"scenarios[{i}] ({name})"
+        described = entry.get("description")
+        infos.append(ScenarioInfo(scenario=name, position=i, description="" if described is None else str(described),
+                                  overrides=entry["overrides"] if isinstance(entry.get("overrides"), dict) else {}))
         problems = [f"{where}.{k}: {unknown_key_message(k, list(SCENARIO_KEYS))}" for k in entry if k not in SCENARIO_KEYS]
         overrides = entry.get("overrides") or {}
         config = None
@@ -258,7 +273,8 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
                 census=str(scenario_census) if scenario_census else None, plugin=scenario_plugin,
                 folder=str(output / "runs" / name / f"seed-{seed}"),
                 fingerprint=_fingerprint(run_config, scenario_census, scenario_plugin), overrides=overrides))
-    return BatchPlan(kind=kind, source=source, output=output, runs=tuple(runs), invalid=tuple(invalid))
+    return BatchPlan(kind=kind, source=source, output=output, runs=tuple(runs), invalid=tuple(invalid),
+                     scenarios=tuple(infos))
 
 
 def plan_ensemble(seeds: int, output: str | Path, base_config: PlanwiseConfig | None = None,

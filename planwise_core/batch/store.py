@@ -7,7 +7,8 @@ replaces the old one, so a reader never sees half a batch. Tables (docs/outputs.
 * ``batch_runs``            one row per planned run: status, error, timings, where its database is;
 * ``batch_run_years``       per run and year: headcount, hires, terminations, payroll, participation, ...;
 * ``batch_scenario_summary`` per scenario and year: the mean of each metric over the scenario's runs;
-* ``batch_bands``           per scenario, year and metric: runs, mean, min, P10, P50, P90, max.
+* ``batch_bands``           per scenario, year and metric: runs, mean, min, P10, P50, P90, max;
+* ``batch_scenarios``       one row per scenario of the file: its position, description and overrides.
 
 Percentiles are ``quantile_cont``: linear interpolation between order statistics, the position of
 quantile q among n sorted values being q * (n - 1) (numpy's default, Excel's PERCENTILE.INC).
@@ -47,6 +48,8 @@ create or replace table batch_run_years (
     headcount bigint, hires bigint, terminations bigint, experienced_terminations bigint,
     new_hire_terminations bigint, promotions bigint, raises bigint, enrollments bigint, opt_outs bigint,
     payroll double, participation_pct double, average_deferral_rate double);
+create or replace table batch_scenarios (
+    scenario varchar, position integer, description varchar, overrides_json varchar);
 """
 
 DERIVED = """
@@ -92,8 +95,10 @@ def run_year_rows(database: Path, first_year: int, last_year: int) -> list[dict]
     } for r in rows]
 
 
-def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[dict]) -> Path:
-    """Replace ``path`` with the batch tables; ``runs`` rows carry RUN_COLUMNS, ``years`` rows the run-year columns."""
+def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[dict],
+                         scenarios: list[dict] = ()) -> Path:
+    """Replace ``path`` with the batch tables; ``runs`` rows carry RUN_COLUMNS, ``years`` rows the run-year columns,
+    ``scenarios`` rows scenario, position, description and overrides (a mapping)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)
@@ -114,6 +119,10 @@ def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[d
             con.executemany(f"insert into batch_run_years ({', '.join(year_columns)}) "
                             f"values ({', '.join('?' * len(year_columns))})",
                             [[y.get(c) for c in year_columns] for y in years])
+        if scenarios:
+            con.executemany("insert into batch_scenarios values (?, ?, ?, ?)",
+                            [[sc["scenario"], sc["position"], sc.get("description") or "",
+                              json.dumps(sc.get("overrides") or {}, default=str)] for sc in scenarios])
         con.execute(DERIVED)
         con.execute("checkpoint")
     finally:

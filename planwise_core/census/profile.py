@@ -8,6 +8,8 @@ census date both give the same numbers (tests/test_census_profile.py).
 
 from __future__ import annotations
 
+import json
+
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -104,6 +106,24 @@ def baseline_profile(con: duckdb.DuckDBPyConnection, census_date: date | None = 
                      source: str = "int_baseline_workforce") -> CensusProfile:
     """The same profile from a run database's foundation tables (read-only connections are fine)."""
     return _aggregate(con, Relations(), census_date, source)
+
+
+def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The run report's baseline section: ``baseline_profile`` of a run database as ``planwise census profile
+    --json`` prints it, at the census date of the run that wrote it; None without a baseline."""
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                        "where table_schema = 'main'").fetchall()}
+    if "int_baseline_workforce" not in tables:
+        return None
+    census_date = None
+    if "planwise_run_log" in tables:
+        row = con.execute("select config_json from planwise_run_log order by started_at desc nulls last limit 1"
+                          ).fetchone()
+        if row is not None:
+            simulation = json.loads(row[0]).get("simulation", {})
+            census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
+                           else date(int(simulation["start_year"]) - 1, 12, 31))
+    return baseline_profile(con, census_date).to_dict()
 
 
 def _stage_seeds(con: duckdb.DuckDBPyConnection, seeds: Path, relations: Relations) -> None:

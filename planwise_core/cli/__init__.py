@@ -16,6 +16,16 @@ from planwise_core.names import PROJECT
 
 
 class PlanwiseGroup(click.Group):
+    # Old names kept working, not listed in --help: `compare` is `compare-engines` (docs/cli.md).
+    aliases = {"compare": "compare-engines"}
+
+    def get_command(self, ctx, cmd_name):
+        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        return (command.name if command else name), command, rest
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -39,7 +49,7 @@ def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plug
 
 
 for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
-                 outputs.export, outputs.compare, plugins.plugins_cmd, batch.batch, batch.ensemble):
+                 outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble):
     cli.add_command(_command)
 
 

@@ -1,4 +1,4 @@
-"""Commands that read finished results: summary, report, export, compare."""
+"""Commands that read finished results: summary, report, export, diff; and compare-engines, the engines' regression check."""
 
 from __future__ import annotations
 
@@ -27,15 +27,19 @@ def report(database, out):
 @click.command()
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True,
               help="Database a `planwise run` wrote (opened read-only).")
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"], case_sensitive=False), default="parquet",
-              show_default=True, help="File format of the exported files.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "xlsx"], case_sensitive=False),
+              default="parquet", show_default=True,
+              help="Parquet or CSV files (one per table), or one Excel workbook (results.xlsx).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/export", show_default=True,
-              help="Folder for events, snapshot and summary files (created; same-named files are replaced).")
-def export(database, fmt, out_dir):
-    """Export the events, the workforce snapshot and the per-year summary as Parquet or CSV files."""
-    from planwise_core.outputs.export import export_results
+              help="Folder for the files (created; same-named files are replaced).")
+@click.option("--years", help="Only these years: 2027 or 2027-2029 (each must be in the database).")
+def export(database, fmt, out_dir, years):
+    """Export the per-year summary, the plan cost (when the plan layer ran), the events and the workforce snapshot
+    as Parquet or CSV files, or as one Excel workbook with a metadata sheet."""
+    from planwise_core.outputs.export import export_results, parse_years
 
-    for path in export_results(Path(database), fmt, Path(out_dir)):
+    span = parse_years(years) if years is not None else None
+    for path in export_results(Path(database), fmt, Path(out_dir), years=span):
         click.echo(f"wrote {path}")
 
 
@@ -55,21 +59,39 @@ def summary(database, as_json):
     click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_summary(rows))
 
 
-@click.command()
+@click.command("diff")
+@click.argument("first", type=click.Path(dir_okay=False))
+@click.argument("second", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.option("--allow-different-census", is_flag=True,
+              help="Compare even when the two databases were simulated from different censuses.")
+def diff(first, second, as_json, allow_different_census):
+    """Per-year changes of every headline metric from FIRST to SECOND (two result databases, opened read-only),
+    and their configuration differences key by key."""
+    from planwise_core.outputs.diff import diff_databases, format_diff, to_json
+
+    result = diff_databases(Path(first), Path(second), allow_different_census=allow_different_census)
+    click.echo(to_json(result) if as_json else format_diff(result))
+
+
+@click.command("compare-engines")
 @click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
 @click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/compare", show_default=True,
               help="Folder for the two databases (legacy.duckdb, optimized.duckdb).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.pass_obj
-def compare(state: CliState, out_dir, census, as_json, **options):
-    """Run legacy and optimized on the same inputs; report times and whether every table is identical."""
-    from planwise_core.outputs.compare import compare_engines
+def compare_engines(state: CliState, out_dir, census, as_json, quiet, **options):
+    """Regression check of the engines: run legacy and optimized on the same inputs, report their times and
+    whether every result table is identical (exit 1 if not)."""
+    from planwise_core.outputs.compare import compare_engines as run_both
 
     config = with_cli_overrides(state.load_config(), options)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    result = compare_engines(config, Path(out_dir), census=census, pm=state.plugin_manager())
+    progress = None if quiet else _engine_progress
+    result = run_both(config, Path(out_dir), census=census, pm=state.plugin_manager(), progress=progress)
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
@@ -80,3 +102,14 @@ def compare(state: CliState, out_dir, census, as_json, **options):
                        f"({info['rows_first']} / {info['rows_second']} rows)")
     if not result["identical"]:
         raise click.ClickException("The engines' tables differ (or a run failed): regression test FAILED.")
+
+
+def _engine_progress(engine: str, event: str, **info) -> None:
+    """One stderr line per step of each engine's run (stdout keeps the result, --json included)."""
+    if event == "year_done":
+        click.echo(f"[{engine}] year {info['year']} done in {info['result'].seconds:.1f}s", err=True)
+        return
+    what = {"foundation": "census and foundation", "year": f"year {info.get('year')} ({info.get('level')})",
+            "compare": "comparing the tables"}.get(event)
+    if what:
+        click.echo(f"[{engine}] {what}...", err=True)

@@ -1,4 +1,5 @@
-"""Row-by-row comparison of the output tables of two simulation databases."""
+"""The engines' regression check (``planwise compare-engines``): the same inputs through legacy and optimized,
+each into its own database, then every output table compared row by row."""
 
 from __future__ import annotations
 
@@ -36,17 +37,25 @@ def all_identical(comparison: dict) -> bool:
     return all(t["identical"] for t in comparison.values())
 
 
-def compare_engines(config, workdir: Path, census: Path | None = None, pm=None) -> dict:
-    """Run legacy and optimized on the same inputs in separate databases; time both and compare every table."""
+def compare_engines(config, workdir: Path, census: Path | None = None, pm=None, progress=None) -> dict:
+    """Run legacy and optimized on the same inputs in separate databases; time both and compare every table.
+
+    ``progress(engine, event, **info)`` is called as each run goes (the Simulation's events: ``foundation``,
+    ``foundation_done``, ``year``, ``year_done``), then with ``compare`` before the tables are compared.
+    """
     from planwise_core.orchestrator import Simulation
 
     workdir = Path(workdir)
     runs = {}
     for engine, level in ((LEGACY, FALLBACK), (OPTIMIZED, HIGH)):
         engine_config = config.with_overrides(**{"orchestration.optimization_level": level})
-        runs[engine] = Simulation(engine_config, workdir / f"{engine}.duckdb", census=census, plugin=engine, pm=pm).run()
+        step = (lambda event, _engine=engine, **info: progress(_engine, event, **info)) if progress else None
+        runs[engine] = Simulation(engine_config, workdir / f"{engine}.duckdb", census=census, plugin=engine, pm=pm,
+                                  progress=step).run()
     legacy, optimized = runs[LEGACY], runs[OPTIMIZED]
     both_ran = legacy["success"] and optimized["success"]
+    if both_ran and progress:
+        progress("both", "compare")
     tables = compare_databases(workdir / f"{LEGACY}.duckdb", workdir / f"{OPTIMIZED}.duckdb") if both_ran else {}
     identical = both_ran and all_identical(tables)
     legacy_time, optimized_time = legacy["total_execution_time"], optimized["total_execution_time"]

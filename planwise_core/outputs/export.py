@@ -1,32 +1,106 @@
-"""Export a simulation's results (events, snapshot, per-year summary) as Parquet or CSV files."""
+"""Export a simulation's results (per-year summary, plan cost, events, snapshot, contributions) as Parquet or
+CSV files, or as one Excel workbook (outputs.xlsx); optionally only some years."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
+from typing import NamedTuple
 
+from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError
+from planwise_core.outputs.provenance import census_identity, flatten, results_run
 from planwise_core.report.run_report import open_results
 
-FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}
+FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)", "xlsx": None}
+WORKBOOK = "results.xlsx"
 
-# name -> the query whose rows the file holds, in a deterministic order.
-EXPORTS = {
-    "events": "select * from fct_yearly_events order by simulation_year, employee_id, event_sequence, event_id",
-    "snapshot": "select * from fct_workforce_snapshot order by simulation_year, employee_id",
-    "summary": "select * from fct_year_summary order by simulation_year",
-}
+
+class Export(NamedTuple):
+    name: str  # file name stem, and the workbook's sheet name
+    table: str
+    order: str  # a deterministic row order
+    required: bool = True
+
+
+# Files are written in this order. The plan tables exist when the plan's money layer ran (dc_plan.md 2.5).
+EXPORTS = (
+    Export("events", "fct_yearly_events", "simulation_year, employee_id, event_sequence, event_id"),
+    Export("snapshot", "fct_workforce_snapshot", "simulation_year, employee_id"),
+    Export("summary", "fct_year_summary", "simulation_year"),
+    Export("plan_summary", "fct_dc_plan_summary", "simulation_year", required=False),
+    Export("contributions", "fct_dc_contributions", "simulation_year, employee_id", required=False),
+)
+# The workbook opens on the per-year numbers; the long tables come after.
+SHEET_ORDER = ("summary", "plan_summary", "events", "snapshot", "contributions")
+YEARS = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?$")
+
+
+def parse_years(text: str) -> tuple[int, int]:
+    """``2027`` or ``2027-2029`` -> (first, last); a PlanwiseError otherwise."""
+    match = YEARS.match(text or "")
+    if not match:
+        raise PlanwiseError(f"--years {text!r}: give one year (2027) or a range (2027-2029).")
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    if last < first:
+        raise PlanwiseError(f"--years {text}: the range runs backwards; write {last}-{first}.")
+    return first, last
 
 
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def export_results(database: Path | str, fmt: str, out_dir: Path | str) -> list[Path]:
-    """Write ``events``, ``snapshot`` and ``summary`` files of ``fmt`` to ``out_dir``; returns their paths.
+def _check_years(con, database: Path, years: tuple[int, int] | None) -> tuple[int, int] | None:
+    held = [r[0] for r in con.execute("select distinct simulation_year from fct_workforce_snapshot order by 1")
+            .fetchall()]
+    if years is None:
+        return None
+    missing = [y for y in range(years[0], years[1] + 1) if y not in held]
+    if missing:
+        wanted = f"{years[0]}-{years[1]}" if years[1] > years[0] else str(years[0])
+        raise PlanwiseError(f"--years {wanted}: {database} holds {held[0]}-{held[-1]}, not "
+                            f"{', '.join(map(str, missing))}. Choose years it holds.")
+    return years
 
-    The database is opened read-only. Existing files of the same names are replaced (each file is
-    written beside its final name first, then renamed, so a failed export leaves the old file).
+
+def queries(con, years: tuple[int, int] | None) -> list[tuple[str, str]]:
+    """(name, query) of every export this database has, cut to ``years``."""
+    where = f" where simulation_year between {years[0]} and {years[1]}" if years else ""
+    return [(e.name, f"select * from {e.table}{where} order by {e.order}") for e in EXPORTS
+            if e.required or table_exists(con, e.table)]
+
+
+def metadata(con, database: Path, years: tuple[int, int] | None) -> list[tuple[str, object]]:
+    """The workbook's metadata sheet: what produced these numbers."""
+    from planwise_core.outputs.xlsx import package_version
+
+    run = results_run(con) or {}
+    census = census_identity(con)
+    config = run.get("config")
+    return [("planwise version", package_version()), ("run id", run.get("run_id")),
+            ("seed", (config or {}).get("random_seed")), ("census file", run.get("census_path")),
+            ("census file sha256", run.get("census_sha256")), ("census content sha256", census["content_sha256"]),
+            ("engine", run.get("plugin")), ("run started at", str(run.get("started_at") or "")),
+            ("database", str(database)),
+            ("years exported", f"{years[0]}-{years[1]}" if years else "all"),
+            ("created at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+            ("configuration", run.get("config_json")), *_config_rows(config)]
+
+
+def _config_rows(config) -> list[tuple[str, object]]:
+    return [(f"config {key}", value) for key, value in flatten(config or {}).items()]
+
+
+def export_results(database: Path | str, fmt: str, out_dir: Path | str,
+                   years: tuple[int, int] | None = None) -> list[Path]:
+    """Write the exports of ``fmt`` to ``out_dir`` (one file per table, or one workbook for xlsx); returns the paths.
+
+    ``years``: (first, last) to export only those years (each must be in the database). The database is
+    opened read-only. Existing files of the same names are replaced (each file is written beside its final
+    name first, then renamed, so a failed export leaves the old file).
     """
     fmt = fmt.lower()
     if fmt not in FORMATS:
@@ -34,10 +108,18 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str) -> list[
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise PlanwiseError(f"{out_dir} is a file: pass --out with a folder.")
+    database = Path(database)
     with open_results(database) as con:
+        con.execute("set enable_progress_bar = false")  # DuckDB's bar would land in the command's output
+        years = _check_years(con, database, years)
         out_dir.mkdir(parents=True, exist_ok=True)
+        if fmt == "xlsx":
+            from planwise_core.outputs.xlsx import write_workbook
+
+            sheets = sorted(queries(con, years), key=lambda q: SHEET_ORDER.index(q[0]))
+            return [write_workbook(con, out_dir / WORKBOOK, sheets, metadata(con, database, years))]
         written = []
-        for name, query in EXPORTS.items():
+        for name, query in queries(con, years):
             path = out_dir / f"{name}.{fmt}"
             tmp = out_dir / f".{name}.{fmt}.tmp"
             try:

@@ -1,7 +1,12 @@
 """A self-contained HTML report of a batch of runs, read from its ``batch.duckdb`` (see batch.store).
 
-The page compares scenarios (plan designs) side by side and, for every scenario run with several
-seeds, shows the luck of the draw as fan charts: the P10–P90 band, the median and the extremes.
+The page says what each scenario is (its description and overrides, from the scenario file), compares
+the scenarios side by side and against the baseline scenario year by year, and, for every scenario run
+with several seeds, shows the luck of the draw as fan charts: the P10–P90 band, the median and the extremes.
+
+The baseline is the scenario named ``baseline`` when the file has one, else the file's first scenario
+(the first by name for a batch database without ``batch_scenarios``). Its line is drawn last, thick and
+dashed, so it stays visible where another scenario's line coincides with it.
 It is ``templates/batch_report.html`` on the same layout, macros, stylesheet and script as the run
 report; every chart carries the table of its numbers.
 """
@@ -9,18 +14,21 @@ report; every chart carries the table of its numbers.
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Callable
 
 from planwise_core.batch.store import METRIC_LABELS, METRICS
 from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError
+from planwise_core.outputs.provenance import flatten
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
-from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, num, scalar_text
+from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, half_up, num, scalar_text
 from planwise_core.report.page import connect_read_only, render, write_page
 from planwise_core.report.tables import Column, Table, by_columns
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
+BASELINE_NAME, BASELINE_COLOR = "baseline", "#1f2d3d"
 FORMATS: dict[str, Callable[[float], str]] = {
     "headcount": fmt_int, "hires": fmt_int, "terminations": fmt_int, "payroll": fmt_money,
     "participation_pct": lambda v: f"{v:.1f}%", "average_deferral_rate": lambda v: f"{100 * v:.2f}%"}
@@ -67,11 +75,26 @@ def collect_batch(con) -> dict:
     bands: dict = {}
     for r in _dicts(con, "select * from batch_bands order by scenario, metric, simulation_year"):
         bands.setdefault((r["scenario"], r["metric"]), {})[r["simulation_year"]] = r
-    return {
-        "info": info[0] if info else {}, "runs": runs, "summary": summary, "bands": bands,
-        "scenarios": sorted({r["scenario"] for r in runs} | set(summary)),
-        "years": sorted({y for by_year in summary.values() for y in by_year}),
-    }
+    described = {}
+    if table_exists(con, "batch_scenarios"):
+        described = {r["scenario"]: r for r in _dicts(con, "select * from batch_scenarios order by position")}
+    for r in runs:  # older batch databases: the overrides each run recorded
+        described.setdefault(r["scenario"], {"scenario": r["scenario"], "position": None, "description": "",
+                                             "overrides_json": r.get("overrides_json") or "{}"})
+    names = {r["scenario"] for r in runs} | set(summary) | set(described)
+    order = sorted(names, key=lambda s: (described.get(s, {}).get("position") is None,
+                                         described.get(s, {}).get("position") or 0, s))
+    data = {"info": info[0] if info else {}, "runs": runs, "summary": summary, "bands": bands, "scenarios": order,
+            "described": described, "years": sorted({y for by_year in summary.values() for y in by_year})}
+    data["baseline"] = baseline_scenario(data)
+    return data
+
+
+def baseline_scenario(data: dict) -> str | None:
+    """The scenario named ``baseline``, else the first of the file (the first by name without positions)."""
+    if not data["scenarios"]:
+        return None
+    return BASELINE_NAME if BASELINE_NAME in data["scenarios"] else data["scenarios"][0]
 
 
 # --------------------------------------------------------------------------- charts, each with its numbers
@@ -109,8 +132,9 @@ def _mean_tip(scenario: str, year: int, row: dict, metric: str, band: dict | Non
 
 
 def scenario_charts(data: dict) -> list[Figure]:
-    """One chart per metric: a line per scenario, the mean over its runs; its table has a column per scenario."""
-    years, colors = data["years"], scenario_colors(data)
+    """One chart per metric: a line per scenario, the mean over its runs, the baseline's drawn last (thick,
+    dashed) so a scenario that coincides with it cannot hide it; its table has a column per scenario."""
+    years, colors, base = data["years"], scenario_colors(data), data["baseline"]
     out = []
     for metric in METRICS:
         lines = []
@@ -118,11 +142,15 @@ def scenario_charts(data: dict) -> list[Figure]:
             rows = [data["summary"][s].get(y) for y in years]
             bands = data["bands"].get((s, metric), {})
             tips = [_mean_tip(s, y, r, metric, bands.get(y)) if r else "" for y, r in zip(years, rows)]
-            lines.append(Line(s, [None if r is None else r[metric] for r in rows], colors[s], tips))
+            lines.append(Line(s, [None if r is None else r[metric] for r in rows], colors[s], tips,
+                              css="baseline" if s == base else ""))
         table = by_columns([Column("year", years, numeric=False),
                             *(Column(line.name, line.values, TABLE_FORMATS[metric]) for line in lines)])
+        drawn = [line for line in lines if line.name != base] + [line for line in lines if line.name == base]
+        legend = [(s if s != base else f"{s} (dashed)" if s == BASELINE_NAME else f"{s} (baseline, dashed)", c)
+                  for s, c in colors.items()]
         out.append(Figure(f"scenarios-{metric}", f"{METRIC_LABELS[metric]} by scenario (mean over runs)",
-                          line_chart(years, lines, labels=axis_labels(metric)), list(colors.items()), table=table))
+                          line_chart(years, drawn, labels=axis_labels(metric)), legend, table=table))
     return out
 
 
@@ -155,9 +183,11 @@ def fan_charts(data: dict, scenario: str) -> list[Figure]:
 
 
 def scenario_colors(data: dict) -> dict[str, str]:
-    """A palette colour per scenario with results (the ones charted), in name order."""
+    """A colour per scenario with results (the ones charted), in scenario order: the baseline's dark, the
+    others from the palette."""
     charted = [s for s in data["scenarios"] if s in data["summary"]]
-    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(charted)}
+    others = iter(PALETTE * (len(charted) // len(PALETTE) + 1))
+    return {s: BASELINE_COLOR if s == data.get("baseline") else next(others) for s in charted}
 
 
 def ensembles(data: dict) -> list[str]:
@@ -193,6 +223,65 @@ def runs_table(runs: list[dict]) -> Table | None:
                  rows, {1, 3, 4}, classes)
 
 
+def overrides_text(overrides_json: str | None) -> str:
+    """A scenario's overrides as written, one ``dotted.key: value`` a line; the base configuration when none."""
+    try:
+        overrides = json.loads(overrides_json or "{}")
+    except ValueError:
+        return overrides_json or ""
+    if not overrides:
+        return "none: the base configuration"
+    return "\n".join(f"{key}: {json.dumps(value, default=str)}" for key, value in flatten(overrides).items())
+
+
+def scenarios_table(data: dict) -> Table:
+    """What each scenario is: its role, description, overrides and completed / planned runs."""
+    planned = {s: sum(r["scenario"] == s for r in data["runs"]) for s in data["scenarios"]}
+    done = {s: sum(r["scenario"] == s and r["status"] == "completed" for r in data["runs"]) for s in data["scenarios"]}
+    rows = []
+    for s in data["scenarios"]:
+        info = data["described"].get(s, {})
+        rows.append([s, "baseline" if s == data["baseline"] else "", info.get("description") or "",
+                     overrides_text(info.get("overrides_json")), f"{done[s]} / {planned[s]}"])
+    return Table(["scenario", "role", "description", "overrides", "completed / planned runs"], rows, {4},
+                 ["baseline" if s == data["baseline"] else "" for s in data["scenarios"]])
+
+
+SIGNED = {"headcount": lambda d: f"{half_up(d, 0):+,}", "hires": lambda d: f"{half_up(d, 0):+,}",
+          "terminations": lambda d: f"{half_up(d, 0):+,}",
+          "payroll": lambda d: ("-" if d < 0 else "+") + fmt_dollars(abs(d)),
+          "participation_pct": lambda d: f"{half_up(d, 2):+} pp",
+          "average_deferral_rate": lambda d: f"{half_up(100 * d, 2):+} pp"}
+
+
+def _delta_cell(metric: str, value, base) -> str:
+    if value is None or base is None:
+        return "–"
+    delta = float(value) - float(base)
+    signed = SIGNED.get(metric, lambda d: f"{d:+,.2f}")
+    pct = f"{half_up(100 * delta / float(base), 2):+}%" if base else "–"
+    return f"{signed(delta)}\n{pct}"
+
+
+def differences_table(data: dict) -> tuple[Table | None, str]:
+    """Per scenario (but the baseline) and year: each metric's mean minus the baseline's, and in percent of it;
+    or (None, why there is no such table)."""
+    base = data["baseline"]
+    if base not in data["summary"]:
+        return None, (f"The baseline scenario {base} has no completed run: there is nothing to measure the other "
+                      "scenarios against.")
+    rows = []
+    for s in data["scenarios"]:
+        if s == base or s not in data["summary"]:
+            continue
+        for year in data["years"]:
+            mine, theirs = data["summary"][s].get(year), data["summary"][base].get(year)
+            rows.append([s, year, *(_delta_cell(m, (mine or {}).get(m), (theirs or {}).get(m)) for m in METRICS)])
+    if not rows:
+        return None, "No other scenario has completed runs to compare with the baseline."
+    return Table(["scenario", "year", *(METRIC_LABELS[m] for m in METRICS)], rows, range(1, 2 + len(METRICS))), ""
+
+
 def side_by_side_table(data: dict) -> Table:
     last = data["years"][-1]
     planned = {s: sum(r["scenario"] == s for r in data["runs"]) for s in data["scenarios"]}
@@ -221,7 +310,9 @@ def render_batch(data: dict, database: Path) -> str:
     fans = [(s, fan_charts(data, s)) for s in ensembles(data)] if years else []
     return render("batch_report.html", title=f"PlanWise batch report — {info.get('source') or Path(database).name}",
                   subtitle=subtitle, charts_total=len(scenario_figures) + sum(len(f) for _, f in fans),
-                  key_figures=key_figures(data), runs=runs_table(data["runs"]),
+                  key_figures=key_figures(data), runs=runs_table(data["runs"]), baseline=data["baseline"],
+                  scenarios=scenarios_table(data) if data["scenarios"] else None,
+                  differences=differences_table(data) if years else (None, "No completed runs: no differences to show."),
                   last_year=years[-1] if years else None, side_by_side=side_by_side_table(data) if years else None,
                   scenario_figures=scenario_figures, fans=fans, percentile_note=PERCENTILE_NOTE)
 

@@ -69,6 +69,7 @@ class Line(NamedTuple):
     color: str
     tips: list[str] | None = None  # a point with this tooltip per category; None: no points
     dashed: bool = False
+    css: str = ""  # extra classes of the line (e.g. "baseline": drawn thicker, see report.css)
 
 
 class Band(NamedTuple):
@@ -203,7 +204,8 @@ def line_chart(categories: list, lines: list[Line], bands: list[Band] = (), *,
         marks.append(Mark("path", "band", (("d", f"{_path(outline)} Z"), ("fill", b.color)), b.name))
     for s in lines:
         points = [None if v is None else (x, y(v)) for x, v in zip(xs, s.values)]
-        marks.append(Mark("path", "line dashed" if s.dashed else "line", (("d", _path(points)), ("stroke", s.color))))
+        css = " ".join(c for c in ("line", "dashed" if s.dashed else "", s.css) if c)
+        marks.append(Mark("path", css, (("d", _path(points)), ("stroke", s.color))))
         marks += _points(s, xs, y, 3.5, s.tips or [])
     return Plot(tuple(Tick(coord(y(t)), label) for t, label in zip(ticks, labels(ticks))), _x_labels(xs, categories),
                 tuple(marks), coord(MT + PLOT_H))

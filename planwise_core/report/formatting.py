@@ -4,6 +4,18 @@ templates (registered there as filters)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def exact(value) -> Decimal:
+    """A number as a Decimal: a float through its shortest text (73.125, not the binary neighbour), so that the
+    table formats below round half up as the money layer does (73.125 -> 73.13), never half-even."""
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value))) if isinstance(value, float) \
+        else Decimal(value)
+
+
+def half_up(value, places: int) -> Decimal:
+    return exact(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP) + 0  # + 0: no "-0"
 
 
 def num(value) -> float:
@@ -12,7 +24,7 @@ def num(value) -> float:
 
 
 def fmt_int(v) -> str:
-    return f"{v:,.0f}"
+    return f"{half_up(v, 0):,}"
 
 
 def fmt_money(v) -> str:
@@ -27,7 +39,12 @@ def fmt_money(v) -> str:
 
 def fmt_dollars(v) -> str:
     """Whole dollars for tables: $1,234,568."""
-    return f"${v:,.0f}"
+    return f"${half_up(v, 0):,}"
+
+
+def fmt_cents(v) -> str:
+    """Money to the cent for tables: $1,234,567.89 (-$12.50)."""
+    return ("-" if v < 0 else "") + f"${half_up(abs(exact(v)), 2):,}"
 
 
 def fmt_pct(v) -> str:
@@ -36,13 +53,13 @@ def fmt_pct(v) -> str:
 
 
 def fmt_pct2(v) -> str:
-    """A percentage for tables, two decimals: 72.91%."""
-    return f"{v:.2f}%"
+    """A percentage for tables, two decimals rounded half up: 72.91%."""
+    return f"{half_up(v, 2)}%"
 
 
 def fmt_rate(v) -> str:
-    """A fraction (a deferral rate) as a percentage: 0.0525 -> 5.25%."""
-    return f"{100 * v:.2f}%"
+    """A fraction (a deferral rate) as a percentage, two decimals rounded half up: 0.0525 -> 5.25%."""
+    return f"{half_up(exact(v) * 100, 2)}%"
 
 
 def fmt_seconds(v) -> str:
@@ -52,6 +69,15 @@ def fmt_seconds(v) -> str:
 def or_dash(value, fmt) -> str:
     """``fmt(value)``, or an en dash for a missing value."""
     return "–" if value is None else fmt(value)
+
+
+def cell_text(value) -> str:
+    """A stored value for a parameter table: numbers without trailing zeros (0.035, 80000), else scalar_text."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    return scalar_text(value)
 
 
 def scalar_text(value) -> str:

@@ -1,0 +1,97 @@
+"""Where a result database's numbers come from: the run that produced them and the census it was given.
+
+Read by ``planwise diff`` (is it the same census?), the report (assumptions, metadata) and the xlsx export
+(its metadata sheet). Every function reads; none writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from planwise_core.database import table_exists
+
+CENSUS_TABLE = ("raw", "census")
+NAME_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")  # a key, or an already dotted path of keys
+
+
+def _dicts(con, sql: str, params=()) -> list[dict]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def results_run(con) -> dict | None:
+    """The ``planwise_run_log`` row of the run that produced the database's results, or None.
+
+    That is the run that logged the last simulated year (``planwise_year_log``, latest row of that year);
+    without a year log, the latest run that completed, else the latest run. ``config`` holds its
+    configuration parsed from ``config_json`` (None when the text is not JSON).
+    """
+    if not table_exists(con, "planwise_run_log"):
+        return None
+    found = []
+    if table_exists(con, "planwise_year_log") and table_exists(con, "fct_workforce_snapshot"):
+        found = _dicts(con, """
+            select r.* from planwise_run_log r join (
+                select run_id from planwise_year_log
+                where simulation_year = (select max(simulation_year) from fct_workforce_snapshot)
+                order by completed_at desc limit 1) y using (run_id)""")
+    if not found:
+        found = _dicts(con, "select * from planwise_run_log order by status = 'completed' desc, "
+                            "started_at desc nulls last limit 1")
+    if not found:
+        return None
+    run = found[0]
+    try:
+        run["config"] = json.loads(run.get("config_json") or "null")
+    except ValueError:
+        run["config"] = None
+    return run
+
+
+def census_columns(con) -> list[str]:
+    """The columns of the loaded census (``raw.census``), sorted; empty when the table is absent."""
+    if not table_exists(con, CENSUS_TABLE[1], schema=CENSUS_TABLE[0]):
+        return []
+    rows = con.execute("select column_name from information_schema.columns where table_schema = ? "
+                       "and table_name = ? order by column_name", list(CENSUS_TABLE)).fetchall()
+    return [r[0] for r in rows]
+
+
+def census_digest(con, columns: list[str]) -> str | None:
+    """sha256 of the loaded census's rows over ``columns``, in employee order: the census's content,
+    whatever file (CSV or Parquet, any path) it was read from. None without ``raw.census``."""
+    if not columns:
+        return None
+    cells = ", ".join(f"coalesce(cast(\"{c}\" as varchar), '\\N')" for c in columns)
+    digest = hashlib.sha256("\t".join(columns).encode())
+    cur = con.execute(f"select concat_ws(chr(9), {cells}) from raw.census order by {cells}")
+    while batch := cur.fetchmany(10_000):
+        for (line,) in batch:
+            digest.update(b"\n" + line.encode())
+    return digest.hexdigest()
+
+
+def census_identity(con, columns: list[str] | None = None) -> dict:
+    """How the database identifies its census: ``path`` (as the run log records it), ``file_sha256`` (when
+    the run recorded the file's hash), ``content_sha256`` (of the loaded rows over ``columns``, default all)."""
+    run = results_run(con) or {}
+    columns = census_columns(con) if columns is None else columns
+    return {"path": run.get("census_path"), "file_sha256": run.get("census_sha256"),
+            "content_sha256": census_digest(con, columns), "columns": columns}
+
+
+def flatten(value, prefix: str = "") -> dict[str, object]:
+    """A nested configuration as {dotted key: value}; a key that is not a name (nor a dotted path of names, as
+    scenario overrides write them) is bracketed (``enrollment.deferral_rate_distribution["0.03"]``); lists
+    are values."""
+    if not isinstance(value, dict) or not value:
+        return {prefix: value} if prefix else {}
+    out: dict[str, object] = {}
+    for key, item in value.items():
+        key = str(key)
+        path = (f"{prefix}.{key}" if prefix else key) if NAME_PATH.match(key) else f'{prefix}["{key}"]'
+        out.update(flatten(item, path))
+    return out

@@ -1,0 +1,95 @@
+"""The run report's baseline and assumptions: the census profile, and the parameter seeds in force.
+
+Baseline: the census profile is an input of the page (``census_profile``, a mapping such as
+``planwise census profile --json`` prints). When none is given, :func:`default_census_profile` asks
+``planwise_core.census.profile`` for one if that module exists (issue 13) and its ``report_profile``
+function takes the database connection; otherwise the section says the profile is not available.
+Any JSON-like mapping renders: scalars as facts, lists of records and mappings of records as tables.
+
+Assumptions: every parameter seed the run loaded (``config_*`` tables: level bands, hazards, band
+multipliers, retirement rates, ...), and the IRS limits by year with their published/projected status
+when the money layer built them (``int_irs_limits_by_year``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from decimal import Decimal
+from typing import Mapping
+
+from planwise_core.report.formatting import cell_text
+from planwise_core.report.tables import Table
+
+PROFILE_MODULE = "planwise_core.census.profile"
+PROFILE_FUNCTION = "report_profile"  # report_profile(con) -> mapping | None
+SEED_TITLES = {
+    "config_job_levels": "Job levels: salary bands, merit, hiring ranges and hazard multipliers",
+    "config_age_bands": "Age bands and their termination and promotion multipliers",
+    "config_tenure_bands": "Tenure bands and their termination and promotion multipliers",
+    "config_promotion_hazard": "Promotion hazard and promotion raise",
+    "config_retirement_rates": "Retirement rates by age",
+    "config_cola_by_year": "Cost-of-living adjustment by year",
+    "config_raise_month_distribution": "Month of the yearly raise",
+    "config_new_hire_age_distribution": "Ages of new hires",
+    "config_irs_limits": "IRS limits (published)",
+    "config_vesting_schedules": "Vesting schedules",
+    "int_irs_limits_by_year": "IRS limits by simulated year (published, or projected by the rule of dc_plan.md §1)",
+}
+SEED_ORDER = tuple(SEED_TITLES)
+
+
+def seed_tables(seeds: list[tuple[str, list[str], list[tuple]]]) -> list[tuple[str, str, Table]]:
+    """(title, table name, Table) per seed, the main parameters first."""
+    rank = {name: i for i, name in enumerate(SEED_ORDER)}
+    out = []
+    for name, columns, rows in sorted(seeds, key=lambda s: (rank.get(s[0], len(rank)), s[0])):
+        cells = [["–" if v is None else cell_text(v) for v in row] for row in rows]
+        numeric = {i for i in range(len(columns)) if rows and all(
+            isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)}
+        out.append((SEED_TITLES.get(name, name), name, Table(columns, cells, numeric)))
+    return out
+
+
+def default_census_profile(con) -> Mapping | None:
+    """The census profile from ``planwise_core.census.profile.report_profile(con)`` when that exists, else None."""
+    if importlib.util.find_spec(PROFILE_MODULE) is None:
+        return None
+    make = getattr(importlib.import_module(PROFILE_MODULE), PROFILE_FUNCTION, None)
+    return make(con) if callable(make) else None
+
+
+def _text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    return "–" if value is None else cell_text(value)
+
+
+def _records_table(records: list[Mapping]) -> Table:
+    headers = list(dict.fromkeys(k for r in records for k in r))
+    rows = [[_text(r.get(h)) for h in headers] for r in records]
+    numeric = {i for i, h in enumerate(headers)
+               if all(isinstance(r.get(h), (int, float)) and not isinstance(r.get(h), bool) for r in records
+                      if r.get(h) is not None)}
+    return Table(headers, rows, numeric)
+
+
+def profile_blocks(profile: Mapping, title: str = "") -> tuple[list[tuple[str, str]], list[tuple[str, Table]]]:
+    """(facts, titled tables) of a JSON-like census profile."""
+    facts: list[tuple[str, str]] = []
+    tables: list[tuple[str, Table]] = []
+    for key, value in profile.items():
+        name = f"{title} / {key}" if title else str(key)
+        if isinstance(value, Mapping) and value and all(isinstance(v, Mapping) for v in value.values()):
+            tables.append((name, _records_table([{str(key): k, **v} for k, v in value.items()])))
+        elif isinstance(value, Mapping) and value and not any(isinstance(v, (Mapping, list)) for v in value.values()):
+            tables.append((name, Table([str(key), "value"], [[str(k), _text(v)] for k, v in value.items()], {1})))
+        elif isinstance(value, Mapping):
+            more_facts, more_tables = profile_blocks(value, name)
+            facts += more_facts
+            tables += more_tables
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            tables.append((name, _records_table(value)))
+        else:
+            facts.append((name, _text(value)))
+    return facts, tables
