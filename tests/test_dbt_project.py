@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections import Counter
+
 import duckdb
 import pytest
 
 from planwise_core.engine.nodes import FOUNDATION, YEAR_START, YEARLY, selected_models, transition_checks
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
-from planwise_core.engine.invokers import InProcessDbt
 from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject, parsed_manifest
 from planwise_core.context import RunContext
 from planwise_core.errors import SimulationError
@@ -95,9 +98,18 @@ def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
             documented = {c: col.description for c, col in models[name].columns.items()}
             assert sorted(documented) == sorted(built), name
             assert [c for c, d in documented.items() if not d.strip()] == [], name
-    dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
-    call = dbt.invoke("test", year=2026)  # raises SimulationError naming the failing tests
-    assert call.seconds > 0
+    from dbt.cli.main import dbtRunner
+
+    project = DbtProject(database)
+    os.environ.update(project.env())
+    dbt_vars = json.dumps(dict(config.to_dbt_vars(), simulation_year=2026))
+    result = dbtRunner(manifest=parsed_manifest(project)).invoke(
+        ["test", *project.common_args(), "--vars", dbt_vars, "--log-level", "none"])
+    statuses = Counter(str(r.status) for r in result.result.results)
+    # Every unit and data test ran and passed: a selection of zero tests must not count as a pass.
+    units = sum(r.node.resource_type == "unit_test" for r in result.result.results)
+    assert result.success and statuses == {"pass": len(result.result.results)}, statuses
+    assert len(result.result.results) >= 60 and units >= 10, (len(result.result.results), units)
     # The transition checks catch a year that did not end at its target head count.
     with duckdb.connect(str(database)) as con:
         con.execute("""update fct_workforce_snapshot set employment_status = 'terminated'

@@ -551,6 +551,11 @@ def test_raise_month_shares_match_distribution(con):
     off = {m: round(counts.get(m, 0) / total - float(shares[m]), 4) for m in range(1, 13)
            if abs(counts.get(m, 0) / total - float(shares[m])) > 0.02}
     assert off == {}
+    # Every month gets raises, and the counts pass a chi-square test at p = 0.001 (11 degrees of freedom):
+    # a month drawn at half or double its share fails it.
+    assert sorted(counts) == list(range(1, 13))
+    statistic = sum((counts[m] - total * float(shares[m])) ** 2 / (total * float(shares[m])) for m in range(1, 13))
+    assert statistic < 31.26, (statistic, counts)
 
 
 # --------------------------------------------------------------------------- snapshot
