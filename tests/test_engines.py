@@ -99,3 +99,24 @@ def test_a_year_whose_previous_year_is_missing_is_refused(tmp_path, optimized_ru
         Hooks(get_plugin_manager(), "optimized").transition_year(ctx, 2026, 2027)
     with pytest.raises(SimulationError, match="has no start population"):
         Hooks(get_plugin_manager(), "optimized").process_year(ctx, 2027)
+
+
+def test_legacy_continues_a_year_the_optimized_engine_simulated(tmp_path, optimized_run):
+    """The fallback chain can switch engine between years: legacy's transition into year 2 and its year 2,
+    after an optimized year 1, give exactly the golden two-year tables of an all-optimized run."""
+    import shutil
+
+    from planwise_core.context import RunContext
+    from planwise_core.hooks import Hooks
+    from planwise_core.manager import get_plugin_manager
+
+    database = tmp_path / "mixed.duckdb"
+    shutil.copy(optimized_run[0], database)
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2026})
+    ctx = RunContext(config=config, database=database, run_id="mixed")
+    legacy = Hooks(get_plugin_manager(), "legacy")
+    transition = legacy.transition_year(ctx, 2025, 2026)
+    assert transition.carried > 200 and "transition_state_is_carried" in transition.checks
+    legacy.process_year(ctx, 2026)
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert {t: table_digest(con, t) for t in GOLDEN[2026]} == GOLDEN[2026]
