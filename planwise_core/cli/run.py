@@ -11,7 +11,7 @@ import attrs
 import click
 
 from planwise_core.cli.state import CliState, with_cli_overrides
-from planwise_core.config import PlanwiseConfig, check_configuration, load_config
+from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
 from planwise_core.levels import OPTIMIZATION_LEVELS
 
 
@@ -112,16 +112,9 @@ def foundation(state: CliState, census, database, benchmark, as_json):
 @click.pass_obj
 def validate_config(state: CliState, file, as_json, compat):
     """Validate a configuration file; exit 0 when valid, 1 when not."""
-    import yaml
-
     from planwise_core.api.compat import test_configuration_compatibility
 
-    try:
-        raw = yaml.safe_load(Path(file).read_text())
-    except (OSError, yaml.YAMLError):
-        load_config(file)  # raises the ConfigError that names the file and line
-        raw = None
-    problems = check_configuration(raw if raw is not None else {})
+    problems = check_configuration(load_raw_config(file))  # a file problem is a ConfigError naming the file
     payload = {"file": file, "valid": not problems.errors, "errors": list(problems.errors),
                "warnings": list(problems.warnings)}
     if compat:
