@@ -125,7 +125,7 @@ BAD_CASES = [
      "must be a mapping"),
     ("random_seed", True, "random_seed", "must be an integer (got bool True)"),
     ("random_seed", "42", "random_seed", "must be an integer"),
-    ("workforce", [0.12], "workforce", "must be a mapping (got list"),
+    ("workforce", [0.12], "workforce", "must be a mapping of keys (got a list)"),
     ("enrollment.auto_enrollment", "on", "enrollment.auto_enrollment", "must be a mapping"),
     ("simulaton", {}, "simulaton", "unknown key (did you mean 'simulation'?)"),
     ("enrollment.auto_enrollment.windw_days", 45, "enrollment.auto_enrollment.windw_days",

@@ -131,8 +131,13 @@ def _seeds(value: Any, where: str, default_seed: int) -> tuple[list[int], list[s
     return [], [f"{where}.seeds: expected a count or a non-empty list of integers, got {short_repr(value)}"]
 
 
-def _load_base(value: Any, where: str, relative_to: Path) -> tuple[PlanwiseConfig | None, list[str]]:
-    """A run configuration file named in the scenario file (relative to it)."""
+def _load_base(value: Any, where: str, relative_to: Path,
+               recorded: bool = False) -> tuple[PlanwiseConfig | None, list[str]]:
+    """A run configuration file named in the scenario file (relative to it).
+
+    ``recorded``: the problems are kept in batch.json and the report, so they name the file and the key
+    paths only, never a value: the file may be anything (only a parsed, valid configuration is recorded).
+    """
     from planwise_core.config import load_config
 
     path = Path(str(value)).expanduser()
@@ -140,7 +145,15 @@ def _load_base(value: Any, where: str, relative_to: Path) -> tuple[PlanwiseConfi
     try:
         return load_config(path), []
     except ConfigError as exc:
-        return None, [f"{where}: {p} ({exc.source})" for p in exc.problems]
+        if not recorded:
+            return None, [f"{where}: {p} ({exc.source})" for p in exc.problems]
+        keys = [p.split(": ", 1)[0] for p in exc.problems]
+        return None, [f"{where}: {path} is not a valid configuration (problems at: {', '.join(keys)}; "
+                      f"`planwise validate-config {path}` lists them)"]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _census_path(value: Any, where: str, relative_to: Path) -> tuple[Path | None, list[str]]:
@@ -203,7 +216,7 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
     default_plugin = data.get("plugin", plugin)
     if default_plugin is not None and default_plugin not in engines:
         file_problems.append(f"plugin: unknown engine plugin {short_repr(default_plugin)}; "
-                             f"{engine_choice(engines).lower()}")
+                             f"{_lower_first(engine_choice(engines))}")
     scenarios = data["scenarios"]
     if not isinstance(scenarios, list) or not scenarios:
         file_problems.append("scenarios: expected a non-empty list of scenarios")
@@ -231,7 +244,8 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         config = None
         scenario_base = base
         if entry.get("config") is not None:
-            scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", relative_to)
+            scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", relative_to,
+                                                        recorded=True)
             problems += config_problems
         if not isinstance(overrides, dict):
             problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {short_repr(overrides)}")
@@ -246,7 +260,7 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         scenario_plugin = entry.get("plugin", default_plugin)
         if scenario_plugin is not None and scenario_plugin not in engines:
             problems.append(f"{where}.plugin: unknown engine plugin {short_repr(scenario_plugin)}; "
-                            f"{engine_choice(engines).lower()}")
+                            f"{_lower_first(engine_choice(engines))}")
         seeds, seed_problems = _seeds(entry.get("seeds", data.get("seeds")), where,
                                       (config or scenario_base or base).random_seed)
         problems += seed_problems

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import attrs
 
-from planwise_core.config.checks import Invalid, described
+from planwise_core.config.checks import Invalid
 from planwise_core.config.schema import REQUIRED, SECTION, CHECK, PlanwiseConfig, SimulationConfig, dump, schema_fields
 from planwise_core.errors import ConfigError
 
@@ -119,7 +119,8 @@ def _parse_field(field: attrs.Attribute, default: Any, value: Any, path: str, re
     if field.metadata.get(SECTION):
         if isinstance(value, dict):
             return _parse_section(default, value, path, report)
-        report.error(path, f"must be a mapping {described(value)}")
+        # The type only, as at the top level: a section given as text is not echoed.
+        report.error(path, f"must be a mapping of keys (got a {type(value).__name__})")
         return default
     try:
         return field.metadata[CHECK](value)
