@@ -232,7 +232,7 @@ class Simulation:
         self.ctx.monitor.checkpoint(f"year_{result.year}")
         log.info("year %s completed by %s (%s) in %.2fs", result.year, result.plugin, level.name, result.seconds,
                  extra={"event": "year_completed", "year": result.year, "plugin": result.plugin,
-                        "level": level.name, "seconds": round(result.seconds, 3)})
+                        "optimization_level": level.name, "seconds": round(result.seconds, 3)})
         self.progress("year_done", year=result.year, result=result)
 
     def _result(self, started, outcomes, failed, foundation, metrics, summary, years_done) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from planwise_core.cli.state import CliState, with_cli_overrides
+from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
 from planwise_core.errors import PlanwiseError
 
 
@@ -56,12 +56,13 @@ def summary(database, as_json):
 
 
 @click.command()
-@click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
-@click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
+@click.option("--start-year", type=YEARS, help="First simulated year (overrides simulation.start_year).")
+@click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/compare", show_default=True,
               help="Folder for the two databases (legacy.duckdb, optimized.duckdb).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@input_options
 @click.pass_obj
 def compare(state: CliState, out_dir, census, as_json, **options):
     """Run legacy and optimized on the same inputs; report times and whether every table is identical."""

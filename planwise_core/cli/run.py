@@ -10,26 +10,28 @@ from pathlib import Path
 import attrs
 import click
 
-from planwise_core.cli.state import CliState, with_cli_overrides
+from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
+from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.levels import OPTIMIZATION_LEVELS
 
 
 @click.command()
-@click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
-@click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
+@click.option("--start-year", type=YEARS, help="First simulated year (overrides simulation.start_year).")
+@click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in 10,000 employees).")
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--seed", type=int, help="Random seed (overrides random_seed).")
 @click.option("--optimization", type=click.Choice(OPTIMIZATION_LEVELS, case_sensitive=False),
               help="Starting optimization level of the fallback chain.")
-@click.option("--max-workers", type=click.IntRange(min=1), help="dbt threads at the HIGH level.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per record batch in state checkpoints.")
+@click.option("--max-workers", type=click.IntRange(1, MAX_WORKERS), help="dbt threads at the HIGH level.")
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH_SIZE), help="Rows per record batch in state checkpoints.")
 @click.option("--enable-compression", is_flag=True, help="Compress year checkpoints with LZ4 frames.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed year: no retry, no fallback.")
 @click.option("--performance-mode", is_flag=True, help="Add per-step detail (dbt invocations, rows, seconds).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed year.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+@input_options
 @click.pass_obj
 def run(state: CliState, census, database, performance_mode, resume, as_json, **options):
     """Simulate every year from start to end and print a per-year summary."""
@@ -82,6 +84,7 @@ class ProgressBar:
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@input_options
 @click.pass_obj
 def foundation(state: CliState, census, database, benchmark, as_json):
     """Load the census and build seeds, staging and the baseline workforce; time each step."""
