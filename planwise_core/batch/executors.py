@@ -72,9 +72,12 @@ def census_employees(census: str | None) -> int:
     if path.suffix.lower() == ".parquet":
         import duckdb
 
+        from planwise_core.census.sql import literal_path
+
         con = duckdb.connect()
         try:
-            return int(con.execute("select sum(num_rows) from parquet_file_metadata(?)", [str(path)]).fetchone()[0])
+            return int(con.execute(f"select sum(num_rows) from parquet_file_metadata({literal_path(path)})")
+                       .fetchone()[0])
         except duckdb.Error:
             return BUILTIN_EMPLOYEES
         finally:

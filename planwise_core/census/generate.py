@@ -38,7 +38,8 @@ def generate_census(employees: int, seed: int, out: str | Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(out)} ({fmt})")
+        # Absolute: DuckDB reads a leading ~ as the home folder ('~x.csv' would land in '/home/userx.csv').
+        con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(out.absolute())} ({fmt})")
     except duckdb.IOException as exc:
         raise CensusError(f"Cannot write census {out}: {str(exc).rsplit(': ', 1)[-1]}") from None
     finally:

@@ -46,13 +46,18 @@ def export(database, fmt, out_dir):
 def summary(database, as_json):
     """Print the per-year summary of the simulation stored in a database."""
     from planwise_core.database import connect, table_exists
-    from planwise_core.outputs.summary import format_summary, year_summary
+    from planwise_core.outputs.summary import census_load, format_census, format_summary, year_summary
 
     with connect(Path(database)) as con:
         if not table_exists(con, "fct_workforce_snapshot"):
             raise PlanwiseError(f"{database} holds no simulation results: run `planwise run` first.")
         rows = year_summary(con, 0, 9999)
-    click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_summary(rows))
+        census = census_load(con)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        click.echo(format_summary(rows))
+        click.echo(format_census(census))
 
 
 @click.command()

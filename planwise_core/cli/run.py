@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 import click
 
-from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
+from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, with_cli_overrides
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.levels import OPTIMIZATION_LEVELS
@@ -20,6 +20,7 @@ from planwise_core.levels import OPTIMIZATION_LEVELS
 @click.option("--start-year", type=YEARS, help="First simulated year (overrides simulation.start_year).")
 @click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in 10,000 employees).")
+@ON_INVALID_ROWS
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--seed", type=int, help="Random seed (overrides random_seed).")
 @click.option("--optimization", type=click.Choice(OPTIMIZATION_LEVELS, case_sensitive=False),
@@ -36,7 +37,7 @@ from planwise_core.levels import OPTIMIZATION_LEVELS
 def run(state: CliState, census, database, performance_mode, resume, as_json, **options):
     """Simulate every year from start to end and print a per-year summary."""
     from planwise_core.orchestrator import Simulation
-    from planwise_core.outputs.summary import format_summary
+    from planwise_core.outputs.summary import format_census, format_summary
 
     config = with_cli_overrides(state.load_config(), options)
     show_progress = not as_json and sys.stderr.isatty()
@@ -49,6 +50,7 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, **
         click.echo(json.dumps(result, indent=2, default=str))
     else:
         click.echo(format_summary(result["summary"]))
+        click.echo(format_census(result["census"]))
         years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
         click.echo(f"\n{len(result['completed_years'])} year(s) in {result['total_execution_time']:.1f}s "
                    f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {result['database']}")
@@ -81,17 +83,19 @@ class ProgressBar:
 
 @click.command()
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
+@ON_INVALID_ROWS
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @input_options
 @click.pass_obj
-def foundation(state: CliState, census, database, benchmark, as_json):
+def foundation(state: CliState, census, database, benchmark, as_json, **options):
     """Load the census and build seeds, staging and the baseline workforce; time each step."""
     from planwise_core.monitoring.monitor import peak_rss_mb
     from planwise_core.orchestrator import Simulation
 
-    sim = Simulation(state.load_config(), database, census=census, plugin=state.plugin, pm=state.plugin_manager())
+    config = with_cli_overrides(state.load_config(), options)
+    sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager())
     result = sim.foundation_only()
     payload = {"plugin": result.plugin, "seconds": round(result.seconds, 3), "baseline_rows": result.baseline_rows,
                "steps": [attrs.asdict(s) for s in result.steps]}

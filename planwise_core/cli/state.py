@@ -7,6 +7,7 @@ import click
 
 from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
 from planwise_core.config.checks import FIRST_YEAR, LAST_YEAR
+from planwise_core.config.schema import INVALID_ROW_POLICIES
 
 # The configuration's year range, so a bad --start-year is a usage error naming the option.
 YEARS = click.IntRange(FIRST_YEAR, LAST_YEAR)
@@ -36,8 +37,13 @@ RUN_OVERRIDES = {
     "start_year": "simulation.start_year", "end_year": "simulation.end_year", "seed": "random_seed",
     "optimization": "orchestration.optimization_level", "max_workers": "orchestration.max_workers",
     "batch_size": "orchestration.batch_size", "fail_fast": "orchestration.fail_fast",
-    "enable_compression": "orchestration.enable_compression",
+    "enable_compression": "orchestration.enable_compression", "on_invalid_rows": "census.on_invalid_rows",
 }
+
+ON_INVALID_ROWS = click.option(
+    "--on-invalid-rows", type=click.Choice(INVALID_ROW_POLICIES),
+    help="A census with invalid rows: refuse it whole, or drop those rows and list them in "
+         "<database>.rejects.csv (overrides census.on_invalid_rows; default refuse).")
 
 
 def with_cli_overrides(config: PlanwiseConfig, options: dict) -> PlanwiseConfig:
