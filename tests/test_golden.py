@@ -21,9 +21,9 @@ pytestmark = pytest.mark.slow
 GOLDEN_CENSUS = (250, 5)  # employees, generator seed; written as census.csv
 GOLDEN = {
     2025: {"fct_yearly_events": "7fc9c7c096f0869081c83da7221a486676c8fdbc2bb0eaad15d80804cd96b162",
-           "fct_workforce_snapshot": "e4602ceab46ee3d19076deb290bead3ecfa8da994aaeb3b5be6e1834add859e0"},
+           "fct_workforce_snapshot": "42916b59c066378d765117e4dc6ddbe66ecfb42e05e9ebd3eddd3eea34caa719"},
     2026: {"fct_yearly_events": "aa9a19d81c5789b10cd2120a737b1093f2692d38f9a6c8b0e39cfd6fc0d0cc3c",
-           "fct_workforce_snapshot": "ce738f903c3d155119cd44f9141dd4be2072201bcf89cee26dd2cc43c76e055e"},
+           "fct_workforce_snapshot": "4542366bb2ef6604a209bfa2ce67327077ade423ba4d081e02bde5e531a74464"},
 }
 
 
