@@ -339,8 +339,9 @@ def test_summary_prints_the_stored_years(work):
     as_json = planwise("summary", "--database", "base.duckdb", "--json", cwd=work["dir"])
 
     assert text.returncode == 0 and as_json.returncode == 0
-    header, *rows = text.stdout.splitlines()
+    header, *rows, census = text.stdout.splitlines()
     assert header.split()[:3] == ["year", "start", "exp_term"] and [r.split()[0] for r in rows] == ["2025"]
+    assert census == "census: 200 rows, 200 loaded, no warnings"
     assert json.loads(as_json.stdout) == work["result"]["summary"]
     assert_untouched(work)
 

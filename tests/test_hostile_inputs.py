@@ -155,3 +155,22 @@ def test_error_context_keeps_the_original_type_catchable(error):
     again = pickle.loads(pickle.dumps(caught.value))
     assert isinstance(again, type(error)) and isinstance(again, api.OperationError)
     assert (again.operation, str(again)) == ("Loading", str(caught.value))
+
+
+# --------------------------------------------------------------------------- values out of range
+
+
+def test_values_out_of_range_are_refused_by_validate_config_and_run_before_anything(tmp_path):
+    config = tmp_path / "wild.yaml"
+    config.write_text("simulation: {start_year: 99999, end_year: 0}\nworkforce: {total_termination_rate: 0.1}\n"
+                      "eligibility: {waiting_period_days: 100000000000}\norchestration: {max_workers: 100000}\n"
+                      "random_seed: 1\n")
+    expected = ["simulation.start_year: must be in [1900, 2200] (got 99999)",
+                "simulation.end_year: must be in [1900, 2200] (got 0)",
+                "eligibility.waiting_period_days: must be in [0, 3650] (got 100000000000)",
+                "orchestration.max_workers: must be in [1, 64] (got 100000)"]
+    checked = planwise("validate-config", config, "--json", cwd=tmp_path)
+    assert checked.returncode == 1 and json.loads(checked.stdout)["errors"] == expected
+    run = planwise("--config", config, "run", "--database", "x.duckdb", cwd=tmp_path)
+    clean_failure(run, 1, *expected)
+    assert not (tmp_path / "x.duckdb").exists() and not (tmp_path / "x.duckdb.lock").exists()

@@ -113,14 +113,16 @@ class SubprocessDbt(Invoker):
     def _run(self, args: list[str], label: str) -> None:
         env = dict(os.environ, **self.project.env())
         proc = subprocess.run([_dbt_executable(), *args], env=env, capture_output=True, text=True)
-        for match in _NODE_LINE.finditer(proc.stdout):
-            log_node(match["name"], match["status"].lower(), float(match["seconds"]))
+        for match in _NODE_LINE.finditer(_ANSI.sub("", proc.stdout)):
+            status = match["status"].lower()
+            log_node(match["name"], "success" if status in ("ok", "insert") else status, float(match["seconds"]))
         if proc.returncode != 0:
             lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
             errors = [ln for ln in lines if "error" in ln.lower()] or lines[-15:]
             raise SimulationError(f"{label} failed (exit {proc.returncode}): " + " | ".join(errors[-10:]))
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # dbt's console line for a finished node, e.g. "1 of 9 OK created sql table model main.int_hires ... [OK in 0.12s]"
 _NODE_LINE = re.compile(r"\d+ of \d+ (?:OK|PASS|FAIL|ERROR|WARN|SKIP)\b.*? (?:\w+\.)*(?P<name>\w+) \.+ "
                         r"\[(?P<status>\w+)[^\]]*? in (?P<seconds>[\d.]+)s\]")
