@@ -107,7 +107,8 @@ def test_scenario_problems_make_only_that_scenario_invalid(tmp_path, census):
      ["line 4, column 1: YAML syntax error"]),
     ("just text\n", ["expected a list of scenarios"]),
     ("scenarios: []\n", ["scenarios: expected a non-empty list"]),
-    ("base_config: nowhere.yaml\nscenarios: [{name: a}]\n", ["base_config: cannot read configuration file: No such file"]),
+    ("base_config: nowhere.yaml\nscenarios: [{name: a}]\n",
+     ["base_config: cannot read configuration file: No such file"]),
     ("scenarios: [{name: 'has space'}]\n", ["scenarios[1].name"]),
 ])
 def test_a_bad_scenario_file_is_refused_whole_with_every_problem(tmp_path, content, expected):

@@ -26,7 +26,8 @@ from planwise_core.levels import OPTIMIZATION_LEVELS
 @click.option("--optimization", type=click.Choice(OPTIMIZATION_LEVELS, case_sensitive=False),
               help="Starting optimization level of the fallback chain.")
 @click.option("--max-workers", type=click.IntRange(1, MAX_WORKERS), help="dbt threads at the HIGH level.")
-@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH_SIZE), help="Rows per record batch in state checkpoints.")
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH_SIZE),
+              help="Rows per record batch in state checkpoints.")
 @click.option("--enable-compression", is_flag=True, help="Compress year checkpoints with LZ4 frames.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed year: no retry, no fallback.")
 @click.option("--performance-mode", is_flag=True, help="Add per-step detail (dbt invocations, rows, seconds).")
