@@ -11,6 +11,7 @@ import pluggy
 
 from planwise_core import hookspecs
 from planwise_core.errors import PluginError
+from planwise_core.levels import OPTIMIZED
 from planwise_core.names import PROJECT
 
 log = logging.getLogger("planwise.plugins")
@@ -83,9 +84,20 @@ def engine_names(pm: pluggy.PluginManager) -> list[str]:
     return sorted(name for name, p in pm.list_name_plugin() if is_engine(p))
 
 
+def engine_choice(names: list[str]) -> str:
+    """What to choose instead of an unusable engine name; never an empty list."""
+    if names:
+        return f"Choose one of: {', '.join(names)}"
+    blocked = os.environ.get(BLOCK_ENV, "")
+    why = f"{BLOCK_ENV}={blocked} blocks them" if blocked else "none is registered"
+    return f"No engine plugin is available ({why}): unblock or install one, e.g. {OPTIMIZED}"
+
+
 def require_engine(pm: pluggy.PluginManager, name: str) -> None:
-    if name not in engine_names(pm):
-        raise PluginError(f"Unknown plugin '{name}'. Choose one of: {', '.join(engine_names(pm))}")
+    names = engine_names(pm)
+    if name not in names:
+        what = f"Plugin '{name}' is blocked ({BLOCK_ENV})" if pm.is_blocked(name) else f"Unknown plugin '{name}'"
+        raise PluginError(f"{what}. {engine_choice(names)}")
 
 
 def describe_plugins(pm: pluggy.PluginManager, detail: bool = False) -> list[dict]:

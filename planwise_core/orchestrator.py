@@ -12,7 +12,8 @@ from pathlib import Path
 
 import attrs
 
-from planwise_core.census import builtin_census, load_census
+from planwise_core.census import builtin_census, capacity_for, load_census, rejects_path_for, validate_census
+from planwise_core.census.report import log_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
 from planwise_core.levels import Level, fallback_chain
@@ -22,7 +23,7 @@ from planwise_core.hooks import Hooks
 from planwise_core.manager import engine_names, get_plugin_manager, require_engine
 from planwise_core.results import FoundationResult, YearResult
 from planwise_core.database.checkpoints import StateManager
-from planwise_core.outputs.summary import year_summary
+from planwise_core.outputs.summary import census_load, year_summary
 
 log = logging.getLogger("planwise.run")
 
@@ -101,14 +102,20 @@ class Simulation:
             self._finish_run_log(status)
             with connect(self.database) as con:
                 summary = year_summary(con, self.config.simulation.start_year, self.config.simulation.end_year)
-        return self._result(started, outcomes, failed, foundation, metrics, summary, years_done)
+                census = census_load(con)
+        return {**self._result(started, outcomes, failed, foundation, metrics, summary, years_done), "census": census}
 
     # -- steps ------------------------------------------------------------------------------
 
     def _load_census(self):
         path = self.census or builtin_census(self.database.parent, BUILTIN_CENSUS_SIZE, BUILTIN_CENSUS_SEED)
+        options = {"on_invalid_rows": self.config.census.on_invalid_rows, "capacity": capacity_for(self.config)}
+        # Checked before the database is opened: a refused census never creates or touches it.
+        validate_census(path, self.config.simulation.effective_census_date, **options)
         with connect(self.database) as con:
-            summary = load_census(con, path, self.config.simulation.effective_census_date)
+            summary = load_census(con, path, self.config.simulation.effective_census_date, **options,
+                                  rejects_file=rejects_path_for(self.database), run_id=self.run_id)
+        log_census(summary, rejects_path_for(self.database))
         self.ctx.monitor.checkpoint("census")
         return summary
 
@@ -232,7 +239,7 @@ class Simulation:
         self.ctx.monitor.checkpoint(f"year_{result.year}")
         log.info("year %s completed by %s (%s) in %.2fs", result.year, result.plugin, level.name, result.seconds,
                  extra={"event": "year_completed", "year": result.year, "plugin": result.plugin,
-                        "level": level.name, "seconds": round(result.seconds, 3)})
+                        "optimization_level": level.name, "seconds": round(result.seconds, 3)})
         self.progress("year_done", year=result.year, result=result)
 
     def _result(self, started, outcomes, failed, foundation, metrics, summary, years_done) -> dict:

@@ -404,4 +404,9 @@ def core_invariant_problems(con, years: list[int]) -> dict[str, Any]:
                             using (employee_id, simulation_year)""")
     if orphan:
         problems["events without a snapshot row"] = orphan
+    # domain.md section 5: enrolled implies eligible, in every snapshot row
+    not_eligible = scalar(con, """select count(*) from fct_workforce_snapshot
+                                  where is_enrolled and (not is_eligible or eligibility_date > enrollment_date)""")
+    if not_eligible:
+        problems["enrolled but not eligible"] = not_eligible
     return problems

@@ -107,7 +107,8 @@ def test_scenario_problems_make_only_that_scenario_invalid(tmp_path, census):
      ["line 4, column 1: YAML syntax error"]),
     ("just text\n", ["expected a list of scenarios"]),
     ("scenarios: []\n", ["scenarios: expected a non-empty list"]),
-    ("base_config: nowhere.yaml\nscenarios: [{name: a}]\n", ["base_config: cannot read file"]),
+    ("base_config: nowhere.yaml\nscenarios: [{name: a}]\n",
+     ["base_config: cannot read configuration file: No such file"]),
     ("scenarios: [{name: 'has space'}]\n", ["scenarios[1].name"]),
 ])
 def test_a_bad_scenario_file_is_refused_whole_with_every_problem(tmp_path, content, expected):
@@ -237,3 +238,46 @@ def test_the_plan_keeps_every_scenario_in_file_order_with_its_description_and_ov
         ("rich_match", 1, "a richer match", {"simulation": {"target_growth_rate": 0.05}}),
         ("broken", 2, "7", {"workforce.total_termination_rate": 1.5}),
         ("baseline", 3, "", {})]
+
+
+@pytest.mark.parametrize("name", ["base\n", "base\r", "\nbase", "ba\nse"])
+def test_a_scenario_name_with_a_line_break_is_refused(tmp_path, name):
+    with pytest.raises(BatchError, match=r"scenarios\[1\]\.name"):
+        plan_scenarios([{"name": name}], tmp_path / "out")
+    with pytest.raises(BatchError, match="--name must be"):
+        plan_ensemble(1, tmp_path / "out", name=name)
+
+
+def test_a_scenario_config_that_is_not_a_configuration_is_never_copied(tmp_path):
+    (tmp_path / "passwd").write_text("root:x:0:0:TOPSECRET-PASSWD:/root:/bin/bash\n" * 3)
+    (tmp_path / "creds.yaml").write_text("api_key: TOPSECRET-KEY\nsimulation: TOPSECRET-SECTION\n")
+    file = tmp_path / "scenarios.yaml"
+    file.write_text("scenarios:\n  - {name: a, config: passwd}\n  - {name: b, config: creds.yaml}\n")
+    plan = plan_batch(file, tmp_path / "out")
+    problems = "\n".join(p for invalid in plan.invalid for p in invalid.problems)
+    assert [i.scenario for i in plan.invalid] == ["a", "b"]
+    assert f"{tmp_path / 'passwd'} is not a valid configuration (problems at: (top level);" in problems
+    assert "(problems at: api_key, simulation, workforce, random_seed; `planwise validate-config" in problems
+    assert "TOPSECRET" not in problems, problems
+
+    proc = planwise("batch", file, "--output", tmp_path / "out", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert any(p.name == "batch.json" for p in written)
+    for path in written:
+        assert b"TOPSECRET" not in path.read_bytes(), path
+
+
+def test_with_every_engine_blocked_the_choice_is_never_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANWISE_BLOCK_PLUGINS", "optimized,legacy")
+    with pytest.raises(BatchError) as info:
+        plan_scenarios({"plugin": "optimized", "scenarios": [{"name": "a"}]}, tmp_path / "out")
+    assert "choose one of: ;" not in str(info.value) and not str(info.value).rstrip().endswith("of:")
+    assert "no engine plugin is available (PLANWISE_BLOCK_PLUGINS=optimized,legacy blocks them)" in str(info.value)
+    env = dict(os.environ, PLANWISE_BLOCK_PLUGINS="optimized,legacy")
+    proc = subprocess.run([str(PLANWISE), "run", "--database", tmp_path / "x.duckdb"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == ("Error: Plugin 'optimized' is blocked (PLANWISE_BLOCK_PLUGINS). No engine plugin "
+                                   "is available (PLANWISE_BLOCK_PLUGINS=optimized,legacy blocks them): unblock or "
+                                   "install one, e.g. optimized")

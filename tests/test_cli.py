@@ -89,8 +89,9 @@ def work(tmp_path_factory) -> dict:
     generated = planwise("census", "generate", "--employees", 200, "--out", "census.csv", cwd=folder)
     assert generated.returncode == 0, generated.stderr
     running = {
-        "base": start("--config", "config.yaml", "run", "--census", "census.csv", "--database", "base.duckdb",
-                      "--start-year", 2025, "--end-year", 2025, "--json", cwd=folder),
+        # --config after the command name (the others give it before) and JSON log lines on stderr.
+        "base": start("--structured-logs", "run", "--config", "config.yaml", "--census", "census.csv",
+                      "--database", "base.duckdb", "--start-year", 2025, "--end-year", 2025, "--json", cwd=folder),
         "foundation": start("--trace-plugins", "foundation", "--census", "census.csv",
                             "--database", "foundation.duckdb", "--json", cwd=folder),
         "seed7": start("--config", "config.yaml", "run", "--census", "census.csv", "--database", "seed7.duckdb",
@@ -235,7 +236,15 @@ def test_bad_census_exits_1_naming_file_line_and_column(work):
 @pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (("run", "--optimization", "turbo"), "Invalid value for '--optimization': 'turbo' is not one of"),
-    (("run", "--max-workers", "0"), "Invalid value for '--max-workers': 0 is not in the range x>=1"),
+    (("run", "--max-workers", "0"), "Invalid value for '--max-workers': 0 is not in the range 1<=x<=64"),
+    (("run", "--max-workers", "100000"), "Invalid value for '--max-workers': 100000 is not in the range 1<=x<=64"),
+    (("run", "--start-year", "99999"), "Invalid value for '--start-year': 99999 is not in the range 1900<=x<=2200"),
+    (("run", "--end-year", "0"), "Invalid value for '--end-year': 0 is not in the range 1900<=x<=2200"),
+    (("census", "generate", "--employees", "10000001", "--out", "x.csv"),
+     "Invalid value for '--employees': 10000001 is not in the range 1<=x<=10000000"),
+    (("--log-file", "no/such/folder/x.log", "plugins"), "Invalid value for '--log-file': cannot write"),
+    (("--config", "config.yaml", "run", "--config", "other.yaml"),
+     "Invalid value for '--config': given before the command as 'config.yaml' and after it as 'other.yaml'"),
     (("run", "--batch-size", "-3"), "Invalid value for '--batch-size'"),
     (("run", "--start-year", "soon"), "Invalid value for '--start-year': 'soon' is not a valid integer"),
     (("census", "generate", "--employees", "0", "--out", "x.csv"), "Invalid value for '--employees'"),
@@ -243,10 +252,11 @@ def test_bad_census_exits_1_naming_file_line_and_column(work):
     (("summary", "--database", "missing.duckdb"), "File 'missing.duckdb' does not exist"),
     (("run", "--turbo"), "No such option '--turbo'"),
     (("frobnicate",), "No such command 'frobnicate'"),
-], ids=["optimization", "max-workers", "batch-size", "start-year", "employees", "missing-option", "missing-db",
+], ids=["optimization", "max-workers", "max-workers-huge", "start-year-huge", "end-year-zero", "employees-huge",
+        "log-file", "config-twice", "batch-size", "start-year", "employees", "missing-option", "missing-db",
         "unknown-option", "unknown-command"])
 def test_bad_arguments_are_usage_errors(work, args, message):
-    proc = planwise(*args, "--database", "base.duckdb", cwd=work["dir"]) if args[0] == "run" \
+    proc = planwise(*args, "--database", "base.duckdb", cwd=work["dir"]) if "run" in args \
         else planwise(*args, cwd=work["dir"])
     failed(proc, 2, "Usage: planwise", message)
     assert_untouched(work)
@@ -286,6 +296,37 @@ def test_foundation_json_times_each_step(foundation, work):
 
 
 @pytest.mark.slow
+def test_verbose_shows_each_dbt_step_and_node_with_its_time(foundation):
+    # --trace-plugins implies --verbose: one line per dbt invocation and per model/test it ran, with seconds.
+    steps = re.findall(r"planwise\.dbt: (dbt \w+[^:]*): (\d+\.\d{2})s", foundation.stderr)
+    assert [s[0].split(" --")[0] for s in steps] == ["dbt seed", "dbt run", "dbt run", "dbt test"], steps
+    assert re.search(r"planwise\.dbt:   int_baseline_workforce success: \d+\.\d{2}s", foundation.stderr)
+    assert re.search(r"planwise\.dbt:   stg_census success: \d+\.\d{2}s", foundation.stderr)
+
+
+@pytest.mark.slow
+def test_structured_logs_keep_level_for_the_logging_level(work):
+    records = [json.loads(line) for line in work["procs"]["base"].stderr.splitlines() if line.startswith("{")]
+    year = [r for r in records if r.get("event") == "year_completed"]
+    assert len(year) == 1, records
+    assert (year[0]["level"], year[0]["optimization_level"], year[0]["year"]) == ("info", "high", 2025)
+    assert {r["level"] for r in records} <= {"debug", "info", "warning", "error", "critical"}
+
+
+@pytest.mark.slow
+def test_config_and_plugin_are_accepted_after_the_command(work):
+    bad = work["dir"] / "after.yaml"
+    bad.write_text(BAD_CONFIGS["bad_rate"][0])
+    for command in (["run"], ["foundation"], ["compare"], ["ensemble", "--seeds", "1"]):
+        proc = planwise(*command, "--config", bad, "--database", "base.duckdb", cwd=work["dir"]) \
+            if command[0] in ("run", "foundation") else planwise(*command, "--config", bad, cwd=work["dir"])
+        failed(proc, 1, f"Error: Invalid configuration in {bad}:", BAD_CONFIGS["bad_rate"][1][0])
+    proc = planwise("run", "--plugin", "nope", "--census", "census.csv", "--database", "base.duckdb", cwd=work["dir"])
+    assert failed(proc, 1).strip() == f"Error: {UNKNOWN_PLUGIN}"
+    assert_untouched(work)
+
+
+@pytest.mark.slow
 def test_trace_plugins_logs_each_hook_call(foundation):
     assert "planwise.trace: hook foundation_setup -> optimized" in foundation.stderr
     assert re.search(r"planwise\.trace: hook foundation_setup done in \d+\.\d{3}s", foundation.stderr)
@@ -298,8 +339,9 @@ def test_summary_prints_the_stored_years(work):
     as_json = planwise("summary", "--database", "base.duckdb", "--json", cwd=work["dir"])
 
     assert text.returncode == 0 and as_json.returncode == 0
-    header, *rows = text.stdout.splitlines()
+    header, *rows, census = text.stdout.splitlines()
     assert header.split()[:3] == ["year", "start", "exp_term"] and [r.split()[0] for r in rows] == ["2025"]
+    assert census == "census: 200 rows, 200 loaded, no warnings"
     assert json.loads(as_json.stdout) == work["result"]["summary"]
     assert_untouched(work)
 

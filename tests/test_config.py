@@ -94,11 +94,16 @@ BAD_CASES = [
     ("workforce.retirement", True, "workforce.retirement", "must be a mapping"),
     ("compensation.cola_rate", 2.5, "compensation.cola_rate", "must be in [0, 1] (got 2.5)"),
     ("compensation.merit_budget", -0.01, "compensation.merit_budget", "must be in [0, 1]"),
-    ("eligibility.waiting_period_days", -1, "eligibility.waiting_period_days", "must be >= 0"),
+    ("eligibility.waiting_period_days", -1, "eligibility.waiting_period_days", "must be in [0, 3650]"),
+    ("eligibility.waiting_period_days", 100_000_000_000, "eligibility.waiting_period_days",
+     "must be in [0, 3650] (got 100000000000)"),
     ("eligibility.waiting_period_days", 30.5, "eligibility.waiting_period_days", "must be an integer"),
     ("eligibility.minimum_age", 101, "eligibility.minimum_age", "must be in [0, 100] (got 101)"),
     ("enrollment.auto_enrollment.enabled", "yes", "enrollment.auto_enrollment.enabled", "true or false"),
-    ("enrollment.auto_enrollment.window_days", -5, "enrollment.auto_enrollment.window_days", ">= 0"),
+    ("enrollment.auto_enrollment.window_days", -5, "enrollment.auto_enrollment.window_days", "in [0, 365]"),
+    ("enrollment.auto_enrollment.window_days", 10**6, "enrollment.auto_enrollment.window_days", "in [0, 365]"),
+    ("enrollment.auto_enrollment.opt_out_grace_period", 366, "enrollment.auto_enrollment.opt_out_grace_period",
+     "in [0, 365]"),
     ("enrollment.auto_enrollment.default_deferral_rate", 6, "enrollment.auto_enrollment.default_deferral_rate",
      "must be in [0, 1]"),
     ("enrollment.auto_enrollment.opt_out_grace_period", "30", "enrollment.auto_enrollment.opt_out_grace_period",
@@ -126,7 +131,7 @@ BAD_CASES = [
      "must be a mapping"),
     ("random_seed", True, "random_seed", "must be an integer (got bool True)"),
     ("random_seed", "42", "random_seed", "must be an integer"),
-    ("workforce", [0.12], "workforce", "must be a mapping (got list"),
+    ("workforce", [0.12], "workforce", "must be a mapping of keys (got a list)"),
     ("enrollment.auto_enrollment", "on", "enrollment.auto_enrollment", "must be a mapping"),
     ("simulaton", {}, "simulaton", "unknown key (did you mean 'simulation'?)"),
     ("enrollment.auto_enrollment.windw_days", 45, "enrollment.auto_enrollment.windw_days",
@@ -134,10 +139,23 @@ BAD_CASES = [
     ("eligibility.colour", 1, "eligibility.colour", "unknown key (allowed: waiting_period_days, minimum_age)"),
     ("orchestration.optimization_level", "turbo", "orchestration.optimization_level",
      "must be one of high, medium, low, fallback"),
-    ("orchestration.max_workers", 0, "orchestration.max_workers", "must be >= 1 (got 0)"),
-    ("orchestration.batch_size", 0, "orchestration.batch_size", "must be >= 1"),
-    ("orchestration.max_retries", -1, "orchestration.max_retries", "must be >= 0"),
-    ("orchestration.retry_backoff_seconds", -0.5, "orchestration.retry_backoff_seconds", "must be >= 0"),
+    ("orchestration.max_workers", 0, "orchestration.max_workers", "must be in [1, 64] (got 0)"),
+    ("orchestration.max_workers", 100_000, "orchestration.max_workers", "must be in [1, 64] (got 100000)"),
+    ("orchestration.batch_size", 0, "orchestration.batch_size", "must be in [1, 10000000]"),
+    ("orchestration.batch_size", 10**12, "orchestration.batch_size", "must be in [1, 10000000]"),
+    ("orchestration.max_retries", -1, "orchestration.max_retries", "must be in [0, 10]"),
+    ("orchestration.max_retries", 10**9, "orchestration.max_retries", "must be in [0, 10]"),
+    ("orchestration.retry_backoff_seconds", -0.5, "orchestration.retry_backoff_seconds", "must be in [0, 3600"),
+    ("orchestration.retry_backoff_seconds", 1e12, "orchestration.retry_backoff_seconds", "must be in [0, 3600"),
+    ("simulation.start_year", 0, "simulation.start_year", "must be in [1900, 2200] (got 0)"),
+    ("simulation.start_year", -2025, "simulation.start_year", "must be in [1900, 2200] (got -2025)"),
+    ("simulation.end_year", 99999, "simulation.end_year", "must be in [1900, 2200] (got 99999)"),
+    ("simulation.census_date", "0001-01-01", "simulation.census_date", "must be a date in the years 1900-2200"),
+    ("enrollment.auto_enrollment.hire_date_cutoff", "9999-12-31", "enrollment.auto_enrollment.hire_date_cutoff",
+     "must be a date in the years 1900-2200"),
+    ("random_seed", 2**70, "random_seed", "must be in [-9223372036854775808, 9223372036854775807]"),
+    ("census.on_invalid_rows", "skip", "census.on_invalid_rows", "must be one of refuse, drop (got 'skip')"),
+    ("census", "drop", "census", "must be a mapping"),
     ("orchestration.fail_fast", "no", "orchestration.fail_fast", "true or false"),
     ("orchestration.enable_compression", 1, "orchestration.enable_compression", "true or false"),
 ]
@@ -210,7 +228,8 @@ def test_empty_config_lists_every_required_section():
 def test_non_mapping_config_is_an_error():
     is_valid, errors = validate_configuration(["simulation"])
     assert is_valid is False
-    assert errors == ["(top level): must be a mapping of sections (got list ['simulation'])"]
+    assert errors == ["(top level): must be a mapping of sections (the file holds a list, not 'simulation:', "
+                      "'workforce:', ... keys)"]
 
 
 @pytest.mark.parametrize(
@@ -407,3 +426,105 @@ def test_load_and_validate_config_rejects_invalid_file(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_and_validate_config(str(path))
     assert raised.value.problems == ["workforce.total_termination_rate: must be in [0, 1] (got 3)"]
+
+
+# --------------------------------------------------------------------------- rules over several keys
+
+
+@pytest.mark.parametrize("bad_key, bad_value", [
+    ("simulation.target_growth_rate", 5),
+    ("simulation.census_date", "not a date"),
+])
+def test_year_order_is_reported_although_another_key_of_the_section_is_invalid(bad_key, bad_value):
+    config = with_change("simulation.end_year", 2020)
+    *_, leaf = bad_key.split(".")
+    config["simulation"][leaf] = bad_value
+    errors = check_configuration(config).errors
+    assert [e.split(":")[0] for e in errors] == [bad_key, "simulation.end_year"], errors
+
+
+def test_a_rule_is_skipped_only_when_a_key_it_reads_is_invalid():
+    config = with_change("simulation.end_year", "2029")  # invalid: the year order cannot be judged
+    config["simulation"]["census_date"] = "2025-06-30"   # but the census date rule reads start_year only
+    errors = check_configuration(config).errors
+    assert [e.split(":")[0] for e in errors] == ["simulation.end_year", "simulation.census_date"], errors
+    assert not any("must be >= start_year" in e for e in errors)
+
+
+# --------------------------------------------------------------------------- hostile and careless files
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\nsimulation: *a9\n")
+    assert path.stat().st_size < 1100
+    started = datetime.datetime.now()
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert (datetime.datetime.now() - started).total_seconds() < 2
+    assert raised.value.source == str(path)
+    assert "aliases expand to more than 100,000 values" in raised.value.problems[0]
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("simulation: &s {start_year: 2025, again: *s}\n")
+    with pytest.raises(ConfigError, match="recursive alias"):
+        load_config(path)
+
+
+def test_ordinary_aliases_still_work(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    path.write_text("workforce: {total_termination_rate: &rate 0.12, new_hire_termination_rate: *rate}\n"
+                    "simulation: {start_year: 2025, end_year: 2026}\nrandom_seed: 1\n")
+    assert load_config(path).workforce.new_hire_termination_rate == 0.12
+
+
+def test_oversized_config_is_refused_without_reading_it_all(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("# padding\n" * 200_000)
+    with pytest.raises(ConfigError, match="larger than 1,000,000 bytes"):
+        load_config(path)
+
+
+def test_duplicate_keys_are_refused_with_both_lines(tmp_path):
+    path = tmp_path / "dupes.yaml"
+    path.write_text("simulation:\n  start_year: 2025\n  end_year: 2029\n  start_year: 2026\n"
+                    "workforce: {total_termination_rate: 0.1}\nrandom_seed: 1\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert raised.value.problems == ["line 4, column 3: YAML syntax error: duplicate key 'start_year' (first on "
+                                     "line 2; keep one, a later value would silently replace the earlier)"]
+
+
+def test_merge_keys_may_be_overridden(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text("base: &base {start_year: 2025, end_year: 2029}\n")
+    with pytest.raises(ConfigError, match="base: unknown key"):  # parsed fine; only the unknown key is refused
+        load_config(path)
+    path.write_text("simulation: {<<: {start_year: 2025, end_year: 2029}, end_year: 2026}\n"
+                    "workforce: {total_termination_rate: 0.1}\nrandom_seed: 1\n")
+    assert load_config(path).simulation.end_year == 2026
+
+
+def test_non_utf8_config_is_refused_naming_the_line(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("simulation:\n  # Pr\xe9vision\n  start_year: 2025\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert raised.value.problems == ["line 2: the configuration file is not UTF-8 text (byte 0xe9); save it as UTF-8"]
+
+
+def test_a_file_that_is_not_a_configuration_is_not_echoed(tmp_path):
+    secret = "root:x:0:0:secret-token-1234567890:/root:/bin/bash\n" * 5
+    path = tmp_path / "passwd"
+    path.write_text(secret)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert "secret-token" not in str(raised.value)
+    assert "must be a mapping of sections (the file holds a str" in raised.value.problems[0]
+    long_key = "k" * 500
+    errors = check_configuration({long_key: 1, "simulation": {"start_year": "y" * 500}}).errors
+    assert all(len(e) < 200 for e in errors), errors

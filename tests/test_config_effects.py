@@ -145,10 +145,17 @@ def check_merit_budget(base, var):
 
 
 def _eligibility_dates(con, waiting: int, min_age: int) -> list[tuple]:
-    """Snapshot rows whose eligibility_date is not max(hire + waiting, birth + min_age)."""
-    return rows(con, f"""select employee_id, eligibility_date from fct_workforce_snapshot
-                         where eligibility_date <> greatest(employee_hire_date + {waiting},
-                                                            cast(employee_birth_date + to_years({min_age}) as date))
+    """Snapshot rows whose eligibility_date is not max(hire + waiting, birth + min_age), or for census
+    participants not that date capped at the census date (domain.md step 8)."""
+    return rows(con, f"""with by_rules as (
+                             select s.employee_id, s.eligibility_date, coalesce(b.is_enrolled, false) as participant,
+                                    greatest(s.employee_hire_date + {waiting},
+                                             cast(s.employee_birth_date + to_years({min_age}) as date)) as rule_date,
+                                    s.employee_birth_date
+                             from fct_workforce_snapshot s left join int_baseline_workforce b using (employee_id))
+                         select employee_id, eligibility_date from by_rules
+                         where eligibility_date <> case when participant then least(rule_date, DATE '2024-12-31')
+                                                        else rule_date end
                            and strftime(employee_birth_date, '%m%d') <> '0229'""")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 import duckdb
@@ -34,15 +36,21 @@ def optimized_run(tmp_path_factory, census):
     return _run(tmp_path_factory.mktemp("optimized"), census, "optimized", "high")
 
 
-def test_legacy_and_optimized_write_identical_tables(tmp_path, census):
+def test_legacy_and_optimized_write_identical_tables(tmp_path, census, caplog):
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025})
     events = []
-    result = compare_engines(config, tmp_path, census=census,
-                             progress=lambda engine, event, **info: events.append((engine, event, info.get("year"))))
+    with caplog.at_level(logging.DEBUG, logger="planwise.dbt"):
+        result = compare_engines(config, tmp_path, census=census,
+                                 progress=lambda engine, event, **info: events.append((engine, event, info.get("year"))))
     # Progress while it runs (planwise compare-engines prints these on stderr): each engine's steps, then the check.
     assert events == [(engine, event, year) for engine in ("legacy", "optimized")
                       for event, year in (("foundation", None), ("foundation_done", None), ("year", 2025),
                                           ("year_done", 2025))] + [("both", "compare", None)]
+    # --verbose shows every dbt step and node with its time, from dbt's console for the subprocess engine too
+    steps = [r for r in caplog.records if getattr(r, "event", None) == "dbt_step"]
+    nodes = {r.node for r in caplog.records if getattr(r, "event", None) == "dbt_node"}
+    assert len(steps) > 30 and all(r.seconds > 0 for r in steps)
+    assert {"stg_census", "int_baseline_workforce", "int_hires", "fct_workforce_snapshot"} <= nodes
     with duckdb.connect(str(tmp_path / "legacy.duckdb"), read_only=True) as con:
         assert {t: table_digest(con, t) for t in GOLDEN[2025]} == GOLDEN[2025], "legacy left the golden tables"
     assert result["legacy"]["success"] and result["optimized"]["success"]

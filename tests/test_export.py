@@ -148,3 +148,29 @@ def test_years_cut_every_file_and_the_plan_tables_are_exported_when_present(data
         assert costs == [(y, plan[y]["total_employer_gross"]) for y in (2026, 2027)]
     finally:
         con.close()
+
+
+def test_csv_export_neutralises_formulas_and_parquet_keeps_the_value(database, tmp_path):
+    hostile = '=HYPERLINK("http://example.invalid/x","click")'
+    copy = tmp_path / "hostile.duckdb"
+    copy.write_bytes(Path(database).read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        victim = con.execute("select min(employee_id) from fct_workforce_snapshot").fetchone()[0]
+        for table in ("fct_workforce_snapshot", "fct_yearly_events"):
+            con.execute(f"update {table} set employee_id = ? where employee_id = ?", [hostile, victim])
+        con.execute("update fct_yearly_events set event_category = '@SUM(1+1)' where employee_id = ?", [hostile])
+    csv_files = export_results(copy, "csv", tmp_path / "csv")
+    import csv as csv_module
+
+    with open(csv_files[1], newline="") as handle:
+        ids = [r["employee_id"] for r in csv_module.DictReader(handle)]
+    with open(csv_files[0], newline="") as handle:
+        events = [r for r in csv_module.DictReader(handle) if r["employee_id"] == "'" + hostile]
+    assert "'" + hostile in ids and hostile not in ids
+    assert events and {e["event_category"] for e in events} == {"'@SUM(1+1)"}
+    cells = [cell for path in csv_files for line in csv_module.reader(open(path, newline="")) for cell in line]
+    assert not any(cell[:1] and cell[0] in "=+@" for cell in cells), "a cell a spreadsheet would run as a formula"
+    parquet = export_results(copy, "parquet", tmp_path / "parquet")
+    with duckdb.connect() as con:
+        assert con.execute(f"select count(*) from read_parquet('{parquet[1]}') where employee_id = ?",
+                           [hostile]).fetchone()[0] > 0

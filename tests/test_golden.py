@@ -21,9 +21,9 @@ pytestmark = pytest.mark.slow
 GOLDEN_CENSUS = (250, 5)  # employees, generator seed; written as census.csv
 GOLDEN = {
     2025: {"fct_yearly_events": "68aeb038242cfbf0a2298b1e54db360f96ba2210b36a7a90b64d8065f8d0de7c",
-           "fct_workforce_snapshot": "856966d70a1249ac4cf3d4704ec6dc50f5f5f257e0e745661d8bd43d75ed6543"},
+           "fct_workforce_snapshot": "f1c18b9f8801f15157aeb69d83fe60227fda9c80f9a42215a4788cee47d52130"},
     2026: {"fct_yearly_events": "b9b0ca07c73eae0c950c5e816327d16aed38023b9e31dcc45fed2c8a0ac5ca57",
-           "fct_workforce_snapshot": "99e78124793fdc224ea57d530f903e12a1ece8f382677914fd7b06bdf7c1abaa"},
+           "fct_workforce_snapshot": "3aa845a20ba126e39d5bb79418955812e36066c2f7bccca1ddee57484790faba"},
 }
 
 

@@ -178,7 +178,8 @@ def test_block_env_var_removes_a_builtin_engine(monkeypatch):
     monkeypatch.setenv("PLANWISE_BLOCK_PLUGINS", "legacy,somebody-else")
     pm = get_plugin_manager(load_entrypoints=False)
     assert engine_names(pm) == ["optimized"]
-    with pytest.raises(PluginError, match=r"^Unknown plugin 'legacy'. Choose one of: optimized$"):
+    blocked = r"^Plugin 'legacy' is blocked \(PLANWISE_BLOCK_PLUGINS\). Choose one of: optimized$"
+    with pytest.raises(PluginError, match=blocked):
         Hooks(pm, "legacy")
 
 

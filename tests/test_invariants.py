@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from conftest import (
+    CENSUS_DATE,
     EVENT_TYPE_RANK,
     HIRING_RANGES,
     NEW_HIRE_ID,
@@ -405,16 +406,29 @@ def test_bands_match_age_and_tenure(con):
 # --------------------------------------------------------------------------- plan
 
 
+def test_enrolled_implies_eligible_in_every_snapshot_row(con):
+    assert _violations(con, """
+        select employee_id, simulation_year, is_enrolled, enrollment_date, is_eligible, eligibility_date
+        from fct_workforce_snapshot
+        where is_enrolled and (not is_eligible or eligibility_date > enrollment_date)""") == (0, [])
+    # the census participants the rule is about: under 21 or hired less than 30 days before the census date
+    assert scalar(con, """select count(*) from int_baseline_workforce
+                          where is_enrolled and (current_age < 21 or employee_hire_date > DATE '2024-12-01')""") > 0
+
+
 def test_eligibility_date_and_events(con):
-    found = rows(con, """select employee_id, simulation_year, employee_birth_date, employee_hire_date, eligibility_date,
-                                is_eligible, termination_date from fct_workforce_snapshot""")
+    found = rows(con, """select s.employee_id, s.simulation_year, s.employee_birth_date, s.employee_hire_date,
+                                s.eligibility_date, s.is_eligible, s.termination_date, coalesce(b.is_enrolled, false)
+                         from fct_workforce_snapshot s left join int_baseline_workforce b using (employee_id)""")
     bad = []
-    for emp, year, birth, hired, elig, is_elig, term in found:
+    for emp, year, birth, hired, elig, is_elig, term, census_participant in found:
         try:
             age_day = birth.replace(year=birth.year + MIN_AGE)
         except ValueError:  # Feb 29
             age_day = date(birth.year + MIN_AGE, 2, 28)
         expected = max(hired + timedelta(days=WAITING_DAYS), age_day)
+        if census_participant:  # eligible from the census date at the latest (domain.md step 8)
+            expected = min(expected, CENSUS_DATE)
         if elig != expected and not (birth.month == 2 and birth.day == 29):
             bad.append((emp, year, elig, expected))
         if is_elig != (elig <= (term or date(year, 12, 31))):

@@ -72,6 +72,16 @@ def boundary_census() -> CensusSpec:
     return CensusSpec.literal("boundaries", r)
 
 
+def hire_shaped_ids() -> CensusSpec:
+    """Census ids that look like the ids the simulation gives its hires: hires must get other ids."""
+    rng = random.Random(7)
+    taken = ["NH_2025_000001", "NH_2025_000002", "NH_2025_000004", "NH_2026_000001", "NH_2027_000003"]
+    r = [person(rng, i, rng.randint(25, 60), rng.randint(1, 20)) for i in range(1, 60)]
+    r += [(employee_id, *person(rng, 0, 40, 10)[1:]) for employee_id in taken]
+    r.append(("NH_2025_000003", "1980-01-01", "2010-01-01", "2024-05-31", "60000", "", "1"))  # left before
+    return CensusSpec.literal("hire_ids", r)
+
+
 def single() -> CensusSpec:
     return CensusSpec.literal("single", [("ONLY1", "1984-05-20", "2014-09-01", "", "100000", "", "2")])
 
@@ -84,6 +94,7 @@ SCENARIOS = {
     "single": SimSpec.make(single(), end_year=2027),
     "boundaries": SimSpec.make(boundary_census(), end_year=2027),
     "shrinking": SimSpec.make(CensusSpec.generated(300, 5), end_year=2027, **{"simulation.target_growth_rate": -0.2}),
+    "hire_ids": SimSpec.make(hire_shaped_ids(), end_year=2027),
 }
 
 
@@ -144,11 +155,17 @@ def test_very_old_workforce(open_run):
 
 def test_very_young_workforce_eligibility_by_age(open_run):
     con = open_run("very_young")
-    found = rows(con, """select employee_id, simulation_year, employee_birth_date, employee_hire_date, eligibility_date
-                         from fct_workforce_snapshot where not starts_with(employee_id, 'NH_')""")
+    found = rows(con, """select s.employee_id, s.simulation_year, s.employee_birth_date, s.employee_hire_date,
+                                s.eligibility_date, b.is_enrolled
+                         from fct_workforce_snapshot s join int_baseline_workforce b using (employee_id)""")
     assert found
-    for emp, year, birth, hired, elig in found:
-        assert elig == max(hired + timedelta(days=30), date(birth.year + 21, birth.month, birth.day)), emp
+    for emp, year, birth, hired, elig, census_participant in found:
+        by_rules = max(hired + timedelta(days=30), date(birth.year + 21, birth.month, birth.day))
+        # census participants count as eligible from the census date at the latest (domain.md step 8)
+        assert elig == (min(by_rules, date(2024, 12, 31)) if census_participant else by_rules), emp
+    # participants under 21 at the census date: enrolled and eligible in every year
+    assert scalar(con, """select count(*) from int_baseline_workforce where is_enrolled and current_age < 21""") >= 5
+    assert scalar(con, "select count(*) from fct_workforce_snapshot where is_enrolled and not is_eligible") == 0
     # several census employees turn 21 during the simulation: an eligibility event on that birthday
     turned = rows(con, """select e.employee_id, e.effective_date, s.employee_birth_date from fct_yearly_events e
                           join fct_workforce_snapshot s using (employee_id, simulation_year)
@@ -247,3 +264,18 @@ def test_shrinking_workforce(open_run):
                           from fct_yearly_events group by 1 order by 1""")
     assert counts == [(r[0], r[5], 0, 0) for r in req]
     assert scalar(con, "select count(*) from fct_workforce_snapshot where starts_with(employee_id, 'NH_')") == 0
+
+
+def test_hires_never_take_a_census_id(open_run):
+    con = open_run("hire_ids")
+    census = {r[0] for r in rows(con, "select employee_id from raw.census")}
+    hires = rows(con, "select simulation_year, employee_id from fct_yearly_events where event_type = 'hire' order by 2")
+    assert hires and not census & {h for _, h in hires}
+    assert len({h for _, h in hires}) == len(hires)
+    total = dict(rows(con, "select simulation_year, total_hires from int_workforce_requirements"))
+    for year in YEARS:
+        ids = [h for y, h in hires if y == year]
+        free = [f"NH_{year}_{n:06d}" for n in range(1, len(ids) + len(census) + 1)
+                if f"NH_{year}_{n:06d}" not in census]
+        # the first free numbers, in order: 2025 skips 1-4, 2026 skips 1, 2027 skips 3
+        assert len(ids) == total[year] and ids == free[:len(ids)], year

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planwise_core.config import DEFAULT_CONFIG_PATH, check_configuration, config_from_dict
+from planwise_core.config import DEFAULT_CONFIG_PATH, check_configuration, config_from_dict, load_raw_config
 from planwise_core.errors import ConfigError
 from planwise_core.levels import LEGACY, OPTIMIZED
 
@@ -14,16 +14,14 @@ def test_configuration_compatibility(config_path: str | Path | None = None, pm=N
 
     Keys: config_valid, new_system_compatible, legacy_compatible, issues, recommendations, engines.
     """
-    import yaml
-
     from planwise_core.manager import engine_names, get_plugin_manager
 
     path = Path(config_path or DEFAULT_CONFIG_PATH)
     issues: list[str] = []
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raw, issues = None, [f"{path}: cannot be read as YAML ({exc})"]
+        raw = load_raw_config(path)
+    except ConfigError as exc:
+        raw, issues = None, [f"{path}: {p}" for p in exc.problems]
     problems = check_configuration(raw) if raw is not None else None
     if problems is not None:
         issues += list(problems.errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 from typing import Iterator
@@ -15,14 +16,45 @@ class OperationError(PlanwiseError):
     """An operation inside error_context failed. ``__cause__`` is the original exception.
 
     ``operation``: the operation's name; ``kinds``: the detected error kinds ("database", "memory",
-    "dependency"); ``guidance``: the automatic troubleshooting lines for those kinds.
+    "dependency"); ``guidance``: the automatic troubleshooting lines for those kinds. The error raised is
+    also an instance of the original exception's type whenever Python allows it, so ``except MemoryError``
+    around an error_context still catches a MemoryError.
     """
 
     def __init__(self, message: str, operation: str, kinds: tuple[str, ...], guidance: tuple[str, ...]):
-        super().__init__(message)
+        Exception.__init__(self, message)
+        self.message = message
         self.operation = operation
         self.kinds = kinds
         self.guidance = guidance
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):
+        # The combined class is made at run time: it pickles as "the same combination with the same original".
+        return _make, (getattr(type(self), "original", Exception), self.message, self.operation, self.kinds,
+                       self.guidance)
+
+
+@functools.lru_cache(maxsize=None)
+def _combined(original: type[BaseException]) -> type[OperationError]:
+    """``OperationError`` that is also an ``original`` (MemoryError, duckdb.IOException, ...)."""
+    if issubclass(original, OperationError) or not issubclass(original, Exception):
+        return OperationError
+    try:
+        return type(f"OperationError[{original.__name__}]", (OperationError, original),
+                    {"__module__": __name__, "__qualname__": f"OperationError[{original.__qualname__}]",
+                     "original": original})
+    except TypeError:  # a built-in with an incompatible layout, or a final class
+        return OperationError
+
+
+def _make(original: type[BaseException], *args) -> OperationError:
+    try:
+        return _combined(original)(*args)
+    except Exception:  # the original type's __new__ refuses these arguments
+        return OperationError(*args)
 
 
 GUIDANCE: dict[str, tuple[str, ...]] = {
@@ -72,7 +104,8 @@ def _error_kinds(exc: BaseException) -> tuple[str, ...]:
 
 @contextlib.contextmanager
 def error_context(operation: str, troubleshooting_guide: str = "") -> Iterator[None]:
-    """Re-raise any exception of the block as an OperationError (a PlanwiseError) chained from it.
+    """Re-raise any exception of the block as an OperationError (a PlanwiseError) chained from it,
+    which is also an instance of the original type (``except MemoryError`` still catches it).
 
     The message is "<operation> failed: <original>", then ``troubleshooting_guide``, then automatic
     guidance for each detected kind: database errors (duckdb errors, a held run lock, "lock"/"database"
@@ -92,4 +125,4 @@ def error_context(operation: str, troubleshooting_guide: str = "") -> Iterator[N
             parts.append(troubleshooting_guide.strip())
         for kind in kinds:
             parts.append(f"{kind.capitalize()} error guidance:\n" + "\n".join(f"  - {g}" for g in GUIDANCE[kind]))
-        raise OperationError("\n\n".join(parts), operation, kinds, guidance) from exc
+        raise _make(type(exc), "\n\n".join(parts), operation, kinds, guidance) from exc

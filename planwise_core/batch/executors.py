@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures as cf
 import contextlib
 import logging
 import multiprocessing
 import os
 import re
+import sys
+import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -17,6 +20,50 @@ from planwise_core.batch.plan import BUILTIN_EMPLOYEES, BatchError, BatchPlan
 
 log = logging.getLogger("planwise.batch")
 
+def unguarded_main_line() -> tuple[str, int] | None:
+    """(script, line) when the main script is running its own top-level code outside an
+    ``if __name__ == "__main__":`` block right now: a worker process (spawned) imports the main script
+    first and would run that line, and so the whole batch, again. None when there is no such script
+    (interactive, ``python -c``, a notebook) or the call is guarded."""
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    frame = sys._current_frames().get(threading.main_thread().ident)
+    while frame is not None and not (frame.f_globals is getattr(main, "__dict__", None)
+                                     and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if script is None or frame is None:
+        return None
+    line = frame.f_lineno
+    try:
+        tree = ast.parse(Path(script).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    guarded = any(isinstance(node, ast.If) and _is_main_test(node.test) and node.lineno <= line <= node.end_lineno
+                  for node in ast.walk(tree))
+    return None if guarded else (script, line)
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = {s.id for s in sides if isinstance(s, ast.Name)}
+    values = {s.value for s in sides if isinstance(s, ast.Constant)}
+    return names == {"__name__"} and values == {"__main__"}
+
+
+def require_main_guard() -> None:
+    """Refuse, before anything is written, a batch started by unguarded top-level code of the main script."""
+    where = unguarded_main_line()
+    if where is not None:
+        script, line = where
+        raise BatchError(
+            f"{script}, line {line}, starts a batch from the top level of the script, outside an "
+            "`if __name__ == \"__main__\":` block. Batch workers are new Python processes that import the "
+            "main script first, so each of them would start the batch again. Put the code that starts the "
+            "batch under `if __name__ == \"__main__\":` (docs/batch.md, Python API).")
+
+
 def census_employees(census: str | None) -> int:
     """Rows of a census file (a fast count; the run validates it), or the built-in census size."""
     if census is None:
@@ -25,9 +72,12 @@ def census_employees(census: str | None) -> int:
     if path.suffix.lower() == ".parquet":
         import duckdb
 
+        from planwise_core.census.sql import literal_path
+
         con = duckdb.connect()
         try:
-            return int(con.execute("select sum(num_rows) from parquet_file_metadata(?)", [str(path)]).fetchone()[0])
+            return int(con.execute(f"select sum(num_rows) from parquet_file_metadata({literal_path(path)})")
+                       .fetchone()[0])
         except duckdb.Error:
             return BUILTIN_EMPLOYEES
         finally:

@@ -18,7 +18,9 @@ from typing import Iterator
 
 import attrs
 
-from planwise_core.batch.executors import ExecutorHandle, check_dask_address, dask_executor, local_executor, size_local_pool
+from planwise_core.batch.executors import (
+    ExecutorHandle, check_dask_address, dask_executor, local_executor, require_main_guard, size_local_pool,
+)
 from planwise_core.batch.plan import BatchError, BatchPlan, InvalidScenario, RunSpec
 from planwise_core.batch.runner import execute_run, read_run_record, write_json
 
@@ -91,6 +93,8 @@ def run_batch(plan: BatchPlan, *, max_concurrent: int | None = None, dask: str |
     started = time.perf_counter()
     if dask is not None:
         check_dask_address(dask)
+    if dask in (None, "local") and plan.runs:
+        require_main_guard()  # local workers are spawned processes that import the main script
     with _output_lock(plan.output):
         reused, todo = [], []
         for spec in plan.runs:

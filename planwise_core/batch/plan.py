@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from planwise_core.config import PlanwiseConfig, unknown_key_message, yaml_problem
+from planwise_core.config import PlanwiseConfig, unknown_key_message
+from planwise_core.config.checks import short_repr
+from planwise_core.config.yaml_io import load_yaml_file
 from planwise_core.errors import ConfigError, PlanwiseError
+from planwise_core.manager import engine_choice
 
 log = logging.getLogger("planwise.batch")
 
 RUN_DATABASE = "simulation.duckdb"
-SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# fullmatch, never match + "$": "$" also matches before a trailing newline, and a name becomes a folder.
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 FILE_KEYS = ("base_config", "census", "plugin", "seeds", "scenarios")
 SCENARIO_KEYS = ("name", "description", "config", "overrides", "seeds", "census", "plugin")
 MAX_SEEDS = 10_000
@@ -127,7 +130,7 @@ def _seeds(value: Any, where: str, default_seed: int) -> tuple[list[int], list[s
     if value is None:
         return [default_seed], []
     if isinstance(value, bool):
-        return [], [f"{where}.seeds: expected a count or a list of integers, got {value!r}"]
+        return [], [f"{where}.seeds: expected a count or a list of integers, got {short_repr(value)}"]
     if isinstance(value, int):
         if not 1 <= value <= MAX_SEEDS:
             return [], [f"{where}.seeds: a count must be between 1 and {MAX_SEEDS}, got {value}"]
@@ -137,11 +140,16 @@ def _seeds(value: Any, where: str, default_seed: int) -> tuple[list[int], list[s
         if dupes:
             return [], [f"{where}.seeds: listed more than once: {dupes}"]
         return list(value), []
-    return [], [f"{where}.seeds: expected a count or a non-empty list of integers, got {value!r}"]
+    return [], [f"{where}.seeds: expected a count or a non-empty list of integers, got {short_repr(value)}"]
 
 
-def _load_base(value: Any, where: str, relative_to: Path) -> tuple[PlanwiseConfig | None, list[str]]:
-    """A run configuration file named in the scenario file (relative to it)."""
+def _load_base(value: Any, where: str, relative_to: Path,
+               recorded: bool = False) -> tuple[PlanwiseConfig | None, list[str]]:
+    """A run configuration file named in the scenario file (relative to it).
+
+    ``recorded``: the problems are kept in batch.json and the report, so they name the file and the key
+    paths only, never a value: the file may be anything (only a parsed, valid configuration is recorded).
+    """
     from planwise_core.config import load_config
 
     path = Path(str(value)).expanduser()
@@ -149,14 +157,22 @@ def _load_base(value: Any, where: str, relative_to: Path) -> tuple[PlanwiseConfi
     try:
         return load_config(path), []
     except ConfigError as exc:
-        return None, [f"{where}: {p} ({exc.source})" for p in exc.problems]
+        if not recorded:
+            return None, [f"{where}: {p} ({exc.source})" for p in exc.problems]
+        keys = [p.split(": ", 1)[0] for p in exc.problems]
+        return None, [f"{where}: {path} is not a valid configuration (problems at: {', '.join(keys)}; "
+                      f"`planwise validate-config {path}` lists them)"]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _census_path(value: Any, where: str, relative_to: Path) -> tuple[Path | None, list[str]]:
     if value is None:
         return None, []
     if not isinstance(value, str) or not value:
-        return None, [f"{where}.census: expected a file path, got {value!r}"]
+        return None, [f"{where}.census: expected a file path, got {short_repr(value)}"]
     path = Path(value).expanduser()
     path = (relative_to / path if not path.is_absolute() else path).resolve()
     if not path.is_file():
@@ -175,11 +191,9 @@ def plan_batch(scenario_file: str | Path, output: str | Path, base_config: Planw
     """Read and validate a scenario file (docs/batch.md); raises BatchError if the file is unusable."""
     path = Path(scenario_file)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BatchError(f"Cannot read scenario file {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise BatchError(f"Invalid scenario file {path}: {yaml_problem(exc)}") from None
+        data = load_yaml_file(path, "scenario file")
+    except ConfigError as exc:
+        raise BatchError(f"Invalid scenario file {path}: {'; '.join(exc.problems)}") from None
     return plan_scenarios(data, output, source=str(path), relative_to=path.resolve().parent,
                           base_config=base_config, census=census, plugin=plugin)
 
@@ -213,7 +227,8 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         isinstance(e, dict) and e.get("plugin") for e in data.get("scenarios") or []) else []
     default_plugin = data.get("plugin", plugin)
     if default_plugin is not None and default_plugin not in engines:
-        file_problems.append(f"plugin: unknown engine plugin {default_plugin!r}; choose one of: {', '.join(engines)}")
+        file_problems.append(f"plugin: unknown engine plugin {short_repr(default_plugin)}; "
+                             f"{_lower_first(engine_choice(engines))}")
     scenarios = data["scenarios"]
     if not isinstance(scenarios, list) or not scenarios:
         file_problems.append("scenarios: expected a non-empty list of scenarios")
@@ -221,9 +236,9 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
     names = []
     for i, entry in enumerate(scenarios, start=1):
         name = entry.get("name") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not SCENARIO_NAME.match(name):
+        if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name):
             file_problems.append(f"scenarios[{i}].name: every scenario needs a name of letters, digits, '_', '.' or "
-                                 f"'-' (at most 64, used as a folder name), got {name!r}")
+                                 f"'-' (at most 64, used as a folder name), got {short_repr(name)}")
         names.append(name)
     dupes = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
     if dupes:
@@ -244,10 +259,11 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         config = None
         scenario_base = base
         if entry.get("config") is not None:
-            scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", relative_to)
+            scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", relative_to,
+                                                        recorded=True)
             problems += config_problems
         if not isinstance(overrides, dict):
-            problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {overrides!r}")
+            problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {short_repr(overrides)}")
         elif scenario_base is not None:
             try:
                 config = scenario_base.with_overrides(**_flatten(overrides))
@@ -258,8 +274,8 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         scenario_census = scenario_census or default_census
         scenario_plugin = entry.get("plugin", default_plugin)
         if scenario_plugin is not None and scenario_plugin not in engines:
-            problems.append(f"{where}.plugin: unknown engine plugin {scenario_plugin!r}; choose one of: "
-                            f"{', '.join(engines)}")
+            problems.append(f"{where}.plugin: unknown engine plugin {short_repr(scenario_plugin)}; "
+                            f"{_lower_first(engine_choice(engines))}")
         seeds, seed_problems = _seeds(entry.get("seeds", data.get("seeds")), where,
                                       (config or scenario_base or base).random_seed)
         problems += seed_problems
@@ -286,9 +302,9 @@ def plan_ensemble(seeds: int, output: str | Path, base_config: PlanwiseConfig | 
     scenario = {"name": name, "seeds": [first + i for i in range(seeds)]}
     if not 1 <= seeds <= MAX_SEEDS:
         raise BatchError(f"--seeds must be between 1 and {MAX_SEEDS}, got {seeds}.")
-    if not SCENARIO_NAME.match(name):
+    if not SCENARIO_NAME.fullmatch(name):
         raise BatchError(f"--name must be letters, digits, '_', '.' or '-' (at most 64; it names the run folders), "
-                         f"got {name!r}.")
+                         f"got {short_repr(name)}.")
     plan = plan_scenarios([scenario], output, source=f"ensemble of {seeds} seeds", base_config=base,
                           census=census, plugin=plugin, kind="ensemble")
     if plan.invalid:

@@ -1,5 +1,6 @@
 """The employee census: synthetic generator, validator and loader."""
 
+from planwise_core.census.capacity import Capacity, capacity_for  # noqa: F401
 from planwise_core.census.generate import builtin_census, generate_census  # noqa: F401
-from planwise_core.census.load import load_census  # noqa: F401
-from planwise_core.census.validate import CensusSummary, validate_census  # noqa: F401
+from planwise_core.census.load import load_census, rejects_path_for  # noqa: F401
+from planwise_core.census.validate import DROP, REFUSE, CensusSummary, validate_census  # noqa: F401

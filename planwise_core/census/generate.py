@@ -10,6 +10,7 @@ import duckdb
 
 from planwise_core.census.sql import sql_literal
 from planwise_core.errors import CensusError
+from planwise_core.limits import MAX_GENERATED_EMPLOYEES
 
 DEFAULT_CENSUS_DATE = date(2024, 12, 31)
 # Level bands [min, max): the generator draws inside them, level_id is the band holding the salary.
@@ -25,8 +26,9 @@ TERMINATED_SHARE = 0.03
 def generate_census(employees: int, seed: int, out: str | Path,
                     census_date: date = DEFAULT_CENSUS_DATE) -> Path:
     """Write a deterministic synthetic census (.csv or .parquet); same (n, seed) -> same bytes."""
-    if isinstance(employees, bool) or not isinstance(employees, int) or employees < 1:
-        raise CensusError(f"Cannot generate a census of {employees!r} employees: need an integer >= 1")
+    if isinstance(employees, bool) or not isinstance(employees, int) or not 1 <= employees <= MAX_GENERATED_EMPLOYEES:
+        raise CensusError(f"Cannot generate a census of {employees!r} employees: need an integer from 1 to "
+                          f"{MAX_GENERATED_EMPLOYEES:,}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise CensusError(f"Cannot generate a census with seed {seed!r}: the seed must be an integer")
     out = Path(out)
@@ -36,7 +38,10 @@ def generate_census(employees: int, seed: int, out: str | Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(out)} ({fmt})")
+        # Absolute: DuckDB reads a leading ~ as the home folder ('~x.csv' would land in '/home/userx.csv').
+        con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(out.absolute())} ({fmt})")
+    except duckdb.IOException as exc:
+        raise CensusError(f"Cannot write census {out}: {str(exc).rsplit(': ', 1)[-1]}") from None
     finally:
         con.close()
     return out

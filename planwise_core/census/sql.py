@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import duckdb
@@ -13,34 +14,85 @@ KNOWN = REQUIRED + OPTIONAL
 ALIAS = {"employee_id": "id", "employee_birth_date": "birth", "employee_hire_date": "hire",
           "employee_termination_date": "term", "employee_gross_compensation": "comp",
           "employee_deferral_rate": "def", "level_id": "level"}
+COMMENT = "#"
 
 
 def file_kind(path: Path) -> str | None:
     return {".csv": "csv", ".parquet": "parquet"}.get(path.suffix.lower())
 
 
-def source_sql(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
+def literal_path(path: Path) -> str:
+    """The SQL literal that names exactly this file: DuckDB's readers treat * ? [ as a glob pattern (and ~ as
+    the home folder), so the path is made absolute and each glob character becomes a one-character class."""
+    escaped = re.sub(r"([*?\[])", r"[\1]", str(Path(path).absolute()))
+    return sql_literal(escaped)
+
+
+def leading_comment_lines(path: Path) -> int:
+    """Lines starting with '#' before the header (an export note); they are skipped and still counted."""
+    count = 0
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle):
+            text = line[3:] if number == 0 and line.startswith(b"\xef\xbb\xbf") else line
+            if not text.startswith(COMMENT.encode()):
+                break
+            count += 1
+    return count
+
+
+def source_sql(con: duckdb.DuckDBPyConnection, path: Path, kind: str, skip: int = 0) -> str:
     """SELECT of the file with every column as text (Parquet dates as ISO text)."""
     if kind == "csv":
-        # skip = 0: the header is line 1, never a row the sniffer guessed
-        return f"SELECT * FROM read_csv({sql_literal(path)}, all_varchar = true, header = true, skip = 0)"
-    source = f"read_parquet({sql_literal(path)})"
+        # comment = '': DuckDB would otherwise guess '#' and drop any row whose id starts with it (or cut a
+        # value at a '#'); the leading note lines are skipped by count instead, so line numbers stay right.
+        return (f"SELECT * FROM read_csv({literal_path(path)}, all_varchar = true, header = true, "
+                f"skip = {int(skip)}, comment = '')")
+    source = f"read_parquet({literal_path(path)})"
     casts = []
     for name, type_, *_ in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall():
-        # A Parquet TIMESTAMP would print its time of day; the census wants the calendar date.
-        inner = f"CAST({quote_identifier(name)} AS DATE)" if type_ == "DATE" or type_.startswith("TIMESTAMP") else quote_identifier(name)
-        casts.append(f"CAST({inner} AS VARCHAR) AS {quote_identifier(name)}")
+        column = quote_identifier(name)
+        if type_ == "TIMESTAMP WITH TIME ZONE":
+            # An instant: its calendar date in UTC (where Parquet stores it), never the machine's time zone.
+            inner = f"CAST(timezone('UTC', {column}) AS DATE)"
+        elif type_ == "DATE" or type_.startswith("TIMESTAMP"):
+            # A Parquet TIMESTAMP would print its time of day; the census wants the calendar date.
+            inner = f"CAST({column} AS DATE)"
+        else:
+            inner = column
+        casts.append(f"CAST({inner} AS VARCHAR) AS {column}")
     return f"SELECT {', '.join(casts)} FROM {source}"
 
 
+def header_names(con: duckdb.DuckDBPyConnection, path: Path, kind: str, skip: int = 0) -> list[str]:
+    """The column names exactly as the file spells them, duplicates included (DuckDB renames those)."""
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    delimiter, quote = con.execute(
+        f"SELECT Delimiter, Quote FROM sniff_csv({literal_path(path)}, header = true, skip = {int(skip)}, "
+        "comment = '')").fetchone()
+    quoting = {"quoting": csv.QUOTE_NONE} if quote in ("", "(empty)") else {"quotechar": quote}
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for _ in range(skip):
+            handle.readline()
+        return next(csv.reader(handle, delimiter=delimiter, **quoting), [])
+
+
 def parsed_sql(source: str, present: set[str], with_rid: bool) -> str:
-    """Trimmed text (s_*) and parsed values (p_*) of every known column; absent columns are NULL."""
+    """Trimmed text (s_*) and parsed values (p_*) of every known column; absent columns are NULL.
+
+    The salary is parsed once, exactly, as DECIMAL rounded half up to cents (p_comp); text that is not a
+    finite number, or beyond DECIMAL(38, 2), is NULL.
+    """
     texts = [f"nullif(trim({quote_identifier(c)}), '') AS s_{a}" if c in present else f"NULL::VARCHAR AS s_{a}"
              for c, a in ALIAS.items()]
     return f"""
     SELECT *,
         {_iso_date('s_birth')} AS p_birth, {_iso_date('s_hire')} AS p_hire, {_iso_date('s_term')} AS p_term,
-        try_cast(s_comp AS DOUBLE) AS p_comp, try_cast(s_def AS DOUBLE) AS p_def,
+        -- DECIMAL(38) parsing is two orders of magnitude slower: only for what DECIMAL(18) cannot hold.
+        coalesce(try_cast(s_comp AS DECIMAL(18, 2))::DECIMAL(38, 2), try_cast(s_comp AS DECIMAL(38, 2))) AS p_comp,
+        try_cast(s_def AS DOUBLE) AS p_def,
         try_cast(s_level AS DOUBLE) AS p_level
     FROM (SELECT {'_rid, ' if with_rid else ''}{', '.join(texts)} FROM ({source}) src)
     """
@@ -67,23 +119,26 @@ def first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def csv_line_map(con: duckdb.DuckDBPyConnection, path: Path) -> dict[int, int]:
-    """Data row index -> file line; empty when each row is exactly one line after the header."""
+def csv_line_map(con: duckdb.DuckDBPyConnection, path: Path, skip: int = 0) -> dict[int, int]:
+    """Data row index -> file line; empty when each row is exactly one line after the note lines and header."""
     rows = con.execute("SELECT count(*) FROM census_raw").fetchone()[0]
-    if _physical_lines(path) == rows + 1:
+    if _physical_lines(path) == rows + 1 + skip:
         return {}
     # Irregular file (blank lines, quoted line breaks): replay the parse in Python to count lines.
     delimiter, quote = con.execute(
-        f"SELECT Delimiter, Quote FROM sniff_csv({sql_literal(path)}, header = true, skip = 0)").fetchone()
+        f"SELECT Delimiter, Quote FROM sniff_csv({literal_path(path)}, header = true, skip = {int(skip)}, "
+        "comment = '')").fetchone()
     quoting = {"quoting": csv.QUOTE_NONE} if quote in ("", "(empty)") else {"quotechar": quote}
     mapping, rid = {}, 0
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for _ in range(skip):
+            handle.readline()
         reader = csv.reader(handle, delimiter=delimiter, **quoting)
         next(reader, None)
         previous = reader.line_num
         for record in reader:
             if record:
-                mapping[rid] = previous + 1
+                mapping[rid] = previous + 1 + skip
                 rid += 1
             previous = reader.line_num
     return mapping
@@ -98,18 +153,20 @@ def _physical_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
-def ragged_lines(path: Path) -> tuple[int, list[int]]:
+def ragged_lines(path: Path, skip: int = 0) -> tuple[int, list[int]]:
     """Header width and the lines whose field count differs from it (none for a non-text file)."""
     ragged = []
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
+            for _ in range(skip):
+                handle.readline()
             header = handle.readline()
             delimiter = max(",;|\t", key=header.count)
             width = len(next(csv.reader([header], delimiter=delimiter), []))
             reader, previous = csv.reader(handle, delimiter=delimiter), 0
             for record in reader:
                 if record and len(record) != width:
-                    ragged.append(previous + 2)  # +1 for the header line, +1 to count from 1
+                    ragged.append(previous + 2 + skip)  # +1 for the header line, +1 to count from 1
                 previous = reader.line_num
     except (UnicodeDecodeError, csv.Error):
         return 0, []

@@ -1,84 +1,134 @@
 """Census validation: every problem of a file at once, with its column and line, before anything is loaded.
 
-The behaviour contract is docs/census.md (and section 2 of the domain model).
+The behaviour contract is docs/census.md (and section 2 of the domain model): file problems refuse the file;
+row errors refuse it too (``refuse``) or leave those rows out (``drop``); warnings never refuse anything.
 Everything row-wise runs in DuckDB SQL so a 1M-row census stays fast.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import attrs
 import duckdb
 
+from planwise_core.census.capacity import RATE_CEILING
+from planwise_core.census.checks import RowRule, duplicate_ids_sql, error_rules, findings_sql, warning_rules
 from planwise_core.census.sql import (
-    KNOWN, REQUIRED, csv_line_map, file_kind, first_line, parsed_sql, ragged_lines, short_name, source_sql,
+    KNOWN, REQUIRED, csv_line_map, file_kind, first_line, header_names, leading_comment_lines, parsed_sql,
+    ragged_lines, short_name, source_sql,
 )
 from planwise_core.errors import CensusError
 
 MAX_LISTED = 5
 MAX_DUPLICATE_LINES = 10
+REFUSE, DROP = "refuse", "drop"
 
 
 @attrs.frozen
 class CensusSummary:
+    """What a census holds; ``rows`` counts the file's rows, the others the rows kept (all but ``dropped``)."""
+
     path: Path
     rows: int
     actives: int
     terminated: int
     enrolled: int
     has_level_id: bool
+    dropped: int = 0
+    warning_rows: int = 0
+    warnings: tuple[str, ...] = ()
+    dropped_problems: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    on_invalid_rows: str = REFUSE
+
+    @property
+    def loaded(self) -> int:
+        return self.rows - self.dropped
+
+    def to_dict(self) -> dict:
+        return {"path": str(self.path), "rows": self.rows, "loaded": self.loaded, "dropped": self.dropped,
+                "actives": self.actives, "terminated": self.terminated, "enrolled": self.enrolled,
+                "warning_rows": self.warning_rows, "warnings": list(self.warnings),
+                "dropped_problems": list(self.dropped_problems), "extra_columns": list(self.extra_columns),
+                "on_invalid_rows": self.on_invalid_rows}
 
 
-def validate_census(path: str | Path, census_date: date) -> CensusSummary:
-    """Check the whole census; raise one CensusError listing every problem, else summarise it."""
-    path = Path(path)
+def validate_census(path: str | Path, census_date: date, on_invalid_rows: str = REFUSE,
+                    capacity=None) -> CensusSummary:
+    """Check the whole census; raise one CensusError listing every problem, else summarise it.
+
+    ``capacity`` (census.capacity.Capacity): the largest salaries the run's configuration can carry.
+    """
     con = duckdb.connect()
     try:
-        return _Inspection(con, path, census_date).run()
+        return Inspection(con, Path(path), census_date, on_invalid_rows, capacity).run()
     finally:
         con.close()
 
 
-class _Inspection:
-    """One validation pass: the census in a TEMP table, every check as SQL over it."""
+class Inspection:
+    """One validation pass: the census in TEMP tables of ``con``, every rule as SQL over them.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, census_date: date):
+    After ``run()``, ``census_parsed`` holds every row and ``census_errors`` the rows to leave out.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, census_date: date,
+                 on_invalid_rows: str = REFUSE, capacity=None):
         self.con, self.path, self.census_date = con, path, census_date
+        self.policy, self.capacity = on_invalid_rows, capacity
         self.kind = file_kind(path)
         self.problems: list[str] = []
         self.columns: list[str] = []
+        self.skip = 0
         self._line_map: dict[int, int] | None = None
         self._numbered = False
+
+    # -- the pass -----------------------------------------------------------------------------
 
     def run(self) -> CensusSummary:
         self._stage()
         rows = self.con.execute("SELECT count(*) FROM census_raw").fetchone()[0]
-        self._check_columns()
+        extra = self._check_columns()
         if rows == 0:
             self.problems.append("the file has no data rows (add at least one employee below the header)")
-        present = set(self.columns) & set(KNOWN)
-        self.con.execute("CREATE TEMP VIEW census_parsed AS "
-                         + parsed_sql("SELECT rowid AS _rid, * FROM census_raw", present, with_rid=True))
-        summary = self._check_rows(present, rows) if rows else None
-        if "employee_id" in present and rows:
-            self._check_duplicates()
         if self.problems:
             self._fail()
-        return summary
+        present = set(self.columns) & set(KNOWN)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE census_parsed AS "
+                         + parsed_sql("SELECT rowid AS _rid, * FROM census_raw", present, with_rid=True))
+        errors = self._row_errors(present)
+        refused = bool(errors) and self.policy != DROP
+        if refused:
+            self.problems += errors
+        summary = self._kept_rows(rows, present, "census_parsed" if refused else "census_kept")
+        if self.problems:
+            self._fail(hint=refused)
+        warning_rows, warnings = self._warnings(present)
+        return attrs.evolve(summary, dropped=self._dropped(), warning_rows=warning_rows, warnings=tuple(warnings),
+                            dropped_problems=tuple(errors), extra_columns=tuple(extra), on_invalid_rows=self.policy)
 
     def _stage(self) -> None:
-        if not self.path.is_file():
+        try:
+            found = self.path.is_file()
+        except OSError as exc:  # e.g. a name longer than the system allows
+            raise CensusError(f"Census file {short_name(str(self.path), 120)} cannot be opened: {exc.strerror}") \
+                from None
+        if not found:
             raise CensusError(f"Census file {self.path} not found (give the path of a .csv or .parquet file)")
         if self.kind is None:
             self._fail(f"unsupported file type {self.path.suffix or '(no suffix)'!r} "
                        "(save the census as .csv or .parquet)")
         if self.path.stat().st_size == 0:
             self._fail("the file is empty (it needs a header row and at least one employee)")
+        self.skip = leading_comment_lines(self.path) if self.kind == "csv" else 0
         try:
-            self.con.execute(f"CREATE TEMP TABLE census_raw AS {source_sql(self.con, self.path, self.kind)}")
+            self.con.execute("CREATE OR REPLACE TEMP TABLE census_raw AS "
+                             + source_sql(self.con, self.path, self.kind, self.skip))
+            names = header_names(self.con, self.path, self.kind, self.skip)
         except duckdb.Error as exc:
             self._fail(self._ragged_problem() or
                        f"cannot be read as {self.kind.upper()}: {first_line(exc)} ("
@@ -87,12 +137,16 @@ class _Inspection:
         self.columns = [r[0] for r in self.con.execute("DESCRIBE census_raw").fetchall()]
         if len(self.columns) == 1 and (ragged := self._ragged_problem()):
             self._fail(ragged)
+        repeated = [name for name, count in Counter(names).items() if count > 1]
+        if repeated:
+            self._fail(*[f"column {short_name(name)}: appears {names.count(name)} times in the header (keep one; "
+                         "which one holds the data cannot be guessed)" for name in repeated])
 
     def _ragged_problem(self) -> str | None:
         """Why the CSV reader could not split the file into columns, with line numbers, if we can tell."""
         if self.kind != "csv":
             return None
-        width, ragged = ragged_lines(self.path)
+        width, ragged = ragged_lines(self.path, self.skip)
         if not ragged:
             return None
         self._numbered = True
@@ -101,13 +155,14 @@ class _Inspection:
                 f"{'has' if len(ragged) == 1 else 'have'} a different number of fields "
                 "(quote values that contain the delimiter, or fix the row)")
 
-    def _check_columns(self) -> None:
+    def _check_columns(self) -> list[str]:
         missing = [c for c in REQUIRED if c not in self.columns]
         if missing:
             self.problems.append(
                 f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}: required but missing; "
                 f"columns found: {', '.join(short_name(c) for c in self.columns) or '(none)'}"
                 " (name the columns in the header exactly as in docs/census.md)")
+        extra = []
         for column in self.columns:
             if column in KNOWN:
                 continue
@@ -115,88 +170,118 @@ class _Inspection:
             if match and match[0] not in self.columns:
                 self.problems.append(f"column {short_name(column)}: unknown column that looks like a misspelling "
                                      f"of {match[0]} (rename it to {match[0]})")
+            else:
+                extra.append(column)
+        return extra
 
-    def _check_rows(self, present: set[str], rows: int) -> CensusSummary:
-        checks = [c for c in _row_checks(self.census_date) if c[0] in present and all(d in present for d in c[4])]
-        selects = ["count(*) FILTER (WHERE p_term <= $cd)",
-                   "count(*) FILTER (WHERE (p_term IS NULL OR p_term > $cd) AND coalesce(p_def, 0) > 0)"]
-        for _, _, cond, _, _ in checks:
-            selects += [f"count(*) FILTER (WHERE {cond})", f"min(_rid, {MAX_LISTED}) FILTER (WHERE {cond})"]
-        result = self.con.execute(f"SELECT {', '.join(selects)} FROM census_parsed",
-                                  {"cd": self.census_date}).fetchone()
-        terminated, enrolled = result[0], result[1]
-        for i, (column, reason, _, fix, _) in enumerate(checks):
-            count, first = result[2 + 2 * i], result[3 + 2 * i]
-            if count:
-                self.problems.append(f"column {column}: {reason} at {self._where(first, count)} ({fix})")
-        if rows - terminated == 0:
-            self.problems.append(f"column employee_termination_date: no active employee, every row is terminated "
-                                 f"on or before {self.census_date} (the census needs at least one active employee)")
-        return CensusSummary(path=self.path, rows=rows, actives=rows - terminated, terminated=terminated,
-                             enrolled=enrolled, has_level_id="level_id" in present)
+    # -- errors, kept rows, warnings --------------------------------------------------------
 
-    def _check_duplicates(self) -> None:
+    def _error_rules(self, present: set[str]) -> list[RowRule]:
+        cap = self.capacity
+        rules = error_rules(self.census_date, cap.max_salary if cap else None, cap.describe() if cap else "")
+        return [r for r in rules if r.applies(present)]
+
+    def _params(self) -> dict:
+        return {"cd": self.census_date, "max_salary": self.capacity.max_salary if self.capacity else RATE_CEILING}
+
+    def _row_errors(self, present: set[str]) -> list[str]:
+        rules = self._error_rules(present)
+        duplicates = duplicate_ids_sql("census_parsed") if "employee_id" in present else None
+        union = findings_sql(rules, "census_parsed")
+        if duplicates:
+            union += (f" UNION ALL SELECT _rid, {len(rules)}, 'employee_id', 'duplicate id (' || shared || ' rows "
+                      f"have it; duplicated ids are never deduplicated)' FROM ({duplicates})")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE census_errors AS {union}", self._params())
+        found = self._listed(rules, "census_errors")
+        if duplicates:
+            found += self._duplicate_problems(duplicates)
+        return found
+
+    def _listed(self, rules: list[RowRule], table: str) -> list[str]:
+        counts = self.con.execute(f"SELECT rule, count(*), min(_rid, {MAX_LISTED}) FROM {table} "
+                                  f"WHERE rule < {len(rules)} GROUP BY rule ORDER BY rule").fetchall()
+        return [f"column {rules[i].column}: {rules[i].reason} at {self._where(first, count)} ({rules[i].fix})"
+                for i, count, first in counts]
+
+    def _duplicate_problems(self, duplicates: str) -> list[str]:
         dupes = self.con.execute(f"""
             SELECT s_id, count(*), min(_rid, {MAX_DUPLICATE_LINES}), count(*) OVER ()
-            FROM census_parsed WHERE s_id IS NOT NULL
-            GROUP BY s_id HAVING count(*) > 1 ORDER BY min(_rid) LIMIT {MAX_LISTED}""").fetchall()
-        for employee_id, count, first, _ in dupes:
-            self.problems.append(f"column employee_id: duplicate id {employee_id!r} at "
-                                 f"{self._where(first, count, limit=MAX_DUPLICATE_LINES)} "
-                                 "(keep one row per employee)")
+            FROM ({duplicates}) GROUP BY s_id ORDER BY min(_rid) LIMIT {MAX_LISTED}""").fetchall()
+        found = [f"column employee_id: duplicate id {employee_id!r} at "
+                 f"{self._where(first, count, limit=MAX_DUPLICATE_LINES)} (keep one row per employee)"
+                 for employee_id, count, first, _ in dupes]
         if dupes and dupes[0][3] > MAX_LISTED:
-            self.problems.append(f"column employee_id: and {dupes[0][3] - MAX_LISTED} more duplicated ids "
-                                 "(keep one row per employee)")
+            found.append(f"column employee_id: and {dupes[0][3] - MAX_LISTED} more duplicated ids "
+                         "(keep one row per employee)")
+        return found
+
+    def _dropped(self) -> int:
+        return self.con.execute("SELECT count(DISTINCT _rid) FROM census_errors").fetchone()[0]
+
+    def _kept_rows(self, rows: int, present: set[str], counted: str) -> CensusSummary:
+        """Counts over ``counted``: the rows kept, or every row when the file is refused anyway."""
+        self.con.execute("CREATE OR REPLACE TEMP VIEW census_kept AS SELECT * FROM census_parsed "
+                         "WHERE _rid NOT IN (SELECT _rid FROM census_errors)")
+        kept, terminated, enrolled, payroll = self.con.execute(f"""
+            SELECT count(*), count(*) FILTER (WHERE p_term <= $cd),
+                   count(*) FILTER (WHERE (p_term IS NULL OR p_term > $cd) AND coalesce(p_def, 0) > 0),
+                   coalesce(sum(p_comp) FILTER (WHERE p_term IS NULL OR p_term > $cd), 0)
+            FROM {counted}""", {"cd": self.census_date}).fetchone()
+        if kept - terminated == 0:
+            self.problems.append(f"column employee_termination_date: no active employee, every "
+                                 f"{'valid ' if kept < rows else ''}row is terminated on or before "
+                                 f"{self.census_date} (the census needs at least one active employee)")
+        elif counted == "census_kept" and self.capacity and not self.capacity.payroll_fits(payroll, kept - terminated):
+            self.problems.append(f"column employee_gross_compensation: the actives' payroll {payroll:,.2f} is more "
+                                 f"than the year summary can carry ({self.capacity.describe()}, and the payroll "
+                                 "under 9,999,999,999,999,999.99); check the salaries are annual amounts")
+        return CensusSummary(path=self.path, rows=rows, actives=kept - terminated, terminated=terminated,
+                             enrolled=enrolled, has_level_id="level_id" in present)
+
+    def _warnings(self, present: set[str]) -> tuple[int, list[str]]:
+        rules = [r for r in warning_rules() if r.applies(present)]
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE census_warnings AS "
+                         f"{findings_sql(rules, 'census_kept')}", {"cd": self.census_date})
+        rows = self.con.execute("SELECT count(DISTINCT _rid) FROM census_warnings").fetchone()[0]
+        return rows, self._listed(rules, "census_warnings")
+
+    # -- row numbers and the message ----------------------------------------------------------
 
     def _where(self, rids: list[int], count: int, limit: int = MAX_LISTED) -> str:
         self._numbered = True
-        numbers = [self._row_number(r) for r in sorted(rids)[:limit]]
+        numbers = [self.row_number(r) for r in sorted(rids)[:limit]]
         return _listing(numbers, "line" if self.kind == "csv" else "row", count)
 
-    def _row_number(self, rid: int) -> int:
+    def row_number(self, rid: int) -> int:
         if self.kind == "parquet":
             return rid + 1
         if self._line_map is None:
-            self._line_map = csv_line_map(self.con, self.path)
-        return self._line_map.get(rid, rid + 2)
+            self._line_map = csv_line_map(self.con, self.path, self.skip)
+        return self._line_map.get(rid, rid + 2 + self.skip)
 
-    def _fail(self, *extra: str) -> None:
+    def line_map(self) -> dict[int, int]:
+        """Every row's number when it is not simply its index + 2 (+ note lines); empty otherwise."""
+        if self.kind == "parquet":
+            return {}
+        if self._line_map is None:
+            self._line_map = csv_line_map(self.con, self.path, self.skip)
+        return self._line_map
+
+    def row_offset(self) -> int:
+        return 1 if self.kind == "parquet" else 2 + self.skip
+
+    def _fail(self, *extra: str, hint: bool = False) -> None:
         problems = self.problems + list(extra)
         counting = ""
         if self._numbered:
-            counting = ("; line numbers are lines of the file, the header is line 1" if self.kind == "csv"
-                        else "; row numbers count the Parquet rows from 1")
+            counting = ("; line numbers are lines of the file, the header is line "
+                        f"{1 + self.skip}" if self.kind == "csv" else "; row numbers count the Parquet rows from 1")
         body = "\n".join(f"  - {p}" for p in problems)
-        error = CensusError(f"Census {self.path} is invalid (nothing was loaded{counting}):\n{body}")
+        tail = ("\nTo simulate the valid rows and list the others in a rejects file, run with "
+                "--on-invalid-rows drop (config census.on_invalid_rows: drop).") if hint else ""
+        error = CensusError(f"Census {self.path} is invalid (nothing was loaded{counting}):\n{body}{tail}")
         error.problems = problems
         raise error
-
-
-def _row_checks(cd: date) -> list[tuple[str, str, str, str, tuple[str, ...]]]:
-    """(column, reason, SQL condition over census_parsed, fix, other columns the check needs)."""
-    date_fix = "write dates as YYYY-MM-DD"
-    return [
-        ("employee_id", "must not be empty", "s_id IS NULL", "give every row an employee id or remove it", ()),
-        ("employee_birth_date", "must be a date YYYY-MM-DD", "p_birth IS NULL", date_fix, ()),
-        ("employee_hire_date", "must be a date YYYY-MM-DD", "p_hire IS NULL", date_fix, ()),
-        ("employee_termination_date", "must be empty or a date YYYY-MM-DD",
-         "s_term IS NOT NULL AND p_term IS NULL", date_fix + ", or leave it empty for actives", ()),
-        ("employee_gross_compensation", "must be a number > 0",
-         "NOT coalesce(p_comp > 0 AND p_comp < 1e15, false)",
-         "fix the salary or remove the row; it is the annual salary rate, e.g. 65000.00", ()),
-        ("employee_deferral_rate", "must be empty or a number from 0 to 1",
-         "s_def IS NOT NULL AND NOT coalesce(p_def >= 0 AND p_def <= 1, false)",
-         "write the rate as a fraction, e.g. 0.06 for 6 %", ()),
-        ("level_id", "must be empty or an integer from 1 to 5",
-         "s_level IS NOT NULL AND NOT coalesce(p_level IN (1, 2, 3, 4, 5), false)",
-         "use levels 1-5 or leave it empty to derive the level from the salary", ()),
-        ("employee_hire_date", f"hire date is after the census date {cd}", "p_hire > $cd",
-         "correct the hire date; future hires do not belong in the census", ()),
-        ("employee_hire_date", "hire date is before the employee's 14th birthday",
-         "p_hire < p_birth + INTERVAL 14 YEAR", "check the birth and hire dates", ("employee_birth_date",)),
-        ("employee_termination_date", "termination date is before the hire date", "p_term < p_hire",
-         "check the hire and termination dates", ("employee_hire_date",)),
-    ]
 
 
 def _listing(numbers: list[int], noun: str, count: int | None = None) -> str:

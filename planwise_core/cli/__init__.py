@@ -31,6 +31,16 @@ class PlanwiseGroup(click.Group):
             return super().invoke(ctx)
         except PlanwiseError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            # A path the user gave that the system refuses (too long, unwritable, a folder...): one line.
+            if exc.filename is None or exc.strerror is None:
+                raise
+            raise click.ClickException(f"Cannot use {short_path(exc.filename)}: {exc.strerror}") from None
+
+
+def short_path(path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}...{text[-50:]} ({len(text)} characters)"
 
 
 @click.group(cls=PlanwiseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,7 +54,11 @@ class PlanwiseGroup(click.Group):
 @click.pass_context
 def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plugins):
     """PlanWise: multi-year workforce and retirement-plan simulation."""
-    setup_logging(verbose=verbose or trace_plugins, structured=structured_logs, log_file=log_file)
+    try:
+        setup_logging(verbose=verbose or trace_plugins, structured=structured_logs, log_file=log_file)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {short_path(log_file)}: {exc.strerror or exc}",
+                                 param_hint="'--log-file'") from None
     ctx.obj = CliState(plugin=plugin, config_path=config_path, trace=trace_plugins)
 
 

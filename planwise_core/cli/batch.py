@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from planwise_core.cli.state import CliState, with_cli_overrides
+from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
 
 EXECUTOR_OPTIONS = [
     click.option("--max-concurrent", type=click.IntRange(min=1),
@@ -68,6 +68,7 @@ def _run(plan, options: dict, dry_run: bool = False) -> None:
               help="Batch folder (default: output/batches/<scenario file name>).")
 @executor_options
 @click.option("--dry-run", is_flag=True, help="Validate the scenarios and list the runs; run nothing.")
+@input_options
 @click.pass_obj
 def batch(state: CliState, scenarios, output, dry_run, **options):
     """Run every scenario of SCENARIOS (YAML) over its seeds, then aggregate and report.
@@ -87,11 +88,12 @@ def batch(state: CliState, scenarios, output, dry_run, **options):
 @click.option("--seeds", type=click.IntRange(min=1), required=True, help="Number of seeds (runs).")
 @click.option("--first-seed", type=int, help="First seed; the others follow it (default: the config's random_seed).")
 @click.option("--name", default="ensemble", show_default=True, help="Scenario name for the runs.")
-@click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
-@click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
+@click.option("--start-year", type=YEARS, help="First simulated year (overrides simulation.start_year).")
+@click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--output", type=click.Path(file_okay=False), default="output/ensemble", show_default=True,
               help="Batch folder.")
 @executor_options
+@input_options
 @click.pass_obj
 def ensemble(state: CliState, seeds, first_seed, name, output, **options):
     """Run one configuration over N seeds; report P10/P50/P90 bands of every metric."""

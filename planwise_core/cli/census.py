@@ -6,6 +6,8 @@ import json
 
 import click
 
+from planwise_core.limits import MAX_GENERATED_EMPLOYEES
+
 
 @click.group("census")
 def census_group():
@@ -13,7 +15,8 @@ def census_group():
 
 
 @census_group.command("generate")
-@click.option("--employees", type=click.IntRange(min=1), required=True, help="Number of employees.")
+@click.option("--employees", type=click.IntRange(1, MAX_GENERATED_EMPLOYEES), required=True,
+              help=f"Number of employees (at most {MAX_GENERATED_EMPLOYEES:,}).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Generator seed.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output file: .csv or .parquet.")
 def census_generate(employees, seed, out):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from planwise_core.cli.state import CliState, with_cli_overrides
+from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
 from planwise_core.errors import PlanwiseError
 
 
@@ -50,13 +50,18 @@ def export(database, fmt, out_dir, years):
 def summary(database, as_json):
     """Print the per-year summary of the simulation stored in a database."""
     from planwise_core.database import connect, table_exists
-    from planwise_core.outputs.summary import format_summary, year_summary
+    from planwise_core.outputs.summary import census_load, format_census, format_summary, year_summary
 
     with connect(Path(database)) as con:
         if not table_exists(con, "fct_workforce_snapshot"):
             raise PlanwiseError(f"{database} holds no simulation results: run `planwise run` first.")
         rows = year_summary(con, 0, 9999)
-    click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_summary(rows))
+        census = census_load(con)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        click.echo(format_summary(rows))
+        click.echo(format_census(census))
 
 
 @click.command("diff")
@@ -75,13 +80,14 @@ def diff(first, second, as_json, allow_different_census):
 
 
 @click.command("compare-engines")
-@click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
-@click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
+@click.option("--start-year", type=YEARS, help="First simulated year (overrides simulation.start_year).")
+@click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/compare", show_default=True,
               help="Folder for the two databases (legacy.duckdb, optimized.duckdb).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@input_options
 @click.pass_obj
 def compare_engines(state: CliState, out_dir, census, as_json, quiet, **options):
     """Regression check of the engines: run legacy and optimized on the same inputs, report their times and

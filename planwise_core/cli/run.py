@@ -5,36 +5,39 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from pathlib import Path
 
 import attrs
 import click
 
-from planwise_core.cli.state import CliState, with_cli_overrides
-from planwise_core.config import PlanwiseConfig, check_configuration, load_config
+from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, with_cli_overrides
+from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
+from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.levels import OPTIMIZATION_LEVELS
 
 
 @click.command()
-@click.option("--start-year", type=int, help="First simulated year (overrides simulation.start_year).")
-@click.option("--end-year", type=int, help="Last simulated year (overrides simulation.end_year).")
+@click.option("--start-year", type=YEARS, help="First simulated year (overrides simulation.start_year).")
+@click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in 10,000 employees).")
+@ON_INVALID_ROWS
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--seed", type=int, help="Random seed (overrides random_seed).")
 @click.option("--optimization", type=click.Choice(OPTIMIZATION_LEVELS, case_sensitive=False),
               help="Starting optimization level of the fallback chain.")
-@click.option("--max-workers", type=click.IntRange(min=1), help="dbt threads at the HIGH level.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per record batch in state checkpoints.")
+@click.option("--max-workers", type=click.IntRange(1, MAX_WORKERS), help="dbt threads at the HIGH level.")
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH_SIZE),
+              help="Rows per record batch in state checkpoints.")
 @click.option("--enable-compression", is_flag=True, help="Compress year checkpoints with LZ4 frames.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed year: no retry, no fallback.")
 @click.option("--performance-mode", is_flag=True, help="Add per-step detail (dbt invocations, rows, seconds).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed year.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+@input_options
 @click.pass_obj
 def run(state: CliState, census, database, performance_mode, resume, as_json, **options):
     """Simulate every year from start to end and print a per-year summary."""
     from planwise_core.orchestrator import Simulation
-    from planwise_core.outputs.summary import format_summary
+    from planwise_core.outputs.summary import format_census, format_summary
 
     config = with_cli_overrides(state.load_config(), options)
     show_progress = not as_json and sys.stderr.isatty()
@@ -47,6 +50,7 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, **
         click.echo(json.dumps(result, indent=2, default=str))
     else:
         click.echo(format_summary(result["summary"]))
+        click.echo(format_census(result["census"]))
         years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
         click.echo(f"\n{len(result['completed_years'])} year(s) in {result['total_execution_time']:.1f}s "
                    f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {result['database']}")
@@ -79,16 +83,19 @@ class ProgressBar:
 
 @click.command()
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
+@ON_INVALID_ROWS
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@input_options
 @click.pass_obj
-def foundation(state: CliState, census, database, benchmark, as_json):
+def foundation(state: CliState, census, database, benchmark, as_json, **options):
     """Load the census and build seeds, staging and the baseline workforce; time each step."""
     from planwise_core.monitoring.monitor import peak_rss_mb
     from planwise_core.orchestrator import Simulation
 
-    sim = Simulation(state.load_config(), database, census=census, plugin=state.plugin, pm=state.plugin_manager())
+    config = with_cli_overrides(state.load_config(), options)
+    sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager())
     result = sim.foundation_only()
     payload = {"plugin": result.plugin, "seconds": round(result.seconds, 3), "baseline_rows": result.baseline_rows,
                "steps": [attrs.asdict(s) for s in result.steps]}
@@ -112,16 +119,9 @@ def foundation(state: CliState, census, database, benchmark, as_json):
 @click.pass_obj
 def validate_config(state: CliState, file, as_json, compat):
     """Validate a configuration file; exit 0 when valid, 1 when not."""
-    import yaml
-
     from planwise_core.api.compat import test_configuration_compatibility
 
-    try:
-        raw = yaml.safe_load(Path(file).read_text())
-    except (OSError, yaml.YAMLError):
-        load_config(file)  # raises the ConfigError that names the file and line
-        raw = None
-    problems = check_configuration(raw if raw is not None else {})
+    problems = check_configuration(load_raw_config(file))  # a file problem is a ConfigError naming the file
     payload = {"file": file, "valid": not problems.errors, "errors": list(problems.errors),
                "warnings": list(problems.warnings)}
     if compat:

@@ -10,8 +10,14 @@ class Invalid(Exception):
     """A value failed its check; each arg is one reason."""
 
 
+def short_repr(value: Any, width: int = 60) -> str:
+    """repr() cut to ``width``: a message names a value, it never copies a whole file's contents."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def described(value: Any) -> str:
-    return f"(got {type(value).__name__} {value!r})"
+    return f"(got {type(value).__name__} {short_repr(value)})"
 
 
 def as_int(value: Any) -> int:
@@ -47,7 +53,7 @@ def ranged(convert: Callable[[Any], float], low: float, high: float | None = Non
         too_high = high is not None and (number >= high if high_open else number > high)
         # NaN compares false to every bound, hence the explicit self-comparison.
         if too_low or too_high or number != number:
-            raise Invalid(f"must be {_interval(low, high, low_open, high_open)} (got {value!r})")
+            raise Invalid(f"must be {_interval(low, high, low_open, high_open)} (got {short_repr(value)})")
         return number
 
     return check
@@ -62,20 +68,29 @@ def nullable(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else check(value)
 
 
+# Calendar years the simulation accepts: wide enough for any real plan, narrow enough that every date
+# computed from them (census date, hire dates, ages) stays an ordinary date.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+YEAR = ranged(as_int, FIRST_YEAR, LAST_YEAR)
+
+
 def optional_date(value: Any) -> datetime.date | None:
-    if value is None or type(value) is datetime.date:
+    if value is None:
         return value
     try:
-        return datetime.date.fromisoformat(value)
+        day = value if type(value) is datetime.date else datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise Invalid(f"must be an ISO date YYYY-MM-DD or null {described(value)}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise Invalid(f"must be a date in the years {FIRST_YEAR}-{LAST_YEAR} (got {day.isoformat()})")
+    return day
 
 
 def choice(options: tuple[str, ...], case_sensitive: bool = True) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         key = value if case_sensitive or not isinstance(value, str) else value.lower()
         if key not in options:
-            raise Invalid(f"must be one of {', '.join(options)} (got {value!r})")
+            raise Invalid(f"must be one of {', '.join(options)} (got {short_repr(value)})")
         return key
 
     return check
@@ -102,7 +117,7 @@ def distribution(value: Any) -> tuple[tuple[float, float], ...]:
             try:
                 entry.append(check(raw))
             except Invalid as exc:
-                reasons.append(f"{label} of entry {key!r}: {exc}")
+                reasons.append(f"{label} of entry {short_repr(key)}: {exc}")
         if len(entry) == 2:
             pairs.append((entry[0], entry[1]))
     total = sum(share for _, share in pairs)

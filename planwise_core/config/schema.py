@@ -11,14 +11,23 @@ from typing import Any, Callable
 import attrs
 
 from planwise_core.config.checks import (
-    NON_NEGATIVE_INT, POSITIVE_INT, RATE, as_bool, as_float, as_int, choice, distribution, nullable, optional_date,
-    ranged,
+    RATE, YEAR, as_bool, as_float, as_int, choice, distribution, nullable, optional_date, ranged,
 )
 from planwise_core.errors import ConfigError
 from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "simulation_config.yaml"
 AUTO_ENROLLMENT_SCOPES = ("new_hires_only", "all_eligible_employees")
+REFUSE, DROP = "refuse", "drop"
+INVALID_ROW_POLICIES = (REFUSE, DROP)
+# Upper bounds: far beyond any real plan, low enough that no value can overflow a date or exhaust the machine.
+MAX_DAYS = 3650
+MAX_WINDOW_DAYS = 365
+MAX_WORKERS = 64
+MAX_BATCH_SIZE = 10_000_000
+MAX_RETRIES = 10
+MAX_BACKOFF_SECONDS = 3600.0
+SEED_RANGE = (-(2**63), 2**63 - 1)
 CHECK, SECTION, REQUIRED = "check", "section", "required"
 # Ten times the default table already retires everyone aged 62 and over within the year.
 MAX_RETIREMENT_RATE_MULTIPLIER = 10
@@ -37,8 +46,8 @@ def schema_fields(cls: type) -> list[attrs.Attribute]:
 
 @attrs.frozen
 class SimulationConfig:
-    start_year: int = value_field(2025, as_int, required=True)
-    end_year: int = value_field(2029, as_int, required=True)
+    start_year: int = value_field(2025, YEAR, required=True)
+    end_year: int = value_field(2029, YEAR, required=True)
     target_growth_rate: float = value_field(0.03, ranged(as_float, -1, 1, low_open=True))
     census_date: datetime.date | None = value_field(None, optional_date)
 
@@ -70,7 +79,7 @@ class CompensationConfig:
 
 @attrs.frozen
 class EligibilityConfig:
-    waiting_period_days: int = value_field(30, NON_NEGATIVE_INT)
+    waiting_period_days: int = value_field(30, ranged(as_int, 0, MAX_DAYS))
     minimum_age: int = value_field(21, ranged(as_int, 0, 100))
 
 
@@ -85,9 +94,9 @@ class AgeSegments:
 @attrs.frozen
 class AutoEnrollmentConfig:
     enabled: bool = value_field(True, as_bool)
-    window_days: int = value_field(45, NON_NEGATIVE_INT)
+    window_days: int = value_field(45, ranged(as_int, 0, MAX_WINDOW_DAYS))
     default_deferral_rate: float = value_field(0.06, RATE)
-    opt_out_grace_period: int = value_field(30, NON_NEGATIVE_INT)
+    opt_out_grace_period: int = value_field(30, ranged(as_int, 0, MAX_WINDOW_DAYS))
     scope: str = value_field("new_hires_only", choice(AUTO_ENROLLMENT_SCOPES))
     hire_date_cutoff: datetime.date | None = value_field(datetime.date(2024, 1, 1), optional_date)
 
@@ -117,12 +126,18 @@ class EnrollmentConfig:
 @attrs.frozen
 class OrchestrationConfig:
     optimization_level: str = value_field(HIGH, choice(OPTIMIZATION_LEVELS, case_sensitive=False))
-    max_workers: int = value_field(2, POSITIVE_INT)
-    batch_size: int = value_field(10000, POSITIVE_INT)
+    max_workers: int = value_field(2, ranged(as_int, 1, MAX_WORKERS))
+    batch_size: int = value_field(10000, ranged(as_int, 1, MAX_BATCH_SIZE))
     enable_compression: bool = value_field(False, as_bool)
     fail_fast: bool = value_field(False, as_bool)
-    max_retries: int = value_field(2, NON_NEGATIVE_INT)
-    retry_backoff_seconds: float = value_field(0.5, ranged(as_float, 0))
+    max_retries: int = value_field(2, ranged(as_int, 0, MAX_RETRIES))
+    retry_backoff_seconds: float = value_field(0.5, ranged(as_float, 0, MAX_BACKOFF_SECONDS))
+
+
+@attrs.frozen
+class CensusConfig:
+    # refuse: a census with any invalid row is refused whole; drop: invalid rows go to a rejects file.
+    on_invalid_rows: str = value_field(REFUSE, choice(INVALID_ROW_POLICIES))
 
 
 @attrs.frozen
@@ -132,8 +147,9 @@ class PlanwiseConfig:
     compensation: CompensationConfig = section_field(CompensationConfig)
     eligibility: EligibilityConfig = section_field(EligibilityConfig)
     enrollment: EnrollmentConfig = section_field(EnrollmentConfig)
+    census: CensusConfig = section_field(CensusConfig)
     orchestration: OrchestrationConfig = section_field(OrchestrationConfig)
-    random_seed: int = value_field(42, as_int, required=True)
+    random_seed: int = value_field(42, ranged(as_int, *SEED_RANGE), required=True)
     warnings: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,7 +172,7 @@ class PlanwiseConfig:
         return config_from_dict(data, source="<overrides>")
 
     def to_dbt_vars(self) -> dict[str, Any]:
-        """The flat variables the dbt models read (orchestration is not one of them)."""
+        """The flat variables the dbt models read (not orchestration, and not census: the loader applies it)."""
         sim, enr = self.simulation, self.enrollment
         auto, proactive = enr.auto_enrollment, enr.proactive_enrollment.probability_by_age
         cutoff = auto.hire_date_cutoff

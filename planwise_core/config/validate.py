@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import attrs
 
-from planwise_core.config.checks import Invalid, described
+from planwise_core.config.checks import Invalid
 from planwise_core.config.schema import REQUIRED, SECTION, CHECK, PlanwiseConfig, SimulationConfig, dump, schema_fields
 from planwise_core.errors import ConfigError
 
@@ -35,7 +35,9 @@ class _Report:
 
 
 def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
+    # A key path names keys; a pasted paragraph as a key is shown only by its start.
+    key = str(key) if len(str(key)) <= 40 else str(key)[:37] + "..."
+    return f"{path}.{key}" if path else key
 
 
 def unknown_key_message(key: Any, known: list[str]) -> str:
@@ -50,7 +52,7 @@ def _missing(field: attrs.Attribute) -> str:
     return f"required key is missing (add e.g. '{field.name}: {dump(field.default)}')"
 
 
-def _simulation_rules(sim: SimulationConfig, path: str, report: _Report) -> None:
+def _year_order(sim: SimulationConfig, path: str, report: _Report) -> None:
     years = sim.end_year - sim.start_year + 1
     if years < 1:
         report.error(_join(path, "end_year"),
@@ -58,40 +60,58 @@ def _simulation_rules(sim: SimulationConfig, path: str, report: _Report) -> None
     elif years > MAX_YEARS_WITHOUT_WARNING:
         report.warn(_join(path, "end_year"),
                     f"{years} simulated years (more than {MAX_YEARS_WITHOUT_WARNING}); runs get long")
+
+
+def _growth_warning(sim: SimulationConfig, path: str, report: _Report) -> None:
     if abs(sim.target_growth_rate) > GROWTH_WARNING_THRESHOLD:
         report.warn(_join(path, "target_growth_rate"),
                     f"{sim.target_growth_rate} is beyond ±{GROWTH_WARNING_THRESHOLD} a year; "
                     "check it is a fraction, not a percentage")
+
+
+def _census_date_before_start(sim: SimulationConfig, path: str, report: _Report) -> None:
     if sim.census_date and sim.census_date.year >= sim.start_year:
         report.error(_join(path, "census_date"),
                      f"must be before start_year {sim.start_year} (got {sim.census_date}; "
                      f"the default is {sim.start_year - 1}-12-31)")
 
 
-# Rules spanning several keys of one section; they run only when every key of the
-# section is valid, so a bad value cannot cause a second, misleading message.
-_SECTION_RULES: dict[type, Callable[[Any, str, _Report], None]] = {
-    SimulationConfig: _simulation_rules,
+@attrs.frozen
+class _Rule:
+    """A rule over several keys of one section: it runs when every key it reads is valid."""
+
+    reads: tuple[str, ...]
+    check: Callable[[Any, str, _Report], None]
+
+
+_SECTION_RULES: dict[type, tuple[_Rule, ...]] = {
+    SimulationConfig: (
+        _Rule(("start_year", "end_year"), _year_order),
+        _Rule(("target_growth_rate",), _growth_warning),
+        _Rule(("start_year", "census_date"), _census_date_before_start),
+    ),
 }
 
 
 def _parse_section(default: Any, data: dict, path: str, report: _Report) -> Any:
     """Build a ``type(default)`` from ``data``; absent keys keep ``default``'s values."""
     fields = {f.name: f for f in schema_fields(type(default))}
-    errors_before = len(report.errors)
     for key in data:
         if key not in fields:
             report.error(_join(path, key), unknown_key_message(key, list(fields)))
-    values = {}
+    values, invalid = {}, set()
     for name, field in fields.items():
+        errors_before = len(report.errors)
         if name in data:
             values[name] = _parse_field(field, getattr(default, name), data[name], _join(path, name), report)
         elif field.metadata[REQUIRED]:
             report.error(_join(path, name), _missing(field))
+        if len(report.errors) > errors_before:
+            invalid.add(name)
     parsed = attrs.evolve(default, **values)
-    rule = _SECTION_RULES.get(type(default))
-    if rule and len(report.errors) == errors_before:
-        rule(parsed, path, report)
+    for rule in _SECTION_RULES.get(type(default), ()):
+        if invalid.isdisjoint(rule.reads):
+            rule.check(parsed, path, report)
     return parsed
 
 
@@ -99,7 +119,8 @@ def _parse_field(field: attrs.Attribute, default: Any, value: Any, path: str, re
     if field.metadata.get(SECTION):
         if isinstance(value, dict):
             return _parse_section(default, value, path, report)
-        report.error(path, f"must be a mapping {described(value)}")
+        # The type only, as at the top level: a section given as text is not echoed.
+        report.error(path, f"must be a mapping of keys (got a {type(value).__name__})")
         return default
     try:
         return field.metadata[CHECK](value)
@@ -114,7 +135,9 @@ def _parse(config: Any) -> tuple[PlanwiseConfig, Problems]:
     if isinstance(config, dict):
         parsed = _parse_section(PlanwiseConfig(), config, "", report)
     else:
-        report.error(_TOP_LEVEL, f"must be a mapping of sections {described(config)}")
+        # The type only: when the file is not a configuration at all, its text is not echoed anywhere.
+        report.error(_TOP_LEVEL, f"must be a mapping of sections (the file holds a {type(config).__name__}, "
+                                 "not 'simulation:', 'workforce:', ... keys)")
         parsed = PlanwiseConfig()
     return parsed, Problems(tuple(report.errors), tuple(report.warnings))
 

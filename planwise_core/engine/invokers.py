@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import attrs
 from planwise_core.engine.project import DbtProject, parsed_manifest
 from planwise_core.errors import SimulationError
 
+log = logging.getLogger("planwise.dbt")
 
 
 @attrs.frozen
@@ -40,14 +43,23 @@ class Invoker:
     def invoke(self, command: str, *args: str, year: int | None = None) -> DbtCall:
         dbt_vars = dict(self.vars, **({"simulation_year": year} if year is not None else {}))
         full = [command, *self.project.common_args(), "--vars", json.dumps(dbt_vars, sort_keys=True), *args]
+        label = f"dbt {command} {' '.join(args)}".strip()
         started = time.perf_counter()
-        self._run(full, f"dbt {command} {' '.join(args)}".strip())
+        self._run(full, label)
         call = DbtCall(tuple([command, *args]), time.perf_counter() - started)
         self.calls.append(call)
+        log.debug("%s%s: %.2fs", label, f" (year {year})" if year is not None else "", call.seconds,
+                  extra={"event": "dbt_step", "step": label, "year": year, "seconds": round(call.seconds, 3)})
         return call
 
     def _run(self, args: list[str], label: str) -> None:
         raise NotImplementedError
+
+
+def log_node(name: str, status: str, seconds: float) -> None:
+    """One model or test of an invocation, for --verbose."""
+    log.debug("  %s %s: %.2fs", name, status, seconds,
+              extra={"event": "dbt_node", "node": name, "status": status, "seconds": round(seconds, 3)})
 
 
 class InProcessDbt(Invoker):
@@ -73,6 +85,9 @@ class InProcessDbt(Invoker):
         os.environ.update(self.project.env())
         result = self._runner.invoke([*args, "--log-level", "none", "--no-write-json"])
         _release_duckdb()
+        for node in getattr(result.result, "results", None) or []:
+            if getattr(node, "node", None) is not None:
+                log_node(node.node.name, str(node.status).lower().rsplit(".", 1)[-1], node.execution_time or 0.0)
         if not result.success:
             raise SimulationError(f"{label} failed: {_failure_detail(result)}")
 
@@ -98,10 +113,19 @@ class SubprocessDbt(Invoker):
     def _run(self, args: list[str], label: str) -> None:
         env = dict(os.environ, **self.project.env())
         proc = subprocess.run([_dbt_executable(), *args], env=env, capture_output=True, text=True)
+        for match in _NODE_LINE.finditer(_ANSI.sub("", proc.stdout)):
+            status = match["status"].lower()
+            log_node(match["name"], "success" if status in ("ok", "insert") else status, float(match["seconds"]))
         if proc.returncode != 0:
             lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
             errors = [ln for ln in lines if "error" in ln.lower()] or lines[-15:]
             raise SimulationError(f"{label} failed (exit {proc.returncode}): " + " | ".join(errors[-10:]))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# dbt's console line for a finished node, e.g. "1 of 9 OK created sql table model main.int_hires ... [OK in 0.12s]"
+_NODE_LINE = re.compile(r"\d+ of \d+ (?:OK|PASS|FAIL|ERROR|WARN|SKIP)\b.*? (?:\w+\.)*(?P<name>\w+) \.+ "
+                        r"\[(?P<status>\w+)[^\]]*? in (?P<seconds>[\d.]+)s\]")
 
 
 def _dbt_executable() -> str:

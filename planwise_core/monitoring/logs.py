@@ -7,6 +7,7 @@ import logging
 import time
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_BASE_KEYS = ("ts", "level", "logger", "message")
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,7 +16,10 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
                    "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
-        payload.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        for key, value in vars(record).items():
+            if key not in _STANDARD:
+                # An event field never replaces a base key: `level` is always the logging level.
+                payload[f"field_{key}" if key in _BASE_KEYS else key] = value
         payload.setdefault("event", "log")
         return json.dumps(payload, default=str)
 

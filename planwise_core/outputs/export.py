@@ -13,6 +13,7 @@ from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs.provenance import census_identity, flatten, results_run
 from planwise_core.report.run_report import open_results
+from planwise_core.spreadsheet import formula_safe_sql
 
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)", "xlsx": None}
 WORKBOOK = "results.xlsx"
@@ -66,11 +67,25 @@ def _check_years(con, database: Path, years: tuple[int, int] | None) -> tuple[in
     return years
 
 
-def queries(con, years: tuple[int, int] | None) -> list[tuple[str, str]]:
-    """(name, query) of every export this database has, cut to ``years``."""
+def queries(con, years: tuple[int, int] | None, fmt: str = "parquet") -> list[tuple[str, str]]:
+    """(name, query) of every export this database has, cut to ``years``.
+
+    For CSV, text that a spreadsheet would run as a formula (an id such as =HYPERLINK(...)) gets a leading
+    apostrophe; Parquet keeps the values exactly, and the workbook writes every text cell as a string.
+    """
     where = f" where simulation_year between {years[0]} and {years[1]}" if years else ""
-    return [(e.name, f"select * from {e.table}{where} order by {e.order}") for e in EXPORTS
-            if e.required or table_exists(con, e.table)]
+    return [(e.name, f"select {_columns(con, e.table, fmt)} from {e.table}{where} order by {e.order}")
+            for e in EXPORTS if e.required or table_exists(con, e.table)]
+
+
+def _columns(con, table: str, fmt: str) -> str:
+    if fmt != "csv":
+        return "*"
+    columns = []
+    for name, type_, *_ in con.execute(f"describe {table}").fetchall():
+        column = '"' + name.replace('"', '""') + '"'
+        columns.append(f"{formula_safe_sql(column)} as {column}" if type_ == "VARCHAR" else column)
+    return ", ".join(columns)
 
 
 def metadata(con, database: Path, years: tuple[int, int] | None) -> list[tuple[str, object]]:
@@ -100,7 +115,8 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
 
     ``years``: (first, last) to export only those years (each must be in the database). The database is
     opened read-only. Existing files of the same names are replaced (each file is written beside its final
-    name first, then renamed, so a failed export leaves the old file).
+    name first, then renamed, so a failed export leaves the old file). CSV text cells that a spreadsheet
+    would read as a formula start with an apostrophe (docs/outputs.md).
     """
     fmt = fmt.lower()
     if fmt not in FORMATS:
@@ -119,7 +135,7 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
             sheets = sorted(queries(con, years), key=lambda q: SHEET_ORDER.index(q[0]))
             return [write_workbook(con, out_dir / WORKBOOK, sheets, metadata(con, database, years))]
         written = []
-        for name, query in queries(con, years):
+        for name, query in queries(con, years, fmt):
             path = out_dir / f"{name}.{fmt}"
             tmp = out_dir / f".{name}.{fmt}.tmp"
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from planwise_core.database import table_exists
@@ -40,3 +41,27 @@ def _fmt(value) -> str:
     if value is None:
         return "-"
     return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def census_load(con) -> dict | None:
+    """What the census in this database kept, left out and warned about (raw.census_load), or None."""
+    if not table_exists(con, "census_load", schema="raw"):
+        return None
+    row = con.execute("select summary_json, loaded_at, run_id from raw.census_load").fetchone()
+    if row is None:
+        return None
+    return {**json.loads(row[0]), "loaded_at": str(row[1]), "run_id": row[2]}
+
+
+def format_census(info: dict | None) -> str:
+    """One line: rows read, loaded, dropped (and where they are listed), rows with warnings, ignored columns."""
+    if not info:
+        return "census: no load record (loaded before PlanWise recorded census loads)"
+    text = f"census: {info['rows']:,} rows, {info['loaded']:,} loaded"
+    if info["dropped"]:
+        where = f"listed in {info['rejects_file']}" if info.get("rejects_file") else "see raw.census_rejects"
+        text += f", {info['dropped']:,} dropped as invalid ({where})"
+    text += f", {info['warning_rows']:,} with warnings" if info["warning_rows"] else ", no warnings"
+    if info["extra_columns"]:
+        text += f"; columns ignored: {', '.join(info['extra_columns'])}"
+    return text

@@ -21,7 +21,12 @@ actives as (
     select
         census.*,
         {{ completed_years('employee_birth_date', census_date) }} as current_age,
-        {{ completed_years('employee_hire_date', census_date) }} as current_tenure
+        {{ completed_years('employee_hire_date', census_date) }} as current_tenure,
+        -- The census carries no enrollment date: participants count as enrolled since they became eligible
+        -- by the plan's rules, or since the census date when those rules say later (domain.md step 8).
+        case when employee_deferral_rate > 0 then least(
+            {{ eligibility_date('employee_birth_date', 'employee_hire_date') }}, {{ census_date }}
+        ) end as enrollment_date
     from census
     where employee_termination_date is null
        or employee_termination_date > {{ census_date }}
@@ -38,11 +43,12 @@ final as (
         actives.current_tenure,
         age_bands.age_band,
         tenure_bands.tenure_band,
-        {{ eligibility_date('actives.employee_birth_date', 'actives.employee_hire_date') }} as eligibility_date,
-        {{ eligibility_date('actives.employee_birth_date', 'actives.employee_hire_date') }} <= {{ census_date }} as is_eligible,
+        {{ eligibility_date('actives.employee_birth_date', 'actives.employee_hire_date', 'actives.enrollment_date') }}
+            as eligibility_date,
+        {{ eligibility_date('actives.employee_birth_date', 'actives.employee_hire_date', 'actives.enrollment_date') }}
+            <= {{ census_date }} as is_eligible,
         actives.employee_deferral_rate > 0 as is_enrolled,
-        -- The census carries no enrollment date: participants count as enrolled since hire.
-        case when actives.employee_deferral_rate > 0 then actives.employee_hire_date end as enrollment_date,
+        actives.enrollment_date,
         actives.employee_deferral_rate as deferral_rate,
         false as ever_opted_out
     from actives

@@ -46,13 +46,31 @@ level_ranges as (
     from level_allocation
 ),
 
-sequences as (
+taken_ids as (
+    -- Census ids shaped like this year's hire ids: a hire never takes one (domain.md step 5).
+    select employee_id from {{ ref('stg_census') }}
+    where starts_with(employee_id, 'NH_{{ year }}_')
+),
+
+candidates as (
     select
-        sequence_number,
-        'NH_{{ year }}_' || lpad(cast(sequence_number as varchar), 6, '0') as employee_id
+        candidate_number,
+        -- printf, not lpad: lpad would cut a seventh digit and repeat an earlier id.
+        'NH_{{ year }}_' || printf('%06d', candidate_number) as employee_id
     from requirements
-    cross join generate_series(1, requirements.total_hires) as s(sequence_number)
+    cross join generate_series(1, requirements.total_hires + (select count(*) from taken_ids)) as s(candidate_number)
     where requirements.total_hires > 0
+),
+
+sequences as (
+    -- The first total_hires candidates whose id is free, numbered 1..total_hires.
+    select
+        row_number() over (order by candidates.candidate_number) as sequence_number,
+        candidates.employee_id
+    from candidates
+    left join taken_ids using (employee_id)
+    where taken_ids.employee_id is null
+    qualify row_number() over (order by candidates.candidate_number) <= (select total_hires from requirements)
 ),
 
 drawn as (

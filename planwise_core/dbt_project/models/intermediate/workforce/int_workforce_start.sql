@@ -48,8 +48,9 @@ final as (
         measured.current_tenure,
         age_bands.age_band_id,
         tenure_bands.tenure_band_id,
-        -- Recomputed from the config so a changed waiting period applies to everyone.
-        {{ eligibility_date('measured.employee_birth_date', 'measured.employee_hire_date') }} as eligibility_date,
+        -- Recomputed from the config so a changed waiting period applies to everyone; never after an enrollment.
+        {{ eligibility_date('measured.employee_birth_date', 'measured.employee_hire_date', 'measured.enrollment_date') }}
+            as eligibility_date,
         measured.is_enrolled,
         measured.enrollment_date,
         measured.deferral_rate,

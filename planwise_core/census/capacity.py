@@ -1,0 +1,69 @@
+"""The largest census salaries a configuration can carry to the end of its horizon.
+
+Pay rates are DECIMAL(18, 2), but DuckDB multiplies a DECIMAL(18, 2) amount by a rate in 64-bit
+integers (cents x rate x 10^6), the promotion raise is applied in a DOUBLE (exact to the cent only below
+2^53 cents), and the snapshot sums cents x days: a rate of ten billion a year keeps every one of those
+exact with a wide margin (a 10^12 salary overflowed in the second year). A census salary is accepted when
+even the steepest raises the configuration allows (every promotion, the highest merit and COLA, every
+year) keep it under that ceiling; the year summary's payroll, a DECIMAL(18, 2) sum, is bounded likewise.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+import attrs
+
+RATE_CEILING = Decimal("10000000000.00")
+PAYROLL_CEILING = Decimal("9999999999999999.99")
+# Promotions stop at the top level: at most four in anyone's career here.
+MAX_PROMOTIONS = 4
+
+
+@attrs.frozen
+class Capacity:
+    years: int
+    growth: Decimal  # the largest factor by which a pay rate can grow over the horizon
+    max_salary: Decimal
+    max_hire_salary: Decimal
+    headcount_growth: Decimal  # the largest factor by which the headcount can grow
+
+    def payroll_fits(self, active_payroll: Decimal, actives: int) -> bool:
+        hires = actives * self.headcount_growth * self.max_hire_salary
+        return (active_payroll + hires) * self.growth <= PAYROLL_CEILING
+
+    def describe(self) -> str:
+        return (f"raises of up to {float(self.growth) - 1:.0%} over {self.years} year{'s' if self.years > 1 else ''} "
+                f"must keep every pay rate under {RATE_CEILING:,.2f}")
+
+
+def capacity_for(config, project_dir: Path | None = None) -> Capacity:
+    """The worst-case growth of ``config``'s horizon, from its rates and the dbt project's parameter seeds."""
+    from planwise_core.engine.project import DBT_PROJECT_DIR
+
+    seeds = (project_dir or DBT_PROJECT_DIR) / "seeds"
+    sim, comp = config.simulation, config.compensation
+    years = max(1, sim.end_year - sim.start_year + 1)
+    merit = _dec(comp.merit_budget) if comp.merit_budget is not None else _column_max(seeds, "config_job_levels",
+                                                                                     "merit_rate")
+    cola = _dec(comp.cola_rate) if comp.cola_rate is not None else _column_max(seeds, "config_cola_by_year",
+                                                                               "cola_rate")
+    promotion = _column_max(seeds, "config_promotion_hazard", "max_raise")
+    growth = (1 + promotion) ** min(years, MAX_PROMOTIONS) * (1 + merit + cola) ** years
+    headcount = (1 + max(_dec(sim.target_growth_rate), Decimal(0))) ** years
+    return Capacity(years=years, growth=growth,
+                    max_salary=(RATE_CEILING / growth).quantize(Decimal("0.01"), rounding=ROUND_FLOOR),
+                    max_hire_salary=_column_max(seeds, "config_job_levels", "hire_max_salary"),
+                    headcount_growth=headcount)
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+def _column_max(seeds: Path, seed: str, column: str) -> Decimal:
+    with open(seeds / f"{seed}.csv", newline="", encoding="utf-8") as handle:
+        values = [Decimal(row[column]) for row in csv.DictReader(handle) if row.get(column)]
+    return max(values, default=Decimal(0))

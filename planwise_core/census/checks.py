@@ -1,0 +1,102 @@
+"""The row rules of a census (domain.md, Census): errors make a row unusable, warnings are simulated as given.
+
+Each rule is a SQL condition over ``census_parsed`` (see sql.parsed_sql), so one pass checks a 1M-row file.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from planwise_core.census.capacity import RATE_CEILING
+
+EARLIEST_DATE = date(1900, 1, 1)
+HIGH_SALARY = 10_000_000
+YOUNGEST_AGE, OLDEST_AGE, WORKING_AGE = 14, 100, 14
+
+
+@attrs.frozen
+class RowRule:
+    column: str
+    reason: str
+    condition: str  # SQL over census_parsed; may use $cd (census date) and $max_salary
+    fix: str
+    needs: tuple[str, ...] = ()  # other columns the rule reads
+
+    def applies(self, present: set[str]) -> bool:
+        return self.column in present and all(c in present for c in self.needs)
+
+
+def error_rules(cd: date, max_salary: Decimal | None, capacity_text: str = "") -> list[RowRule]:
+    date_fix = "write dates as YYYY-MM-DD"
+    rules = [
+        RowRule("employee_id", "must not be empty", "s_id IS NULL", "give every row an employee id or remove it"),
+        RowRule("employee_birth_date", "must be a date YYYY-MM-DD", "p_birth IS NULL", date_fix),
+        RowRule("employee_hire_date", "must be a date YYYY-MM-DD", "p_hire IS NULL", date_fix),
+        RowRule("employee_termination_date", "must be empty or a date YYYY-MM-DD",
+                "s_term IS NOT NULL AND p_term IS NULL", date_fix + ", or leave it empty for actives"),
+        RowRule("employee_birth_date", f"birth date is before {EARLIEST_DATE}", f"p_birth < DATE '{EARLIEST_DATE}'",
+                "check the year"),
+        RowRule("employee_hire_date", f"hire date is before {EARLIEST_DATE}", f"p_hire < DATE '{EARLIEST_DATE}'",
+                "check the year"),
+        # Not yet born on the census date: no age is defined (hired before birth is only a warning).
+        RowRule("employee_birth_date", f"birth date is after the census date {cd}", "p_birth > $cd",
+                "check the birth date"),
+        RowRule("employee_gross_compensation", "must be a number of at least 0.01",
+                "NOT coalesce(p_comp >= 0.01, false)", "fix the salary or remove the row; it is the annual salary "
+                "rate, e.g. 65000.00, rounded half up to cents"),
+        RowRule("employee_deferral_rate", "must be empty or a number from 0 to 1",
+                "s_def IS NOT NULL AND NOT coalesce(p_def >= 0 AND p_def <= 1, false)",
+                "write the rate as a fraction, e.g. 0.06 for 6 %"),
+        RowRule("level_id", "must be empty or an integer from 1 to 5",
+                "s_level IS NOT NULL AND NOT coalesce(p_level IN (1, 2, 3, 4, 5), false)",
+                "use levels 1-5 or leave it empty to derive the level from the salary"),
+        RowRule("employee_hire_date", f"hire date is after the census date {cd}", "p_hire > $cd",
+                "correct the hire date; future hires do not belong in the census"),
+        RowRule("employee_termination_date", "termination date is before the hire date", "p_term < p_hire",
+                "check the hire and termination dates", ("employee_hire_date",)),
+    ]
+    if max_salary is None:
+        max_salary, capacity_text = RATE_CEILING, "the largest pay rate the simulation carries exactly"
+    rules.append(RowRule(
+        "employee_gross_compensation", f"salary above {max_salary:,.2f}, the most this configuration can "
+        f"carry ({capacity_text})", "p_comp > $max_salary",
+        "check the salary is an annual amount in currency units, or simulate fewer years"))
+    return rules
+
+
+def warning_rules() -> list[RowRule]:
+    return [
+        RowRule("employee_hire_date", "hired before birth", "p_hire < p_birth", "check the birth and hire dates",
+                ("employee_birth_date",)),
+        RowRule("employee_hire_date", f"hired before age {WORKING_AGE}",
+                f"p_hire >= p_birth AND p_hire < p_birth + INTERVAL {WORKING_AGE} YEAR",
+                "check the birth and hire dates", ("employee_birth_date",)),
+        RowRule("employee_birth_date", f"under {YOUNGEST_AGE} at the census date",
+                f"p_birth > $cd - INTERVAL {YOUNGEST_AGE} YEAR", "check the birth date"),
+        RowRule("employee_birth_date", f"over {OLDEST_AGE} at the census date",
+                f"p_birth <= $cd - INTERVAL {OLDEST_AGE + 1} YEAR", "check the birth date"),
+        RowRule("employee_gross_compensation", f"salary over {HIGH_SALARY:,}", f"p_comp > {HIGH_SALARY}",
+                "check it is an annual amount, not cents"),
+    ]
+
+
+def findings_sql(rules: list[RowRule], source: str) -> str:
+    """(_rid, rule number, column, reason) for every row a rule flags, as one UNION ALL over ``source``."""
+    parts = [f"SELECT _rid, {i} AS rule, '{r.column}' AS column_name, {_literal(r.reason)} AS reason "
+             f"FROM {source} WHERE {r.condition}" for i, r in enumerate(rules)]
+    return " UNION ALL ".join(parts) if parts else \
+        "SELECT NULL::BIGINT AS _rid, NULL::INTEGER AS rule, NULL AS column_name, NULL AS reason WHERE false"
+
+
+def duplicate_ids_sql(source: str) -> str:
+    """(_rid, id, rows sharing it) of every row whose id another row has too."""
+    return f"""
+        SELECT _rid, s_id, count(*) OVER (PARTITION BY s_id) AS shared
+        FROM {source} WHERE s_id IS NOT NULL QUALIFY count(*) OVER (PARTITION BY s_id) > 1"""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
