@@ -74,7 +74,7 @@ def _execute(spec: RunSpec) -> dict:
         shutil.rmtree(folder)  # the inputs changed: nothing of the old run is reusable
         previous = None
     folder.mkdir(parents=True, exist_ok=True)
-    resumable = previous is not None and spec.database.exists()
+    resumable = previous is not None  # resume raises when there is nothing to resume: then run afresh
     worker = f"{socket.gethostname()}:{os.getpid()}"
     record = {"run_id": spec.run_id, "scenario": spec.scenario, "seed": spec.seed, "fingerprint": spec.fingerprint,
               "status": "running", "worker": worker, "database": str(spec.database),

@@ -15,12 +15,19 @@ from planwise_core.monitoring.logs import setup_logging
 from planwise_core.names import PROJECT
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
 class PlanwiseGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except PlanwiseError as exc:
             raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            # One Ctrl-C: the run has recorded itself as interrupted and left the database's results as they were.
+            click.echo("Interrupted: nothing was replaced; a run continues with --resume.", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=PlanwiseGroup, context_settings={"help_option_names": ["-h", "--help"]})

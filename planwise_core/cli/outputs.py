@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from planwise_core.cli.state import CliState, with_cli_overrides
-from planwise_core.errors import PlanwiseError
 
 
 @click.command()
@@ -40,17 +39,15 @@ def export(database, fmt, out_dir):
 
 
 @click.command()
-@click.option("--database", type=click.Path(dir_okay=False, exists=True), default="output/planwise.duckdb",
-              show_default=True)
+@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True,
+              help="Database a `planwise run` wrote (opened read-only).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def summary(database, as_json):
-    """Print the per-year summary of the simulation stored in a database."""
-    from planwise_core.database import connect, table_exists
+    """Print the per-year summary of the simulation stored in a database (opened read-only)."""
     from planwise_core.outputs.summary import format_summary, year_summary
+    from planwise_core.report.run_report import open_results
 
-    with connect(Path(database)) as con:
-        if not table_exists(con, "fct_workforce_snapshot"):
-            raise PlanwiseError(f"{database} holds no simulation results: run `planwise run` first.")
+    with open_results(Path(database)) as con:
         rows = year_summary(con, 0, 9999)
     click.echo(json.dumps(rows, indent=2, default=str) if as_json else format_summary(rows))
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from planwise_core.errors import PlanwiseError
+from planwise_core.fileio import reserved_temp
 from planwise_core.report.run_report import open_results
 
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)"}
@@ -39,11 +40,8 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str) -> list[
         written = []
         for name, query in EXPORTS.items():
             path = out_dir / f"{name}.{fmt}"
-            tmp = out_dir / f".{name}.{fmt}.tmp"
-            try:
+            with reserved_temp(path, suffix=f".{fmt}") as tmp:  # a fresh file of ours, never a planted link
                 con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}")
                 os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
             written.append(path)
     return written

@@ -12,13 +12,15 @@ import datetime as dt
 import html
 import json
 import math
-import os
 from pathlib import Path
 
 import duckdb
 
 from planwise_core.database import table_exists
+from planwise_core.database.runlog import check_lineage
+from planwise_core.database.workspace import MARKER_TABLE
 from planwise_core.errors import PlanwiseError
+from planwise_core.fileio import atomic_write_text
 from planwise_core.outputs.summary import year_summary
 
 REQUIRED_TABLES = ("fct_yearly_events", "fct_workforce_snapshot", "int_workforce_requirements")
@@ -63,11 +65,15 @@ def open_results(database: Path | str):
     con = connect_read_only(database, f"run `planwise run --database {database}` first, "
                                       "or pass --database with the file a run wrote.")
     try:
+        if not table_exists(con, MARKER_TABLE):
+            raise PlanwiseError(f"{database} was not written by PlanWise (no {MARKER_TABLE} table): pass "
+                                "--database with a file `planwise run` wrote.")
         missing = [t for t in REQUIRED_TABLES if not table_exists(con, t)]
         if missing or not con.execute("select count(*) from fct_workforce_snapshot").fetchone()[0]:
             raise PlanwiseError(f"{database} holds no simulation results (missing: "
                                 f"{', '.join(missing) or 'rows in fct_workforce_snapshot'}): "
                                 f"run `planwise run --database {database}` first.")
+        check_lineage(con, database)
         yield con
     finally:
         con.close()
@@ -552,8 +558,4 @@ def write_report(database: Path | str, out: Path | str) -> Path:
 
 def write_page(out: Path, page: str) -> Path:
     """Replace ``out`` with ``page`` atomically (a reader never sees half a page); returns ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return atomic_write_text(out, page)
