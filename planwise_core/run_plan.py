@@ -19,6 +19,7 @@ from pathlib import Path
 import attrs
 import duckdb
 
+from planwise_core.census.validate import validate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.database import runlog
 from planwise_core.database.connection import completed_years
@@ -45,6 +46,7 @@ def plan_run(ws: Workspace, config: PlanwiseConfig, census: Path, census_given: 
     published = ws.check_published()
     if resume:
         return _resume(ws, config, census if census_given else None, plugin, published)
+    validate_census(census, config.simulation.effective_census_date)  # a bad census is refused, not a failed run
     record = RunRecord(run_id, config.to_dict(), str(census), file_sha256(census), plugin)
     start = config.simulation.start_year
     origins, problem = _origins(ws.database) if published else ({}, None)
@@ -104,6 +106,8 @@ def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: 
         raise PlanwiseError(f"Cannot resume: the configuration differs from the interrupted run's ({keys}). "
                             "Use the same --config and options, or run without --resume.")
     recorded = Path(build["census_path"])
+    if census is not None and not census.is_file():
+        validate_census(census, config.simulation.effective_census_date)  # says the file is missing
     if census is not None and file_sha256(census) != build["census_sha256"]:
         raise PlanwiseError(f"Cannot resume with --census {census}: run {build['run_id']} was started with the "
                             f"census {recorded}, whose content differs. Resume without --census to continue it "

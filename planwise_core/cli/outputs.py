@@ -39,8 +39,8 @@ def export(database, fmt, out_dir):
 
 
 @click.command()
-@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True,
-              help="Database a `planwise run` wrote (opened read-only).")
+@click.option("--database", type=click.Path(dir_okay=False, exists=True), default="output/planwise.duckdb",
+              show_default=True, help="Database a `planwise run` wrote (opened read-only).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def summary(database, as_json):
     """Print the per-year summary of the simulation stored in a database (opened read-only)."""
