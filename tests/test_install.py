@@ -75,9 +75,13 @@ def test_a_damaged_parse_cache_is_rebuilt(tmp_path):
 
 
 def test_the_wheel_installs_and_runs_from_another_folder(tmp_path):
+    # Built from a copy of the sources, so the build leaves nothing in the checkout.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", ".cache", "output", "build",
+                                                                "*.egg-info", "__pycache__", ".pytest_cache"))
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(wheels), str(ROOT)], check=True, capture_output=True, cwd=tmp_path, timeout=600)
+                    str(wheels), str(source)], check=True, capture_output=True, cwd=tmp_path, timeout=600)
     wheel = next(wheels.glob("planwise-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "planwise_core/dbt_project/dbt_project.yml" in names

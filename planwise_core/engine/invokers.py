@@ -97,7 +97,8 @@ class SubprocessDbt(Invoker):
 
     def _run(self, args: list[str], label: str) -> None:
         env = dict(os.environ, **self.project.env())
-        proc = subprocess.run([_dbt_executable(), *args], env=env, capture_output=True, text=True)
+        # --no-write-json: no manifest.json or run_results.json that a later process could find half-written.
+        proc = subprocess.run([_dbt_executable(), *args, "--no-write-json"], env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
             errors = [ln for ln in lines if "error" in ln.lower()] or lines[-15:]
