@@ -270,16 +270,28 @@ def test_read_only_database_summary_works_and_run_is_refused(tmp_path, reference
     assert proc.returncode == 1 and "read-only" in proc.stderr
 
 
-def test_summary_reads_while_a_run_holds_the_lock_and_fails_without_results(tmp_path, reference):
-    import fcntl
-
+def test_summary_reads_while_a_run_is_going_and_fails_without_results(tmp_path, reference, census):
     database = copy_of(reference, tmp_path)
-    with open(database.with_name(database.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        assert planwise("summary", "--database", database).returncode == 0
-    empty = tmp_path / "empty.duckdb"
+    expected = planwise("summary", "--database", database).stdout
+    args = [PLANWISE, "--structured-logs", "run", "--census", str(census[0]), "--database", str(database),
+            *YEARS, "--seed", "4"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:
+            if '"event": "year_completed"' in line:
+                break
+        during = planwise("summary", "--database", database)  # the run holds the lock and is writing
+        assert during.returncode == 0, during.stderr
+        assert during.stdout == expected
+    finally:
+        proc.communicate(timeout=300)
+    assert proc.returncode == 0
+    empty = tmp_path / "empty.duckdb"  # PlanWise's, with empty result tables
     with duckdb.connect(str(empty)) as con:
         con.execute("create table planwise_database (format integer, created_at timestamp)")
+        for table in ("fct_year_summary", "fct_workforce_snapshot", "fct_yearly_events",
+                      "int_workforce_requirements"):
+            con.execute(f"create table {table} (simulation_year integer)")
     proc = planwise("summary", "--database", empty)
     assert proc.returncode == 1 and "holds no simulation results" in proc.stderr
 
