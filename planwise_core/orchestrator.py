@@ -23,7 +23,7 @@ from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
 from planwise_core.levels import Level, fallback_chain
 from planwise_core.database import completed_years, connect, delete_years, run_lock, runlog
-from planwise_core.database.workspace import Workspace, mark
+from planwise_core.database.workspace import Workspace, carry_own_tables, mark
 from planwise_core.errors import PlanwiseError
 from planwise_core.hooks import Hooks
 from planwise_core.manager import engine_names, get_plugin_manager, require_engine
@@ -75,6 +75,14 @@ class Simulation:
         from planwise_core.engine.project import DbtProject
 
         return year_partitioned_models(DbtProject(self.workspace.build))
+
+    @property
+    def project_relations(self) -> set[str]:
+        """Every table the dbt project builds (models and seeds) and the tables the host keeps itself."""
+        from planwise_core.engine.project import DbtProject, parsed_manifest
+
+        nodes = parsed_manifest(DbtProject(self.workspace.build)).nodes.values()
+        return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"}
 
     # -- public -----------------------------------------------------------------------------
 
@@ -306,6 +314,7 @@ class Simulation:
             mark(con)
             if self.database.exists():
                 runlog.copy_history(con, str(self.database))
+                carry_own_tables(con, self.database, self.project_relations)
             if run_logged:
                 runlog.finish(con, self.run_id, "completed")
             con.execute("drop table if exists planwise_build")

@@ -126,3 +126,30 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
         raise PlanwiseError(f"{database} is a DuckDB database that PlanWise did not create (no {MARKER_TABLE} "
                             f"table), so PlanWise will not {purpose}: pass another --database.")
     return True
+
+
+def carry_own_tables(con, published: Path, project_relations: set[str]) -> list[str]:
+    """Copy into the build (``con``) the tables users added to the published database: every base table the
+    build lacks that is not one of the dbt project's relations (a model or seed dropped from the project
+    stays dropped). Views are not carried. Returns their qualified names."""
+    con.execute(f"attach '{str(published).replace(chr(39), chr(39) * 2)}' as prev (read_only)")
+    try:
+        mine = set(con.execute("select table_schema, table_name from information_schema.tables "
+                               "where table_catalog = current_database()").fetchall())
+        theirs = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_catalog = 'prev' and table_type = 'BASE TABLE'").fetchall()
+        carried = []
+        for schema, name in theirs:
+            if (schema, name) in mine or name in project_relations:
+                continue
+            q_schema, q_name = (_ident(v) for v in (schema, name))
+            con.execute(f"create schema if not exists {q_schema}")
+            con.execute(f"create table {q_schema}.{q_name} as select * from prev.{q_schema}.{q_name}")
+            carried.append(f"{schema}.{name}")
+        return carried
+    finally:
+        con.execute("detach prev")
+
+
+def _ident(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
