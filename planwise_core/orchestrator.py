@@ -320,6 +320,7 @@ class Simulation:
             con.execute("drop table if exists planwise_build")
             con.execute("checkpoint")
         self.workspace.publish()
+        self.ctx.monitor.checkpoint("publish")
 
     def _log_year(self, result: YearResult, level: Level, attempts: int) -> None:
         with connect(self.workspace.build) as con:
