@@ -60,6 +60,7 @@ class Simulation:
         self.performance_mode = performance_mode
         self.last_error: str | None = None
         self.interrupted = False
+        self.publishing = False
         self.plan: Plan | None = None
         self.progress = progress or (lambda *a, **k: None)
         self.state = StateManager(self.workspace.state_dir, enable_compression=orch.enable_compression,
@@ -280,7 +281,8 @@ class Simulation:
 
         def interrupted(signum, frame):
             self.interrupted = True
-            raise KeyboardInterrupt
+            if not self.publishing:  # once publishing, the run finishes: the new results are going in place
+                raise KeyboardInterrupt
 
         previous = signal.signal(signal.SIGINT, interrupted)
         try:
@@ -310,6 +312,7 @@ class Simulation:
 
     def _publish(self, run_logged: bool = True) -> None:
         """The build becomes the database: with every earlier attempt's log row, this run's as completed."""
+        self.publishing = True
         with connect(self.workspace.build) as con:
             mark(con)
             if self.database.exists():
