@@ -10,6 +10,7 @@ import duckdb
 
 from planwise_core.census.sql import sql_literal
 from planwise_core.errors import CensusError
+from planwise_core.fileio import reserved_temp
 
 DEFAULT_CENSUS_DATE = date(2024, 12, 31)
 # Level bands [min, max): the generator draws inside them, level_id is the band holding the salary.
@@ -36,7 +37,9 @@ def generate_census(employees: int, seed: int, out: str | Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(out)} ({fmt})")
+        with reserved_temp(out, suffix=out.suffix) as tmp:  # written whole, then renamed into place
+            con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(tmp)} ({fmt})")
+            os.replace(tmp, out)
     finally:
         con.close()
     return out
