@@ -138,13 +138,19 @@ def test_resume_continues_the_failed_build_and_then_replaces_the_results(tmp_pat
 # --------------------------------------------------------------------------- 12 resume after a failed setup
 
 
-def test_resume_after_a_failed_setup_continues_that_run_with_its_own_census(tmp_path, reference, census, site):
+@pytest.mark.parametrize("fault", ["1", "kill"])
+def test_resume_after_a_failed_setup_continues_that_run_with_its_own_census(tmp_path, reference, census, site,
+                                                                             fault):
     database = copy_of(reference, tmp_path)
     before = digests(database)
     setup = planwise("run", "--census", census[1], "--database", database, "--start-year", "2025", "--end-year",
-                     "2025", site=site, PLANWISE_FAULT_SETUP="1")
-    assert setup.returncode == 1 and "injected fault in foundation_setup" in setup.stderr
-    assert digests(database) == before and run_log(database)[-1][1] == "failed"
+                     "2025", site=site, PLANWISE_FAULT_SETUP=fault)
+    if fault == "kill":
+        assert setup.returncode == -signal.SIGKILL and run_log(database)[-1][1] == "running"
+    else:
+        assert setup.returncode == 1 and "injected fault in foundation_setup" in setup.stderr
+        assert run_log(database)[-1][1] == "failed"
+    assert digests(database) == before
     failed_run = run_log(database)[-1][0]
 
     other = planwise("run", "--census", census[0], "--database", database, "--start-year", "2025", "--end-year",
@@ -160,6 +166,7 @@ def test_resume_after_a_failed_setup_continues_that_run_with_its_own_census(tmp_
         assert con.execute("select count(*) from raw.census").fetchone()[0] == 160  # the run's own census
         assert con.execute("select census_path, status from planwise_run_log where run_id = ?",
                            [failed_run]).fetchone() == (str(census[1]), "completed")
+    assert not [r for r in run_log(database) if r[1] == "running"]
 
 
 # --------------------------------------------------------------------------- 11.2 partial re-runs
