@@ -122,7 +122,12 @@ def collect(con) -> dict:
 
     data["run"] = None
     if table_exists(con, "planwise_run_log"):
-        cur = con.execute("select * from planwise_run_log order by started_at desc nulls last limit 1")
+        # The run that produced the results (its last year), not a later attempt that failed and changed nothing.
+        producer = ("(select run_id from planwise_year_log where simulation_year = ? "
+                    "order by completed_at desc limit 1)") if table_exists(con, "planwise_year_log") else "null"
+        cur = con.execute(f"""select * from planwise_run_log
+                              order by run_id = {producer} desc nulls last, status = 'completed' desc,
+                                       started_at desc nulls last limit 1""", [last] if "?" in producer else [])
         row = cur.fetchone()
         if row is not None:
             data["run"] = dict(zip([d[0] for d in cur.description], row))
