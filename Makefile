@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	mkdir -p output
-	$(BIN)/planwise run --database output/planwise.duckdb --json > output/run_result.json
-	$(BIN)/planwise summary --database output/planwise.duckdb | tee output/summary.txt
+	$(BIN)/planwise run --database output/planwise.duckdb --json-out output/run_result.json
+	$(BIN)/planwise summary --database output/planwise.duckdb > output/.summary.txt.tmp
+	mv output/.summary.txt.tmp output/summary.txt
+	cat output/summary.txt
 	$(BIN)/planwise report --database output/planwise.duckdb --out output/report.html
 	@echo "results: output/planwise.duckdb, output/run_result.json, output/summary.txt, output/report.html"
 

@@ -24,6 +24,7 @@ import duckdb
 import psutil
 
 from planwise_core.engine.nodes import YEAR_START, YEARLY, selected_models
+from planwise_core.database.workspace import Workspace
 from planwise_core.engine.project import DbtProject, parsed_manifest
 
 BIN = Path(sys.executable).parent
@@ -67,13 +68,13 @@ def run_case(census: Path, database: Path, optimization: str, years: int, env: d
 
 def sql_floor(database: Path, last_year: int) -> float:
     """Seconds to run the last year's compiled yearly SQL directly in DuckDB (no dbt)."""
-    # Same file name in another folder: the compiled SQL names the catalog after the file.
+    # The build's file name in another folder: the compiled SQL names the catalog after the file.
+    project = DbtProject(Workspace(database).build)
     floor_dir = database.parent / "floor"
     floor_dir.mkdir(exist_ok=True)
-    copy = floor_dir / database.name
+    copy = floor_dir / project.database.name
     shutil.copy(database, copy)
-    compiled = database.parent / f".{database.stem}.dbt" / "target" / "compiled" / "planwise" / "models"
-    project = DbtProject(database)
+    compiled = project.work_dir / "target" / "compiled" / "planwise" / "models"
     models = [*selected_models(project, YEAR_START), *selected_models(project, YEARLY)]
     incremental = {n.name for n in parsed_manifest(project).nodes.values()
                    if n.resource_type == "model" and n.config.materialized == "incremental"}

@@ -15,7 +15,7 @@ from planwise_core.monitoring.monitor import PerformanceMonitor
 @attrs.define(kw_only=True)
 class RunContext:
     config: PlanwiseConfig
-    database: Path
+    database: Path  # the run's build database (database/workspace.py), not the published file
     run_id: str
     settings: EngineSettings = EngineSettings()
     performance_mode: bool = False

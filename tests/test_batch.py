@@ -101,7 +101,8 @@ def test_a_scenario_has_the_same_tables_alone_in_a_local_batch_and_on_a_dask_clu
 
     # The run has its own database, dbt target and log folders under the batch folder.
     folder = local_db.parent
-    assert (folder / ".simulation.dbt" / "target").is_dir() and (folder / ".simulation.dbt" / "logs").is_dir()
+    work = folder / ".simulation.duckdb.build" / ".planwise.dbt"
+    assert (work / "target").is_dir() and (work / "logs").is_dir()
     assert json.loads((folder / "run.json").read_text())["status"] == "completed"
 
     # batch.duckdb holds the same per-year numbers as the run's own tables.
@@ -255,3 +256,37 @@ def test_a_killed_worker_fails_its_run_only_and_the_rerun_finishes_it(tmp_path, 
     assert runs["first/seed-42"]["status"] == "completed" and runs["first/seed-42"]["completed_years"] == [2025, 2026]
     # The year the killed worker had finished (and checkpointed) is resumed, not simulated again.
     assert runs["first/seed-42"]["resumed_years"] == [2025]
+
+
+def test_killing_the_batch_ends_its_workers_and_the_rerun_records_agree(tmp_path, census):
+    import signal
+    import time
+
+    import psutil
+
+    scenarios = [{"name": "only", "overrides": {"simulation.end_year": END_YEAR}}]
+    file = write_scenarios(tmp_path, scenarios, census=str(census))
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
+    batch = subprocess.Popen([str(PLANWISE), "batch", str(file), "--output", str(out), "--max-concurrent", "1"],
+                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    progress = out / "runs" / "only" / "seed-42" / "progress.jsonl"
+    deadline = time.monotonic() + 180
+    while not (progress.exists() and '"year"' in progress.read_text()):
+        assert batch.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    workers = [p for p in psutil.Process(batch.pid).children(recursive=True)
+               if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())]
+    assert workers
+    batch.send_signal(signal.SIGKILL)
+    batch.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "pool workers outlived their batch"
+    record = json.loads((out / "runs" / "only" / "seed-42" / "run.json").read_text())
+    assert record["status"] == "running"  # the killed run never claims to have finished
+
+    again = planwise("batch", file, "--output", out, "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    run = json.loads(again.stdout)["runs"][0]
+    assert run["status"] == "completed"
+    assert json.loads((out / "runs" / "only" / "seed-42" / "run.json").read_text())["status"] == "completed"

@@ -119,7 +119,8 @@ def test_cli_export_refuses_missing_database_and_bad_format(tmp_path):
     assert "planwise run" in proc.stderr
     assert not (tmp_path / "files").exists() and not (tmp_path / "missing.duckdb").exists()
 
-    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:  # PlanWise's, without results
+        con.execute("create table planwise_database (format integer, created_at timestamp)")
     proc = planwise("export", "--database", "empty.duckdb", "--out", "files", cwd=tmp_path)
     assert proc.returncode == 1 and "empty.duckdb holds no simulation results" in proc.stderr, proc.stderr
 

@@ -375,8 +375,10 @@ def test_fail_fast_stops_at_the_first_failed_year_without_retry_or_fallback(tmp_
     assert result["completed_years"] == [] and result["failed_years"] == [2025, 2026]
     assert result["error"].startswith("2025: refusing 2025")
     assert len(plugin.seen) == 1 and plugin.seen[0][1]["fct_workforce_snapshot"] > 0
-    # The failed year's rows were rolled back.
-    assert set(rows_per_year(database, 2025).values()) == {0}
+    # The failed year's rows were rolled back in the build; the database never received any.
+    from planwise_core.database.workspace import Workspace
+
+    assert set(rows_per_year(Workspace(database).build, 2025).values()) == {0}
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute("select status from planwise_run_log").fetchall() == [("failed",)]
         assert con.execute("select count(*) from planwise_year_log").fetchone() == (0,)

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -137,13 +138,33 @@ class ExecutorHandle:
 def local_executor(workers: int) -> Iterator[ExecutorHandle]:
     # spawn, not fork: dbt and DuckDB hold threads and locks a forked child must not inherit.
     def make() -> cf.Executor:
-        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=die_with_parent, initargs=(os.getpid(),))
 
     handle = ExecutorHandle(make(), f"local process pool of {workers}", workers, make)
     try:
         yield handle
     finally:
         handle.executor.shutdown(wait=True, cancel_futures=True)
+
+
+PARENT_CHECK_SECONDS = 0.5
+ORPHANED_EXIT = 70
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: end this worker as soon as the batch process that started it is gone.
+
+    A killed batch must not leave a worker finishing a run nobody waits for: it would hold the run's database
+    lock against the rerun and write a run.json that contradicts the rerun's record. Dying mid-year is safe:
+    the run's results are built aside (database/workspace.py) and the rerun resumes them.
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(ORPHANED_EXIT)
+
+    threading.Thread(target=watch, name="planwise-parent-watch", daemon=True).start()
 
 
 def check_dask_address(address: str) -> None:

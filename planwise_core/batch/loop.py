@@ -21,6 +21,7 @@ import attrs
 from planwise_core.batch.executors import (
     ExecutorHandle, check_dask_address, dask_executor, local_executor, require_main_guard, size_local_pool,
 )
+from planwise_core.fileio import open_no_follow
 from planwise_core.batch.plan import BatchError, BatchPlan, InvalidScenario, RunSpec
 from planwise_core.batch.runner import execute_run, read_run_record, write_json
 
@@ -71,7 +72,7 @@ class NullProgress:
 @contextlib.contextmanager
 def _output_lock(output: Path) -> Iterator[None]:
     output.mkdir(parents=True, exist_ok=True)
-    fd = os.open(output / ".batch.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    fd = open_no_follow(output / ".batch.lock")
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

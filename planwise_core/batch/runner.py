@@ -17,6 +17,7 @@ import yaml
 
 from planwise_core.config import config_from_dict
 from planwise_core.errors import PlanwiseError
+from planwise_core.fileio import atomic_write_text
 from planwise_core.batch.plan import RunSpec
 
 log = logging.getLogger("planwise.batch")
@@ -25,9 +26,7 @@ _PROCESS_LOCK = threading.Lock()
 
 
 def write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(payload, indent=2, default=str))
 
 
 def read_run_record(folder: Path) -> dict | None:
@@ -74,13 +73,13 @@ def _execute(spec: RunSpec) -> dict:
         shutil.rmtree(folder)  # the inputs changed: nothing of the old run is reusable
         previous = None
     folder.mkdir(parents=True, exist_ok=True)
-    resumable = previous is not None and spec.database.exists()
+    resumable = previous is not None  # resume raises when there is nothing to resume: then run afresh
     worker = f"{socket.gethostname()}:{os.getpid()}"
     record = {"run_id": spec.run_id, "scenario": spec.scenario, "seed": spec.seed, "fingerprint": spec.fingerprint,
               "status": "running", "worker": worker, "database": str(spec.database),
               "started_at": dt.datetime.now().isoformat(timespec="seconds")}
     write_json(folder / "run.json", record)
-    (folder / "config.yaml").write_text(yaml.safe_dump(spec.config, sort_keys=False), encoding="utf-8")
+    atomic_write_text(folder / "config.yaml", yaml.safe_dump(spec.config, sort_keys=False))
     handler = logging.FileHandler(folder / "run.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("planwise")
@@ -109,7 +108,7 @@ def _execute(spec: RunSpec) -> dict:
         error = str(exc)
     except Exception as exc:  # an unexpected failure of this run must not stop the others
         error = f"{type(exc).__name__}: {exc}"
-        (folder / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        atomic_write_text(folder / "error.log", traceback.format_exc())
     finally:
         progress("finished")
         progress.close()

@@ -11,6 +11,7 @@ import duckdb
 from planwise_core.census.sql import sql_literal
 from planwise_core.errors import CensusError
 from planwise_core.limits import MAX_GENERATED_EMPLOYEES
+from planwise_core.fileio import reserved_temp
 
 DEFAULT_CENSUS_DATE = date(2024, 12, 31)
 # Level bands [min, max): the generator draws inside them, level_id is the band holding the salary.
@@ -38,8 +39,10 @@ def generate_census(employees: int, seed: int, out: str | Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        # Absolute: DuckDB reads a leading ~ as the home folder ('~x.csv' would land in '/home/userx.csv').
-        con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(out.absolute())} ({fmt})")
+        with reserved_temp(out, suffix=out.suffix) as tmp:  # written whole, then renamed into place
+            # Absolute: DuckDB reads a leading ~ as the home folder ('~x.csv' would land in '/home/userx.csv').
+            con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(Path(tmp).absolute())} ({fmt})")
+            os.replace(tmp, out)
     except duckdb.IOException as exc:
         raise CensusError(f"Cannot write census {out}: {str(exc).rsplit(': ', 1)[-1]}") from None
     finally:

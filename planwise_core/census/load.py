@@ -28,6 +28,30 @@ CREATE OR REPLACE TABLE raw.census_load (
 """
 
 
+def census_options(config) -> dict:
+    """How ``config`` wants its census read: what to do with invalid rows, and the salaries it can carry."""
+    from planwise_core.census.capacity import capacity_for
+
+    return {"on_invalid_rows": config.census.on_invalid_rows, "capacity": capacity_for(config)}
+
+
+def publish_rejects(con: duckdb.DuckDBPyConnection, built: Path, final: Path, census_loaded: bool):
+    """A run lists rejected rows in its build folder (``built``); at publish the list takes the database's name.
+
+    Points the census load record at ``final`` now (in the build, before it is published) and returns what
+    moves the file once the build is in place: without a list, a census loaded again removes an older one.
+    """
+    con.execute("""update raw.census_load set rejects_file = ?, summary_json = replace(summary_json, ?, ?)
+                   where rejects_file = ?""", [str(final), json.dumps(str(built)), json.dumps(str(final)), str(built)])
+
+    def move() -> None:
+        if built.exists():
+            os.replace(built, final)
+        elif census_loaded:
+            final.unlink(missing_ok=True)
+    return move
+
+
 def rejects_path_for(database: Path) -> Path:
     """Where a census loaded into ``database`` lists the rows it left out."""
     return database.with_name(database.name + ".rejects.csv")

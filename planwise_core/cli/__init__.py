@@ -15,6 +15,9 @@ from planwise_core.monitoring.logs import setup_logging
 from planwise_core.names import PROJECT
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
 class PlanwiseGroup(click.Group):
     # Old names kept working, not listed in --help: `compare` is `compare-engines` (docs/cli.md).
     aliases = {"compare": "compare-engines"}
@@ -31,6 +34,10 @@ class PlanwiseGroup(click.Group):
             return super().invoke(ctx)
         except PlanwiseError as exc:
             raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            # One Ctrl-C: the run has recorded itself as interrupted and left the database's results as they were.
+            click.echo("Interrupted: nothing was replaced; a run continues with --resume.", err=True)
+            ctx.exit(INTERRUPTED)
         except OSError as exc:
             # A path the user gave that the system refuses (too long, unwritable, a folder...): one line.
             if exc.filename is None or exc.strerror is None:

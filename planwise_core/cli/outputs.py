@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
-from planwise_core.errors import PlanwiseError
 
 
 @click.command()
@@ -45,16 +44,14 @@ def export(database, fmt, out_dir, years):
 
 @click.command()
 @click.option("--database", type=click.Path(dir_okay=False, exists=True), default="output/planwise.duckdb",
-              show_default=True)
+              show_default=True, help="Database a `planwise run` wrote (opened read-only).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def summary(database, as_json):
-    """Print the per-year summary of the simulation stored in a database."""
-    from planwise_core.database import connect, table_exists
+    """Print the per-year summary of the simulation stored in a database (opened read-only)."""
     from planwise_core.outputs.summary import census_load, format_census, format_summary, year_summary
+    from planwise_core.report.run_report import open_results
 
-    with connect(Path(database)) as con:
-        if not table_exists(con, "fct_workforce_snapshot"):
-            raise PlanwiseError(f"{database} holds no simulation results: run `planwise run` first.")
+    with open_results(Path(database)) as con:
         rows = year_summary(con, 0, 9999)
         census = census_load(con)
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from pathlib import Path
 
 import attrs
 import click
@@ -12,6 +13,7 @@ import click
 from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, with_cli_overrides
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
+from planwise_core.fileio import atomic_write_text
 from planwise_core.levels import OPTIMIZATION_LEVELS
 
 
@@ -33,8 +35,10 @@ from planwise_core.levels import OPTIMIZATION_LEVELS
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed year.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
 @input_options
+@click.option("--json-out", type=click.Path(dir_okay=False),
+              help="Also write the run result as JSON to this file (replaced whole, never left half-written).")
 @click.pass_obj
-def run(state: CliState, census, database, performance_mode, resume, as_json, **options):
+def run(state: CliState, census, database, performance_mode, resume, as_json, json_out, **options):
     """Simulate every year from start to end and print a per-year summary."""
     from planwise_core.orchestrator import Simulation
     from planwise_core.outputs.summary import format_census, format_summary
@@ -46,6 +50,12 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, **
         sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager(),
                          performance_mode=performance_mode, progress=progress if show_progress else None)
         result = sim.run(resume=resume)
+    if json_out:
+        atomic_write_text(Path(json_out), json.dumps(result, indent=2, default=str) + "\n")
+    if result["continued_from"]:
+        kept = result["resumed_years"]
+        click.echo(f"Continued run {result['continued_from']['run_id']}'s projection from its "
+                   f"{result['continued_from']['year']} snapshot (kept {kept[0]}-{kept[-1]}).", err=True)
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
@@ -55,7 +65,8 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, **
         click.echo(f"\n{len(result['completed_years'])} year(s) in {result['total_execution_time']:.1f}s "
                    f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {result['database']}")
     if not result["success"]:
-        raise click.ClickException(f"Years failed: {result['failed_years']} ({result['error']})")
+        raise click.ClickException(f"Years failed: {result['failed_years']} ({result['error']}). The database's "
+                                   "previous results are unchanged; continue this run with --resume.")
 
 
 class ProgressBar:

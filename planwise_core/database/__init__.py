@@ -3,3 +3,4 @@
 from planwise_core.database.connection import (  # noqa: F401
     completed_years, connect, delete_years, run_lock, table_exists, year_row_counts,
 )
+from planwise_core.database import runlog  # noqa: F401,E402

@@ -12,6 +12,13 @@ import lz4.frame
 import pyarrow as pa
 import pyarrow.ipc
 
+from planwise_core.errors import PlanwiseError
+from planwise_core.fileio import atomic_write_bytes, atomic_write_text
+
+class CheckpointError(PlanwiseError):
+    """A year checkpoint (or the checkpoint manifest) is missing, unreadable or does not match its hash."""
+
+
 SNAPSHOT_SQL = "select * from fct_workforce_snapshot where simulation_year = ? order by employee_id"
 
 
@@ -29,7 +36,10 @@ class StateManager:
 
     @classmethod
     def for_database(cls, database: Path, **kwargs) -> StateManager:
-        return cls(database.parent / f".{database.stem}.state", **kwargs)
+        """The checkpoints of the newest build for ``database`` (they live in its build folder)."""
+        from planwise_core.database.workspace import Workspace
+
+        return cls(Workspace(database).state_dir, **kwargs)
 
     def _path(self, year: int) -> Path:
         return self.directory / f"year_{year}.arrow"
@@ -44,20 +54,27 @@ class StateManager:
                 writer.write_batch(batch)
         raw = sink.getvalue()
         stored = lz4.frame.compress(raw) if self.enable_compression else raw
-        path = self._path(year)
-        path.write_bytes(stored)
+        path = atomic_write_bytes(self._path(year), stored)
         self._stats.update(raw_bytes=self._stats["raw_bytes"] + len(raw),
                            stored_bytes=self._stats["stored_bytes"] + len(stored),
                            checkpoints=self._stats["checkpoints"] + 1)
         manifest = self.manifest()
         manifest[str(year)] = {"sha256": hashlib.sha256(raw).hexdigest(), "compressed": self.enable_compression,
                                "raw_bytes": len(raw), "stored_bytes": len(stored)}
-        (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        self._write_manifest(manifest)
         return path
 
+    def _write_manifest(self, manifest: dict) -> None:
+        atomic_write_text(self.directory / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True))
+
     def manifest(self) -> dict:
+        """Year -> checkpoint entry; a damaged manifest counts as none (those years are simulated again)."""
         path = self.directory / "manifest.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        try:
+            manifest = json.loads(path.read_text()) if path.exists() else {}
+            return {str(int(y)): dict(e) for y, e in manifest.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
 
     def completed_years(self) -> list[int]:
         return sorted(int(y) for y in self.manifest())
@@ -69,12 +86,15 @@ class StateManager:
             self._cache.move_to_end(year)
             return self._cache[year]
         self._stats["misses"] += 1
-        entry = self.manifest()[str(year)]
-        stored = self._path(year).read_bytes()
-        raw = lz4.frame.decompress(stored) if entry["compressed"] else stored
-        if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
-            raise ValueError(f"checkpoint of {year} in {self.directory} is corrupt")
-        table = pa.ipc.open_stream(raw).read_all()
+        try:
+            entry = self.manifest()[str(year)]
+            stored = self._path(year).read_bytes()
+            raw = lz4.frame.decompress(stored) if entry["compressed"] else stored
+            if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+                raise ValueError("its content does not match its sha256")
+            table = pa.ipc.open_stream(raw).read_all()
+        except (OSError, KeyError, ValueError, RuntimeError, pa.ArrowException) as exc:
+            raise CheckpointError(f"the checkpoint of {year} in {self.directory} is damaged ({exc})") from None
         self._cache[year] = table
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
@@ -92,7 +112,7 @@ class StateManager:
                 self._path(stale).unlink(missing_ok=True)
                 self._cache.pop(stale, None)
         if self.directory.exists():
-            (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+            self._write_manifest(manifest)
 
     def get_performance_metrics(self) -> dict:
         raw, stored = self._stats["raw_bytes"], self._stats["stored_bytes"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from planwise_core.errors import DatabaseBusyError
+from planwise_core.fileio import open_no_follow
 
 
 @contextlib.contextmanager
@@ -27,7 +28,7 @@ def run_lock(database: Path):
     """Hold an exclusive lock beside the database for the whole run; refuse a second run."""
     database.parent.mkdir(parents=True, exist_ok=True)
     lock_path = database.with_name(database.name + ".lock")
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    fd = open_no_follow(lock_path)  # a symlink planted as the lock file is refused, its target untouched
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

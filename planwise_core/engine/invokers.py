@@ -112,7 +112,8 @@ class SubprocessDbt(Invoker):
 
     def _run(self, args: list[str], label: str) -> None:
         env = dict(os.environ, **self.project.env())
-        proc = subprocess.run([_dbt_executable(), *args], env=env, capture_output=True, text=True)
+        # --no-write-json: no manifest.json or run_results.json that a later process could find half-written.
+        proc = subprocess.run([_dbt_executable(), *args, "--no-write-json"], env=env, capture_output=True, text=True)
         for match in _NODE_LINE.finditer(_ANSI.sub("", proc.stdout)):
             status = match["status"].lower()
             log_node(match["name"], "success" if status in ("ok", "insert") else status, float(match["seconds"]))

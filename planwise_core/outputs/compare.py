@@ -16,11 +16,15 @@ def compare_databases(first: Path, second: Path, tables: tuple[str, ...] = OUTPU
     """For each table: row counts and the number of rows found in only one of the two databases."""
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{first}' as a (read_only)")
-        con.execute(f"attach '{second}' as b (read_only)")
+        con.execute(f"attach {_literal(first)} as a (read_only)")
+        con.execute(f"attach {_literal(second)} as b (read_only)")
         return {table: _compare_table(con, table) for table in tables}
     finally:
         con.close()
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _compare_table(con, table: str) -> dict:

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs.provenance import census_identity, flatten, results_run
+from planwise_core.fileio import reserved_temp
 from planwise_core.report.run_report import open_results
 from planwise_core.spreadsheet import formula_safe_sql
 
@@ -137,11 +138,8 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
         written = []
         for name, query in queries(con, years, fmt):
             path = out_dir / f"{name}.{fmt}"
-            tmp = out_dir / f".{name}.{fmt}.tmp"
-            try:
+            with reserved_temp(path, suffix=f".{fmt}") as tmp:  # a fresh file of ours, never a planted link
                 con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}")
                 os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
             written.append(path)
     return written

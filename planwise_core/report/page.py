@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import html
 import importlib.resources
-import os
 from pathlib import Path
 
 import duckdb
 import jinja2
 from markupsafe import Markup
 
+from planwise_core.fileio import atomic_write_text
 from planwise_core.errors import PlanwiseError
 from planwise_core.report import formatting
 
@@ -76,10 +76,4 @@ def connect_read_only(database: Path, missing_hint: str):
 def write_page(out: Path, page: str) -> Path:
     """Replace ``out`` with ``page`` atomically (a reader never sees half a page); returns ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return atomic_write_text(out, page)

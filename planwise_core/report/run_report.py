@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Mapping
 
 from planwise_core.database import table_exists
+from planwise_core.database.runlog import check_lineage
+from planwise_core.database.workspace import MARKER_TABLE
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs import headline as hl
 from planwise_core.report.assumptions import default_census_profile, profile_blocks, seed_tables
@@ -52,11 +54,15 @@ def open_results(database: Path | str):
     con = connect_read_only(database, f"run `planwise run --database {database}` first, "
                                       "or pass --database with the file a run wrote.")
     try:
+        if not table_exists(con, MARKER_TABLE):
+            raise PlanwiseError(f"{database} was not written by PlanWise (no {MARKER_TABLE} table): pass "
+                                "--database with a file `planwise run` wrote.")
         missing = [t for t in REQUIRED_TABLES if not table_exists(con, t)]
         if missing or not con.execute("select count(*) from fct_workforce_snapshot").fetchone()[0]:
             raise PlanwiseError(f"{database} holds no simulation results (missing: "
                                 f"{', '.join(missing) or 'rows in fct_workforce_snapshot'}): "
                                 f"run `planwise run --database {database}` first.")
+        check_lineage(con, database)
         yield con
     finally:
         con.close()

@@ -1,0 +1,148 @@
+"""Deciding what a run does before it touches anything: a new projection, a continuation, or a resume.
+
+* fresh: the database holds no year before the first one asked for, so the run builds a whole new
+  projection (census, foundation, every year) and, on success, replaces every earlier result.
+* continue: ``--start-year S`` on a database whose projection began before ``S``. Allowed only when the
+  database's years are one projection, it holds ``S - 1``, and the configuration (its start year aside)
+  and the census are the ones it was made with; the run then copies the database, keeps the years
+  before ``S`` and simulates on from the ``S - 1`` snapshot. Anything else is refused with what to do.
+* resume: continue exactly the interrupted build: same configuration, same census (checked by content),
+  its own run id; setup (census, foundation) is redone from the recorded census if it never finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import attrs
+import duckdb
+
+from planwise_core.census.load import census_options
+from planwise_core.census.validate import validate_census
+from planwise_core.config import PlanwiseConfig
+from planwise_core.database import runlog
+from planwise_core.database.connection import completed_years
+from planwise_core.database.runlog import RunRecord, behaviour, config_differences
+from planwise_core.database.workspace import Workspace
+from planwise_core.errors import PlanwiseError
+from planwise_core.fileio import file_sha256
+
+FRESH, CONTINUE, RESUME = "fresh", "continue", "resume"
+
+
+@attrs.frozen
+class Plan:
+    kind: str
+    record: RunRecord
+    config: PlanwiseConfig          # the configuration the years run with (a continuation's start year)
+    census: Path | None = None      # to load (None: the build already holds the foundation)
+    kept: tuple[int, ...] = ()      # a continuation's years taken over from the database
+    first_new_year: int | None = None
+
+
+def plan_run(ws: Workspace, config: PlanwiseConfig, census: Path, census_given: bool, run_id: str, plugin: str,
+             resume: bool) -> Plan:
+    published = ws.check_published()
+    if resume:
+        return _resume(ws, config, census if census_given else None, plugin, published)
+    validate_census(census, config.simulation.effective_census_date, **census_options(config))  # refused, not failed
+    record = RunRecord(run_id, config.to_dict(), str(census), file_sha256(census), plugin)
+    start = config.simulation.start_year
+    origins, problem = _origins(ws.database) if published else ({}, None)
+    if not any(year < start for year in origins):
+        return Plan(FRESH, record, config, census=census)
+    return _continuation(ws, config, record, origins, problem, start)
+
+
+def _origins(database: Path) -> tuple[dict, str | None]:
+    with contextlib.closing(duckdb.connect(str(database), read_only=True)) as con:
+        origins = runlog.year_origins(con)
+        return origins, (runlog.lineage_problem(con) if origins else None)
+
+
+def _continuation(ws: Workspace, config: PlanwiseConfig, record: RunRecord, origins: dict, problem: str | None,
+                  start: int) -> Plan:
+    db = ws.database
+    years = sorted(origins)
+    others = (f"To simulate from {start} with these inputs as a new projection, pass another --database "
+              f"(or remove {db.name}); to re-run the whole projection, use --start-year {years[0]}.")
+    if problem:
+        raise PlanwiseError(f"{db} holds years that are not one projection ({problem}), so a run from {start} "
+                            f"cannot continue it. {others}")
+    if start - 1 not in origins:
+        raise PlanwiseError(f"{db} holds {years[0]}-{years[-1]}; a run from {start} must continue from the "
+                            f"{start - 1} snapshot, which it does not hold. To continue it, use --start-year "
+                            f"{years[-1] + 1}. {others}")
+    last = origins[start - 1]
+    made_with = json.loads(last["config_json"])
+    first = made_with["simulation"]["start_year"]
+    effective = config.with_overrides(**{"simulation.start_year": first})
+    if behaviour(made_with, end_year=False) != behaviour(effective.to_dict(), end_year=False):
+        keys = ", ".join(config_differences(made_with, effective.to_dict())[:6])
+        raise PlanwiseError(f"{db} holds {years[0]}-{years[-1]} from run {last['run_id']}, made with another "
+                            f"configuration ({keys} differ): continuing it from {start - 1} would splice two "
+                            f"projections together. To continue it, use the configuration it was made with. "
+                            f"{others}")
+    if last["census_sha256"] != record.census_sha256:
+        raise PlanwiseError(f"{db} holds {years[0]}-{years[-1]} from run {last['run_id']}, made with another "
+                            f"census ({last['census_path']}): continuing it from {start - 1} with "
+                            f"{record.census_path} would splice two projections together. To continue it, pass "
+                            f"--census {last['census_path']}. {others}")
+    record = attrs.evolve(record, config=effective.to_dict(), continued_from=last["run_id"])
+    return Plan(CONTINUE, record, effective, kept=tuple(range(first, start)), first_new_year=start)
+
+
+def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: str, published: bool) -> Plan:
+    build = _read_build(ws)
+    if build is None:
+        _nothing_to_resume(ws, config, published)
+    made_with = json.loads(build["config_json"])
+    effective = config
+    if build["continued_from"]:
+        effective = config.with_overrides(**{"simulation.start_year": build["first_year"]})
+    if behaviour(made_with) != behaviour(effective.to_dict()):
+        keys = ", ".join(config_differences(made_with, effective.to_dict(), end_year=True)[:6])
+        raise PlanwiseError(f"Cannot resume: the configuration differs from the interrupted run's ({keys}). "
+                            "Use the same --config and options, or run without --resume.")
+    recorded = Path(build["census_path"])
+    if census is not None and not census.is_file():
+        validate_census(census, config.simulation.effective_census_date, **census_options(config))  # file missing?
+    if census is not None and file_sha256(census) != build["census_sha256"]:
+        raise PlanwiseError(f"Cannot resume with --census {census}: run {build['run_id']} was started with the "
+                            f"census {recorded}, whose content differs. Resume without --census to continue it "
+                            f"with {recorded}, or run without --resume to start over with {census}.")
+    need_census = not build["foundation_done"]
+    if need_census and not (recorded.is_file() and file_sha256(recorded) == build["census_sha256"]):
+        raise PlanwiseError(f"Cannot resume run {build['run_id']}: its setup did not finish and its census "
+                            f"{recorded} is missing or changed since. Run without --resume.")
+    record = RunRecord(build["run_id"], made_with, str(recorded), build["census_sha256"], plugin,
+                       build["continued_from"])
+    return Plan(RESUME, record, effective, census=recorded if need_census else None)
+
+
+def _read_build(ws: Workspace) -> dict | None:
+    if not ws.has_build():
+        return None
+    try:
+        with contextlib.closing(duckdb.connect(str(ws.build), read_only=True)) as con:
+            return runlog.read_build(con)
+    except duckdb.Error:  # killed while the build file was being created or copied
+        return None
+
+
+def _nothing_to_resume(ws: Workspace, config: PlanwiseConfig, published: bool) -> None:
+    last = None
+    if published:
+        with contextlib.closing(duckdb.connect(str(ws.database), read_only=True)) as con:
+            if completed_years(con):
+                cur = con.execute("select run_id, status, config_json from planwise_run_log "
+                                  "where status = 'completed' order by finished_at desc limit 1")
+                last = cur.fetchone()
+    if last and behaviour(json.loads(last[2])) != behaviour(config.to_dict()):
+        keys = ", ".join(config_differences(json.loads(last[2]), config.to_dict(), end_year=True)[:6])
+        raise PlanwiseError(f"Cannot resume: the configuration differs from the last run's ({keys}), which "
+                            "completed. Run without --resume to replace its results.")
+    why = f"its last run {last[0]} completed" if last else "no interrupted run was found"
+    raise PlanwiseError(f"Nothing to resume in {ws.database}: {why}. Run without --resume.")

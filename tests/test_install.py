@@ -1,0 +1,115 @@
+"""PlanWise away from this checkout: two copies of the dbt project sharing one parse cache, and a wheel installed
+into a fresh virtual environment, run from another folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import table_digest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+PLANWISE = str(Path(sys.executable).parent / "planwise")
+PROJECT = ROOT / "planwise_core" / "dbt_project"
+
+
+def run(*args, cwd: Path, env: dict, exe: str = PLANWISE) -> subprocess.CompletedProcess:
+    return subprocess.run([exe, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def hazard_and_digest(database: Path) -> tuple[float, str]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        rate = float(con.execute("select base_rate from config_promotion_hazard").fetchone()[0])
+        return rate, table_digest(con, "fct_workforce_snapshot")
+
+
+def test_two_project_copies_never_share_a_parse(tmp_path):
+    from planwise_core.census import generate_census
+
+    census = generate_census(120, 3, tmp_path / "census.csv")
+    clone_a, clone_b = tmp_path / "a" / "dbt", tmp_path / "b" / "dbt"
+    for clone in (clone_a, clone_b):
+        shutil.copytree(PROJECT, clone, ignore=shutil.ignore_patterns("target", "logs"))
+    seed = clone_b / "seeds" / "config_promotion_hazard.csv"
+    seed.write_text(seed.read_text().replace("0.10,", "0.30,", 1))
+    env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))  # one cache shared by both copies
+
+    def simulate(clone: Path, name: str) -> tuple[float, str]:
+        database = tmp_path / name / "planwise.duckdb"  # the same file name for both copies
+        proc = run("run", "--census", census, "--database", database, "--end-year", "2025", cwd=tmp_path,
+                   env=dict(env, PLANWISE_DBT_DIR=str(clone)))
+        assert proc.returncode == 0, proc.stderr
+        return hazard_and_digest(database)
+
+    first_a = simulate(clone_a, "run-a")
+    edited_b = simulate(clone_b, "run-b")
+    assert first_a[0] == 0.10 and edited_b[0] == 0.30
+    assert simulate(clone_a, "run-a2") == first_a  # B's parse and seeds never leak into A
+    shutil.rmtree(tmp_path / "b")
+    assert simulate(clone_a, "run-a3") == first_a  # and A does not need B's folder
+
+
+def test_a_damaged_parse_cache_is_rebuilt(tmp_path):
+    from planwise_core.census import generate_census
+
+    census = generate_census(120, 3, tmp_path / "census.csv")
+    env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))
+    args = ("run", "--census", census, "--end-year", "2025")
+    assert run(*args, "--database", tmp_path / "one.duckdb", cwd=tmp_path, env=env).returncode == 0
+    saved = list((tmp_path / "cache").rglob("partial_parse.msgpack"))
+    assert saved
+    for path in saved:
+        path.write_bytes(path.read_bytes()[:1000])  # truncated, as by a full disk
+    proc = run(*args, "--database", tmp_path / "two.duckdb", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert all(p.stat().st_size > 1000 for p in saved)  # parsed again and replaced
+
+
+def test_the_wheel_installs_and_runs_from_another_folder(tmp_path):
+    # Built from a copy of the sources, so the build leaves nothing in the checkout.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", ".cache", "output", "build",
+                                                                "*.egg-info", "__pycache__", ".pytest_cache"))
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(wheels), str(source)], check=True, capture_output=True, cwd=tmp_path, timeout=600)
+    wheel = next(wheels.glob("planwise-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "planwise_core/dbt_project/dbt_project.yml" in names
+    assert "planwise_core/dbt_project/seeds/config_promotion_hazard.csv" in names
+    assert "planwise_core/config/simulation_config.yaml" in names
+    assert any(n.startswith("planwise_core/dbt_project/models/marts/") for n in names)
+
+    # A fresh venv: planwise from the wheel only; its dependencies from this environment's site-packages
+    # (a .pth path entry, which adds the folder but runs none of its .pth files, so no editable checkout).
+    venv = tmp_path / "venv"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
+    new_site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; "
+                                    "print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True,
+                                   check=True).stdout.strip())
+    (new_site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--no-deps",
+                    "--no-index", "-q", str(wheel)], check=True, capture_output=True, timeout=600)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PLANWISE_DBT_DIR")}
+    env["PLANWISE_CACHE_DIR"] = str(tmp_path / "cache")
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import planwise_core; print(planwise_core.__file__)"],
+                           capture_output=True, text=True, cwd=elsewhere, env=env, check=True).stdout
+    assert where.startswith(str(new_site)), where
+    census = run("census", "generate", "--employees", "120", "--out", "census.csv", cwd=elsewhere, env=env,
+                 exe=str(venv / "bin" / "planwise"))
+    assert census.returncode == 0, census.stderr
+    proc = run("run", "--census", "census.csv", "--database", "out/sim.duckdb", "--end-year", "2025", cwd=elsewhere,
+               env=env, exe=str(venv / "bin" / "planwise"))
+    assert proc.returncode == 0, proc.stderr
+    assert hazard_and_digest(elsewhere / "out" / "sim.duckdb")[0] == 0.10
