@@ -28,7 +28,12 @@ def load_census(con: duckdb.DuckDBPyConnection, path: str | Path, census_date: d
             coalesce(try_cast(s_comp AS DECIMAL(18, 2)), p_comp::DECIMAL(18, 2)) AS employee_gross_compensation,
             coalesce(try_cast(s_def AS DECIMAL(9, 6)), p_def::DECIMAL(9, 6), 0)::DECIMAL(9, 6)
                 AS employee_deferral_rate,
-            p_level::INTEGER AS level_id
+            p_level::INTEGER AS level_id,
+            coalesce(try_cast(s_mbal AS DECIMAL(18, 2)), p_mbal::DECIMAL(18, 2), 0)::DECIMAL(18, 2)
+                AS employer_match_balance,
+            coalesce(try_cast(s_cbal AS DECIMAL(18, 2)), p_cbal::DECIMAL(18, 2), 0)::DECIMAL(18, 2)
+                AS employer_core_balance,
+            coalesce(p_esc, false) AS auto_escalation_opt_out
             FROM ({parsed})""")
         loaded = con.execute("SELECT count(*) FROM raw.census").fetchone()[0]
         if loaded != summary.rows:

@@ -196,6 +196,20 @@ def _row_checks(cd: date) -> list[tuple[str, str, str, str, tuple[str, ...]]]:
          "p_hire < p_birth + INTERVAL 14 YEAR", "check the birth and hire dates", ("employee_birth_date",)),
         ("employee_termination_date", "termination date is before the hire date", "p_term < p_hire",
          "check the hire and termination dates", ("employee_hire_date",)),
+        *_plan_checks(),
+    ]
+
+
+def _plan_checks() -> list[tuple[str, str, str, str, tuple[str, ...]]]:
+    """The optional columns of the plan's money layer."""
+    balance = "write the opening employer balance in dollars, e.g. 1250.00, or leave it empty for 0"
+    return [
+        ("employer_match_balance", "must be empty or a number >= 0",
+         "s_mbal IS NOT NULL AND NOT coalesce(p_mbal >= 0 AND p_mbal < 1e15, false)", balance, ()),
+        ("employer_core_balance", "must be empty or a number >= 0",
+         "s_cbal IS NOT NULL AND NOT coalesce(p_cbal >= 0 AND p_cbal < 1e15, false)", balance, ()),
+        ("auto_escalation_opt_out", "must be empty, true or false", "s_esc IS NOT NULL AND p_esc IS NULL",
+         "write true or false (1/0, yes/no also work); empty means false", ()),
     ]
 
 
