@@ -1,0 +1,140 @@
+{#- R4-R5: requested deferral over the deferral-rate and salary timeline (401(a)(17) proportional), the 402(g)
+    limit with the age catch-up, and the mandatory Roth catch-up rule. One row per snapshot row. -#}
+{%- set year = var('simulation_year') -%}
+{%- set base_year = var('start_year') - 1 -%}
+
+with snapshot as (
+    select * from {{ ref('fct_workforce_snapshot') }}
+    where simulation_year = {{ year }}
+),
+
+segments as (
+    select * from {{ ref('int_dc_comp_bases') }}
+),
+
+limits as (
+    select * from {{ ref('int_irs_limits_by_year') }}
+    where limit_year = {{ year }}
+),
+
+previous_limits as (
+    select * from {{ ref('int_irs_limits_by_year') }}
+    where limit_year = {{ year - 1 }}
+),
+
+workforce_start as (
+    select * from {{ ref('int_workforce_start') }}
+),
+
+escalations as (
+    select employee_id from {{ ref('fct_yearly_events') }}
+    where simulation_year = {{ year }} and event_type = 'deferral_escalation'
+),
+
+prior_wages as (
+    -- W(Y-1): last year's plan pay; in the first year the census salary for the days employed in the base year.
+{%- if year == var('start_year') %}
+    select
+        employee_id,
+        {{ div_half_up(cents('employee_gross_compensation') ~ " * (date_diff('day', greatest(employee_hire_date, "
+            ~ year_start(base_year) ~ "), " ~ year_end(base_year) ~ ") + 1)", days_in_year(base_year)) }} as prior_wages_cents
+    from {{ ref('stg_census') }}
+    where employee_hire_date <= {{ year_end(base_year) }}
+{%- else %}
+    select employee_id, {{ cents('plan_comp') }} as prior_wages_cents
+    from {{ previous_year_relation('fct_dc_contributions') }}
+    where simulation_year = {{ year - 1 }}
+{%- endif %}
+),
+
+sums as (
+    select
+        employee_id,
+        sum(days) as days_employed,
+        coalesce(sum(days) filter (where is_match_period), 0) as match_days,
+        coalesce(sum(days) filter (where is_core_period), 0) as core_days,
+        sum(cast(salary_cents as hugeint) * days) as comp_num,
+        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where deferral_bp > 0), 0) as deferral_comp_num,
+        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where rate_bp > 0), 0) as gross_deferral_comp_num,
+        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where is_match_period), 0) as match_comp_num,
+        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where is_core_period), 0) as core_comp_num,
+        sum(cast(deferral_bp as hugeint) * salary_cents * days) as deferral_num,
+        sum(cast(rate_bp as hugeint) * salary_cents * days) as gross_deferral_num,
+        coalesce(sum(cast(deferral_bp as hugeint) * salary_cents * days) filter (where is_match_period), 0)
+            as match_deferral_num
+    from segments
+    group by employee_id
+),
+
+based as (
+    select
+        snapshot.employee_id,
+        snapshot.employee_birth_date,
+        snapshot.employee_hire_date,
+        snapshot.termination_date,
+        snapshot.current_age,
+        snapshot.current_tenure,
+        snapshot.is_eligible,
+        {{ days_in_year() }} as days_in_year,
+        sums.*  exclude (employee_id),
+        limits.elective_deferral_402g * 100 as limit_402g_cents,
+        limits.compensation_401a17 * 100 as limit_401a17_cents,
+        limits.annual_additions_415c * 100 as limit_415c_cents,
+        limits.status as limits_status,
+        {{ to_bp('coalesce(workforce_start.deferral_rate, 0)') }} as deferral_bp_boy,
+        {{ to_bp('snapshot.deferral_rate') }} as deferral_bp_eoy,
+        escalations.employee_id is not null as escalated,
+        prior_wages.prior_wages_cents,
+        prior_wages.prior_wages_cents > previous_limits.hce_414q * 100 as is_hce,
+        -- Catch-up limit by Dec 31 age (R5); the ages 60-63 amount from 2025.
+        case
+            when not {{ sql_literal(var('plan_catch_up')) }} then 0
+            when {{ sql_literal(var('plan_super_catch_up')) }} and {{ year }} >= 2025 and snapshot.current_age between 60 and 63
+                then limits.catch_up_60_63 * 100
+            when snapshot.current_age >= 50 then limits.catch_up_50 * 100
+            else 0
+        end as age_catch_up_cents,
+        {{ year }} >= 2026 and {{ sql_literal(var('plan_mandatory_roth_catch_up')) }}
+            and coalesce(prior_wages.prior_wages_cents > limits.roth_catch_up_wage_threshold * 100, false)
+            as is_roth_catch_up_required
+    from snapshot
+    inner join sums using (employee_id)
+    cross join limits
+    left join previous_limits on true
+    left join workforce_start using (employee_id)
+    left join escalations using (employee_id)
+    left join prior_wages using (employee_id)
+),
+
+requested as (
+    -- D_req = k_def * sum of r * s / N, k_def = min(1, L17 / C_def): one half-up division of exact numerators.
+    select
+        *,
+        {%- for prefix in ['', 'gross_'] %}
+        case
+            when {{ prefix }}deferral_num = 0 then 0
+            when {{ sql_literal(var('plan_apply_401a17')) }} and {{ prefix }}deferral_comp_num > limit_401a17_cents * days_in_year
+                then {{ div_half_up(prefix ~ 'deferral_num * limit_401a17_cents', prefix ~ 'deferral_comp_num * 10000') }}
+            else {{ div_half_up(prefix ~ 'deferral_num', 'days_in_year * 10000') }}
+        end as {{ prefix }}requested_cents,
+        {%- endfor %}
+        -- The Roth catch-up rule without Roth in the plan takes the catch-up away.
+        case when is_roth_catch_up_required and not {{ sql_literal(var('plan_roth_enabled')) }} then 0
+             else age_catch_up_cents end as catch_up_limit_cents
+    from based
+),
+
+final as (
+    select
+        {{ year }} as simulation_year,
+        *,
+        greatest(0, gross_requested_cents - requested_cents) as eaca_refund_cents,
+        limit_402g_cents + catch_up_limit_cents as elective_limit_cents,
+        least(requested_cents, limit_402g_cents + catch_up_limit_cents) as deferral_cents,
+        requested_cents >= limit_402g_cents + catch_up_limit_cents as limit_402g_reached,
+        greatest(0, least(requested_cents, limit_402g_cents + catch_up_limit_cents) - limit_402g_cents)
+            as provisional_catch_up_cents
+    from requested
+)
+
+select * from final
