@@ -17,7 +17,10 @@ YEAR_START, YEARLY = "year_start", "yearly"
 
 
 def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
-    """Names of the models ``selector`` selects, parents before children (ties by name)."""
+    """Names of the models ``selector`` selects, parents before children (ties by name).
+
+    Ephemeral models are left out: they are compiled into the models that read them and never run alone.
+    """
     from dbt.cli.main import dbtRunner
 
     manifest = parsed_manifest(project)
@@ -28,7 +31,8 @@ def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
     if not result.success:
         raise SimulationError(f"dbt could not resolve selector {selector!r}: {result.exception}")
     names = set(result.result)
-    by_id = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.name in names}
+    by_id = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.name in names
+             and node.config.materialized != "ephemeral"}
     graph = {node.name: {by_id[p].name for p in node.depends_on.nodes if p in by_id} for node in by_id.values()}
     sorter = graphlib.TopologicalSorter(graph)
     sorter.prepare()

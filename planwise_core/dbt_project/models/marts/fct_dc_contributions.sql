@@ -4,6 +4,7 @@
 {%- set year = var('simulation_year') -%}
 
 with balances as (
+    -- R3-R12 in one pass: each intermediate model is ephemeral and reads only the one before it.
     select * from {{ ref('int_dc_balances') }}
 ),
 
@@ -12,15 +13,15 @@ final as (
         employee_id,
         {{ year }} as simulation_year,
         {{ dollars('plan_comp_cents') }} as plan_comp,
-        {{ dollars(div_half_up('deferral_comp_num', 'days_in_year')) }} as deferral_comp,
-        {{ dollars(div_half_up('match_comp_num', 'days_in_year')) }} as match_comp,
-        {{ dollars(div_half_up('core_comp_num', 'days_in_year')) }} as core_comp,
+        {{ dollars(div_half_up('deferral_comp_num', 'days_in_year', wide=false)) }} as deferral_comp,
+        {{ dollars(div_half_up('match_comp_num', 'days_in_year', wide=false)) }} as match_comp,
+        {{ dollars(div_half_up('core_comp_num', 'days_in_year', wide=false)) }} as core_comp,
         {{ dollars('limit_401a17_cents') }} as comp_limit_401a17,
         deferral_comp_num > limit_401a17_cents * days_in_year and {{ sql_literal(var('plan_apply_401a17')) }}
             as comp_401a17_applied,
         current_age as age_dec31,
         current_tenure as service_years,
-        {{ dollars(div_half_up(hours_times_10000('days_employed'), 'days_in_year * 100')) }} as hours_estimated,
+        {{ dollars(div_half_up(hours_times_10000('days_employed'), 'days_in_year * 100', wide=false)) }} as hours_estimated,
         {{ bp_to_rate('deferral_bp_boy') }} as deferral_rate_boy,
         {{ bp_to_rate('deferral_bp_eoy') }} as deferral_rate_eoy,
         escalated,

@@ -1,7 +1,9 @@
-{#- R3 day-exact pay segments: each day of employment in Y lies in one segment with a constant salary rate, deferral
-    rate and membership of the match and core periods; built from the event timeline (dc_plan 2.3, 2.4). -#}
+{#- R3 compensation bases, day-exact: the year of each employee cut into segments of constant salary, deferral
+    rate and match / core period (cut at every event of the timeline and at the entry dates), summed as exact
+    integer numerators (cent-days, bp-cent-days). One row per snapshot row. -#}
 {%- set year = var('simulation_year') -%}
 {%- set max_bp = to_bp(var('plan_max_deferral_rate')) -%}
+{%- set calculation = var('plan_match_calculation') -%}
 {%- set match_waiting = var('plan_match_waiting_period_days') -%}
 {%- set match_age = var('plan_match_minimum_age') -%}
 {%- set core_waiting = var('plan_core_waiting_period_days') -%}
@@ -52,7 +54,8 @@ bounds as (
             ~ ")", var('plan_core_entry')) }} as core_entry_date,
         case when refunds.opt_out_date is not null then greatest(snapshot.enrollment_date, {{ year_start() }}) end
             as refund_from,
-        refunds.opt_out_date as refund_to
+        refunds.opt_out_date as refund_to,
+        {{ band_key(var('plan_match_graded_by'), 'snapshot.current_age', 'snapshot.current_tenure') }} as match_band_key
     from snapshot
     left join workforce_start using (employee_id)
     left join hires using (employee_id)
@@ -60,21 +63,24 @@ bounds as (
 ),
 
 changes as (
-    -- The opening state, then every change of salary or deferral rate in event order, then the days that only
-    -- start a period (match entry, core entry, refund window): they split a segment without changing it.
+    -- The opening state (it carries the person's dates), then every change of salary or deferral rate in event
+    -- order, then the days that only start a period (match entry, core entry, refund window).
     select employee_id, first_day as change_date, -1 as sequence, opening_salary_cents as salary_cents,
-           opening_rate_bp as rate_bp
+           opening_rate_bp as rate_bp, last_day, match_entry_date, core_entry_date, refund_from, refund_to,
+           match_band_key
     from bounds
     union all
-    select employee_id, effective_date, event_sequence, {{ cents('compensation_amount') }}, null
+    select employee_id, effective_date, event_sequence, {{ cents('compensation_amount') }}, null,
+           null, null, null, null, null, null
     from events
     where event_type in ('promotion', 'raise')
     union all
-    select employee_id, effective_date, event_sequence, null, {{ to_bp('deferral_rate') }}
+    select employee_id, effective_date, event_sequence, null, {{ to_bp('deferral_rate') }},
+           null, null, null, null, null, null
     from events
     where event_type in ('enrollment', 'deferral_escalation', 'opt_out')
     union all
-    select employee_id, split_date, 0, null, null
+    select employee_id, split_date, 0, null, null, null, null, null, null, null, null
     from (
         select employee_id, first_day, last_day, match_entry_date as split_date from bounds
         union all
@@ -85,50 +91,63 @@ changes as (
     where split_date > first_day and split_date <= last_day
 ),
 
-filled as (
-    select
-        employee_id,
-        change_date,
-        last_value(salary_cents ignore nulls) over running as salary_cents,
-        last_value(rate_bp ignore nulls) over running as rate_bp,
-        row_number() over (partition by employee_id, change_date order by sequence desc) as rank_in_day
-    from changes
-    window running as (partition by employee_id order by change_date, sequence
-                       rows between unbounded preceding and current row)
-),
-
 segments as (
+    -- One sort: each row holds from its date to the day before the next row (same-day rows get 0 days and drop).
     select
-        filled.employee_id,
-        filled.change_date as segment_from,
-        coalesce(cast(lead(filled.change_date) over (partition by filled.employee_id order by filled.change_date) - 1 as date),
-                 bounds.last_day) as segment_to,
-        filled.salary_cents,
-        least(filled.rate_bp, {{ max_bp }}) as rate_bp,
-        bounds.match_entry_date,
-        bounds.core_entry_date,
-        bounds.refund_from,
-        bounds.refund_to
-    from filled
-    inner join bounds using (employee_id)
-    where filled.rank_in_day = 1
+        employee_id,
+        change_date as segment_from,
+        coalesce(cast(lead(change_date) over timeline - 1 as date), first_value(last_day) over running) as segment_to,
+        last_value(salary_cents ignore nulls) over running as salary_cents,
+        least(last_value(rate_bp ignore nulls) over running, {{ max_bp }}) as rate_bp,
+        first_value(match_entry_date) over running as match_entry_date,
+        first_value(core_entry_date) over running as core_entry_date,
+        first_value(refund_from) over running as refund_from,
+        first_value(refund_to) over running as refund_to,
+        first_value(match_band_key) over running as match_band_key
+    from changes
+    window
+        timeline as (partition by employee_id order by change_date, sequence),
+        running as (timeline rows between unbounded preceding and current row)
 ),
 
-final as (
+periods as (
     select
-        {{ year }} as simulation_year,
         employee_id,
-        segment_from,
-        segment_to,
         date_diff('day', segment_from, segment_to) + 1 as days,
         salary_cents,
         rate_bp,
         -- r(t) of dc_plan: 0 inside a refunded EACA window.
-        case when refund_to is not null and segment_from >= refund_from and segment_from < refund_to then 0 else rate_bp end
-            as deferral_bp,
+        case when refund_to is not null and segment_from >= refund_from and segment_from < refund_to then 0
+             else rate_bp end as deferral_bp,
         segment_from >= match_entry_date as is_match_period,
-        segment_from >= core_entry_date as is_core_period
+        segment_from >= core_entry_date as is_core_period,
+        match_band_key
     from segments
+    where segment_to >= segment_from
+),
+
+final as (
+    select
+        employee_id,
+        cast(sum(days) as integer) as days_employed,
+        cast(coalesce(sum(days) filter (where is_match_period), 0) as integer) as match_days,
+        cast(coalesce(sum(days) filter (where is_core_period), 0) as integer) as core_days,
+        cast(sum(salary_cents * days) as bigint) as comp_num,
+        cast(coalesce(sum(salary_cents * days) filter (where deferral_bp > 0), 0) as bigint) as deferral_comp_num,
+        cast(coalesce(sum(salary_cents * days) filter (where rate_bp > 0), 0) as bigint) as gross_deferral_comp_num,
+        cast(coalesce(sum(salary_cents * days) filter (where is_match_period), 0) as bigint) as match_comp_num,
+        cast(coalesce(sum(salary_cents * days) filter (where is_core_period), 0) as bigint) as core_comp_num,
+        cast(sum(deferral_bp * salary_cents * days) as bigint) as deferral_num,
+        cast(sum(rate_bp * salary_cents * days) as bigint) as gross_deferral_num,
+        cast(coalesce(sum(deferral_bp * salary_cents * days) filter (where is_match_period), 0) as bigint)
+            as match_deferral_num
+        {%- if calculation != 'annual_true_up' %},
+        -- R8 per payroll: G = sum over the match period of g(r) * s * days, g in bp x bp (HUGEINT).
+        coalesce(sum({{ match_by_band('rate', 'match_band_key', 'deferral_bp') }} * salary_cents * days)
+                 filter (where is_match_period), 0) as per_payroll_num
+        {%- endif %}
+    from periods
+    group by employee_id
 )
 
 select * from final

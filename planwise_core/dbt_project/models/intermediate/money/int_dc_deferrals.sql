@@ -1,5 +1,6 @@
 {#- R4-R5: requested deferral over the deferral-rate and salary timeline (401(a)(17) proportional), the 402(g)
-    limit with the age catch-up, and the mandatory Roth catch-up rule. One row per snapshot row. -#}
+    limit with the age catch-up, and the mandatory Roth catch-up rule; it also brings in the state carried
+    from Y-1. One row per snapshot row. -#}
 {%- set year = var('simulation_year') -%}
 {%- set base_year = var('start_year') - 1 -%}
 
@@ -8,7 +9,7 @@ with snapshot as (
     where simulation_year = {{ year }}
 ),
 
-segments as (
+comp_bases as (
     select * from {{ ref('int_dc_comp_bases') }}
 ),
 
@@ -31,39 +32,31 @@ escalations as (
     where simulation_year = {{ year }} and event_type = 'deferral_escalation'
 ),
 
-prior_wages as (
-    -- W(Y-1): last year's plan pay; in the first year the census salary for the days employed in the base year.
+prior_state as (
+    -- What carries from Y-1 (dc_plan R5, R12): last year's plan pay W(Y-1), the employer balances and the
+    -- 1,000-hour years. In the first year: the census salary for the days employed in the base year, the census
+    -- balances, and the completed years of service on the census date.
 {%- if year == var('start_year') %}
     select
         employee_id,
         {{ div_half_up(cents('employee_gross_compensation') ~ " * (date_diff('day', greatest(employee_hire_date, "
-            ~ year_start(base_year) ~ "), " ~ year_end(base_year) ~ ") + 1)", days_in_year(base_year)) }} as prior_wages_cents
+            ~ year_start(base_year) ~ "), " ~ year_end(base_year) ~ ") + 1)", days_in_year(base_year), wide=false) }}
+            as prior_wages_cents,
+        {{ cents('employer_match_balance') }} as match_balance_boy_cents,
+        {{ cents('employer_core_balance') }} as core_balance_boy_cents,
+        {{ completed_years('employee_hire_date', "cast('" ~ var('census_date') ~ "' as date)") }} as hours_service_years_boy
     from {{ ref('stg_census') }}
     where employee_hire_date <= {{ year_end(base_year) }}
 {%- else %}
-    select employee_id, {{ cents('plan_comp') }} as prior_wages_cents
+    select
+        employee_id,
+        {{ cents('plan_comp') }} as prior_wages_cents,
+        {{ cents('match_balance_eoy') }} as match_balance_boy_cents,
+        {{ cents('core_balance_eoy') }} as core_balance_boy_cents,
+        hours_service_years as hours_service_years_boy
     from {{ previous_year_relation('fct_dc_contributions') }}
     where simulation_year = {{ year - 1 }}
 {%- endif %}
-),
-
-sums as (
-    select
-        employee_id,
-        sum(days) as days_employed,
-        coalesce(sum(days) filter (where is_match_period), 0) as match_days,
-        coalesce(sum(days) filter (where is_core_period), 0) as core_days,
-        sum(cast(salary_cents as hugeint) * days) as comp_num,
-        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where deferral_bp > 0), 0) as deferral_comp_num,
-        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where rate_bp > 0), 0) as gross_deferral_comp_num,
-        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where is_match_period), 0) as match_comp_num,
-        coalesce(sum(cast(salary_cents as hugeint) * days) filter (where is_core_period), 0) as core_comp_num,
-        sum(cast(deferral_bp as hugeint) * salary_cents * days) as deferral_num,
-        sum(cast(rate_bp as hugeint) * salary_cents * days) as gross_deferral_num,
-        coalesce(sum(cast(deferral_bp as hugeint) * salary_cents * days) filter (where is_match_period), 0)
-            as match_deferral_num
-    from segments
-    group by employee_id
 ),
 
 based as (
@@ -76,7 +69,7 @@ based as (
         snapshot.current_tenure,
         snapshot.is_eligible,
         {{ days_in_year() }} as days_in_year,
-        sums.*  exclude (employee_id),
+        comp_bases.* exclude (employee_id),
         limits.elective_deferral_402g * 100 as limit_402g_cents,
         limits.compensation_401a17 * 100 as limit_401a17_cents,
         limits.annual_additions_415c * 100 as limit_415c_cents,
@@ -84,8 +77,11 @@ based as (
         {{ to_bp('coalesce(workforce_start.deferral_rate, 0)') }} as deferral_bp_boy,
         {{ to_bp('snapshot.deferral_rate') }} as deferral_bp_eoy,
         escalations.employee_id is not null as escalated,
-        prior_wages.prior_wages_cents,
-        prior_wages.prior_wages_cents > previous_limits.hce_414q * 100 as is_hce,
+        prior_state.prior_wages_cents,
+        prior_state.prior_wages_cents > previous_limits.hce_414q * 100 as is_hce,
+        coalesce(prior_state.match_balance_boy_cents, 0) as match_balance_boy_cents,
+        coalesce(prior_state.core_balance_boy_cents, 0) as core_balance_boy_cents,
+        coalesce(prior_state.hours_service_years_boy, 0) as hours_service_years_boy,
         -- Catch-up limit by Dec 31 age (R5); the ages 60-63 amount from 2025.
         case
             when not {{ sql_literal(var('plan_catch_up')) }} then 0
@@ -95,15 +91,15 @@ based as (
             else 0
         end as age_catch_up_cents,
         {{ year }} >= 2026 and {{ sql_literal(var('plan_mandatory_roth_catch_up')) }}
-            and coalesce(prior_wages.prior_wages_cents > limits.roth_catch_up_wage_threshold * 100, false)
+            and coalesce(prior_state.prior_wages_cents > limits.roth_catch_up_wage_threshold * 100, false)
             as is_roth_catch_up_required
     from snapshot
-    inner join sums using (employee_id)
+    inner join comp_bases using (employee_id)
     cross join limits
     left join previous_limits on true
     left join workforce_start using (employee_id)
     left join escalations using (employee_id)
-    left join prior_wages using (employee_id)
+    left join prior_state using (employee_id)
 ),
 
 requested as (
@@ -114,8 +110,9 @@ requested as (
         case
             when {{ prefix }}deferral_num = 0 then 0
             when {{ sql_literal(var('plan_apply_401a17')) }} and {{ prefix }}deferral_comp_num > limit_401a17_cents * days_in_year
-                then {{ div_half_up(prefix ~ 'deferral_num * limit_401a17_cents', prefix ~ 'deferral_comp_num * 10000') }}
-            else {{ div_half_up(prefix ~ 'deferral_num', 'days_in_year * 10000') }}
+                then {{ div_half_up('cast(' ~ prefix ~ 'deferral_num as hugeint) * limit_401a17_cents',
+                                  'cast(' ~ prefix ~ 'deferral_comp_num as hugeint) * 10000') }}
+            else {{ div_half_up(prefix ~ 'deferral_num', 'days_in_year * 10000', wide=false) }}
         end as {{ prefix }}requested_cents,
         {%- endfor %}
         -- The Roth catch-up rule without Roth in the plan takes the catch-up away.
@@ -127,7 +124,39 @@ requested as (
 final as (
     select
         {{ year }} as simulation_year,
-        *,
+        employee_id,
+        employee_hire_date,
+        termination_date,
+        current_age,
+        current_tenure,
+        days_in_year,
+        days_employed,
+        match_days,
+        core_days,
+        comp_num,
+        deferral_comp_num,
+        match_comp_num,
+        core_comp_num,
+        deferral_num,
+        match_deferral_num,
+        {%- if var('plan_match_calculation') != 'annual_true_up' %}
+        per_payroll_num,
+        {%- endif %}
+        limit_402g_cents,
+        limit_401a17_cents,
+        limit_415c_cents,
+        limits_status,
+        deferral_bp_boy,
+        deferral_bp_eoy,
+        escalated,
+        prior_wages_cents,
+        is_hce,
+        match_balance_boy_cents,
+        core_balance_boy_cents,
+        hours_service_years_boy,
+        is_roth_catch_up_required,
+        catch_up_limit_cents,
+        requested_cents,
         greatest(0, gross_requested_cents - requested_cents) as eaca_refund_cents,
         limit_402g_cents + catch_up_limit_cents as elective_limit_cents,
         least(requested_cents, limit_402g_cents + catch_up_limit_cents) as deferral_cents,
