@@ -30,9 +30,9 @@ def report(database, out):
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"], case_sensitive=False), default="parquet",
               show_default=True, help="File format of the exported files.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/export", show_default=True,
-              help="Folder for events, snapshot and summary files (created; same-named files are replaced).")
+              help="Folder for the exported files (created; same-named files are replaced).")
 def export(database, fmt, out_dir):
-    """Export the events, the workforce snapshot and the per-year summary as Parquet or CSV files."""
+    """Export the events, snapshot, per-year summary, plan contributions and plan summary as Parquet or CSV."""
     from planwise_core.outputs.export import export_results
 
     for path in export_results(Path(database), fmt, Path(out_dir)):
