@@ -31,8 +31,7 @@ def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
     if not result.success:
         raise SimulationError(f"dbt could not resolve selector {selector!r}: {result.exception}")
     names = set(result.result)
-    by_id = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.name in names
-             and node.config.materialized != "ephemeral"}
+    by_id = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.name in names}
     graph = {node.name: {by_id[p].name for p in node.depends_on.nodes if p in by_id} for node in by_id.values()}
     sorter = graphlib.TopologicalSorter(graph)
     sorter.prepare()
@@ -41,7 +40,9 @@ def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
         ready = sorted(sorter.get_ready())
         ordered.extend(ready)
         sorter.done(*ready)
-    return tuple(ordered)
+    # Ordered with the ephemeral models in the graph, so a model follows what they read; then left out.
+    ephemeral = {node.name for node in by_id.values() if node.config.materialized == "ephemeral"}
+    return tuple(name for name in ordered if name not in ephemeral)
 
 
 def transition_checks(project: DbtProject) -> tuple[str, ...]:
