@@ -24,7 +24,7 @@ service as (
             as elapsed_service_years,
         -- Hours: one year of service for each plan year with at least 1,000 hours.
         hours_service_years_boy
-            + case when {{ hours_times_10000('days_employed') }} >= 10000000 * days_in_year then 1 else 0 end
+            + case when {{ hours_times_10000('days_employed') }} >= cast(10000000 as bigint) * days_in_year then 1 else 0 end
             as hours_service_years
     from limited
 ),

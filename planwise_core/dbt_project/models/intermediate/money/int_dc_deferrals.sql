@@ -68,7 +68,7 @@ based as (
         snapshot.current_age,
         snapshot.current_tenure,
         snapshot.is_eligible,
-        {{ days_in_year() }} as days_in_year,
+        cast({{ days_in_year() }} as bigint) as days_in_year,
         comp_bases.* exclude (employee_id),
         limits.elective_deferral_402g * 100 as limit_402g_cents,
         limits.compensation_401a17 * 100 as limit_401a17_cents,

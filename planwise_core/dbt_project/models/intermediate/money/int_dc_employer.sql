@@ -13,10 +13,10 @@ bases as (
         deferrals.*,
         case when match_comp_num > limit_401a17_cents * days_in_year then limit_401a17_cents else match_comp_num end
             as match_cnum,
-        case when match_comp_num > limit_401a17_cents * days_in_year then 1 else days_in_year end as match_cden,
+        cast(case when match_comp_num > limit_401a17_cents * days_in_year then 1 else days_in_year end as bigint) as match_cden,
         case when core_comp_num > limit_401a17_cents * days_in_year then limit_401a17_cents else core_comp_num end
             as core_cnum,
-        case when core_comp_num > limit_401a17_cents * days_in_year then 1 else days_in_year end as core_cden,
+        cast(case when core_comp_num > limit_401a17_cents * days_in_year then 1 else days_in_year end as bigint) as core_cden,
         -- D_m: all of D when every deferral day is a match day, else its share of the deferral numerator.
         greatest(0, case
             when deferral_num = 0 then 0
