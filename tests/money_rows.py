@@ -27,7 +27,7 @@ CENSUS_COLUMNS = ("employee_id", "employee_birth_date", "employee_hire_date", "e
 
 @dataclass
 class Person:
-    """One employee of the injected year: census row (if any), start-of-year state, snapshot row and events."""
+    """One employee of the injected year: census row and baseline state (if any), snapshot row and events."""
 
     employee_id: str
     birth: date
@@ -75,7 +75,7 @@ class MoneyYear:
         with duckdb.connect(str(database)) as con:
             con.execute("delete from raw.census")
             con.execute(f"insert into raw.census {self._census_sql(people)}")
-            con.execute(f"create table int_workforce_start as {self._start_sql(people)}")
+            con.execute(f"create table int_baseline_workforce as {self._start_sql(people)}")
             con.execute(f"create table fct_workforce_snapshot as {self._snapshot_sql(people)}")
             con.execute(f"create table fct_yearly_events as {self._events_sql(people)}")
         config = self.config(overrides)
@@ -106,10 +106,10 @@ class MoneyYear:
                 f"from ({self._values(rows, ', '.join(CENSUS_COLUMNS))})")
 
     def _start_sql(self, people: list[Person]) -> str:
-        rows = [(self.year, p.employee_id, p.salary, p.deferral_rate) for p in people if p.in_census]
-        return (f"select simulation_year::integer as simulation_year, employee_id, "
-                f"current_compensation::decimal(18, 2) as current_compensation, deferral_rate::decimal(9, 6) as deferral_rate "
-                f"from ({self._values(rows, 'simulation_year, employee_id, current_compensation, deferral_rate')})")
+        rows = [(p.employee_id, p.salary, p.deferral_rate) for p in people if p.in_census]
+        return (f"select employee_id::varchar as employee_id, current_compensation::decimal(18, 2) as current_compensation, "
+                f"deferral_rate::decimal(9, 6) as deferral_rate "
+                f"from ({self._values(rows, 'employee_id, current_compensation, deferral_rate')})")
 
     def _snapshot_sql(self, people: list[Person]) -> str:
         dec31 = date(self.year, 12, 31)

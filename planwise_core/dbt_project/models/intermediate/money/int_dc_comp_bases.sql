@@ -16,11 +16,19 @@ with snapshot as (
 
 events as (
     select * from {{ ref('fct_yearly_events') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
-workforce_start as (
-    select * from {{ ref('int_workforce_start') }}
+opening as (
+    -- Salary and deferral rate on Jan 1 of the year's start actives: the baseline, or last year's closing state
+    -- (year-keyed, so a past year's money can be re-run on its own).
+{%- if year == var('start_year') %}
+    select employee_id, current_compensation, deferral_rate from {{ ref('int_baseline_workforce') }}
+{%- else %}
+    select employee_id, full_year_equivalent_compensation as current_compensation, deferral_rate
+    from {{ previous_year_relation('fct_workforce_snapshot') }}
+    where simulation_year = {{ year - 1 }} and employment_status = 'active'
+{%- endif %}
 ),
 
 hires as (
@@ -42,8 +50,8 @@ bounds as (
         snapshot.employee_id,
         greatest(snapshot.employee_hire_date, {{ year_start() }}) as first_day,
         least(coalesce(snapshot.termination_date, {{ year_end() }}), {{ year_end() }}) as last_day,
-        {{ cents('coalesce(workforce_start.current_compensation, hires.compensation_amount)') }} as opening_salary_cents,
-        {{ to_bp('coalesce(workforce_start.deferral_rate, 0)') }} as opening_rate_bp,
+        {{ cents('coalesce(opening.current_compensation, hires.compensation_amount)') }} as opening_salary_cents,
+        {{ to_bp('coalesce(opening.deferral_rate, 0)') }} as opening_rate_bp,
         {{ entry_date("greatest(snapshot.eligibility_date"
             ~ (", cast(snapshot.employee_hire_date + to_days(" ~ match_waiting ~ ") as date)" if match_waiting is not none else "")
             ~ (", cast(snapshot.employee_birth_date + to_years(" ~ match_age ~ ") as date)" if match_age is not none else "")
@@ -57,7 +65,7 @@ bounds as (
         refunds.opt_out_date as refund_to,
         {{ band_key(var('plan_match_graded_by'), 'snapshot.current_age', 'snapshot.current_tenure') }} as match_band_key
     from snapshot
-    left join workforce_start using (employee_id)
+    left join opening using (employee_id)
     left join hires using (employee_id)
     left join refunds using (employee_id)
 ),
@@ -67,20 +75,20 @@ changes as (
     -- order, then the days that only start a period (match entry, core entry, refund window).
     select employee_id, first_day as change_date, -1 as sequence, opening_salary_cents as salary_cents,
            opening_rate_bp as rate_bp, last_day, match_entry_date, core_entry_date, refund_from, refund_to,
-           match_band_key
+           match_band_key, opening_rate_bp
     from bounds
     union all
     select employee_id, effective_date, event_sequence, {{ cents('compensation_amount') }}, null,
-           null, null, null, null, null, null
+           null, null, null, null, null, null, null
     from events
     where event_type in ('promotion', 'raise')
     union all
     select employee_id, effective_date, event_sequence, null, {{ to_bp('deferral_rate') }},
-           null, null, null, null, null, null
+           null, null, null, null, null, null, null
     from events
     where event_type in ('enrollment', 'deferral_escalation', 'opt_out')
     union all
-    select employee_id, split_date, 0, null, null, null, null, null, null, null, null
+    select employee_id, split_date, 0, null, null, null, null, null, null, null, null, null
     from (
         select employee_id, first_day, last_day, match_entry_date as split_date from bounds
         union all
@@ -103,7 +111,8 @@ segments as (
         first_value(core_entry_date) over running as core_entry_date,
         first_value(refund_from) over running as refund_from,
         first_value(refund_to) over running as refund_to,
-        first_value(match_band_key) over running as match_band_key
+        first_value(match_band_key) over running as match_band_key,
+        first_value(opening_rate_bp) over running as opening_rate_bp
     from changes
     window
         timeline as (partition by employee_id order by change_date, sequence),
@@ -121,7 +130,8 @@ periods as (
              else rate_bp end as deferral_bp,
         segment_from >= match_entry_date as is_match_period,
         segment_from >= core_entry_date as is_core_period,
-        match_band_key
+        match_band_key,
+        opening_rate_bp
     from segments
     where segment_to >= segment_from
 ),
@@ -129,6 +139,7 @@ periods as (
 final as (
     select
         employee_id,
+        max(opening_rate_bp) as deferral_bp_boy,
         cast(sum(days) as integer) as days_employed,
         cast(coalesce(sum(days) filter (where is_match_period), 0) as integer) as match_days,
         cast(coalesce(sum(days) filter (where is_core_period), 0) as integer) as core_days,

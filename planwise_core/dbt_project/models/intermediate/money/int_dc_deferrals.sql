@@ -5,8 +5,9 @@
 {%- set base_year = var('start_year') - 1 -%}
 
 with snapshot as (
+    -- plan.enabled: false leaves the year without money rows.
     select * from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
 comp_bases as (
@@ -21,10 +22,6 @@ limits as (
 previous_limits as (
     select * from {{ ref('int_irs_limits_by_year') }}
     where limit_year = {{ year - 1 }}
-),
-
-workforce_start as (
-    select * from {{ ref('int_workforce_start') }}
 ),
 
 escalations as (
@@ -74,7 +71,6 @@ based as (
         limits.compensation_401a17 * 100 as limit_401a17_cents,
         limits.annual_additions_415c * 100 as limit_415c_cents,
         limits.status as limits_status,
-        {{ to_bp('coalesce(workforce_start.deferral_rate, 0)') }} as deferral_bp_boy,
         {{ to_bp('snapshot.deferral_rate') }} as deferral_bp_eoy,
         escalations.employee_id is not null as escalated,
         prior_state.prior_wages_cents,
@@ -97,7 +93,6 @@ based as (
     inner join comp_bases using (employee_id)
     cross join limits
     left join previous_limits on true
-    left join workforce_start using (employee_id)
     left join escalations using (employee_id)
     left join prior_state using (employee_id)
 ),
