@@ -313,3 +313,23 @@ def test_dbt_project_vars_hold_the_plan_defaults():
     assert {k: v for k, v in project.items() if k.startswith("plan_")} == plan_vars
     assert plan_vars["plan_match_tiers"] == [{"deferral_max": 0.03, "rate": 1.0}, {"deferral_max": 0.05, "rate": 0.5}]
     assert plan_vars["plan_match_safe_harbor"] is False and plan_vars["plan_core_safe_harbor"] is False
+
+
+def test_cli_refuses_a_bad_plan_with_key_paths_and_no_traceback(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = with_plan("plan.match.tiers", [{"deferral_max": 0.05, "rate": 12}])
+    config["plan"]["auto_escalation"] = {"cap": 0.9, "effective_mmdd": "13-01"}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    planwise = Path(sys.executable).parent / "planwise"
+    proc = subprocess.run([str(planwise), "--config", str(path), "run", "--database", str(tmp_path / "x.duckdb")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"Error: Invalid configuration in {path}")
+    for line in ("plan.match.tiers[0].rate: must be in [0, 10] (got 12)", "plan.auto_escalation.effective_mmdd: must be",
+                 "plan.auto_escalation.cap: must be at most deferrals.max_deferral_rate 0.75 (got 0.9)"):
+        assert line in proc.stderr, proc.stderr
+    assert not (tmp_path / "x.duckdb").exists()
