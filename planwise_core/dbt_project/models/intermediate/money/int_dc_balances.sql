@@ -1,6 +1,5 @@
 {#- R12: employer balances (carried from Y-1 or the census by int_dc_deferrals), vesting service and schedule, and
     what a leaver of Y takes (vested) or leaves behind (forfeited). No investment return in v1. -#}
-{%- set year = var('simulation_year') -%}
 {%- set nra = var('plan_normal_retirement_age') -%}
 
 with limited as (
