@@ -1,7 +1,10 @@
 """End-to-end benchmarks through the CLI: wall time, peak RSS, dbt invocations, rows/s, dbt overhead vs SQL floor.
 
 Usage: python bench/run_bench.py [--sizes 10000,100000] [--legacy-max 10000] [--years 5] [--cold]
-                                  [--out bench/results]
+                                  [--plan default] [--out bench/results]
+--plan takes a comma-separated list of plan cases: default (the shipped configuration: the default match),
+on (match, core and auto-escalation all on) and off (plan.enabled: false, no money layer); each optimized case
+runs once per plan case, so `--plan on,off` measures what the money layer costs.
 Each case runs `planwise run` in a fresh process (import and parse included; --cold empties the shared
 dbt parse cache first, otherwise a case starts from the partial parse the previous one left) and samples
 the RSS of its whole process tree every 50 ms. The SQL floor re-runs the compiled SQL of the last simulated year straight
@@ -55,8 +58,41 @@ def measure(args: list[str], env: dict | None = None, interval: float = 0.05) ->
     return json.loads(out), wall, peak
 
 
-def run_case(census: Path, database: Path, optimization: str, years: int, env: dict | None = None) -> dict:
-    args = [str(BIN / "planwise"), "run", "--census", str(census), "--database", str(database), "--json",
+PLAN_CASES = {
+    "default": {},
+    "on": {"plan": {"core": {"enabled": True, "graded_by": "service",
+                             "bands": [{"min": 0, "max": 5, "rate": 0.02}, {"min": 5, "max": None, "rate": 0.04}]},
+                    "auto_escalation": {"enabled": True}}},
+    "off": {"plan": {"enabled": False}},
+}
+
+
+def plan_config(out: Path, case: str) -> Path:
+    """The shipped configuration with the plan case's changes, written beside the results."""
+    import yaml
+
+    from planwise_core.config import DEFAULT_CONFIG_PATH, config_from_dict
+
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    for section, changes in PLAN_CASES[case].items():
+        data[section] = _merged(data.get(section, {}), changes)
+    config_from_dict(data)  # refuse a bench configuration that would not validate
+    path = out / f"plan_{case}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _merged(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        merged[key] = _merged(base.get(key, {}), value) if isinstance(value, dict) else value
+    return merged
+
+
+def run_case(census: Path, database: Path, optimization: str, years: int, env: dict | None = None,
+             config: Path | None = None) -> dict:
+    args = [str(BIN / "planwise"), *(["--config", str(config)] if config else []), "run", "--census", str(census),
+            "--database", str(database), "--json",
             "--performance-mode", "--optimization", optimization, "--start-year", "2025",
             "--end-year", str(2024 + years)]
     result, wall, peak = measure(args, env)
@@ -101,6 +137,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--out", default="bench/results")
     parser.add_argument("--cold", action="store_true", help="empty the shared dbt parse cache before each case")
+    parser.add_argument("--plan", default="default", help="plan cases, comma-separated: default, on, off")
     opts = parser.parse_args()
     out = Path(opts.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -112,19 +149,21 @@ def main() -> None:
         if not census.exists():
             subprocess.run([str(BIN / "planwise"), "census", "generate", "--employees", str(size), "--seed", "1",
                             "--out", str(census)], check=True, capture_output=True)
-        engines = [("optimized", "high")] + ([("legacy", "fallback")] if size <= opts.legacy_max else [])
-        for engine, level in engines:
-            database = out / f"{engine}_{size}.duckdb"
-            for stale in out.glob(f"{engine}_{size}.duckdb*"):
+        plans = opts.plan.split(",")
+        engines = [("optimized", "high", plan) for plan in plans]
+        engines += [("legacy", "fallback", plans[0])] if size <= opts.legacy_max else []
+        for engine, level, plan in engines:
+            database = out / f"{engine}_{size}_plan_{plan}.duckdb"
+            for stale in out.glob(f"{database.name}*"):
                 stale.unlink()
             if opts.cold:
                 shutil.rmtree(cache, ignore_errors=True)
-            case = run_case(census, database, level, opts.years, env)
+            case = run_case(census, database, level, opts.years, env, plan_config(out, plan))
             last = 2024 + opts.years
             year_dbt = case["result"]["years"][str(last)]["seconds"]
             floor = sql_floor(database, last) if engine == "optimized" else None
             foundation = case["result"]["performance_metrics"].get("foundation_seconds", 0.0)
-            rows.append({"employees": size, "engine": engine, "years": opts.years,
+            rows.append({"employees": size, "engine": engine, "plan": plan, "years": opts.years,
                          "parse_cache": "cold" if opts.cold else "warm", "wall_s": round(case["wall_s"], 2),
                          "foundation_s": round(foundation, 2), "peak_rss_mb": round(case["peak_rss_mb"], 1),
                          "dbt_invocations": case["dbt_invocations"], "rows": case["rows"],

@@ -46,8 +46,8 @@ NEW_HIRE_MIX = {1: Fraction(40, 100), 2: Fraction(30, 100), 3: Fraction(20, 100)
                 5: Fraction(2, 100)}
 HIRING_RANGES = {1: (45_000, 80_000), 2: (80_000, 120_000), 3: (120_000, 160_000), 4: (160_000, 275_000),
                  5: (275_000, 400_000)}
-EVENT_TYPE_RANK = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5, "opt_out": 6,
-                   "termination": 7}
+EVENT_TYPE_RANK = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5,
+                   "deferral_escalation": 6, "opt_out": 7, "termination": 8}
 NEW_HIRE_ID = re.compile(r"^NH_(\d{4})_(\d{6})$")
 
 

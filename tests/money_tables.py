@@ -76,6 +76,9 @@ def with_money_layer(source: Path, target: Path, scale: int = 1, retirements: bo
         payroll = dict(con.execute("select simulation_year, payroll from fct_year_summary order by 1").fetchall())
         first = min(payroll)
         rows = {y: plan_row(y, p, first, scale) for y, p in payroll.items()}
+        # A run with the plan layer on already holds the real tables: these stand-ins replace them.
+        for table in ("fct_dc_plan_summary", "fct_dc_contributions", "int_irs_limits_by_year"):
+            con.execute(f"drop table if exists {table}")
         con.execute(f"create table fct_dc_plan_summary ({', '.join(f'{c} {_type(c)}' for c in PLAN_SUMMARY_COLUMNS)})")
         con.executemany(f"insert into fct_dc_plan_summary values ({', '.join('?' * len(PLAN_SUMMARY_COLUMNS))})",
                         [[r[c] for c in PLAN_SUMMARY_COLUMNS] for r in rows.values()])
@@ -88,7 +91,7 @@ def with_money_layer(source: Path, target: Path, scale: int = 1, retirements: bo
             (2026, 24500, 8000, 360000, 'published', 'Notice 2025-67'),
             (2027, 25000, 8000, 365000, 'projected', 'projected from 2026')) t(
             limit_year, elective_deferral_402g, catch_up_50, compensation_401a17, status, source)""")
-        con.execute("""create table if not exists config_retirement_rates as select * from (values
+        con.execute("""create or replace table config_retirement_rates as select * from (values
             (55, 59, 0.02), (60, 61, 0.05), (62, 62, 0.15)) t(min_age, max_age, retirement_rate)""")
     finally:
         con.close()

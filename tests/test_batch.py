@@ -35,6 +35,10 @@ METRIC_SQL = {  # computed here straight from a run's tables, independently of s
                "group by 1",
     "participation_pct": "select simulation_year, round(100.0 * count(*) filter (where is_enrolled) / count(*), 2) "
                          "from fct_workforce_snapshot where employment_status = 'active' group by 1",
+    "employer_cost": "select simulation_year, sum(employer_match + employer_core)::double from fct_dc_contributions "
+                     "group by 1",
+    "employer_cost_pct_payroll": "select simulation_year, sum(employer_match + employer_core)::double "
+                                 "/ sum(plan_comp)::double from fct_dc_contributions group by 1",
 }
 
 
@@ -218,7 +222,7 @@ def test_an_ensemble_runs_one_configuration_over_n_seeds(tmp_path, census):
         assert stored["random_seed"] == run["seed"] and stored["simulation"]["end_year"] == 2025
     with duckdb.connect(payload["database"], read_only=True) as con:
         assert con.execute("select kind, planned_runs, completed_runs from batch_info").fetchone() == ("ensemble", 2, 2)
-        assert con.execute("select count(distinct metric), min(runs), max(runs) from batch_bands").fetchone() == (6, 2, 2)
+        assert con.execute("select count(distinct metric), min(runs), max(runs) from batch_bands").fetchone() == (8, 2, 2)
 
 
 def test_a_killed_worker_fails_its_run_only_and_the_rerun_finishes_it(tmp_path, census):

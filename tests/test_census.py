@@ -147,7 +147,9 @@ def test_load_good_census_types_and_rows(tmp_path):
     types = dict((r[0], r[1]) for r in con.execute("DESCRIBE raw.census").fetchall())
     assert types == {"employee_id": "VARCHAR", "employee_birth_date": "DATE", "employee_hire_date": "DATE",
                      "employee_termination_date": "DATE", "employee_gross_compensation": "DECIMAL(18,2)",
-                     "employee_deferral_rate": "DECIMAL(9,6)", "level_id": "INTEGER"}
+                     "employee_deferral_rate": "DECIMAL(9,6)", "level_id": "INTEGER",
+                     "employer_match_balance": "DECIMAL(18,2)", "employer_core_balance": "DECIMAL(18,2)",
+                     "auto_escalation_opt_out": "BOOLEAN"}
     e3 = con.execute("SELECT employee_deferral_rate, level_id FROM raw.census WHERE employee_id = 'E3'").fetchone()
     assert e3 == (0, None)
     assert con.execute("SELECT count(*) FROM raw.census").fetchone()[0] == 5

@@ -38,6 +38,9 @@ def summary(database: Path) -> dict[int, tuple]:
         return {r[0]: r[1:] for r in rows(con, "select simulation_year, end_headcount, payroll, terminations, "
                                                "participation_pct from fct_year_summary")}
 
+PLAN_METRICS = ("employee_deferrals", "employer_match", "employer_core", "employer_cost", "forfeitures_applied",
+                "net_employer_cost", "employer_cost_pct_payroll", "plan_participation_rate", "at_402g_limit_share")
+
 
 def pct(a, b):
     return None if a == 0 else (Decimal(b - a) * 100 / Decimal(a)).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -58,7 +61,7 @@ def test_deltas_of_every_headline_metric_and_the_config_key_that_differs(databas
     a, b = summary(first), summary(second)
     metrics = {m["key"]: {r["year"]: r for r in m["years"]} for m in result["metrics"]}
     assert set(metrics) == {"headcount", "hires", "terminations", "retirements", "payroll", "participation_pct",
-                            "average_deferral_rate"}
+                            "average_deferral_rate", *PLAN_METRICS}  # the default configuration runs the plan
     for year in SPEC.years:
         for key, i in (("headcount", 0), ("payroll", 1), ("terminations", 2)):
             row = metrics[key][year]
@@ -101,7 +104,8 @@ def test_the_census_is_identified_by_its_content(databases, tmp_path):
         con.execute("update planwise_run_log set census_path = 'elsewhere/census.csv'")
     result = diff_databases(databases[0], moved)
     assert result["census"]["same"] and result["census"]["basis"] == "content"
-    assert all(r["delta"] == 0 for m in result["metrics"] for r in m["years"])
+    # Every metric equal (forfeitures applied is empty in the first year, on both sides).
+    assert all(r["delta"] == 0 or r["first"] is r["second"] is None for m in result["metrics"] for r in m["years"])
 
     changed = tmp_path / "changed.duckdb"
     shutil.copyfile(databases[0], changed)
@@ -158,12 +162,15 @@ def test_cli_diff(databases, tmp_path):
 
 
 def test_metrics_only_one_database_holds_are_listed_not_compared(databases, tmp_path):
+    plan_off = tmp_path / "plan_off.duckdb"  # what plan.enabled: false leaves: the plan marts without rows
+    shutil.copyfile(databases[0], plan_off)
+    with duckdb.connect(str(plan_off)) as con:
+        con.execute("delete from fct_dc_plan_summary")
+        con.execute("delete from fct_dc_contributions")
     with_plan, _ = with_money_layer(databases[0], tmp_path / "plan.duckdb")
-    result = diff_databases(databases[0], with_plan)
+    result = diff_databases(plan_off, with_plan)
     assert result["metrics_only_in_first"] == []
-    assert result["metrics_only_in_second"] == [
-        "employee_deferrals", "employer_match", "employer_core", "employer_cost", "forfeitures_applied",
-        "net_employer_cost", "employer_cost_pct_payroll", "plan_participation_rate", "at_402g_limit_share"]
+    assert result["metrics_only_in_second"] == list(PLAN_METRICS)
     assert [m["key"] for m in result["metrics"]] == ["headcount", "hires", "terminations", "retirements", "payroll",
                                                      "participation_pct", "average_deferral_rate"]
     assert "only in B (not compared): employee_deferrals" in format_diff(result)

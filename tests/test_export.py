@@ -21,7 +21,10 @@ SOURCES = {
     "events": "select * from fct_yearly_events order by simulation_year, employee_id, event_sequence",
     "snapshot": "select * from fct_workforce_snapshot order by simulation_year, employee_id",
     "summary": "select * from fct_year_summary order by simulation_year",
+    "contributions": "select * from fct_dc_contributions order by simulation_year, employee_id",
+    "plan_summary": "select * from fct_dc_plan_summary order by simulation_year",
 }
+NAMES = ("events", "snapshot", "summary", "plan_summary", "contributions")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,7 @@ def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
 def test_export_files_hold_exactly_the_tables_in_order(database, tmp_path, fmt):
     before = sha256(database)
     paths = export_results(database, fmt, tmp_path / "out")
-    assert [p.name for p in paths] == [f"events.{fmt}", f"snapshot.{fmt}", f"summary.{fmt}"]
+    assert [p.name for p in paths] == [f"{n}.{fmt}" for n in NAMES]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)  # no temp files
     assert sha256(database) == before, "export must not write to the database"
 
@@ -103,12 +106,11 @@ def test_csv_export_is_deterministic_and_overwrites(database, tmp_path):
 def test_cli_export(database, tmp_path):
     proc = planwise("export", "--database", database, "--format", "csv", "--out", "files", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [f"wrote {Path('files') / n}" for n in ("events.csv", "snapshot.csv",
-                                                                                  "summary.csv")]
+    assert proc.stdout.splitlines() == [f"wrote {Path('files') / n}.csv" for n in NAMES]
     proc = planwise("export", "--database", database, "--out", "files", cwd=tmp_path)  # default: parquet
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "files").iterdir()) == sorted(
-        f"{n}.{e}" for n in ("events", "snapshot", "summary") for e in ("csv", "parquet"))
+        f"{n}.{e}" for n in NAMES for e in ("csv", "parquet"))
 
 
 def test_cli_export_refuses_missing_database_and_bad_format(tmp_path):

@@ -169,7 +169,8 @@ def test_cli_export_xlsx_with_years(sims, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [f"wrote {Path('x') / 'results.xlsx'}"]
     book = openpyxl.load_workbook(tmp_path / "x" / "results.xlsx", read_only=True)
-    assert book.sheetnames == ["summary", "events", "snapshot", "metadata"]  # no plan layer in this run
+    # The default configuration runs the plan layer: its two tables get their sheets.
+    assert book.sheetnames == ["summary", "plan_summary", "events", "snapshot", "contributions", "metadata"]
     assert [r[0] for r in sheet_rows(book, "summary")[1:]] == [2026]
     for bad, message in (("2029-2027", "runs backwards"), ("27", "give one year"), ("2031", "holds 2025-2027")):
         proc = planwise("export", "--database", database, "--format", "xlsx", "--years", bad, "--out", "y",

@@ -107,7 +107,7 @@ def test_report_is_self_contained_with_every_chart_config_and_year(report, datab
     assert page.count("<script>") == 1
 
     charts = chart_elements(page)
-    assert list(charts) == list(CHARTS)
+    assert list(charts) == list(PLAN_CHARTS)  # the default configuration runs the plan layer
     for name, element in charts.items():
         assert "<svg" in element, name
         assert re.search(r'<(rect|path|circle) class="mark', element), f"chart {name} draws no mark"
@@ -256,7 +256,7 @@ def test_browser_check_catches_script_errors(report, tmp_path):
     blank.write_text(re.sub(r'(data-chart="events">.*?)<svg.*?</svg>', r"\1", page, count=1, flags=re.S),
                      encoding="utf-8")
     attrs = body_attributes(browse(blank, tmp_path, "--dump-dom").stdout)
-    assert attrs.get("data-charts-rendered") == str(len(CHARTS) - 1), attrs
+    assert attrs.get("data-charts-rendered") == str(len(PLAN_CHARTS) - 1), attrs
 
 
 def test_write_report_refuses_a_database_without_results(tmp_path):
@@ -276,7 +276,7 @@ def test_cli_report(database, tmp_path):
     proc = planwise("report", "--database", database, "--out", "out/report.html", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"wrote {Path('out/report.html')}"
-    assert len(chart_elements((tmp_path / "out" / "report.html").read_text(encoding="utf-8"))) == len(CHARTS)
+    assert len(chart_elements((tmp_path / "out" / "report.html").read_text(encoding="utf-8"))) == len(PLAN_CHARTS)
 
     proc = planwise("report", cwd=tmp_path)  # default database output/planwise.duckdb does not exist here
     assert proc.returncode == 1, (proc.stdout, proc.stderr)

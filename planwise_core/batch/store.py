@@ -27,12 +27,18 @@ from planwise_core.outputs.summary import year_summary
 
 BATCH_DATABASE = "batch.duckdb"
 
-# The metrics summarised per scenario and year (columns of batch_run_years).
+# The metrics summarised per scenario and year (columns of batch_run_years) that the batch report draws.
 METRICS = ("headcount", "hires", "terminations", "payroll", "participation_pct", "average_deferral_rate")
+# The plan's cost (docs/plan_money.md), summarised and banded too, so two match formulas can be compared
+# side by side; null for runs with plan.enabled false.
+PLAN_METRICS = ("employer_cost", "employer_cost_pct_payroll")
+BAND_METRICS = METRICS + PLAN_METRICS
 METRIC_LABELS = {
     "headcount": "Headcount (end of year, active)", "hires": "Hires", "terminations": "Terminations (all)",
     "payroll": "Payroll (prorated compensation)", "participation_pct": "Participation (% of actives enrolled)",
     "average_deferral_rate": "Average deferral rate (enrolled actives)",
+    "employer_cost": "Employer cost (match + core, before forfeitures)",
+    "employer_cost_pct_payroll": "Employer cost (% of payroll)",
 }
 
 DDL = """
@@ -47,7 +53,9 @@ create or replace table batch_run_years (
     run_id varchar, scenario varchar, seed bigint, simulation_year integer,
     headcount bigint, hires bigint, terminations bigint, experienced_terminations bigint,
     new_hire_terminations bigint, promotions bigint, raises bigint, enrollments bigint, opt_outs bigint,
-    payroll double, participation_pct double, average_deferral_rate double);
+    payroll double, participation_pct double, average_deferral_rate double,
+    employee_deferrals double, employer_match double, employer_core double, employer_cost double,
+    net_employer_cost double, employer_cost_pct_payroll double);
 create or replace table batch_scenarios (
     scenario varchar, position integer, description varchar, overrides_json varchar);
 """
@@ -57,15 +65,18 @@ create or replace table batch_scenario_summary as
 select scenario, simulation_year, count(*)::integer as runs,
        avg(headcount) as headcount, avg(hires) as hires, avg(terminations) as terminations,
        avg(payroll) as payroll, avg(participation_pct) as participation_pct,
-       avg(average_deferral_rate) as average_deferral_rate
+       avg(average_deferral_rate) as average_deferral_rate,
+       avg(employer_cost) as employer_cost, avg(employer_cost_pct_payroll) as employer_cost_pct_payroll
 from batch_run_years group by all order by scenario, simulation_year;
 
 create or replace table batch_bands as
 with long as (
     unpivot (select scenario, simulation_year,
                     headcount::double as headcount, hires::double as hires, terminations::double as terminations,
-                    payroll, participation_pct, average_deferral_rate from batch_run_years)
-    on headcount, hires, terminations, payroll, participation_pct, average_deferral_rate
+                    payroll, participation_pct, average_deferral_rate, employer_cost, employer_cost_pct_payroll
+             from batch_run_years)
+    on headcount, hires, terminations, payroll, participation_pct, average_deferral_rate, employer_cost,
+       employer_cost_pct_payroll
     into name metric value value
 )
 select scenario, simulation_year, metric, count(value)::integer as runs, avg(value) as mean, min(value) as min,
@@ -92,6 +103,11 @@ def run_year_rows(database: Path, first_year: int, last_year: int) -> list[dict]
         "promotions": r["promotions"], "raises": r["raises"], "enrollments": r["enrollments"], "opt_outs": r["opt_outs"],
         "payroll": r["payroll"], "participation_pct": r["participation_pct"],
         "average_deferral_rate": r["average_deferral_rate"],
+        "employee_deferrals": r.get("employee_deferrals"), "employer_match": r.get("employer_match"),
+        "employer_core": r.get("employer_core"), "employer_cost": r.get("employer_cost"),
+        "net_employer_cost": r.get("net_employer_cost"),
+        # A fraction, like the plan summary's employer_cost_pct_payroll (the run summary shows it in %).
+        "employer_cost_pct_payroll": None if r.get("employer_cost_pct") is None else r["employer_cost_pct"] / 100,
     } for r in rows]
 
 
@@ -114,7 +130,9 @@ def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[d
                             [[_cell(c, r.get(c)) for c in RUN_COLUMNS] for r in runs])
         year_columns = ("run_id", "scenario", "seed", "simulation_year", "headcount", "hires", "terminations",
                         "experienced_terminations", "new_hire_terminations", "promotions", "raises", "enrollments",
-                        "opt_outs", "payroll", "participation_pct", "average_deferral_rate")
+                        "opt_outs", "payroll", "participation_pct", "average_deferral_rate", "employee_deferrals",
+                        "employer_match", "employer_core", "employer_cost", "net_employer_cost",
+                        "employer_cost_pct_payroll")
         if years:
             con.executemany(f"insert into batch_run_years ({', '.join(year_columns)}) "
                             f"values ({', '.join('?' * len(year_columns))})",

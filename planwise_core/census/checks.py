@@ -57,6 +57,7 @@ def error_rules(cd: date, max_salary: Decimal | None, capacity_text: str = "") -
                 "correct the hire date; future hires do not belong in the census"),
         RowRule("employee_termination_date", "termination date is before the hire date", "p_term < p_hire",
                 "check the hire and termination dates", ("employee_hire_date",)),
+        *_plan_rules(),
     ]
     if max_salary is None:
         max_salary, capacity_text = RATE_CEILING, "the largest pay rate the simulation carries exactly"
@@ -65,6 +66,19 @@ def error_rules(cd: date, max_salary: Decimal | None, capacity_text: str = "") -
         f"carry ({capacity_text})", "p_comp > $max_salary",
         "check the salary is an annual amount in currency units, or simulate fewer years"))
     return rules
+
+
+def _plan_rules() -> list[RowRule]:
+    """The optional columns of the plan's money layer."""
+    balance = "write the opening employer balance in dollars, e.g. 1250.00, or leave it empty for 0"
+    return [
+        RowRule("employer_match_balance", "must be empty or a number >= 0",
+                "s_mbal IS NOT NULL AND NOT coalesce(p_mbal >= 0 AND p_mbal < 1e15, false)", balance),
+        RowRule("employer_core_balance", "must be empty or a number >= 0",
+                "s_cbal IS NOT NULL AND NOT coalesce(p_cbal >= 0 AND p_cbal < 1e15, false)", balance),
+        RowRule("auto_escalation_opt_out", "must be empty, true or false", "s_esc IS NOT NULL AND p_esc IS NULL",
+                "write true or false (1/0, yes/no also work); empty means false"),
+    ]
 
 
 def warning_rules() -> list[RowRule]:

@@ -80,7 +80,12 @@ def load_census(con: duckdb.DuckDBPyConnection, path: str | Path, census_date: d
             p_comp::DECIMAL(18, 2) AS employee_gross_compensation,
             coalesce(try_cast(s_def AS DECIMAL(9, 6)), p_def::DECIMAL(9, 6), 0)::DECIMAL(9, 6)
                 AS employee_deferral_rate,
-            {'p_level::INTEGER' if 'level_id' in present else 'NULL::INTEGER'} AS level_id
+            {'p_level::INTEGER' if 'level_id' in present else 'NULL::INTEGER'} AS level_id,
+            coalesce(try_cast(s_mbal AS DECIMAL(18, 2)), p_mbal::DECIMAL(18, 2), 0)::DECIMAL(18, 2)
+                AS employer_match_balance,
+            coalesce(try_cast(s_cbal AS DECIMAL(18, 2)), p_cbal::DECIMAL(18, 2), 0)::DECIMAL(18, 2)
+                AS employer_core_balance,
+            coalesce(p_esc, false) AS auto_escalation_opt_out
             FROM census_kept ORDER BY _rid""")
         con.execute("CREATE OR REPLACE TABLE raw.census_rejects AS SELECT * FROM census_rejects_numbered "
                     "ORDER BY row_number, column_name")

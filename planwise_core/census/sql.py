@@ -9,11 +9,15 @@ from pathlib import Path
 import duckdb
 
 REQUIRED = ("employee_id", "employee_birth_date", "employee_hire_date", "employee_gross_compensation")
-OPTIONAL = ("employee_termination_date", "employee_deferral_rate", "level_id")
+OPTIONAL = ("employee_termination_date", "employee_deferral_rate", "level_id",
+            # The plan's money layer (docs/census.md): opening employer balances and a permanent escalation opt-out.
+            "employer_match_balance", "employer_core_balance", "auto_escalation_opt_out")
 KNOWN = REQUIRED + OPTIONAL
 ALIAS = {"employee_id": "id", "employee_birth_date": "birth", "employee_hire_date": "hire",
           "employee_termination_date": "term", "employee_gross_compensation": "comp",
-          "employee_deferral_rate": "def", "level_id": "level"}
+          "employee_deferral_rate": "def", "level_id": "level", "employer_match_balance": "mbal",
+          "employer_core_balance": "cbal", "auto_escalation_opt_out": "esc"}
+TRUE_WORDS, FALSE_WORDS = ("true", "t", "yes", "y", "1"), ("false", "f", "no", "n", "0")
 COMMENT = "#"
 
 
@@ -93,7 +97,9 @@ def parsed_sql(source: str, present: set[str], with_rid: bool) -> str:
         -- DECIMAL(38) parsing is two orders of magnitude slower: only for what DECIMAL(18) cannot hold.
         coalesce(try_cast(s_comp AS DECIMAL(18, 2))::DECIMAL(38, 2), try_cast(s_comp AS DECIMAL(38, 2))) AS p_comp,
         try_cast(s_def AS DOUBLE) AS p_def,
-        try_cast(s_level AS DOUBLE) AS p_level
+        try_cast(s_level AS DOUBLE) AS p_level,
+        try_cast(s_mbal AS DOUBLE) AS p_mbal, try_cast(s_cbal AS DOUBLE) AS p_cbal,
+        CASE WHEN lower(s_esc) IN {TRUE_WORDS} THEN true WHEN lower(s_esc) IN {FALSE_WORDS} THEN false END AS p_esc
     FROM (SELECT {'_rid, ' if with_rid else ''}{', '.join(texts)} FROM ({source}) src)
     """
 

@@ -6,13 +6,17 @@ the validator are one definition and cannot drift apart.
 
 import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 
 from planwise_core.config.checks import (
     RATE, YEAR, as_bool, as_float, as_int, choice, distribution, nullable, optional_date, ranged,
 )
+from planwise_core.config.fields import (  # noqa: F401 - re-exported for the validator
+    CHECK, RECORD, REQUIRED, SECTION, Records, schema_fields, section_field, value_field,
+)
+from planwise_core.config.plan import PlanConfig, plan_dbt_vars
 from planwise_core.errors import ConfigError
 from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
 
@@ -28,20 +32,8 @@ MAX_BATCH_SIZE = 10_000_000
 MAX_RETRIES = 10
 MAX_BACKOFF_SECONDS = 3600.0
 SEED_RANGE = (-(2**63), 2**63 - 1)
-CHECK, SECTION, REQUIRED = "check", "section", "required"
 # Ten times the default table already retires everyone aged 62 and over within the year.
 MAX_RETIREMENT_RATE_MULTIPLIER = 10
-
-def value_field(default: Any, check: Callable[[Any], Any], required: bool = False) -> Any:
-    return attrs.field(default=default, metadata={CHECK: check, REQUIRED: required})
-
-
-def section_field(factory: Callable[[], Any], required: bool = False) -> Any:
-    return attrs.field(factory=factory, metadata={SECTION: True, REQUIRED: required})
-
-
-def schema_fields(cls: type) -> list[attrs.Attribute]:
-    return [f for f in attrs.fields(cls) if f.metadata]
 
 
 @attrs.frozen
@@ -149,6 +141,7 @@ class PlanwiseConfig:
     enrollment: EnrollmentConfig = section_field(EnrollmentConfig)
     census: CensusConfig = section_field(CensusConfig)
     orchestration: OrchestrationConfig = section_field(OrchestrationConfig)
+    plan: PlanConfig = section_field(PlanConfig)
     random_seed: int = value_field(42, ranged(as_int, *SEED_RANGE), required=True)
     warnings: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
 
@@ -210,12 +203,15 @@ class PlanwiseConfig:
             "deferral_rate_distribution": [
                 {"rate": rate, "share": share} for rate, share in enr.deferral_rate_distribution
             ],
+            **plan_dbt_vars(self.plan),
         }
 
 
 def dump(obj: Any) -> Any:
     if attrs.has(type(obj)):
         return {f.name: dump(getattr(obj, f.name)) for f in schema_fields(type(obj))}
+    if isinstance(obj, Records):
+        return [dump(record) for record in obj]
     if isinstance(obj, datetime.date):
         return obj.isoformat()
     if isinstance(obj, tuple):

@@ -6,8 +6,11 @@ from typing import Any, Callable
 
 import attrs
 
-from planwise_core.config.checks import Invalid
-from planwise_core.config.schema import REQUIRED, SECTION, CHECK, PlanwiseConfig, SimulationConfig, dump, schema_fields
+from planwise_core.config.checks import Invalid, described
+from planwise_core.config.plan_rules import KEY_RULES, cross_section_rules
+from planwise_core.config.schema import (
+    RECORD, REQUIRED, SECTION, CHECK, PlanwiseConfig, Records, SimulationConfig, dump, schema_fields,
+)
 from planwise_core.errors import ConfigError
 
 MAX_YEARS_WITHOUT_WARNING = 10
@@ -32,6 +35,11 @@ class _Report:
 
     def warn(self, path: str, reason: str) -> None:
         self.warnings.append(f"{path}: {reason}")
+
+    def valid(self, *paths: str) -> bool:
+        """No error so far at any of ``paths`` or below them (a rule reading those keys may run)."""
+        return not any(e.startswith(f"{p}:") or e.startswith(f"{p}.") or e.startswith(f"{p}[")
+                       for e in self.errors for p in paths)
 
 
 def _join(path: str, key: Any) -> str:
@@ -112,7 +120,25 @@ def _parse_section(default: Any, data: dict, path: str, report: _Report) -> Any:
     for rule in _SECTION_RULES.get(type(default), ()):
         if invalid.isdisjoint(rule.reads):
             rule.check(parsed, path, report)
+    for key_rule in KEY_RULES.get(type(default), ()):
+        key_rule(parsed, path, report)
     return parsed
+
+
+def _parse_records(field: attrs.Attribute, value: Any, path: str, report: _Report) -> Records:
+    """A list of sections of one record type; the list rule runs when every record is valid."""
+    if not isinstance(value, list):
+        report.error(path, f"must be a list of mappings {described(value)}")
+        return field.default
+    errors_before, records = len(report.errors), []
+    for i, item in enumerate(value):
+        if isinstance(item, dict):
+            records.append(_parse_section(field.metadata[RECORD](), item, f"{path}[{i}]", report))
+        else:
+            report.error(f"{path}[{i}]", f"must be a mapping {described(item)}")
+    if len(report.errors) > errors_before:
+        return field.default
+    return _checked(field, Records(records), path, report, field.default)
 
 
 def _parse_field(field: attrs.Attribute, default: Any, value: Any, path: str, report: _Report) -> Any:
@@ -122,11 +148,19 @@ def _parse_field(field: attrs.Attribute, default: Any, value: Any, path: str, re
         # The type only, as at the top level: a section given as text is not echoed.
         report.error(path, f"must be a mapping of keys (got a {type(value).__name__})")
         return default
+    if field.metadata.get(RECORD):
+        return _parse_records(field, value, path, report)
+    return _checked(field, value, path, report, default)
+
+
+def _checked(field: attrs.Attribute, value: Any, path: str, report: _Report, default: Any) -> Any:
     try:
         return field.metadata[CHECK](value)
     except Invalid as exc:
+        # A reason is a string, or (sub-path, reason) for a problem inside the value, e.g. ("[1].rate", ...).
         for reason in exc.args:
-            report.error(path, reason)
+            sub, reason = reason if isinstance(reason, tuple) else ("", reason)
+            report.error(path + sub, reason)
         return default
 
 
@@ -134,6 +168,7 @@ def _parse(config: Any) -> tuple[PlanwiseConfig, Problems]:
     report = _Report()
     if isinstance(config, dict):
         parsed = _parse_section(PlanwiseConfig(), config, "", report)
+        cross_section_rules(parsed, report)
     else:
         # The type only: when the file is not a configuration at all, its text is not echoed anywhere.
         report.error(_TOP_LEVEL, f"must be a mapping of sections (the file holds a {type(config).__name__}, "

@@ -83,6 +83,7 @@ class InProcessDbt(Invoker):
     def _run(self, args: list[str], label: str) -> None:
         self._ensure_parsed()
         os.environ.update(self.project.env())
+        _forget_injected_ctes(self._runner.manifest)
         result = self._runner.invoke([*args, "--log-level", "none", "--no-write-json"])
         _release_duckdb()
         for node in getattr(result.result, "results", None) or []:
@@ -90,6 +91,16 @@ class InProcessDbt(Invoker):
                 log_node(node.node.name, str(node.status).lower().rsplit(".", 1)[-1], node.execution_time or 0.0)
         if not result.success:
             raise SimulationError(f"{label} failed: {_failure_detail(result)}")
+
+
+def _forget_injected_ctes(manifest) -> None:
+    """A reused manifest keeps each node's injected ephemeral CTEs from the last invocation; dbt would then skip
+    injecting them into the freshly compiled SQL (it checks extra_ctes_injected) and leave the CTEs undefined."""
+    for node in manifest.nodes.values():
+        if getattr(node, "extra_ctes_injected", False):
+            node.extra_ctes_injected = False
+            node.extra_ctes = []
+            node.compiled = False
 
 
 def _release_duckdb() -> None:

@@ -17,7 +17,10 @@ YEAR_START, YEARLY = "year_start", "yearly"
 
 
 def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
-    """Names of the models ``selector`` selects, parents before children (ties by name)."""
+    """Names of the models ``selector`` selects, parents before children (ties by name).
+
+    Ephemeral models are left out: they are compiled into the models that read them and never run alone.
+    """
     from dbt.cli.main import dbtRunner
 
     manifest = parsed_manifest(project)
@@ -37,7 +40,9 @@ def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
         ready = sorted(sorter.get_ready())
         ordered.extend(ready)
         sorter.done(*ready)
-    return tuple(ordered)
+    # Ordered with the ephemeral models in the graph, so a model follows what they read; then left out.
+    ephemeral = {node.name for node in by_id.values() if node.config.materialized == "ephemeral"}
+    return tuple(name for name in ordered if name not in ephemeral)
 
 
 def transition_checks(project: DbtProject) -> tuple[str, ...]:

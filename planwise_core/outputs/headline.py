@@ -52,7 +52,9 @@ BY_KEY = {m.key: m for m in METRICS}
 
 
 def table_columns(con, table: str) -> set[str]:
-    if not table_exists(con, table):
+    """The columns of ``table``; none when it is absent or empty (``plan.enabled: false`` builds the plan
+    marts with no rows: their metrics are then not available, rather than blank)."""
+    if not table_exists(con, table) or con.execute(f"select count(*) from {table}").fetchone()[0] == 0:
         return set()
     return {r[0] for r in con.execute("select column_name from information_schema.columns "
                                       "where table_schema = 'main' and table_name = ?", [table]).fetchall()}

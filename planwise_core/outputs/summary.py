@@ -13,7 +13,11 @@ COLUMNS = (
     ("growth_pct", "growth%"), ("target_growth_pct", "target%"), ("promotions", "promos"),
     ("raises", "raises"), ("enrollments", "enrolls"), ("opt_outs", "opt_outs"),
     ("participation_pct", "particip%"),
+    # The plan's money (docs/plan_money.md): dollars of the year, cost as % of payroll, participation of the eligible.
+    ("employee_deferrals", "deferrals"), ("employer_match", "match"), ("employer_core", "core"),
+    ("employer_cost", "er_cost"), ("employer_cost_pct", "cost%"), ("plan_participation_pct", "plan_part%"),
 )
+MONEY = {"employee_deferrals", "employer_match", "employer_core", "employer_cost"}
 
 
 def year_summary(con, first_year: int, last_year: int) -> list[dict]:
@@ -30,16 +34,18 @@ def year_summary(con, first_year: int, last_year: int) -> list[dict]:
 def format_summary(rows: list[dict]) -> str:
     """A fixed-width text table, one line per year."""
     headers = [label for _, label in COLUMNS]
-    table = [[_fmt(row[key]) for key, _ in COLUMNS] for row in rows]
+    table = [[_fmt(row.get(key), key in MONEY) for key, _ in COLUMNS] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in table]
     return "\n".join(lines)
 
 
-def _fmt(value) -> str:
+def _fmt(value, money: bool = False) -> str:
     if value is None:
         return "-"
+    if money:
+        return f"{value:,.0f}"
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 

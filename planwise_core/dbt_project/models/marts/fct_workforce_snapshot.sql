@@ -13,6 +13,10 @@ enrollment_events as (
     select * from {{ ref('int_enrollment_events') }}
 ),
 
+escalation_events as (
+    select * from {{ ref('int_escalation_events') }}
+),
+
 age_bands as (
     select * from {{ ref('stg_age_bands') }}
 ),
@@ -101,12 +105,14 @@ final as (
         coalesce(enrollment_state.enrolled_on, measured.enrollment_date) as enrollment_date,
         case
             when enrollment_state.has_opted_out then cast(0 as decimal(9, 6))
-            else coalesce(enrollment_state.enrolled_deferral_rate, measured.deferral_rate)
+            -- An escalation follows any enrollment of the year (its rate was in force on the escalation day).
+            else coalesce(escalation_events.deferral_rate, enrollment_state.enrolled_deferral_rate, measured.deferral_rate)
         end as deferral_rate,
         measured.ever_opted_out or coalesce(enrollment_state.has_opted_out, false) as ever_opted_out
     from measured
     inner join pay using (employee_id)
     left join enrollment_state using (employee_id)
+    left join escalation_events using (employee_id)
     {{ join_bands('measured') }}
 )
 

@@ -16,6 +16,12 @@ snapshot as (
     where simulation_year = {{ year }}
 ),
 
+plan_summary as (
+    -- No row when the plan is disabled: the money columns are then null.
+    select * from {{ ref('fct_dc_plan_summary') }}
+    where simulation_year = {{ year }}
+),
+
 event_counts as (
     select
         -- Retirements are experienced terminations (domain 4.2); their own column tells them apart.
@@ -69,10 +75,18 @@ final as (
         round(100.0 * snapshot_counts.enrolled_actives / nullif(snapshot_counts.end_headcount, 0), 2)
             as participation_pct,
         cast(snapshot_counts.payroll as decimal(18, 2)) as payroll,
-        round(cast(snapshot_counts.average_deferral_rate as double), 6) as average_deferral_rate
+        round(cast(snapshot_counts.average_deferral_rate as double), 6) as average_deferral_rate,
+        plan_summary.total_employee_deferrals as employee_deferrals,
+        plan_summary.total_match as employer_match,
+        plan_summary.total_core as employer_core,
+        plan_summary.total_employer_gross as employer_cost,
+        plan_summary.net_employer_cost,
+        round(100 * plan_summary.employer_cost_pct_payroll, 4) as employer_cost_pct,
+        round(100 * plan_summary.participation_rate, 2) as plan_participation_pct
     from requirements
     cross join event_counts
     cross join snapshot_counts
+    left join plan_summary on true
 )
 
 select * from final

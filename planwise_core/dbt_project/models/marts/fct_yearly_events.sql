@@ -21,6 +21,10 @@ enrollment_events as (
     select * from {{ ref('int_enrollment_events') }}
 ),
 
+escalation_events as (
+    select * from {{ ref('int_escalation_events') }}
+),
+
 rate_at_termination as (
     select
         employment_year.employee_id,
@@ -55,6 +59,9 @@ events as (
     union all
     select employee_id, event_type, event_category, effective_date, null, null, null, null, deferral_rate
     from enrollment_events
+    union all
+    select employee_id, 'deferral_escalation', event_category, effective_date, null, null, null, null, deferral_rate
+    from escalation_events
 ),
 
 final as (
@@ -76,7 +83,7 @@ final as (
             order by effective_date,
                 case event_type
                     when 'hire' then 1 when 'promotion' then 2 when 'raise' then 3 when 'eligibility' then 4
-                    when 'enrollment' then 5 when 'opt_out' then 6 else 7
+                    when 'enrollment' then 5 when 'deferral_escalation' then 6 when 'opt_out' then 7 else 8
                 end
         ) as integer) as event_sequence
     from events

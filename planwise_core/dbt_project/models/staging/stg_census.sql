@@ -10,7 +10,10 @@ final as (
         employee_termination_date,
         cast(employee_gross_compensation as decimal(18, 2)) as employee_gross_compensation,
         cast(coalesce(employee_deferral_rate, 0) as decimal(9, 6)) as employee_deferral_rate,
-        level_id
+        level_id,
+        employer_match_balance,
+        employer_core_balance,
+        auto_escalation_opt_out
     from source
 )
 
