@@ -25,7 +25,7 @@ from planwise_core.context import RunContext
 from planwise_core.levels import Level, fallback_chain
 from planwise_core.database import completed_years, connect, delete_years, run_lock, runlog, table_exists
 from planwise_core.database.workspace import Workspace, carry_own_tables, mark
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, option
 from planwise_core.hooks import Hooks
 from planwise_core.manager import engine_names, get_plugin_manager, require_engine
 from planwise_core.results import FoundationResult, YearResult
@@ -126,7 +126,7 @@ class Simulation:
                 else:
                     self._publish()
             except KeyboardInterrupt:
-                self._log_end("interrupted", "interrupted (Ctrl-C); continue with --resume")
+                self._log_end("interrupted", "interrupted (Ctrl-C); it can be resumed")
                 raise
             except BaseException as exc:
                 self._log_end("failed", str(exc) or type(exc).__name__)
@@ -223,7 +223,7 @@ class Simulation:
             try:
                 if not self.state.matches_database(con, done[-1]):
                     raise PlanwiseError(f"Cannot resume: the {done[-1]} snapshot in {self.workspace.build} differs "
-                                        "from its checkpoint. Run without --resume.")
+                                        f"from its checkpoint. Run without {option('resume')}.")
                 break
             except CheckpointError as exc:
                 log.warning("%s: simulating %s again", exc, done[-1])

@@ -26,7 +26,7 @@ from planwise_core.database import runlog
 from planwise_core.database.connection import completed_years
 from planwise_core.database.runlog import RunRecord, behaviour, config_differences
 from planwise_core.database.workspace import Workspace
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import file_sha256
 
 FRESH, CONTINUE, RESUME = "fresh", "continue", "resume"
@@ -66,14 +66,14 @@ def _continuation(ws: Workspace, config: PlanwiseConfig, record: RunRecord, orig
                   start: int) -> Plan:
     db = ws.database
     years = sorted(origins)
-    others = (f"To simulate from {start} with these inputs as a new projection, pass another --database "
-              f"(or remove {db.name}); to re-run the whole projection, use --start-year {years[0]}.")
+    others = (f"To simulate from {start} with these inputs as a new projection, pass another {option('database')} "
+              f"(or remove {db.name}); to re-run the whole projection, use {option('start_year')} {years[0]}.")
     if problem:
         raise PlanwiseError(f"{db} holds years that are not one projection ({problem}), so a run from {start} "
                             f"cannot continue it. {others}")
     if start - 1 not in origins:
         raise PlanwiseError(f"{db} holds {years[0]}-{years[-1]}; a run from {start} must continue from the "
-                            f"{start - 1} snapshot, which it does not hold. To continue it, use --start-year "
+                            f"{start - 1} snapshot, which it does not hold. To continue it, use {option('start_year')} "
                             f"{years[-1] + 1}. {others}")
     last = origins[start - 1]
     made_with = json.loads(last["config_json"])
@@ -89,7 +89,7 @@ def _continuation(ws: Workspace, config: PlanwiseConfig, record: RunRecord, orig
         raise PlanwiseError(f"{db} holds {years[0]}-{years[-1]} from run {last['run_id']}, made with another "
                             f"census ({last['census_path']}): continuing it from {start - 1} with "
                             f"{record.census_path} would splice two projections together. To continue it, pass "
-                            f"--census {last['census_path']}. {others}")
+                            f"{option('census')} {last['census_path']}. {others}")
     record = attrs.evolve(record, config=effective.to_dict(), continued_from=last["run_id"])
     return Plan(CONTINUE, record, effective, kept=tuple(range(first, start)), first_new_year=start)
 
@@ -105,18 +105,18 @@ def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: 
     if behaviour(made_with) != behaviour(effective.to_dict()):
         keys = ", ".join(config_differences(made_with, effective.to_dict(), end_year=True)[:6])
         raise PlanwiseError(f"Cannot resume: the configuration differs from the interrupted run's ({keys}). "
-                            "Use the same --config and options, or run without --resume.")
+                            f"Use the same configuration and options, or run without {option('resume')}.")
     recorded = Path(build["census_path"])
     if census is not None and not census.is_file():
         validate_census(census, config.simulation.effective_census_date, **census_options(config))  # file missing?
     if census is not None and file_sha256(census) != build["census_sha256"]:
-        raise PlanwiseError(f"Cannot resume with --census {census}: run {build['run_id']} was started with the "
-                            f"census {recorded}, whose content differs. Resume without --census to continue it "
-                            f"with {recorded}, or run without --resume to start over with {census}.")
+        raise PlanwiseError(f"Cannot resume with {option('census')} {census}: run {build['run_id']} was started with the "
+                            f"census {recorded}, whose content differs. Resume without {option('census')} to continue it "
+                            f"with {recorded}, or run without {option('resume')} to start over with {census}.")
     need_census = not build["foundation_done"]
     if need_census and not (recorded.is_file() and file_sha256(recorded) == build["census_sha256"]):
         raise PlanwiseError(f"Cannot resume run {build['run_id']}: its setup did not finish and its census "
-                            f"{recorded} is missing or changed since. Run without --resume.")
+                            f"{recorded} is missing or changed since. Run without {option('resume')}.")
     record = RunRecord(build["run_id"], made_with, str(recorded), build["census_sha256"], plugin,
                        build["continued_from"])
     return Plan(RESUME, record, effective, census=recorded if need_census else None)
@@ -143,6 +143,6 @@ def _nothing_to_resume(ws: Workspace, config: PlanwiseConfig, published: bool) -
     if last and behaviour(json.loads(last[2])) != behaviour(config.to_dict()):
         keys = ", ".join(config_differences(json.loads(last[2]), config.to_dict(), end_year=True)[:6])
         raise PlanwiseError(f"Cannot resume: the configuration differs from the last run's ({keys}), which "
-                            "completed. Run without --resume to replace its results.")
+                            f"completed. Run without {option('resume')} to replace its results.")
     why = f"its last run {last[0]} completed" if last else "no interrupted run was found"
-    raise PlanwiseError(f"Nothing to resume in {ws.database}: {why}. Run without --resume.")
+    raise PlanwiseError(f"Nothing to resume in {ws.database}: {why}. Run without {option('resume')}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
@@ -16,7 +17,10 @@ from planwise_core.batch.executors import run_memory_estimate, size_local_pool
 from planwise_core.batch.loop import _output_lock
 from planwise_core.batch.progress import LineProgress, LiveProgress
 from planwise_core.census import generate_census
+from planwise_core.batch.plan import MAX_SEEDS
 from planwise_core.config import PlanwiseConfig
+from planwise_core.errors import PlanwiseError
+from planwise_core.outputs.export import export_results
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANWISE = Path(sys.executable).parent / "planwise"
@@ -74,10 +78,28 @@ def test_ensemble_plan_uses_consecutive_seeds_from_the_first(tmp_path):
     plan = plan_ensemble(3, tmp_path, base_config=PlanwiseConfig().with_overrides(random_seed=5))
     assert [r.run_id for r in plan.runs] == ["ensemble/seed-5", "ensemble/seed-6", "ensemble/seed-7"]
     assert plan_ensemble(2, tmp_path, first_seed=70, name="e2").runs[1].run_id == "e2/seed-71"
-    with pytest.raises(BatchError, match="--seeds"):
+    with pytest.raises(BatchError, match="`seeds` must be between 1 and"):
         plan_ensemble(0, tmp_path)
-    with pytest.raises(BatchError, match="--name must be letters"):
+    with pytest.raises(BatchError, match="`name` must be letters"):
         plan_ensemble(2, tmp_path, name="my ensemble")
+
+
+def test_library_errors_name_parameters_and_only_the_cli_names_flags(tmp_path):
+    """A Python caller is told about the parameter it passed; the command line about its flag."""
+    from planwise_core.api import BatchSimulationProcessor
+
+    processor = BatchSimulationProcessor(max_concurrent=1, output_dir=tmp_path / "out", report=False)
+    with pytest.raises(BatchError) as raised:
+        asyncio.run(processor.process_ensemble(0))
+    assert str(raised.value) == f"`seeds` must be between 1 and {MAX_SEEDS}, got 0." and "--" not in str(raised.value)
+    assert raised.value.for_cli() == f"--seeds must be between 1 and {MAX_SEEDS}, got 0."
+    assert not (tmp_path / "out").exists()
+
+    usage = planwise("ensemble", "--seeds", 1, "--name", "my ensemble", "--output", tmp_path / "e", cwd=tmp_path)
+    assert usage.returncode == 1 and usage.stderr.startswith("Error: --name must be letters"), usage.stderr
+    with pytest.raises(PlanwiseError) as raised:
+        export_results(tmp_path / "missing.duckdb", "csv", tmp_path / "x")
+    assert "--" not in str(raised.value)
 
 
 def test_scenario_problems_make_only_that_scenario_invalid(tmp_path, census):
@@ -244,7 +266,7 @@ def test_the_plan_keeps_every_scenario_in_file_order_with_its_description_and_ov
 def test_a_scenario_name_with_a_line_break_is_refused(tmp_path, name):
     with pytest.raises(BatchError, match=r"scenarios\[1\]\.name"):
         plan_scenarios([{"name": name}], tmp_path / "out")
-    with pytest.raises(BatchError, match="--name must be"):
+    with pytest.raises(BatchError, match="`name` must be"):
         plan_ensemble(1, tmp_path / "out", name=name)
 
 

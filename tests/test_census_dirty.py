@@ -99,7 +99,7 @@ def test_an_error_refuses_the_file_or_drops_only_that_row(tmp_path, bad, column,
     message = str(refused.value)
     assert f"Census {path} is invalid (nothing was loaded" in message
     assert f"column {column}: {reason}" in message and " at line 3 " in message
-    assert "--on-invalid-rows drop" in message
+    assert "`on_invalid_rows` drop" in message and "--" not in message  # the Python terms; the CLI shows the flag
 
     con = duckdb.connect(str(tmp_path / "db.duckdb"))
     summary = load_census(con, path, CENSUS_DATE, on_invalid_rows="drop", rejects_file=tmp_path / "rejects.csv")

@@ -158,7 +158,7 @@ def test_metadata_and_years(plan_database, tmp_path):
     assert [r[0] for r in sheet_rows(book, "summary")[1:]] == [2026, 2027]
     assert len(sheet_rows(book, "events")) - 1 == events
     assert {r[2] for r in sheet_rows(book, "events")[1:]} == {2026, 2027}
-    with pytest.raises(PlanwiseError, match=r"--years 2027-2030: .* holds 2025-2027, not 2028, 2029, 2030"):
+    with pytest.raises(PlanwiseError, match=r"`years` 2027-2030: .* holds 2025-2027, not 2028, 2029, 2030"):
         export_results(plan_database, "xlsx", tmp_path / "none", years=(2027, 2030))
     assert not (tmp_path / "none").exists()
 

@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 import attrs
 
 from planwise_core.batch.plan import BUILTIN_EMPLOYEES, BatchError, BatchPlan
+from planwise_core.errors import option
 
 log = logging.getLogger("planwise.batch")
 
@@ -109,8 +110,8 @@ def size_local_pool(plan: BatchPlan, requested: int | None = None) -> tuple[int,
            f"{employees:,}-employee run -> at most {by_memory} by memory")
     if requested:
         if requested > by_memory:
-            log.warning("--max-concurrent %s exceeds what fits in memory (%s)", requested, why)
-        return requested, f"--max-concurrent {requested} ({why})"
+            log.warning("%s concurrent runs requested: more than fits in memory (%s)", requested, why)
+        return requested, f"{requested} concurrent as requested ({why})"
     n = max(1, min(cores, by_memory, runs))
     return n, f"{n} concurrent ({why}, {runs} runs)"
 
@@ -169,7 +170,7 @@ def die_with_parent(parent_pid: int) -> None:
 
 def check_dask_address(address: str) -> None:
     if address != "local" and not re.match(r"^(tcp|tls|ucx|inproc|ws|wss)://\S+$", address):
-        raise BatchError(f"--dask must be 'local' or a scheduler address such as tcp://HOST:8786, got {address!r}.")
+        raise BatchError(f"{option('dask')} must be 'local' or a scheduler address such as tcp://HOST:8786, got {address!r}.")
 
 
 def _worker_probe(output: str) -> dict:
@@ -186,7 +187,7 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - distributed is a dependency
-        raise BatchError(f"--dask needs the 'distributed' package: {exc}") from None
+        raise BatchError(f"A Dask executor needs the 'distributed' package: {exc}") from None
     from importlib.metadata import version
 
     with contextlib.ExitStack() as stack:
@@ -221,8 +222,8 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
                 raise BatchError(f"Dask worker {worker} has planwise {probe['planwise']}, this client {mine}: "
                                  "install the same version on every worker.")
             if not probe["sees_output"]:
-                raise BatchError(f"Dask worker {worker} cannot see the batch output folder {output}: put --output "
-                                 "on storage that the client and every worker mount at the same path.")
+                raise BatchError(f"Dask worker {worker} cannot see the batch output folder {output}: put the "
+                                 f"{option('output')} folder on storage that the client and every worker mount at the same path.")
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         yield ExecutorHandle(client.get_executor(pure=False),
                              f"{where} ({_plural(len(probes), 'worker')}, {_plural(threads, 'thread')})", threads)

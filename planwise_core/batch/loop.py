@@ -23,6 +23,7 @@ from planwise_core.batch.executors import (
 )
 from planwise_core.fileio import open_no_follow
 from planwise_core.batch.plan import BatchError, BatchPlan, InvalidScenario, RunSpec
+from planwise_core.errors import option
 from planwise_core.batch.runner import execute_run, read_run_record, write_json
 
 log = logging.getLogger("planwise.batch")
@@ -77,7 +78,7 @@ def _output_lock(output: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BatchError(f"Another batch is writing to {output}; wait for it or use another --output.") from None
+            raise BatchError(f"Another batch is writing to {output}; wait for it or use another {option('output')}.") from None
         yield
     finally:
         os.close(fd)

@@ -14,7 +14,7 @@ import attrs
 from planwise_core.config import PlanwiseConfig, unknown_key_message
 from planwise_core.config.checks import short_repr
 from planwise_core.config.yaml_io import load_yaml_file
-from planwise_core.errors import ConfigError, PlanwiseError
+from planwise_core.errors import ConfigError, PlanwiseError, option
 from planwise_core.manager import engine_choice
 
 log = logging.getLogger("planwise.batch")
@@ -217,9 +217,9 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
     if data.get("base_config") is not None:
         base, problems = _load_base(data["base_config"], "base_config", relative_to)
         file_problems += problems
-    # --census (the caller's census) replaces the file's default census, not a scenario's own.
+    # ``census`` (the caller's census, --census) replaces the file's default census, not a scenario's own.
     if census is not None:
-        default_census, problems = _census_path(str(census), "--census", Path.cwd())
+        default_census, problems = _census_path(str(census), option("census"), Path.cwd())
     else:
         default_census, problems = _census_path(data.get("census"), "census", relative_to)
     file_problems += problems
@@ -301,9 +301,9 @@ def plan_ensemble(seeds: int, output: str | Path, base_config: PlanwiseConfig | 
     first = base.random_seed if first_seed is None else first_seed
     scenario = {"name": name, "seeds": [first + i for i in range(seeds)]}
     if not 1 <= seeds <= MAX_SEEDS:
-        raise BatchError(f"--seeds must be between 1 and {MAX_SEEDS}, got {seeds}.")
+        raise BatchError(f"{option('seeds')} must be between 1 and {MAX_SEEDS}, got {seeds}.")
     if not SCENARIO_NAME.fullmatch(name):
-        raise BatchError(f"--name must be letters, digits, '_', '.' or '-' (at most 64; it names the run folders), "
+        raise BatchError(f"{option('name')} must be letters, digits, '_', '.' or '-' (at most 64; it names the run folders), "
                          f"got {short_repr(name)}.")
     plan = plan_scenarios([scenario], output, source=f"ensemble of {seeds} seeds", base_config=base,
                           census=census, plugin=plugin, kind="ensemble")

@@ -21,7 +21,7 @@ from planwise_core.census.sql import (
     KNOWN, REQUIRED, csv_line_map, file_kind, first_line, header_names, leading_comment_lines, parsed_sql,
     ragged_lines, short_name, source_sql,
 )
-from planwise_core.errors import CensusError
+from planwise_core.errors import CensusError, option
 
 MAX_LISTED = 5
 MAX_DUPLICATE_LINES = 10
@@ -278,7 +278,7 @@ class Inspection:
                         f"{1 + self.skip}" if self.kind == "csv" else "; row numbers count the Parquet rows from 1")
         body = "\n".join(f"  - {p}" for p in problems)
         tail = ("\nTo simulate the valid rows and list the others in a rejects file, run with "
-                "--on-invalid-rows drop (config census.on_invalid_rows: drop).") if hint else ""
+                f"{option('on_invalid_rows')} drop (config census.on_invalid_rows: drop).") if hint else ""
         error = CensusError(f"Census {self.path} is invalid (nothing was loaded{counting}):\n{body}{tail}")
         error.problems = problems
         raise error

@@ -16,6 +16,8 @@ from planwise_core.names import PROJECT
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+# Library parameters whose flag is not simply --the-same-name (planwise_core.errors.option).
+FLAGS = {"out_dir": "--out", "config_path": "--config", "dask_address": "--dask"}
 
 
 class PlanwiseGroup(click.Group):
@@ -33,7 +35,7 @@ class PlanwiseGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PlanwiseError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(exc.for_cli(FLAGS)) from None
         except KeyboardInterrupt:
             # One Ctrl-C: the run has recorded itself as interrupted and left the database's results as they were.
             click.echo("Interrupted: nothing was replaced; a run continues with --resume.", err=True)

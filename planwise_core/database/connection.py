@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from planwise_core.errors import DatabaseBusyError
+from planwise_core.errors import DatabaseBusyError, option
 from planwise_core.fileio import open_no_follow
 
 
@@ -36,7 +36,7 @@ def run_lock(database: Path):
             owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
             raise DatabaseBusyError(
                 f"Database {database} is in use by another planwise run (pid {owner}). "
-                "Wait for it to finish, or use another --database."
+                "Wait for it to finish, or use another " + option("database") + "."
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import fsync_dir
 
 BUILD_NAME = "planwise.duckdb"
@@ -103,20 +103,20 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
     if not database.exists():
         return False
     if database.is_dir():
-        raise PlanwiseError(f"{database} is a folder, not a database file: pass --database with a .duckdb file.")
+        raise PlanwiseError(f"{database} is a folder, not a database file: pass {option('database')} a .duckdb file.")
     info = database.stat()
     if info.st_size == 0:
         raise PlanwiseError(f"{database} is an empty file (0 bytes), not a PlanWise database: remove it or "
-                            "pass another --database.")
+                            f"pass another {option('database')}.")
     if purpose.startswith("write") and not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        raise PlanwiseError(f"{database} is read-only: make it writable (chmod u+w) or pass another --database.")
+        raise PlanwiseError(f"{database} is read-only: make it writable (chmod u+w) or pass another {option('database')}.")
     try:
         con = duckdb.connect(str(database), read_only=True)
     except duckdb.Error as exc:
         if "lock" in str(exc).lower():
             raise PlanwiseError(f"Database {database} is open in another process: close it and try again.") from None
         raise PlanwiseError(f"{database} is not a DuckDB database ({str(exc).splitlines()[0]}): remove it or "
-                            "pass another --database.") from None
+                            f"pass another {option('database')}.") from None
     try:
         ours = con.execute("select count(*) from information_schema.tables where table_name = ? "
                            "and table_schema = 'main'", [MARKER_TABLE]).fetchone()[0] > 0
@@ -124,7 +124,7 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
         con.close()
     if not ours:
         raise PlanwiseError(f"{database} is a DuckDB database that PlanWise did not create (no {MARKER_TABLE} "
-                            f"table), so PlanWise will not {purpose}: pass another --database.")
+                            f"table), so PlanWise will not {purpose}: pass another {option('database')}.")
     return True
 
 

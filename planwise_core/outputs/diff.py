@@ -18,7 +18,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import headline as hl
 from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run
 from planwise_core.report.run_report import open_results
@@ -98,12 +98,12 @@ def _census_message(first: Path, second: Path, census: dict, same: bool | None, 
     a, b = census["first"], census["second"]
     if same is None:
         return (f"Cannot tell whether {first} and {second} were simulated from the same census (neither the loaded "
-                "census nor its file is recorded in both): pass --allow-different-census to compare them anyway.")
+                f"census nor its file is recorded in both): pass {option('allow_different_census')} to compare them anyway.")
     how = {"content": "content_sha256", "file": "file_sha256", "path": "path"}[basis]
     detail = f"{a['path']}, {how} {str(a[how])[:12]}; {b['path']}, {how} {str(b[how])[:12]}"
     return (f"{first} and {second} were simulated from different censuses ({detail}): their differences would mix "
             "the change of census with the change of scenario. Compare runs of the same census, or pass "
-            "--allow-different-census to compare them anyway.")
+            f"{option('allow_different_census')} to compare them anyway.")
 
 
 # --------------------------------------------------------------------------- text and JSON

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from planwise_core.database import table_exists
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs.provenance import census_identity, flatten, results_run
 from planwise_core.fileio import reserved_temp
 from planwise_core.report.run_report import open_results
@@ -44,10 +44,10 @@ def parse_years(text: str) -> tuple[int, int]:
     """``2027`` or ``2027-2029`` -> (first, last); a PlanwiseError otherwise."""
     match = YEARS.match(text or "")
     if not match:
-        raise PlanwiseError(f"--years {text!r}: give one year (2027) or a range (2027-2029).")
+        raise PlanwiseError(f"{option('years')} {text!r}: give one year (2027) or a range (2027-2029).")
     first, last = int(match.group(1)), int(match.group(2) or match.group(1))
     if last < first:
-        raise PlanwiseError(f"--years {text}: the range runs backwards; write {last}-{first}.")
+        raise PlanwiseError(f"{option('years')} {text}: the range runs backwards; write {last}-{first}.")
     return first, last
 
 
@@ -63,7 +63,7 @@ def _check_years(con, database: Path, years: tuple[int, int] | None) -> tuple[in
     missing = [y for y in range(years[0], years[1] + 1) if y not in held]
     if missing:
         wanted = f"{years[0]}-{years[1]}" if years[1] > years[0] else str(years[0])
-        raise PlanwiseError(f"--years {wanted}: {database} holds {held[0]}-{held[-1]}, not "
+        raise PlanwiseError(f"{option('years')} {wanted}: {database} holds {held[0]}-{held[-1]}, not "
                             f"{', '.join(map(str, missing))}. Choose years it holds.")
     return years
 
@@ -124,7 +124,7 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
         raise PlanwiseError(f"Unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise PlanwiseError(f"{out_dir} is a file: pass --out with a folder.")
+        raise PlanwiseError(f"{out_dir} is a file: pass {option('out_dir')} a folder.")
     database = Path(database)
     with open_results(database) as con:
         con.execute("set enable_progress_bar = false")  # DuckDB's bar would land in the command's output

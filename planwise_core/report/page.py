@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from planwise_core.fileio import atomic_write_text
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, option
 from planwise_core.report import formatting
 
 # Nothing is loaded from anywhere: the stylesheet and the script are inlined, charts are inline SVG.
@@ -61,7 +61,7 @@ def connect_read_only(database: Path, missing_hint: str):
     if not database.exists():
         raise PlanwiseError(f"Database {database} does not exist: {missing_hint}")
     if database.is_dir():
-        raise PlanwiseError(f"{database} is a folder, not a DuckDB database: pass --database with a .duckdb file.")
+        raise PlanwiseError(f"{database} is a folder, not a DuckDB database: pass {option('database')} a .duckdb file.")
     try:
         return duckdb.connect(str(database), read_only=True)
     except duckdb.IOException as exc:

@@ -17,7 +17,7 @@ from typing import Mapping
 from planwise_core.database import table_exists
 from planwise_core.database.runlog import check_lineage
 from planwise_core.database.workspace import MARKER_TABLE
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import headline as hl
 from planwise_core.report.assumptions import default_census_profile, profile_blocks, seed_tables
 from planwise_core.report.charts import Figure, bar_chart
@@ -51,17 +51,17 @@ HEADLINE = ("headcount", "payroll", "employer_cost", "employer_cost_pct_payroll"
 def open_results(database: Path | str):
     """A read-only connection to a database that holds simulation results, or a PlanwiseError saying why not."""
     database = Path(database)
-    con = connect_read_only(database, f"run `planwise run --database {database}` first, "
-                                      "or pass --database with the file a run wrote.")
+    con = connect_read_only(database, "run a simulation into it first, "
+                                      f"or pass {option('database')} the file a run wrote.")
     try:
         if not table_exists(con, MARKER_TABLE):
             raise PlanwiseError(f"{database} was not written by PlanWise (no {MARKER_TABLE} table): pass "
-                                "--database with a file `planwise run` wrote.")
+                                f"{option('database')} a file a run wrote.")
         missing = [t for t in REQUIRED_TABLES if not table_exists(con, t)]
         if missing or not con.execute("select count(*) from fct_workforce_snapshot").fetchone()[0]:
             raise PlanwiseError(f"{database} holds no simulation results (missing: "
                                 f"{', '.join(missing) or 'rows in fct_workforce_snapshot'}): "
-                                f"run `planwise run --database {database}` first.")
+                                "run a simulation into it first.")
         check_lineage(con, database)
         yield con
     finally:
@@ -188,7 +188,7 @@ def write_report(database: Path | str, out: Path | str, census_profile: Mapping 
     """
     database, out = Path(database), Path(out)
     if out.is_dir():
-        raise PlanwiseError(f"{out} is a folder: pass --out with a file name such as {out / 'report.html'}.")
+        raise PlanwiseError(f"{out} is a folder: pass {option('out')} a file name such as {out / 'report.html'}.")
     with open_results(database) as con:
         data = collect(con)
         if census_profile is None:
