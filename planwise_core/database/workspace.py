@@ -94,6 +94,13 @@ def settle(path: Path) -> None:
                             "program writing it? Close it and run again.")
 
 
+def written_by_planwise(con) -> bool:
+    """The marker table, or (a database from a PlanWise version before the marker) its run log with results."""
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                        "where table_schema = 'main'").fetchall()}
+    return MARKER_TABLE in tables or {"planwise_run_log", "fct_workforce_snapshot"} <= tables
+
+
 def check_planwise_file(database: Path, purpose: str) -> bool:
     """False when ``database`` does not exist; True when it is a DuckDB file PlanWise created; else refuse.
 
@@ -118,8 +125,7 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
         raise PlanwiseError(f"{database} is not a DuckDB database ({str(exc).splitlines()[0]}): remove it or "
                             f"pass another {option('database')}.") from None
     try:
-        ours = con.execute("select count(*) from information_schema.tables where table_name = ? "
-                           "and table_schema = 'main'", [MARKER_TABLE]).fetchone()[0] > 0
+        ours = written_by_planwise(con)
     finally:
         con.close()
     if not ours:

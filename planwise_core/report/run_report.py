@@ -16,7 +16,7 @@ from typing import Mapping
 
 from planwise_core.database import table_exists
 from planwise_core.database.runlog import check_lineage
-from planwise_core.database.workspace import MARKER_TABLE
+from planwise_core.database.workspace import MARKER_TABLE, written_by_planwise
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import headline as hl
 from planwise_core.report.assumptions import default_census_profile, profile_blocks, seed_tables
@@ -54,7 +54,7 @@ def open_results(database: Path | str):
     con = connect_read_only(database, "run a simulation into it first, "
                                       f"or pass {option('database')} the file a run wrote.")
     try:
-        if not table_exists(con, MARKER_TABLE):
+        if not written_by_planwise(con):
             raise PlanwiseError(f"{database} was not written by PlanWise (no {MARKER_TABLE} table): pass "
                                 f"{option('database')} a file a run wrote.")
         missing = [t for t in REQUIRED_TABLES if not table_exists(con, t)]
