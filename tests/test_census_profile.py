@@ -174,3 +174,14 @@ def test_cli_refuses_an_invalid_census_with_one_message(census, tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"Error: Census {bad} is invalid") and "line 4" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert "--on-invalid-rows drop" in proc.stderr  # the way out it names exists on this command
+
+    dropped = planwise("census", "profile", bad, "--on-invalid-rows", "drop", "--json", cwd=tmp_path)
+    assert dropped.returncode == 0, dropped.stderr
+    whole = json.loads(planwise("census", "profile", census, "--json", cwd=tmp_path).stdout)
+    profile = json.loads(dropped.stdout)
+    assert (profile["rows"], profile["dropped"]) == (whole["rows"], 1) and whole["dropped"] == 0
+    # The dropped row (an active, line 4) is not profiled; what a run would simulate is.
+    assert profile["actives"] == whole["actives"] - 1
+    text = planwise("census", "profile", bad, "--on-invalid-rows", "drop", cwd=tmp_path).stdout
+    assert "1 invalid rows dropped, not profiled" in text

@@ -58,6 +58,7 @@ class CensusProfile:
     deferral_rates: dict[Decimal, int]  # deferral rate of enrolled actives -> how many
     rows: int | None = None  # census rows, terminated ones included (file profiles only)
     warnings: tuple[str, ...] = ()
+    dropped: int = 0  # invalid rows left out (on_invalid_rows: drop), not profiled
 
     @property
     def participation_pct(self) -> Decimal | None:
@@ -71,7 +72,8 @@ class CensusProfile:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: numbers as floats (exact in this object), dates as ISO text."""
         return _plain({
-            "source": self.source, "census_date": self.census_date, "rows": self.rows, "actives": self.actives,
+            "source": self.source, "census_date": self.census_date, "rows": self.rows, "dropped": self.dropped,
+            "actives": self.actives,
             "age_bands": self.age_bands, "tenure_bands": self.tenure_bands,
             "levels": [attrs.asdict(level) for level in self.levels],
             "enrolled": self.enrolled, "participation_pct": self.participation_pct,
@@ -81,15 +83,17 @@ class CensusProfile:
         })
 
 
-def profile_census(path: str | Path, census_date: date, seeds_dir: Path | None = None) -> CensusProfile:
+def profile_census(path: str | Path, census_date: date, seeds_dir: Path | None = None, **census_options
+                   ) -> CensusProfile:
     """Validate and load ``path`` as a run would, then profile its actives at ``census_date``.
 
-    Raises CensusError (every problem of the file) when the census would be refused by a run.
+    ``census_options`` are those of a run (``census.load.census_options(config)``: ``on_invalid_rows``,
+    ``capacity``). Raises CensusError (every problem of the file) when a run would refuse the census.
     """
     seeds = Path(seeds_dir or DBT_PROJECT_DIR / "seeds")
     con = duckdb.connect()
     try:
-        summary = load_census(con, path, census_date)
+        summary = load_census(con, path, census_date, **census_options)
         relations = Relations("profile_baseline", "profile_age_bands", "profile_tenure_bands", "profile_job_levels")
         _stage_seeds(con, seeds, relations)
         con.execute(f"CREATE TEMP TABLE {relations.baseline} AS {_baseline_sql(census_date, relations)}")
@@ -99,7 +103,7 @@ def profile_census(path: str | Path, census_date: date, seeds_dir: Path | None =
     # The validator's warnings (suspicious rows a run still simulates, domain.md Census): read by name, as the
     # validator gains them with the dirty-census work (issue 11.5); a summary without them has none to show.
     warnings = tuple(getattr(summary, "warnings", ()))
-    return attrs.evolve(profile, rows=summary.rows, warnings=warnings)
+    return attrs.evolve(profile, rows=summary.rows, warnings=warnings, dropped=summary.dropped)
 
 
 def baseline_profile(con: duckdb.DuckDBPyConnection, census_date: date | None = None,
@@ -249,9 +253,10 @@ def format_profile(profile: CensusProfile) -> str:
     when = f" as of {profile.census_date.isoformat()}" if profile.census_date else ""
     lines = [f"Census {profile.source}{when}"]
     if profile.rows is not None:
-        left_out = profile.rows - profile.actives
+        left_out = profile.rows - profile.dropped - profile.actives
+        dropped = f"; {profile.dropped} invalid rows dropped, not profiled" if profile.dropped else ""
         lines.append(f"{profile.rows} rows, {profile.actives} actives ({left_out} terminated on or before the "
-                     "census date are left out)")
+                     f"census date are left out{dropped})")
     for title, counts in (("age band", profile.age_bands), ("tenure band (years)", profile.tenure_bands)):
         lines += ["", f"Actives by {title}"]
         lines += _table(["band", "actives", "share"],

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from planwise_core.cli.state import ON_INVALID_ROWS, with_cli_overrides
 from planwise_core.limits import MAX_GENERATED_EMPLOYEES
 
 
@@ -32,11 +33,18 @@ def census_generate(employees, seed, out):
 @click.option("--census-date", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Date the census describes (default: the configuration's, Dec 31 before start_year).")
 @click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
+@ON_INVALID_ROWS
 @click.pass_obj
-def census_profile(state, file, census_date, as_json):
-    """Profile a census as the simulation's baseline will see it: bands, levels, pay, participation."""
+def census_profile(state, file, census_date, as_json, on_invalid_rows):
+    """Profile a census as the simulation's baseline will see it: bands, levels, pay, participation.
+
+    It reads the file exactly as a run with the same configuration would: with --on-invalid-rows drop
+    (or census.on_invalid_rows: drop) the invalid rows are left out and counted, not profiled.
+    """
+    from planwise_core.census.load import census_options
     from planwise_core.census.profile import format_profile, profile_census
 
-    when = census_date.date() if census_date else state.load_config().simulation.effective_census_date
-    profile = profile_census(file, when)
+    config = with_cli_overrides(state.load_config(), {"on_invalid_rows": on_invalid_rows})
+    when = census_date.date() if census_date else config.simulation.effective_census_date
+    profile = profile_census(file, when, **census_options(config))
     click.echo(json.dumps(profile.to_dict(), indent=2) if as_json else format_profile(profile))
