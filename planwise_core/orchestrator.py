@@ -156,7 +156,7 @@ class Simulation:
         with connect(self.workspace.build) as con:
             summary = load_census(con, path, self.config.simulation.effective_census_date,
                                   **census_options(self.config), rejects_file=rejects, run_id=self.run_id)
-        log_census(summary, rejects)
+        log_census(summary, rejects_path_for(self.database))  # where the list will be once the run is published
         self.ctx.monitor.checkpoint("census")
         return summary
 

@@ -328,6 +328,9 @@ def test_a_dirty_hr_extract_is_refused_whole_or_loaded_without_its_bad_rows(tmp_
     assert "rows with warnings (simulated as given)" in proc.stderr
     assert "hired before age 14 at lines " in proc.stderr and "hired before birth at lines " in proc.stderr
     assert " more (check the birth and hire dates)" in proc.stderr
+    # The log names the list where it stays, not the build folder it is written in first.
+    assert f"left out as invalid, listed in {rejects} (once the run completes)" in proc.stderr
+    assert ".build" not in proc.stderr
 
     summary = planwise("summary", "--database", "hr.duckdb", cwd=tmp_path)
     assert summary.returncode == 0, summary.stderr

@@ -13,7 +13,8 @@ log = logging.getLogger("planwise.census")
 def log_census(summary: CensusSummary, rejects: Path) -> None:
     """Warnings and dropped rows at WARNING (shown by default), ignored columns at INFO."""
     if summary.dropped:
-        log.warning("census %s: %d of %d rows left out as invalid, listed in %s", summary.path, summary.dropped,
+        log.warning("census %s: %d of %d rows left out as invalid, listed in %s (once the run completes)",
+                    summary.path, summary.dropped,
                     summary.rows, rejects, extra={"event": "census_rows_dropped", "dropped": summary.dropped,
                                                   "rows": summary.rows, "rejects_file": str(rejects)})
         for problem in summary.dropped_problems:
