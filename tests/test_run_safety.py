@@ -99,6 +99,9 @@ def test_a_failed_run_leaves_the_previous_results_and_records_the_failure(tmp_pa
                       site=site, PLANWISE_FAULT_YEAR=fault)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
     assert f"injected fault in {fault}" in failed.stderr and "previous results are unchanged" in failed.stderr
+    # What it prints is the attempt, said to be unpublished, never presented as the database's results.
+    assert failed.stdout.startswith("The failed attempt's completed years (not published") and (
+        f"-> nothing published to {database}") in failed.stdout
     assert digests(database) == before
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["success"] is False and result["failed_years"][0] == int(fault)
@@ -268,6 +271,7 @@ def test_a_database_from_before_the_marker_table_is_read_and_continued(tmp_path,
     assert summary.returncode == 0 and "2027" in summary.stdout, summary.stderr
     proc = planwise("run", "--census", census[0], "--database", old, "--start-year", "2028", "--end-year", "2028")
     assert proc.returncode == 0, proc.stderr
+    assert "\n1 year(s) simulated, 3 kept from the database in " in proc.stdout, proc.stdout
     with duckdb.connect(str(old), read_only=True) as con:
         assert con.execute("select count(*) from planwise_database").fetchone()[0] == 1
         assert [r[0] for r in con.execute("select distinct simulation_year from fct_workforce_snapshot "

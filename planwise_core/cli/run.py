@@ -41,7 +41,6 @@ from planwise_core.levels import OPTIMIZATION_LEVELS
 def run(state: CliState, census, database, performance_mode, resume, as_json, json_out, **options):
     """Simulate every year from start to end and print a per-year summary."""
     from planwise_core.orchestrator import Simulation
-    from planwise_core.outputs.summary import format_census, format_summary
 
     config = with_cli_overrides(state.load_config(), options)
     show_progress = not as_json and sys.stderr.isatty()
@@ -59,14 +58,26 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, js
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
-        click.echo(format_summary(result["summary"]))
-        click.echo(format_census(result["census"]))
-        years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
-        click.echo(f"\n{len(result['completed_years'])} year(s) in {result['total_execution_time']:.1f}s "
-                   f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {result['database']}")
+        _print_outcome(result)
     if not result["success"]:
         raise click.ClickException(f"Years failed: {result['failed_years']} ({result['error']}). The database's "
                                    "previous results are unchanged; continue this run with --resume.")
+
+
+def _print_outcome(result: dict) -> None:
+    from planwise_core.outputs.summary import format_census, format_summary
+
+    if not result["success"]:
+        click.echo("The failed attempt's completed years (not published; the database keeps its previous results):")
+    click.echo(format_summary(result["summary"]))
+    click.echo(format_census(result["census"]))
+    kept = set(result["resumed_years"])
+    simulated = [y for y in result["completed_years"] if y not in kept]
+    years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
+    kept_note = f", {len(kept)} kept from the database" if kept else ""
+    where = result["database"] if result["success"] else f"nothing published to {result['database']}"
+    click.echo(f"\n{len(simulated)} year(s) simulated{kept_note} in {result['total_execution_time']:.1f}s "
+               f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {where}")
 
 
 class ProgressBar:
