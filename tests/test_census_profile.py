@@ -143,6 +143,16 @@ def test_profile_equals_the_foundation_baseline(census, foundation_db):
     assert attrs.evolve(from_file, source="", rows=None, warnings=()) == attrs.evolve(from_run, source="")
 
 
+def test_the_report_profile_carries_the_files_rows_dropped_rows_and_warnings(census, foundation_db):
+    from planwise_core.census.profile import report_profile
+
+    from_file = profile_census(census, CENSUS_DATE)
+    with duckdb.connect(str(foundation_db), read_only=True) as con:
+        shown = report_profile(con)
+    assert (shown["rows"], shown["dropped"], shown["actives"]) == (from_file.rows, 0, from_file.actives)
+    assert shown["warnings"] == list(from_file.warnings)
+
+
 def test_profile_follows_the_census_date(census):
     # a year earlier, people hired since are not employees yet: the census is refused as a run would refuse it
     with pytest.raises(CensusError, match="hire date is after the census date 2023-06-30"):

@@ -120,14 +120,25 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     if "int_baseline_workforce" not in tables:
         return None
     census_date = None
-    if "planwise_run_log" in tables:
-        row = con.execute("select config_json from planwise_run_log order by started_at desc nulls last limit 1"
-                          ).fetchone()
+    if "planwise_run_log" in tables:  # the run whose results these are: the last that completed
+        row = con.execute("select config_json from planwise_run_log where status = 'completed' "
+                          "order by finished_at desc nulls last limit 1").fetchone()
         if row is not None:
             simulation = json.loads(row[0]).get("simulation", {})
             census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
                            else date(int(simulation["start_year"]) - 1, 12, 31))
-    return baseline_profile(con, census_date).to_dict()
+    profile = baseline_profile(con, census_date)
+    loaded = con.execute("select summary_json from raw.census_load").fetchone() if _has_load_record(con) else None
+    if loaded is not None:  # the file's rows, dropped rows and warnings, as the load recorded them
+        record = json.loads(loaded[0])
+        profile = attrs.evolve(profile, rows=record.get("rows"), dropped=record.get("dropped") or 0,
+                               warnings=tuple(record.get("warnings") or ()))
+    return profile.to_dict()
+
+
+def _has_load_record(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
+                       "and table_name = 'census_load'").fetchone()[0] > 0
 
 
 def _stage_seeds(con: duckdb.DuckDBPyConnection, seeds: Path, relations: Relations) -> None:
