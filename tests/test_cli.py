@@ -349,7 +349,7 @@ def test_summary_prints_the_stored_years(work):
 @pytest.mark.slow
 def test_summary_of_a_database_without_results_exits_1(foundation, work):
     proc = planwise("summary", "--database", "foundation.duckdb", cwd=work["dir"])
-    failed(proc, 1, "foundation.duckdb holds no simulation results", "run `planwise run --database")
+    failed(proc, 1, "foundation.duckdb holds no simulation results", "run a simulation into it first")
 
 
 # --------------------------------------------------------------------------- options override the config

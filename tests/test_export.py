@@ -19,7 +19,10 @@ PLANWISE = ROOT / ".venv" / "bin" / "planwise"
 SPEC = SimSpec.make(CensusSpec.generated(800, 3), end_year=2027)
 SOURCES = {
     "events": "select * from fct_yearly_events order by simulation_year, employee_id, event_sequence",
-    "snapshot": "select * from fct_workforce_snapshot order by simulation_year, employee_id",
+    # The band ids come last, so that a spreadsheet sorts the bands in band order.
+    "snapshot": "select s.*, a.age_band_id, t.tenure_band_id from fct_workforce_snapshot s "
+                "join stg_age_bands a on a.age_band = s.age_band join stg_tenure_bands t on t.tenure_band = s.tenure_band "
+                "order by simulation_year, employee_id",
     "summary": "select * from fct_year_summary order by simulation_year",
     "contributions": "select * from fct_dc_contributions order by simulation_year, employee_id",
     "plan_summary": "select * from fct_dc_plan_summary order by simulation_year",
@@ -103,6 +106,19 @@ def test_csv_export_is_deterministic_and_overwrites(database, tmp_path):
     assert {p.name: sha256(p) for p in third} == digests
 
 
+def test_bands_sort_in_band_order_by_their_exported_ids(database, tmp_path):
+    path = next(p for p in export_results(database, "csv", tmp_path / "out") if p.name == "snapshot.csv")
+    with duckdb.connect() as con:
+        order = [r[0] for r in con.execute(f"select tenure_band from read_csv('{path}', header = true) "
+                                           "group by all order by min(tenure_band_id)").fetchall()]
+        by_text = [r[0] for r in con.execute(f"select distinct tenure_band from read_csv('{path}', header = true) "
+                                             "order by 1").fetchall()]
+        ages = [r[0] for r in con.execute(f"select age_band from read_csv('{path}', header = true) "
+                                          "group by all order by min(age_band_id)").fetchall()]
+    assert order == ["<2", "2-4", "5-9", "10-19", "20+"] and by_text != order  # text order would be wrong
+    assert ages[0] == "<25" and ages[-1] in ("55-64", "65+")
+
+
 def test_cli_export(database, tmp_path):
     proc = planwise("export", "--database", database, "--format", "csv", "--out", "files", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -118,7 +134,7 @@ def test_cli_export_refuses_missing_database_and_bad_format(tmp_path):
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("Error: Database missing.duckdb does not exist")
-    assert "planwise run" in proc.stderr
+    assert "run a simulation into it first, or pass --database" in proc.stderr
     assert not (tmp_path / "files").exists() and not (tmp_path / "missing.duckdb").exists()
 
     with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:  # PlanWise's, without results

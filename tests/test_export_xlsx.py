@@ -29,7 +29,9 @@ SHEETS = ["summary", "plan_summary", "events", "snapshot", "metadata"]
 QUERIES = {"summary": "select * from fct_year_summary order by simulation_year",
            "plan_summary": "select * from fct_dc_plan_summary order by simulation_year",
            "events": "select * from fct_yearly_events order by simulation_year, employee_id, event_sequence, event_id",
-           "snapshot": "select * from fct_workforce_snapshot order by simulation_year, employee_id"}
+           "snapshot": "select s.*, a.age_band_id, t.tenure_band_id from fct_workforce_snapshot s "
+                       "join stg_age_bands a on a.age_band = s.age_band "
+                       "join stg_tenure_bands t on t.tenure_band = s.tenure_band order by simulation_year, employee_id"}
 INJECTIONS = ("=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "=HYPERLINK(\"http://x\")")
 
 

@@ -37,6 +37,7 @@ EXPORTS = (
 )
 # The workbook opens on the per-year numbers; the long tables come after.
 SHEET_ORDER = ("summary", "plan_summary", "events", "snapshot", "contributions")
+BAND_KEYS = (("age_band", "stg_age_bands", "age_band_id"), ("tenure_band", "stg_tenure_bands", "tenure_band_id"))
 YEARS = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?$")
 
 
@@ -75,18 +76,35 @@ def queries(con, years: tuple[int, int] | None, fmt: str = "parquet") -> list[tu
     apostrophe; Parquet keeps the values exactly, and the workbook writes every text cell as a string.
     """
     where = f" where simulation_year between {years[0]} and {years[1]}" if years else ""
-    return [(e.name, f"select {_columns(con, e.table, fmt)} from {e.table}{where} order by {e.order}")
-            for e in EXPORTS if e.required or table_exists(con, e.table)]
+    out = []
+    for e in EXPORTS:
+        if e.required or table_exists(con, e.table):
+            keys, joins = _band_keys(con, e.table)
+            out.append((e.name, f"select {_columns(con, e.table, fmt)}{keys} from {e.table} t{joins}{where} "
+                                f"order by {e.order}"))
+    return out
 
 
 def _columns(con, table: str, fmt: str) -> str:
     if fmt != "csv":
-        return "*"
+        return "t.*"
     columns = []
     for name, type_, *_ in con.execute(f"describe {table}").fetchall():
         column = '"' + name.replace('"', '""') + '"'
-        columns.append(f"{formula_safe_sql(column)} as {column}" if type_ == "VARCHAR" else column)
+        columns.append(f"{formula_safe_sql('t.' + column)} as {column}" if type_ == "VARCHAR" else f"t.{column}")
     return ", ".join(columns)
+
+
+def _band_keys(con, table: str) -> tuple[str, str]:
+    """A band label sorts as text in a spreadsheet ("10-19" before "2-4"): a table with band labels is exported
+    with each band's id as its last columns, which sorts in band order."""
+    columns = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    keys, joins = "", ""
+    for i, (label, bands, key) in enumerate(BAND_KEYS):
+        if label in columns and table_exists(con, bands):
+            keys += f", b{i}.{key}"
+            joins += f" left join {bands} b{i} on b{i}.{label} = t.{label}"
+    return keys, joins
 
 
 def metadata(con, database: Path, years: tuple[int, int] | None) -> list[tuple[str, object]]:
