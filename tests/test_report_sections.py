@@ -179,3 +179,13 @@ def test_the_page_with_every_section_renders_in_a_real_browser(plan_report, tmp_
     assert "data-script-error" not in attrs, attrs["data-script-error"]
     assert attrs.get("data-charts-total") == str(expected) and attrs.get("data-charts-rendered") == str(expected), attrs
     keep_screenshot(plan_report, tmp_path, "report-plan.png", height=12000)
+
+
+def test_a_band_without_actives_is_a_dash_not_zero_percent():
+    from planwise_core.report.plan_figures import participation_by_band_figure
+
+    figure = participation_by_band_figure({"age": {"cells": {(2025, "<25"): (10, 5)}, "bands": ["<25", "25-34"]},
+                                           "years": [2025]}, "age")
+    shown = str(figure.plot) + str(figure.table)
+    assert "50.00% (5 of 10 actives enrolled)" in shown and "25-34, 2025: – (no actives)" in shown
+    assert "0 of 0" not in shown

@@ -56,8 +56,12 @@ def participation_by_band_figure(data: dict, dimension: str) -> Figure:
         return 100 * e / n if n else None
 
     series = [(str(y), [num(pct(y, b)) for b in bands], c) for y, c in zip(years, colors)]
-    tips = [[f"{label} {b}, {y}: {num(pct(y, b)):.2f}% ({cells.get((y, b), (0, 0))[1]:,} of "
-             f"{cells.get((y, b), (0, 0))[0]:,} actives enrolled)" for b in bands] for y in years]
+    def tip(year, band):
+        n, e = cells.get((year, band), (0, 0))
+        return f"{label} {band}, {year}: " + (f"{num(pct(year, band)):.2f}% ({e:,} of {n:,} actives enrolled)"
+                                              if n else "– (no actives)")
+
+    tips = [[tip(y, b) for b in bands] for y in years]
     last = years[-1]
     table = by_columns([Column(label, bands, numeric=False),
                         *(Column(str(y), [pct(y, b) for b in bands], fmt_pct2) for y in years),
