@@ -18,6 +18,7 @@ from pathlib import Path
 
 import attrs
 
+from planwise_core.assumptions import load_assumptions, resolve_assumptions
 from planwise_core.census import builtin_census, census_options, load_census, publish_rejects, rejects_path_for
 from planwise_core.census.report import log_census
 from planwise_core.config import PlanwiseConfig
@@ -81,11 +82,14 @@ class Simulation:
 
     @property
     def project_relations(self) -> set[str]:
-        """Every table the dbt project builds (models and seeds) and the tables the host keeps itself."""
+        """Every table the dbt project builds (models and seeds), the tables the host keeps itself, and the
+        parameter tables under the names they had when they were dbt seeds (``config_*``, not carried over)."""
+        from planwise_core.assumptions.spec import LEGACY_PREFIX, TABLES
         from planwise_core.engine.project import DbtProject, parsed_manifest
 
         nodes = parsed_manifest(DbtProject(self.workspace.build)).nodes.values()
-        return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"}
+        return ({n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"}
+                | {LEGACY_PREFIX + name for name in TABLES})
 
     # -- public -----------------------------------------------------------------------------
 
@@ -94,8 +98,10 @@ class Simulation:
         with run_lock(self.database), self._sigint_guard():
             _check_dbt_project()
             self.workspace.check_published()
+            assumptions = resolve_assumptions(self.config)
             self.workspace.start_empty()
             self._load_census(self._census_path())
+            self._load_assumptions(assumptions)
             result = self._foundation(Hooks(self.pm, self.chain[0].plugin))
             with connect(self.workspace.build) as con:
                 runlog.ensure_tables(con)
@@ -160,6 +166,15 @@ class Simulation:
         self.ctx.monitor.checkpoint("census")
         return summary
 
+    def _load_assumptions(self, assumptions) -> None:
+        """The parameter tables in force into the build's ``assumptions`` schema (already validated)."""
+        with connect(self.workspace.build) as con:
+            load_assumptions(con, assumptions)
+        replaced = assumptions.replaced()
+        log.info("parameter tables loaded (%s)", f"replaced: {', '.join(replaced)}" if replaced else "all built-in",
+                 extra={"event": "assumptions_loaded", "replaced": replaced})
+        self.ctx.monitor.checkpoint("assumptions")
+
     def _foundation(self, hooks: Hooks) -> FoundationResult:
         self.progress("foundation")
         result = hooks.foundation_setup(self.ctx)
@@ -190,6 +205,7 @@ class Simulation:
         with connect(self.workspace.build) as con:
             runlog.write_build(con, plan.record, first, foundation_done=False)
         self._load_census(plan.census)
+        self._load_assumptions(plan.assumptions)
         with connect(self.workspace.build) as con:
             delete_years(con, self.year_tables, first, 9999)
         self.state.discard_from(first)

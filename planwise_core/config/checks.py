@@ -127,3 +127,17 @@ def distribution(value: Any) -> tuple[tuple[float, float], ...]:
     if reasons:
         raise Invalid(*reasons)
     return tuple(sorted(pairs))
+
+
+def assumptions_spec(value: Any) -> Any:
+    """``assumptions:``: null, a folder path, or a mapping of table name -> inline rows (and ``folder:``).
+    Only the shape is checked here; the tables themselves are validated by planwise_core.assumptions."""
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        folder = value.get("folder")
+        if folder is not None and not (isinstance(folder, str) and folder.strip()):
+            raise Invalid(f"folder must be a folder path {described(folder)}")
+        return value
+    raise Invalid("must be a folder of parameter-table CSV files, or a mapping of table name to rows "
+                  f"{described(value)}")

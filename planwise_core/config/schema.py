@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from planwise_core.config.checks import (
-    RATE, YEAR, as_bool, as_float, as_int, choice, distribution, nullable, optional_date, ranged,
+    RATE, YEAR, as_bool, as_float, assumptions_spec, as_int, choice, distribution, nullable, optional_date, ranged,
 )
 from planwise_core.config.fields import (  # noqa: F401 - re-exported for the validator
     CHECK, RECORD, REQUIRED, SECTION, Records, schema_fields, section_field, value_field,
@@ -143,6 +143,8 @@ class PlanwiseConfig:
     orchestration: OrchestrationConfig = section_field(OrchestrationConfig)
     plan: PlanConfig = section_field(PlanConfig)
     random_seed: int = value_field(42, ranged(as_int, *SEED_RANGE), required=True)
+    # Parameter tables replacing the built-in ones (planwise_core.assumptions): a folder, or tables inline.
+    assumptions: str | dict | None = value_field(None, assumptions_spec)
     warnings: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
