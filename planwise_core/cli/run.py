@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 import click
 
-from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, with_cli_overrides
+from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, scenario_options, with_cli_overrides
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.fileio import atomic_write_text
@@ -34,6 +34,7 @@ from planwise_core.levels import OPTIMIZATION_LEVELS
 @click.option("--performance-mode", is_flag=True, help="Add per-step detail (dbt invocations, rows, seconds).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed year.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+@scenario_options
 @input_options
 @click.option("--json-out", type=click.Path(dir_okay=False),
               help="Also write the run result as JSON to this file (replaced whole, never left half-written).")
@@ -98,6 +99,7 @@ class ProgressBar:
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@scenario_options
 @input_options
 @click.pass_obj
 def foundation(state: CliState, census, database, benchmark, as_json, **options):
