@@ -82,14 +82,13 @@ class Simulation:
 
     @property
     def project_relations(self) -> set[str]:
-        """Every table the dbt project builds (models and seeds), the tables the host keeps itself, and the
-        parameter tables under the names they had when they were dbt seeds (``config_*``, not carried over)."""
+        """Tables the project builds (models, seeds), the host's own, and the old seeds' names (``config_*``)."""
         from planwise_core.assumptions.spec import LEGACY_PREFIX, TABLES
         from planwise_core.engine.project import DbtProject, parsed_manifest
 
         nodes = parsed_manifest(DbtProject(self.workspace.build)).nodes.values()
-        return ({n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"}
-                | {LEGACY_PREFIX + name for name in TABLES})
+        return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"} | {
+            LEGACY_PREFIX + name for name in TABLES}
 
     # -- public -----------------------------------------------------------------------------
 
@@ -98,7 +97,7 @@ class Simulation:
         with run_lock(self.database), self._sigint_guard():
             _check_dbt_project()
             self.workspace.check_published()
-            assumptions = resolve_assumptions(self.config)
+            assumptions = resolve_assumptions(self.config)  # refused before anything is written
             self.workspace.start_empty()
             self._load_census(self._census_path())
             self._load_assumptions(assumptions)
@@ -170,10 +169,7 @@ class Simulation:
         """The parameter tables in force into the build's ``assumptions`` schema (already validated)."""
         with connect(self.workspace.build) as con:
             load_assumptions(con, assumptions)
-        replaced = assumptions.replaced()
-        log.info("parameter tables loaded (%s)", f"replaced: {', '.join(replaced)}" if replaced else "all built-in",
-                 extra={"event": "assumptions_loaded", "replaced": replaced})
-        self.ctx.monitor.checkpoint("assumptions")
+        log.info("parameter tables loaded (replaced: %s)", ", ".join(assumptions.replaced()) or "none")
 
     def _foundation(self, hooks: Hooks) -> FoundationResult:
         self.progress("foundation")

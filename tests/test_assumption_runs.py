@@ -104,3 +104,38 @@ def test_both_engines_write_identical_tables_with_a_replaced_table(tmp_path, cen
     config = PlanwiseConfig().with_overrides(assumptions=str(hazard_folder), **ONE_YEAR)
     result = compare_engines(config, tmp_path, census=census)
     assert result["identical"], result["tables"]
+
+
+def test_a_batch_of_two_scenarios_with_their_own_tables_equals_two_single_runs(tmp_path, census):
+    import json
+    import subprocess
+
+    import yaml
+
+    from planwise_core.outputs.compare import all_identical, compare_databases
+    from test_assumptions import PLANWISE
+
+    for name, table, text in (("tables_a", "age_bands", AGE_BANDS),
+                              ("tables_b", "job_levels", (DEFAULTS_DIR / "job_levels.csv").read_text()
+                               .replace("0.0325", "0.0500"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{table}.csv").write_text(text)
+    one_year = {"simulation": {"end_year": 2025}}
+    (tmp_path / "scenarios.yaml").write_text(yaml.safe_dump({"census": str(census), "scenarios": [
+        {"name": "a", "overrides": one_year, "assumptions": "tables_a"},       # relative to the batch file
+        {"name": "b", "overrides": one_year, "assumptions": {"folder": "tables_b"}}]}))
+    batch = subprocess.run([str(PLANWISE), "batch", "scenarios.yaml", "--output", "out", "--json"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=600)
+    assert batch.returncode == 0, batch.stderr[-3000:]
+    assert [r["status"] for r in json.loads(batch.stdout)["runs"]] == ["completed", "completed"]
+    for name, folder, table in (("a", "tables_a", "age_bands"), ("b", "tables_b", "job_levels")):
+        alone = _run(tmp_path / f"alone_{name}.duckdb", census, assumptions=str(tmp_path / folder), **ONE_YEAR)
+        in_batch = tmp_path / "out" / "runs" / name / "seed-42" / "simulation.duckdb"
+        comparison = compare_databases(alone, in_batch)
+        assert all_identical(comparison), (name, comparison)
+        with duckdb.connect(str(in_batch), read_only=True) as con:
+            assert [n for n, t in run_provenance(con)["assumptions"].items() if t["replaced"]] == [table]
+    with duckdb.connect(str(tmp_path / "out" / "batch.duckdb"), read_only=True) as con:
+        assert rows(con, "select scenario, replaced_tables from batch_scenarios order by 1") == [
+            ("a", ["age_bands"]), ("b", ["job_levels"])]
+    assert "parameter tables replaced" in (tmp_path / "out" / "report.html").read_text()
