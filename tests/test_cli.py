@@ -339,9 +339,11 @@ def test_summary_prints_the_stored_years(work):
     as_json = planwise("summary", "--database", "base.duckdb", "--json", cwd=work["dir"])
 
     assert text.returncode == 0 and as_json.returncode == 0
-    header, *rows, census = text.stdout.splitlines()
-    assert header.split()[:3] == ["year", "start", "exp_term"] and [r.split()[0] for r in rows] == ["2025"]
+    header, *rows = text.stdout.splitlines()
+    assert header.split() == ["year", "2025"] and rows[0].split()[:2] == ["start", "headcount"]
+    census = next(r for r in rows if r.startswith("census:"))
     assert census == "census: 200 rows, 200 loaded, no warnings"
+    assert rows[rows.index(census) + 2] == "parameter tables: all built-in"
     assert json.loads(as_json.stdout) == work["result"]["summary"]
     assert_untouched(work)
 
