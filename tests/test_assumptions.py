@@ -184,3 +184,16 @@ def test_years_and_assumptions_options_are_checked_before_anything_runs(tmp_path
     assert "line 2 and line 3 (Staff, Manager): gap" in refused.stderr
     assert not (tmp_path / "o.duckdb").exists()
     shutil.rmtree(folder)
+
+
+def test_a_refused_census_leaves_no_database_lock_file_or_folder_behind(tmp_path):
+    (tmp_path / "bad.csv").write_text("employee_id,employee_birth_date\nE1,1990-01-01\n")
+    proc = subprocess.run([str(PLANWISE), "run", "--census", "bad.csv", "--database", "out/db.duckdb"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "required but missing" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    # an existing folder is kept (it was not the run's)
+    (tmp_path / "kept").mkdir()
+    subprocess.run([str(PLANWISE), "run", "--census", "bad.csv", "--database", "kept/db.duckdb"], cwd=tmp_path,
+                   capture_output=True, text=True, timeout=120)
+    assert (tmp_path / "kept").is_dir() and not list((tmp_path / "kept").iterdir())
