@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import attrs
@@ -46,7 +48,7 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, js
 
     config = with_cli_overrides(state.load_config(), options)
     show_progress = not as_json and sys.stderr.isatty()
-    progress = ProgressBar(config) if show_progress else contextlib.nullcontext()
+    progress = ProgressBar(config, census) if show_progress else contextlib.nullcontext()
     with progress:
         sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager(),
                          performance_mode=performance_mode, progress=progress if show_progress else None)
@@ -71,26 +73,63 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, js
 
 
 class ProgressBar:
-    """A bar over foundation + years on stderr; the label names the step under way."""
+    """A bar over foundation + years on stderr; the label names the step under way with the time it has taken,
+    and during the foundation (no step finishes for a while) an estimate of how long it usually takes."""
 
-    def __init__(self, config: PlanwiseConfig):
+    def __init__(self, config: PlanwiseConfig, census: str | None = None):
         years = config.simulation.end_year - config.simulation.start_year + 1
         self.bar = click.progressbar(length=years + 1, label="starting", file=sys.stderr, show_pos=True,
                                      item_show_func=lambda _: None)
+        self.estimate = foundation_estimate(config, census)
+        self.stage, self.since = "starting", time.monotonic()
+        self.started = self.since
+        self._stop, self._lock = threading.Event(), threading.Lock()  # the ticker and the run draw the same bar
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
 
     def __enter__(self):
         self.bar.__enter__()
+        self._ticker.start()
         return self
 
     def __exit__(self, *exc):
+        self._stop.set()
+        self._ticker.join(timeout=2)
         self.bar.__exit__(*exc)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            self._render()
+
+    def _render(self) -> None:
+        with self._lock:
+            step = time.monotonic() - self.since
+            label = f"{self.stage} {step:.0f}s"
+            if self.stage == "foundation":
+                label += f" (usually about {self.estimate:.0f}s)"
+            self.bar.label = f"{label}, {time.monotonic() - self.started:.0f}s in all"
+            self.bar.render_progress()
 
     def __call__(self, stage: str, **info) -> None:
         if stage in ("foundation_done", "year_done"):
-            self.bar.update(1)
+            with self._lock:
+                self.bar.update(1)
             return
-        self.bar.label = "foundation" if stage == "foundation" else f"year {info['year']} ({info['level']})"
-        self.bar.render_progress()
+        self.stage = "foundation" if stage == "foundation" else f"year {info['year']} ({info['level']})"
+        self.since = time.monotonic()
+        self._render()
+
+
+def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
+    """Seconds the foundation usually takes (docs/performance.md): dbt's start-up, then about a second per
+    10,000 employees; the lower levels start one dbt process per model (about 90 s at 10,000)."""
+    from planwise_core.batch.executors import census_employees
+
+    try:
+        employees = census_employees(census)
+    except Exception:  # noqa: BLE001 - an estimate never stops a run; the run itself reports a bad census
+        employees = 10_000
+    start_up = 5.0 if config.orchestration.optimization_level == "high" else 80.0
+    return start_up + employees / 10_000
 
 
 @click.command()
