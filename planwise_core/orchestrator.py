@@ -139,7 +139,8 @@ class Simulation:
             with connect(self.workspace.build if failed else self.database) as con:
                 summary = year_summary(con, self.config.simulation.start_year, self.config.simulation.end_year)
                 census = census_load(con)
-        return {**self._result(started, outcomes, failed, foundation, metrics, summary, years_done), "census": census}
+        return {**self._result(started, outcomes, failed, foundation, metrics, summary, years_done), "census": census,
+                "assumptions": plan.record.assumptions}
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -165,8 +166,7 @@ class Simulation:
         self.ctx.monitor.checkpoint("census")
         return summary
 
-    def _load_assumptions(self, assumptions) -> None:
-        """The parameter tables in force into the build's ``assumptions`` schema (already validated)."""
+    def _load_assumptions(self, assumptions) -> None:  # validated by resolve_assumptions
         with connect(self.workspace.build) as con:
             load_assumptions(con, assumptions)
         log.info("parameter tables loaded (replaced: %s)", ", ".join(assumptions.replaced()) or "none")

@@ -197,3 +197,13 @@ def test_a_refused_census_leaves_no_database_lock_file_or_folder_behind(tmp_path
     subprocess.run([str(PLANWISE), "run", "--census", "bad.csv", "--database", "kept/db.duckdb"], cwd=tmp_path,
                    capture_output=True, text=True, timeout=120)
     assert (tmp_path / "kept").is_dir() and not list((tmp_path / "kept").iterdir())
+
+
+def test_validate_config_checks_the_tables_a_valid_configuration_names(tmp_path):
+    path = tmp_path / "v.yaml"
+    path.write_text("simulation: {start_year: 2025, end_year: 2026}\nworkforce: {total_termination_rate: 0.12}\n"
+                    "random_seed: 1\nassumptions: {new_hire_age_distribution: [{age: 30, share: 50}]}\n")
+    proc = subprocess.run([str(PLANWISE), "validate-config", str(path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[1:] == ["  error: assumptions.new_hire_age_distribution: row 1: share must be in "
+                                            "[0, 1] (got 50; did you mean 0.5?)"]

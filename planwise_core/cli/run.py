@@ -16,7 +16,7 @@ from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_opti
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.fileio import atomic_write_text
-from planwise_core.levels import OPTIMIZATION_LEVELS
+from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
 
 
 @click.command()
@@ -64,6 +64,8 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, js
     else:
         click.echo(format_summary(result["summary"]))
         click.echo(format_census(result["census"]))
+        replaced = [name for name, t in result["assumptions"].items() if t["replaced"]]
+        click.echo(f"parameter tables: {', '.join(replaced) + ' replaced' if replaced else 'all built-in'}")
         years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
         click.echo(f"\n{len(result['completed_years'])} year(s) in {result['total_execution_time']:.1f}s "
                    f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {result['database']}")
@@ -128,7 +130,7 @@ def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
         employees = census_employees(census)
     except Exception:  # noqa: BLE001 - an estimate never stops a run; the run itself reports a bad census
         employees = 10_000
-    start_up = 5.0 if config.orchestration.optimization_level == "high" else 80.0
+    start_up = 5.0 if config.orchestration.optimization_level == HIGH else 80.0
     return start_up + employees / 10_000
 
 
@@ -174,8 +176,8 @@ def validate_config(state: CliState, file, as_json, compat):
     from planwise_core.api.compat import test_configuration_compatibility
 
     problems = check_configuration(load_raw_config(file))  # a file problem is a ConfigError naming the file
-    payload = {"file": file, "valid": not problems.errors, "errors": list(problems.errors),
-               "warnings": list(problems.warnings)}
+    errors = list(problems.errors) or _table_problems(file)
+    payload = {"file": file, "valid": not errors, "errors": errors, "warnings": list(problems.warnings)}
     if compat:
         payload["compatibility"] = test_configuration_compatibility(file, pm=state.plugin_manager())
     if as_json:
@@ -190,3 +192,15 @@ def validate_config(state: CliState, file, as_json, compat):
             click.echo(f"  engine {name}: {'compatible' if info['compatible'] else 'NOT compatible'}")
     if not payload["valid"]:
         sys.exit(1)
+
+
+def _table_problems(file: str) -> list[str]:
+    """The problems of the parameter tables a valid configuration names (``assumptions:``), as a run reports them."""
+    from planwise_core.assumptions import AssumptionsError, resolve_assumptions
+    from planwise_core.config import load_config
+
+    try:
+        resolve_assumptions(load_config(file))
+    except AssumptionsError as exc:
+        return list(exc.problems)
+    return []
