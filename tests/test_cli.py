@@ -130,7 +130,8 @@ def test_unknown_plugin_for_foundation_too(work):
 BAD_CONFIGS = {
     "unknown_key": (VALID_CONFIG.replace("random_seed: 42", "random_seed: 42\nrandom_sed: 7"),
                     ["random_sed: unknown key (did you mean 'random_seed'?)"]),
-    "bad_rate": (VALID_CONFIG.replace("0.12", "1.5"), ["workforce.total_termination_rate: must be in [0, 1] (got 1.5)"]),
+    "bad_rate": (VALID_CONFIG.replace("0.12", "1.5"), ["workforce.total_termination_rate: must be in [0, 1] (got 1.5; "
+                                                        "did you mean 0.015?)"]),
     "yaml_syntax": ("simulation: [2025\n", ["line 2, column 1: YAML syntax error"]),
 }
 
@@ -180,7 +181,7 @@ def test_validate_config_json_parses_for_valid_and_invalid(work):
     assert bad.returncode == 1
     payload = json.loads(bad.stdout)
     assert payload["valid"] is False
-    assert payload["errors"] == ["workforce.total_termination_rate: must be in [0, 1] (got 1.5)"]
+    assert payload["errors"] == ["workforce.total_termination_rate: must be in [0, 1] (got 1.5; did you mean 0.015?)"]
 
 
 @pytest.mark.slow
@@ -299,7 +300,7 @@ def test_foundation_json_times_each_step(foundation, work):
 def test_verbose_shows_each_dbt_step_and_node_with_its_time(foundation):
     # --trace-plugins implies --verbose: one line per dbt invocation and per model/test it ran, with seconds.
     steps = re.findall(r"planwise\.dbt: (dbt \w+[^:]*): (\d+\.\d{2})s", foundation.stderr)
-    assert [s[0].split(" --")[0] for s in steps] == ["dbt seed", "dbt run", "dbt run", "dbt test"], steps
+    assert [s[0].split(" --")[0] for s in steps] == ["dbt run", "dbt run", "dbt test"], steps
     assert re.search(r"planwise\.dbt:   int_baseline_workforce success: \d+\.\d{2}s", foundation.stderr)
     assert re.search(r"planwise\.dbt:   stg_census success: \d+\.\d{2}s", foundation.stderr)
 
