@@ -19,7 +19,7 @@ from pathlib import Path
 import attrs
 import duckdb
 
-from planwise_core.assumptions import AssumptionSet, resolve_assumptions
+from planwise_core.assumptions import AssumptionSet, builtin_hashes, resolve_assumptions
 from planwise_core.census.load import census_options
 from planwise_core.census.validate import validate_census
 from planwise_core.config import PlanwiseConfig
@@ -106,8 +106,11 @@ def _continuation(ws: Workspace, config: PlanwiseConfig, record: RunRecord, orig
 
 
 def _tables_changed(recorded: str | None, current: dict) -> list[str]:
-    """Tables whose hash differs from the recorded ones (nothing when the run recorded none: an older version)."""
-    return assumptions_differences(json.loads(recorded), current) if recorded else []
+    """Tables whose hash differs from the recorded ones; a run that recorded none (an older version) used the
+    built-in tables, its dbt seeds."""
+    if recorded:
+        return assumptions_differences(json.loads(recorded), current)
+    return assumptions_differences({name: {"sha256": h} for name, h in builtin_hashes().items()}, current)
 
 
 def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: str, published: bool,

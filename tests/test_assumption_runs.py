@@ -139,3 +139,18 @@ def test_a_batch_of_two_scenarios_with_their_own_tables_equals_two_single_runs(t
         assert rows(con, "select scenario, replaced_tables from batch_scenarios order by 1") == [
             ("a", ["age_bands"]), ("b", ["job_levels"])]
     assert "parameter tables replaced" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_continuing_a_projection_with_other_tables_is_refused_naming_them(tmp_path, pair, census, hazard_folder):
+    import shutil
+
+    from planwise_core.errors import PlanwiseError
+
+    database = tmp_path / "base.duckdb"
+    shutil.copyfile(pair[0], database)
+    before = database.read_bytes()
+    config = PlanwiseConfig().with_overrides(assumptions=str(hazard_folder), **{"simulation.start_year": 2026,
+                                                                                "simulation.end_year": 2026})
+    with pytest.raises(PlanwiseError, match=r"made with other parameter tables \(age_bands differ\)"):
+        Simulation(config, database, census=census).run()
+    assert database.read_bytes() == before

@@ -50,9 +50,14 @@ class RunRecord:
     planwise_version: str | None = None
 
 
+# Not compared as configuration: how the engines run, and where the parameter tables were read from (the
+# tables themselves are compared by their recorded hashes, assumptions_json).
+NOT_BEHAVIOUR = ("orchestration", "assumptions")
+
+
 def behaviour(config: dict, *, end_year: bool = True) -> str:
-    """The parts of a config that change results (not how the engines run)."""
-    kept = {k: v for k, v in config.items() if k != "orchestration"}
+    """The parts of a config that change results (not how the engines run, not where the tables came from)."""
+    kept = {k: v for k, v in config.items() if k not in NOT_BEHAVIOUR}
     if not end_year:
         kept["simulation"] = {k: v for k, v in kept.get("simulation", {}).items() if k != "end_year"}
     return json.dumps(kept, sort_keys=True, default=str)
@@ -65,7 +70,7 @@ def config_differences(first: dict, second: dict, prefix: str = "", end_year: bo
     out = []
     for key in sorted(set(first) | set(second), key=str):
         path = f"{prefix}{key}"
-        if path == "orchestration" or (path == "simulation.end_year" and not end_year):
+        if path in NOT_BEHAVIOUR or (path == "simulation.end_year" and not end_year):
             continue
         a, b = first.get(key), second.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
