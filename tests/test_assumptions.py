@@ -207,3 +207,21 @@ def test_validate_config_checks_the_tables_a_valid_configuration_names(tmp_path)
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[1:] == ["  error: assumptions.new_hire_age_distribution: row 1: share must be in "
                                             "[0, 1] (got 50; did you mean 0.5?)"]
+
+
+def test_a_census_level_must_be_one_of_the_job_levels_in_force(tmp_path):
+    from planwise_core.census.load import census_options
+    from planwise_core.census.validate import validate_census
+    from planwise_core.errors import CensusError
+
+    four = "\n".join(JOB_LEVELS.strip().split("\n")[:5]) + "\n"  # the header and levels 1-4
+    four = four.replace("4,Director,160000,275000,0.0350,0.08", "4,Director,160000,,0.0350,0.10")
+    config = PlanwiseConfig().with_overrides(assumptions=str(folder_with(tmp_path, job_levels=four)))
+    census = tmp_path / "census.csv"
+    census.write_text("employee_id,employee_birth_date,employee_hire_date,employee_gross_compensation,level_id\n"
+                      "E1,1980-01-01,2010-01-01,90000,2\nE2,1970-01-01,2000-01-01,300000,5\n")
+    with pytest.raises(CensusError) as err:
+        validate_census(census, config.simulation.effective_census_date, **census_options(config))
+    assert "level_id: must be empty or an integer from 1 to 4 at line 3" in str(err.value)
+    # the built-in levels accept it
+    validate_census(census, PlanwiseConfig().simulation.effective_census_date, **census_options(PlanwiseConfig()))

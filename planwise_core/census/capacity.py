@@ -27,6 +27,7 @@ class Capacity:
     max_salary: Decimal
     max_hire_salary: Decimal
     headcount_growth: Decimal  # the largest factor by which the headcount can grow
+    levels: tuple[int, ...] = (1, 2, 3, 4, 5)  # the job levels in force: a census level_id must be one of them
 
     def payroll_fits(self, active_payroll: Decimal, actives: int) -> bool:
         hires = actives * self.headcount_growth * self.max_hire_salary
@@ -53,7 +54,7 @@ def capacity_for(config, assumptions=None) -> Capacity:
     return Capacity(years=years, growth=growth,
                     max_salary=(RATE_CEILING / growth).quantize(Decimal("0.01"), rounding=ROUND_FLOOR),
                     max_hire_salary=tables.column_max("job_levels", "hire_max_salary"),
-                    headcount_growth=headcount)
+                    headcount_growth=headcount, levels=tuple(row[0] for row in tables.tables["job_levels"].rows))
 
 
 def _highest(rate) -> float:
