@@ -225,3 +225,14 @@ def test_a_census_level_must_be_one_of_the_job_levels_in_force(tmp_path):
     assert "level_id: must be empty or an integer from 1 to 4 at line 3" in str(err.value)
     # the built-in levels accept it
     validate_census(census, PlanwiseConfig().simulation.effective_census_date, **census_options(PlanwiseConfig()))
+
+
+def test_a_batch_shares_one_built_in_census_instead_of_one_per_run_folder(tmp_path):
+    from planwise_core.batch.runner import _shared_builtin_census
+
+    runs = [tmp_path / "out" / "runs" / name / "seed-42" for name in ("a", "b")]
+    for folder in runs:
+        folder.mkdir(parents=True)
+    first, second = (_shared_builtin_census(folder) for folder in runs)
+    assert first == second == tmp_path / "out" / "synthetic_census_10000_42.parquet"
+    assert not any(list(folder.iterdir()) for folder in runs)
