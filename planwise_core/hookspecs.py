@@ -21,10 +21,11 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 
 @hookspec(firstresult=True)
 def foundation_setup(ctx):
-    """Build the foundation: seeds, staging models and the baseline workforce.
+    """Build the foundation: staging models and the baseline workforce.
 
     Called once per run, before the first year, after the census has been
-    validated and loaded into ``raw.census``.
+    validated and loaded into ``raw.census`` and the parameter tables into
+    the ``assumptions`` schema.
 
     :param ctx: the run context (config, database, settings, monitor).
     :return: a :class:`~planwise_core.results.FoundationResult`; the first

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import attrs
 
+from planwise_core.assumptions import load_assumptions, resolve_assumptions
 from planwise_core.census import builtin_census, census_options, load_census, publish_rejects, rejects_path_for
 from planwise_core.census.report import log_census
 from planwise_core.config import PlanwiseConfig
@@ -81,11 +82,13 @@ class Simulation:
 
     @property
     def project_relations(self) -> set[str]:
-        """Every table the dbt project builds (models and seeds) and the tables the host keeps itself."""
+        """Tables the project builds (models, seeds), the host's own, and the old seeds' names (``config_*``)."""
+        from planwise_core.assumptions.spec import LEGACY_PREFIX, TABLES
         from planwise_core.engine.project import DbtProject, parsed_manifest
 
         nodes = parsed_manifest(DbtProject(self.workspace.build)).nodes.values()
-        return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"}
+        return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"} | {
+            LEGACY_PREFIX + name for name in TABLES}
 
     # -- public -----------------------------------------------------------------------------
 
@@ -94,8 +97,10 @@ class Simulation:
         with run_lock(self.database), self._sigint_guard():
             _check_dbt_project()
             self.workspace.check_published()
+            assumptions = resolve_assumptions(self.config)  # refused before anything is written
             self.workspace.start_empty()
             self._load_census(self._census_path())
+            self._load_assumptions(assumptions)
             result = self._foundation(Hooks(self.pm, self.chain[0].plugin))
             with connect(self.workspace.build) as con:
                 runlog.ensure_tables(con)
@@ -134,7 +139,8 @@ class Simulation:
             with connect(self.workspace.build if failed else self.database) as con:
                 summary = year_summary(con, self.config.simulation.start_year, self.config.simulation.end_year)
                 census = census_load(con)
-        return {**self._result(started, outcomes, failed, foundation, metrics, summary, years_done), "census": census}
+        return {**self._result(started, outcomes, failed, foundation, metrics, summary, years_done), "census": census,
+                "assumptions": plan.record.assumptions}
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -159,6 +165,11 @@ class Simulation:
         log_census(summary, rejects_path_for(self.database))  # where the list will be once the run is published
         self.ctx.monitor.checkpoint("census")
         return summary
+
+    def _load_assumptions(self, assumptions) -> None:  # validated by resolve_assumptions
+        with connect(self.workspace.build) as con:
+            load_assumptions(con, assumptions)
+        log.info("parameter tables loaded (replaced: %s)", ", ".join(assumptions.replaced()) or "none")
 
     def _foundation(self, hooks: Hooks) -> FoundationResult:
         self.progress("foundation")
@@ -190,6 +201,7 @@ class Simulation:
         with connect(self.workspace.build) as con:
             runlog.write_build(con, plan.record, first, foundation_done=False)
         self._load_census(plan.census)
+        self._load_assumptions(plan.assumptions)
         with connect(self.workspace.build) as con:
             delete_years(con, self.year_tables, first, 9999)
         self.state.discard_from(first)

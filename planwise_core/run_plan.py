@@ -19,15 +19,17 @@ from pathlib import Path
 import attrs
 import duckdb
 
+from planwise_core.assumptions import AssumptionSet, builtin_hashes, resolve_assumptions
 from planwise_core.census.load import census_options
 from planwise_core.census.validate import validate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.database import runlog
 from planwise_core.database.connection import completed_years
-from planwise_core.database.runlog import RunRecord, behaviour, config_differences
+from planwise_core.database.runlog import RunRecord, assumptions_differences, behaviour, config_differences
 from planwise_core.database.workspace import Workspace
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import file_sha256
+from planwise_core.names import planwise_version
 
 FRESH, CONTINUE, RESUME = "fresh", "continue", "resume"
 
@@ -40,20 +42,24 @@ class Plan:
     census: Path | None = None      # to load (None: the build already holds the foundation)
     kept: tuple[int, ...] = ()      # a continuation's years taken over from the database
     first_new_year: int | None = None
+    assumptions: AssumptionSet | None = None  # the parameter tables to load with the census
 
 
 def plan_run(ws: Workspace, config: PlanwiseConfig, census: Path, census_given: bool, run_id: str, plugin: str,
              resume: bool) -> Plan:
     published = ws.check_published()
+    assumptions = resolve_assumptions(config)  # every table's problems at once, before anything is written
     if resume:
-        return _resume(ws, config, census if census_given else None, plugin, published)
+        return attrs.evolve(_resume(ws, config, census if census_given else None, plugin, published, assumptions),
+                            assumptions=assumptions)
     validate_census(census, config.simulation.effective_census_date, **census_options(config))  # refused, not failed
-    record = RunRecord(run_id, config.to_dict(), str(census), file_sha256(census), plugin)
+    record = RunRecord(run_id, config.to_dict(), str(census), file_sha256(census), plugin,
+                       assumptions=assumptions.provenance(), planwise_version=planwise_version())
     start = config.simulation.start_year
     origins, problem = _origins(ws.database) if published else ({}, None)
     if not any(year < start for year in origins):
-        return Plan(FRESH, record, config, census=census)
-    return _continuation(ws, config, record, origins, problem, start)
+        return Plan(FRESH, record, config, census=census, assumptions=assumptions)
+    return attrs.evolve(_continuation(ws, config, record, origins, problem, start), assumptions=assumptions)
 
 
 def _origins(database: Path) -> tuple[dict, str | None]:
@@ -90,11 +96,25 @@ def _continuation(ws: Workspace, config: PlanwiseConfig, record: RunRecord, orig
                             f"census ({last['census_path']}): continuing it from {start - 1} with "
                             f"{record.census_path} would splice two projections together. To continue it, pass "
                             f"{option('census')} {last['census_path']}. {others}")
+    tables = _tables_changed(last.get("assumptions_json"), record.assumptions)
+    if tables:
+        raise PlanwiseError(f"{db} holds {years[0]}-{years[-1]} from run {last['run_id']}, made with other parameter "
+                            f"tables ({', '.join(tables)} differ): continuing it from {start - 1} would splice two "
+                            f"projections together. To continue it, use the assumptions it was made with. {others}")
     record = attrs.evolve(record, config=effective.to_dict(), continued_from=last["run_id"])
     return Plan(CONTINUE, record, effective, kept=tuple(range(first, start)), first_new_year=start)
 
 
-def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: str, published: bool) -> Plan:
+def _tables_changed(recorded: str | None, current: dict) -> list[str]:
+    """Tables whose hash differs from the recorded ones; a run that recorded none (an older version) used the
+    built-in tables, its dbt seeds."""
+    if recorded:
+        return assumptions_differences(json.loads(recorded), current)
+    return assumptions_differences({name: {"sha256": h} for name, h in builtin_hashes().items()}, current)
+
+
+def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: str, published: bool,
+            assumptions: AssumptionSet) -> Plan:
     build = _read_build(ws)
     if build is None:
         _nothing_to_resume(ws, config, published)
@@ -117,8 +137,13 @@ def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: 
     if need_census and not (recorded.is_file() and file_sha256(recorded) == build["census_sha256"]):
         raise PlanwiseError(f"Cannot resume run {build['run_id']}: its setup did not finish and its census "
                             f"{recorded} is missing or changed since. Run without {option('resume')}.")
+    tables = _tables_changed(build.get("assumptions_json"), assumptions.provenance())
+    if tables:
+        raise PlanwiseError(f"Cannot resume: the parameter tables differ from the interrupted run's "
+                            f"({', '.join(tables)}). Use the same assumptions, or run without {option('resume')}.")
     record = RunRecord(build["run_id"], made_with, str(recorded), build["census_sha256"], plugin,
-                       build["continued_from"])
+                       build["continued_from"], assumptions=assumptions.provenance(),
+                       planwise_version=planwise_version())
     return Plan(RESUME, record, effective, census=recorded if need_census else None)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from planwise_core.assumptions import load_assumptions, resolve_assumptions
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.invokers import InProcessDbt
 from planwise_core.engine.project import DbtProject
@@ -49,7 +50,7 @@ def completed_years(start: date, on: date) -> int:
 
 
 class MoneyYear:
-    """A prepared database (seeds, staging, limits) from which each case runs the money models once."""
+    """A prepared database (parameter tables, staging, limits) from which each case runs the money models once."""
 
     def __init__(self, folder: Path, year: int, census_date: date, end_year: int | None = None):
         self.folder, self.year, self.census_date = Path(folder), year, census_date
@@ -60,7 +61,7 @@ class MoneyYear:
         with duckdb.connect(str(self.template)) as con:
             con.execute("create schema raw")
             con.execute(f"create table raw.census as select * from ({self._census_sql([])}) where false")
-        dbt.invoke("seed")
+            load_assumptions(con, resolve_assumptions(config))  # the parameter tables, as the host loads them
         dbt.invoke("run", "--select", "tag:staging", "int_irs_limits_by_year", year=year)
 
     def config(self, overrides: dict[str, Any]) -> PlanwiseConfig:

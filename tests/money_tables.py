@@ -91,7 +91,7 @@ def with_money_layer(source: Path, target: Path, scale: int = 1, retirements: bo
             (2026, 24500, 8000, 360000, 'published', 'Notice 2025-67'),
             (2027, 25000, 8000, 365000, 'projected', 'projected from 2026')) t(
             limit_year, elective_deferral_402g, catch_up_50, compensation_401a17, status, source)""")
-        con.execute("""create or replace table config_retirement_rates as select * from (values
+        con.execute("""create or replace table assumptions.retirement_rates as select * from (values
             (55, 59, 0.02), (60, 61, 0.05), (62, 62, 0.15)) t(min_age, max_age, retirement_rate)""")
     finally:
         con.close()

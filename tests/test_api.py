@@ -442,7 +442,7 @@ def test_foundation_benchmark_without_legacy(docs_namespace):
     assert result["performance_improvement"] is None and result["legacy_execution_time"] is None
     assert result["legacy_error"] is None and result["optimization_level"] == "high"
     assert result["target_met"] == (result["execution_time"] < 10)
-    assert [s["name"] for s in result["steps"]] == ["seeds", "staging", "baseline", "validation"]
+    assert [s["name"] for s in result["steps"]] == ["staging", "baseline", "validation"]
     assert result["execution_time"] == pytest.approx(sum(s["seconds"] for s in result["steps"]), abs=0.5)
     assert result["plugin"] == "optimized" and result["baseline_rows"] > 0
 

@@ -284,10 +284,11 @@ def test_scenarios_are_described_in_file_order_with_the_baseline_marked(tmp_path
     assert table_rows(section(page, "designs")) == [
         ("", ["high_growth", "", "6 % growth, &lt;three&gt; seeds",
               'simulation.target_growth_rate: 0.06\nenrollment.deferral_rate_distribution[&quot;0.03&quot;]: 0.5\n'
-              'enrollment.deferral_rate_distribution[&quot;0.06&quot;]: 0.5', "3 / 3"]),
-        ("baseline", ["baseline", "baseline", "the plan as it is", "none: the base configuration", "1 / 1"]),
-        ("", ["same", "", "changes nothing that matters", "orchestration.max_workers: 1", "1 / 1"]),
-        ("", ["bad_design", "", "", "employee_match.max: 1.5", "0 / 1"])]
+              'enrollment.deferral_rate_distribution[&quot;0.06&quot;]: 0.5', "all built-in", "3 / 3"]),
+        ("baseline", ["baseline", "baseline", "the plan as it is", "none: the base configuration", "all built-in",
+                      "1 / 1"]),
+        ("", ["same", "", "changes nothing that matters", "orchestration.max_workers: 1", "all built-in", "1 / 1"]),
+        ("", ["bad_design", "", "", "employee_match.max: 1.5", "all built-in", "0 / 1"])]
     # Side by side and in every chart's table, the file's order too.
     assert [row[0] for _, row in table_rows(section(page, "scenarios").split("<figure")[0])] == [
         "high_growth", "baseline", "same", "bad_design"]
@@ -326,7 +327,7 @@ def test_without_a_scenario_named_baseline_the_first_of_the_file_is_the_baseline
     page = designed_batch(tmp_path, DESIGNS, rename={"baseline": "current"}).read_text(encoding="utf-8")
     assert table_rows(section(page, "designs"))[0] == (
         "baseline", ["high_growth", "baseline", "6 % growth, &lt;three&gt; seeds", table_rows(
-            section(page, "designs"))[0][1][3], "3 / 3"])
+            section(page, "designs"))[0][1][3], "all built-in", "3 / 3"])
     differences = section(page, "differences")
     assert "<h2>Differences against the baseline (high_growth)</h2>" in differences
     rows = [row for _, row in table_rows(differences)]
@@ -341,6 +342,6 @@ def test_a_batch_database_without_designs_takes_overrides_from_the_runs(tmp_path
     page = write_batch_report(write_batch_database(tmp_path / "batch.duckdb", INFO, runs, years),
                               tmp_path / "r.html").read_text(encoding="utf-8")
     assert [row for _, row in table_rows(section(page, "designs"))] == [
-        ["baseline", "baseline", "", "none: the base configuration", "1 / 1"],
-        ["high_growth", "", "", "simulation.target_growth_rate: 0.06", "1 / 1"]]
+        ["baseline", "baseline", "", "none: the base configuration", "not recorded", "1 / 1"],
+        ["high_growth", "", "", "simulation.target_growth_rate: 0.06", "not recorded", "1 / 1"]]
     assert [r[0] for _, r in table_rows(section(page, "differences"))] == ["high_growth"] * 3

@@ -130,7 +130,8 @@ def test_unknown_plugin_for_foundation_too(work):
 BAD_CONFIGS = {
     "unknown_key": (VALID_CONFIG.replace("random_seed: 42", "random_seed: 42\nrandom_sed: 7"),
                     ["random_sed: unknown key (did you mean 'random_seed'?)"]),
-    "bad_rate": (VALID_CONFIG.replace("0.12", "1.5"), ["workforce.total_termination_rate: must be in [0, 1] (got 1.5)"]),
+    "bad_rate": (VALID_CONFIG.replace("0.12", "1.5"), ["workforce.total_termination_rate: must be in [0, 1] (got 1.5; "
+                                                        "did you mean 0.015?)"]),
     "yaml_syntax": ("simulation: [2025\n", ["line 2, column 1: YAML syntax error"]),
 }
 
@@ -180,7 +181,7 @@ def test_validate_config_json_parses_for_valid_and_invalid(work):
     assert bad.returncode == 1
     payload = json.loads(bad.stdout)
     assert payload["valid"] is False
-    assert payload["errors"] == ["workforce.total_termination_rate: must be in [0, 1] (got 1.5)"]
+    assert payload["errors"] == ["workforce.total_termination_rate: must be in [0, 1] (got 1.5; did you mean 0.015?)"]
 
 
 @pytest.mark.slow
@@ -285,7 +286,7 @@ def foundation(work) -> subprocess.CompletedProcess:
 def test_foundation_json_times_each_step(foundation, work):
     payload = json.loads(foundation.stdout)
     assert payload["plugin"] == "optimized"
-    assert [s["name"] for s in payload["steps"]] == ["seeds", "staging", "baseline", "validation"]
+    assert [s["name"] for s in payload["steps"]] == ["staging", "baseline", "validation"]
     assert all(s["seconds"] > 0 and s["dbt_invocations"] >= 1 for s in payload["steps"])
     assert payload["seconds"] >= sum(s["seconds"] for s in payload["steps"])
     with duckdb.connect(str(work["dir"] / "foundation.duckdb"), read_only=True) as con:
@@ -299,7 +300,7 @@ def test_foundation_json_times_each_step(foundation, work):
 def test_verbose_shows_each_dbt_step_and_node_with_its_time(foundation):
     # --trace-plugins implies --verbose: one line per dbt invocation and per model/test it ran, with seconds.
     steps = re.findall(r"planwise\.dbt: (dbt \w+[^:]*): (\d+\.\d{2})s", foundation.stderr)
-    assert [s[0].split(" --")[0] for s in steps] == ["dbt seed", "dbt run", "dbt run", "dbt test"], steps
+    assert [s[0].split(" --")[0] for s in steps] == ["dbt run", "dbt run", "dbt test"], steps
     assert re.search(r"planwise\.dbt:   int_baseline_workforce success: \d+\.\d{2}s", foundation.stderr)
     assert re.search(r"planwise\.dbt:   stg_census success: \d+\.\d{2}s", foundation.stderr)
 
@@ -339,9 +340,11 @@ def test_summary_prints_the_stored_years(work):
     as_json = planwise("summary", "--database", "base.duckdb", "--json", cwd=work["dir"])
 
     assert text.returncode == 0 and as_json.returncode == 0
-    header, *rows, census = text.stdout.splitlines()
-    assert header.split()[:3] == ["year", "start", "exp_term"] and [r.split()[0] for r in rows] == ["2025"]
+    header, *rows = text.stdout.splitlines()
+    assert header.split() == ["year", "2025"] and rows[0].split()[:2] == ["start", "headcount"]
+    census = next(r for r in rows if r.startswith("census:"))
     assert census == "census: 200 rows, 200 loaded, no warnings"
+    assert rows[rows.index(census) + 2] == "parameter tables: all built-in"
     assert json.loads(as_json.stdout) == work["result"]["summary"]
     assert_untouched(work)
 

@@ -92,7 +92,7 @@ BAD_CASES = [
     ("workforce.retirement.rate_multiplier", -0.5, "workforce.retirement.rate_multiplier", "must be in [0, 10]"),
     ("workforce.retirement.rate", 0.02, "workforce.retirement.rate", "unknown key (allowed: enabled, rate_multiplier)"),
     ("workforce.retirement", True, "workforce.retirement", "must be a mapping"),
-    ("compensation.cola_rate", 2.5, "compensation.cola_rate", "must be in [0, 1] (got 2.5)"),
+    ("compensation.cola_rate", 2.5, "compensation.cola_rate", "must be in [0, 1] (got 2.5; did you mean 0.025?)"),
     ("compensation.merit_budget", -0.01, "compensation.merit_budget", "must be in [0, 1]"),
     ("eligibility.waiting_period_days", -1, "eligibility.waiting_period_days", "must be in [0, 3650]"),
     ("eligibility.waiting_period_days", 100_000_000_000, "eligibility.waiting_period_days",
@@ -427,7 +427,7 @@ def test_load_and_validate_config_rejects_invalid_file(tmp_path):
                     "random_seed: 1\n")
     with pytest.raises(ConfigError) as raised:
         load_and_validate_config(str(path))
-    assert raised.value.problems == ["workforce.total_termination_rate: must be in [0, 1] (got 3)"]
+    assert raised.value.problems == ["workforce.total_termination_rate: must be in [0, 1] (got 3; did you mean 0.03?)"]
 
 
 # --------------------------------------------------------------------------- rules over several keys

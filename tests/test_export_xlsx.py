@@ -9,6 +9,7 @@ import datetime as dt
 import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -158,6 +159,8 @@ def test_metadata_and_years(plan_database, tmp_path):
     assert meta["census file"] == census and len(meta["census content sha256"]) == 64
     assert json.loads(meta["configuration"]) == json.loads(config_json)
     assert meta["config workforce.total_termination_rate"] == 0.12
+    assert meta["run's planwise version"] == "0.1.0"
+    assert re.fullmatch(r"[0-9a-f]{64} \(built-in\)", meta["table job_levels"])
     assert meta["years exported"] == "2026-2027"
     assert dt.datetime.fromisoformat(meta["created at"]).tzinfo is not None
     assert [r[0] for r in sheet_rows(book, "summary")[1:]] == [2026, 2027]

@@ -123,7 +123,7 @@ def test_baseline_matches_the_census_by_level_age_band_and_tenure_band(foundatio
 def test_foundation_reports_its_steps(foundations):
     result = foundations["first"]
     assert result.plugin == "optimized"
-    assert [s.name for s in result.steps] == ["seeds", "staging", "baseline", "validation"]
+    assert [s.name for s in result.steps] == ["staging", "baseline", "validation"]
     assert all(s.seconds > 0 for s in result.steps)
 
 

@@ -28,7 +28,7 @@ def run(*args, cwd: Path, env: dict, exe: str = PLANWISE) -> subprocess.Complete
 
 def hazard_and_digest(database: Path) -> tuple[float, str]:
     with duckdb.connect(str(database), read_only=True) as con:
-        rate = float(con.execute("select base_rate from config_promotion_hazard").fetchone()[0])
+        rate = float(con.execute("select base_rate from stg_promotion_hazard").fetchone()[0])
         return rate, table_digest(con, "fct_workforce_snapshot")
 
 
@@ -39,8 +39,10 @@ def test_two_project_copies_never_share_a_parse(tmp_path):
     clone_a, clone_b = tmp_path / "a" / "dbt", tmp_path / "b" / "dbt"
     for clone in (clone_a, clone_b):
         shutil.copytree(PROJECT, clone, ignore=shutil.ignore_patterns("target", "logs"))
-    seed = clone_b / "seeds" / "config_promotion_hazard.csv"
-    seed.write_text(seed.read_text().replace("0.10,", "0.30,", 1))
+    # B's copy of a model differs (the parameter tables are not in the project any more: the host loads them)
+    model = clone_b / "models" / "staging" / "stg_promotion_hazard.sql"
+    model.write_text(model.read_text().replace("select * from source", "select 0.30::double as base_rate, "
+                                               "min_raise, max_raise, effective_month, effective_day from source"))
     env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))  # one cache shared by both copies
 
     def simulate(clone: Path, name: str) -> tuple[float, str]:
@@ -53,7 +55,7 @@ def test_two_project_copies_never_share_a_parse(tmp_path):
     first_a = simulate(clone_a, "run-a")
     edited_b = simulate(clone_b, "run-b")
     assert first_a[0] == 0.10 and edited_b[0] == 0.30
-    assert simulate(clone_a, "run-a2") == first_a  # B's parse and seeds never leak into A
+    assert simulate(clone_a, "run-a2") == first_a  # B's parse and models never leak into A
     shutil.rmtree(tmp_path / "b")
     assert simulate(clone_a, "run-a3") == first_a  # and A does not need B's folder
 
@@ -85,7 +87,8 @@ def test_the_wheel_installs_and_runs_from_another_folder(tmp_path):
     wheel = next(wheels.glob("planwise-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "planwise_core/dbt_project/dbt_project.yml" in names
-    assert "planwise_core/dbt_project/seeds/config_promotion_hazard.csv" in names
+    assert "planwise_core/assumptions/defaults/promotion_hazard.csv" in names
+    assert not any("/seeds/" in n for n in names)
     assert "planwise_core/config/simulation_config.yaml" in names
     assert any(n.startswith("planwise_core/dbt_project/models/marts/") for n in names)
 
@@ -113,3 +116,17 @@ def test_the_wheel_installs_and_runs_from_another_folder(tmp_path):
                env=env, exe=str(venv / "bin" / "planwise"))
     assert proc.returncode == 0, proc.stderr
     assert hazard_and_digest(elsewhere / "out" / "sim.duckdb")[0] == 0.10
+
+    # An installed wheel's parameter tables are replaced per run, without editing site-packages.
+    builtin = new_site / "planwise_core" / "assumptions" / "defaults" / "promotion_hazard.csv"
+    before = builtin.read_bytes()
+    (elsewhere / "tables").mkdir()
+    (elsewhere / "tables" / "promotion_hazard.csv").write_text(before.decode().replace("0.10,", "0.30,", 1))
+    proc = run("run", "--census", "census.csv", "--database", "out/replaced.duckdb", "--end-year", "2025",
+               "--assumptions", "tables", cwd=elsewhere, env=env, exe=str(venv / "bin" / "planwise"))
+    assert proc.returncode == 0, proc.stderr
+    assert hazard_and_digest(elsewhere / "out" / "replaced.duckdb")[0] == 0.30
+    assert builtin.read_bytes() == before
+    summary = run("summary", "--database", "out/replaced.duckdb", cwd=elsewhere, env=env,
+                  exe=str(venv / "bin" / "planwise"))
+    assert "parameter tables: 1 replaced (promotion_hazard), the others built-in" in summary.stdout

@@ -1,4 +1,4 @@
-"""IRS limits (dc_plan.md 1, invariant 9): the seed holds the published rows exactly, int_irs_limits_by_year
+"""IRS limits (dc_plan.md 1, invariant 9): the built-in table holds the published rows exactly, int_irs_limits_by_year
 projects later years by the rule, recomputed here with exact rational arithmetic."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import pytest
 
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.invokers import InProcessDbt
-from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject
+from planwise_core.assumptions import load_assumptions, resolve_assumptions
+from planwise_core.assumptions.spec import DEFAULTS_DIR
+from planwise_core.engine.project import DbtProject
 
 COLUMNS = ("elective_deferral_402g", "catch_up_50", "catch_up_60_63", "compensation_401a17", "annual_additions_415c",
            "hce_414q", "roth_catch_up_wage_threshold", "ss_wage_base")
@@ -48,7 +50,7 @@ def projected(cpi: str, wages: str, last_year: int) -> dict[int, tuple]:
 
 
 def test_seed_holds_the_published_rows_exactly():
-    with open(DBT_PROJECT_DIR / "seeds" / "config_irs_limits.csv", newline="") as handle:
+    with open(DEFAULTS_DIR / "irs_limits.csv", newline="") as handle:
         seed = list(csv.DictReader(handle))
     assert [int(r["limit_year"]) for r in seed] == sorted(PUBLISHED)
     for r in seed:
@@ -74,7 +76,8 @@ def test_model_equals_the_exact_rule(tmp_path, cpi, wages):
                                                 "plan.irs_limits.wage_growth": float(wages)})
     database = tmp_path / "limits.duckdb"
     dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
-    dbt.invoke("seed", "--select", "config_irs_limits")
+    with duckdb.connect(str(database)) as con:  # the host loads the parameter tables (no dbt seed)
+        load_assumptions(con, resolve_assumptions(config))
     dbt.invoke("run", "--select", "stg_irs_limits", "int_irs_limits_by_year")
     with duckdb.connect(str(database), read_only=True) as con:
         got = {r[0]: (r[1:-1], r[-1]) for r in con.execute(

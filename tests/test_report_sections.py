@@ -135,13 +135,16 @@ def test_assumptions_list_every_seed_and_the_irs_limits_with_their_status(plan_r
     assumptions = section(page, "assumptions")
     with duckdb.connect(str(plan_database[0]), read_only=True) as con:
         seeds = [r[0] for r in rows(con, "select table_name from information_schema.tables "
-                                         "where table_name like 'config_%' order by 1")]
-        levels = rows(con, "select level_id, level_name, merit_rate from config_job_levels order by 1")
+                                         "where table_schema = 'assumptions' order by 1")]
+        levels = rows(con, "select level_id, level_name, merit_rate from assumptions.job_levels order by 1")
     shown = re.findall(r'data-seed="([^"]+)"', assumptions)
-    # The IRS limits are shown by year with their status (the model), instead of the raw seed.
-    assert set(shown) == set(seeds) - {"config_irs_limits"} | {"int_irs_limits_by_year"}
-    assert shown[:3] == ["config_job_levels", "config_age_bands", "config_tenure_bands"]
-    headers, body = table_after(assumptions, 'data-seed="config_job_levels"')
+    # The IRS limits are shown by year with their status (the model), instead of the raw table.
+    assert len(seeds) == 10 and set(shown) == set(seeds) - {"irs_limits"} | {"int_irs_limits_by_year"}
+    assert shown[:3] == ["job_levels", "age_bands", "tenure_bands"]
+    # each parameter table says where it came from and its hash (the run log's record)
+    assert re.search(r"Job levels: [^<]* — built-in, sha256 [0-9a-f]{12}", assumptions)
+    assert ">planwise version</dt><dd>" in assumptions and ">parameter tables</dt><dd>all built-in<" in assumptions
+    headers, body = table_after(assumptions, 'data-seed="job_levels"')
     assert [[r[0], r[1], r[headers.index("merit_rate")]] for r in body] == [
         [str(lvl), name, format(Decimal(str(rate)).normalize(), "f")] for lvl, name, rate in levels]
     # The IRS limits of the simulated years only, each with its status.

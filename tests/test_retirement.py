@@ -216,6 +216,7 @@ def test_year_summary_counts_retirements(runs):
         assert row["experienced_terminations"] == scalar(con, """
             select total_experienced_terminations from int_workforce_requirements where simulation_year = ?""", [year])
         assert row["terminations"] == row["experienced_terminations"] + row["new_hire_terminations"]
-    header, first = format_summary(summary).splitlines()[:2]
-    position = header.split().index("retired")
-    assert first.split()[position] == str(summary[0]["retirements"])
+    lines = format_summary(summary).splitlines()
+    assert lines[0].split() == ["year", *(str(r["simulation_year"]) for r in summary)]
+    retired = next(line for line in lines if line.startswith("retirements "))
+    assert retired.split()[1:] == [str(r["retirements"]) for r in summary]

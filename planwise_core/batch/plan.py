@@ -23,7 +23,7 @@ RUN_DATABASE = "simulation.duckdb"
 # fullmatch, never match + "$": "$" also matches before a trailing newline, and a name becomes a folder.
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 FILE_KEYS = ("base_config", "census", "plugin", "seeds", "scenarios")
-SCENARIO_KEYS = ("name", "description", "config", "overrides", "seeds", "census", "plugin")
+SCENARIO_KEYS = ("name", "description", "config", "overrides", "assumptions", "seeds", "census", "plugin")
 MAX_SEEDS = 10_000
 
 BUILTIN_EMPLOYEES = 10_000
@@ -73,6 +73,7 @@ class ScenarioInfo:
     position: int
     description: str = ""
     overrides: dict = attrs.field(factory=dict)
+    replaced_tables: tuple[str, ...] = ()  # parameter tables the scenario's runs replace (not built-in)
 
 
 @attrs.frozen(kw_only=True)
@@ -85,9 +86,11 @@ class BatchPlan:
     scenarios: tuple[ScenarioInfo, ...] = ()  # every scenario of the file, in file order
 
 
-def _fingerprint(config: PlanwiseConfig, census: Path | None, plugin: str | None) -> str:
-    """What decides a run's tables: the behavioural config, the census file (path, size, mtime), the engine."""
+def _fingerprint(config: PlanwiseConfig, census: Path | None, plugin: str | None, tables: dict | None = None) -> str:
+    """What decides a run's tables: the behavioural config, the parameter tables' hashes, the census file (path,
+    size, mtime), the engine."""
     behaviour = {k: v for k, v in config.to_dict().items() if k != "orchestration"}
+    behaviour["assumption_tables"] = tables or {}
     if census is None:
         census_id = f"builtin:{BUILTIN_EMPLOYEES}"
     else:
@@ -123,6 +126,29 @@ def _section_class(field: attrs.Attribute) -> type | None:
     if attrs.has(type(default)):
         return type(default)
     return None
+
+
+def _scenario_assumptions(entry: dict, config: PlanwiseConfig | None, where: str, relative_to: Path,
+                          problems: list[str]):
+    """The scenario's config with its ``assumptions:`` (a folder relative to the batch file, or tables inline),
+    and the tables in force, validated in full now; (config, None) after a problem (added to ``problems``)."""
+    from planwise_core.assumptions import AssumptionsError, resolve_assumptions
+    from planwise_core.config.load import anchor_assumptions
+
+    if config is None:
+        return None, None
+    if "assumptions" in entry:
+        try:
+            spec = anchor_assumptions({"assumptions": entry["assumptions"]}, relative_to)["assumptions"]
+            config = config.with_overrides(f"{where}.assumptions", assumptions=spec)
+        except ConfigError as exc:
+            problems += [f"{where}.{p}" for p in exc.problems]
+            return config, None
+    try:
+        return config, resolve_assumptions(config, where=f"{where}.assumptions")
+    except AssumptionsError as exc:
+        problems += [f"{where}: {p}" for p in exc.problems]
+        return config, None
 
 
 def _seeds(value: Any, where: str, default_seed: int) -> tuple[list[int], list[str]]:
@@ -252,8 +278,8 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         name = entry["name"]
         where = f"scenarios[{i}] ({name})"
         described = entry.get("description")
-        infos.append(ScenarioInfo(scenario=name, position=i, description="" if described is None else str(described),
-                                  overrides=entry["overrides"] if isinstance(entry.get("overrides"), dict) else {}))
+        info = ScenarioInfo(scenario=name, position=i, description="" if described is None else str(described),
+                            overrides=entry["overrides"] if isinstance(entry.get("overrides"), dict) else {})
         problems = [f"{where}.{k}: {unknown_key_message(k, list(SCENARIO_KEYS))}" for k in entry if k not in SCENARIO_KEYS]
         overrides = entry.get("overrides") or {}
         config = None
@@ -269,6 +295,7 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
                 config = scenario_base.with_overrides(**_flatten(overrides))
             except ConfigError as exc:
                 problems += [f"{where}.overrides: {p}" for p in exc.problems]
+        config, tables = _scenario_assumptions(entry, config, where, relative_to, problems)
         scenario_census, census_problems = _census_path(entry.get("census"), where, relative_to)
         problems += census_problems
         scenario_census = scenario_census or default_census
@@ -279,16 +306,18 @@ def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>"
         seeds, seed_problems = _seeds(entry.get("seeds", data.get("seeds")), where,
                                       (config or scenario_base or base).random_seed)
         problems += seed_problems
+        infos.append(attrs.evolve(info, replaced_tables=tuple(tables.replaced()) if tables else ()))
         if problems:
             invalid.append(InvalidScenario(scenario=name, problems=tuple(problems), seeds=tuple(seeds)))
             continue
+        hashes = {n: t.sha256 for n, t in tables.tables.items()}
         for seed in seeds:
             run_config = config if seed == config.random_seed else config.with_overrides(random_seed=seed)
             runs.append(RunSpec(
                 run_id=f"{name}/seed-{seed}", scenario=name, seed=seed, config=run_config.to_dict(),
                 census=str(scenario_census) if scenario_census else None, plugin=scenario_plugin,
                 folder=str(output / "runs" / name / f"seed-{seed}"),
-                fingerprint=_fingerprint(run_config, scenario_census, scenario_plugin), overrides=overrides))
+                fingerprint=_fingerprint(run_config, scenario_census, scenario_plugin, hashes), overrides=overrides))
     return BatchPlan(kind=kind, source=source, output=output, runs=tuple(runs), invalid=tuple(invalid),
                      scenarios=tuple(infos))
 

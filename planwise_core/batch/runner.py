@@ -93,15 +93,16 @@ def _execute(spec: RunSpec) -> dict:
     result: dict | None = None
     try:
         config = config_from_dict(spec.config, source=f"{spec.run_id}/config.yaml")
+        census = spec.census or _shared_builtin_census(folder)
         progress("started")
         if resumable:
             try:
-                result = Simulation(config, spec.database, census=spec.census, plugin=spec.plugin,
+                result = Simulation(config, spec.database, census=census, plugin=spec.plugin,
                                     progress=progress).run(resume=True)
             except PlanwiseError as exc:  # nothing (or nothing consistent) to resume: start over
                 log.info("%s: not resumable (%s); running from the start", spec.run_id, exc)
         if result is None:
-            result = Simulation(config, spec.database, census=spec.census, plugin=spec.plugin,
+            result = Simulation(config, spec.database, census=census, plugin=spec.plugin,
                                 progress=progress).run()
         error = None if result["success"] else f"years {result['failed_years']} failed: {result['error']}"
     except PlanwiseError as exc:
@@ -130,3 +131,12 @@ def _execute(spec: RunSpec) -> dict:
     })
     write_json(folder / "run.json", record)
     return record
+
+
+def _shared_builtin_census(run_folder: Path) -> Path:
+    """The built-in census, generated once into the batch's output folder (``<output>/runs/<scenario>/seed-N``
+    -> ``<output>``) and shared by its runs, not copied into every run folder."""
+    from planwise_core.census import builtin_census
+    from planwise_core.orchestrator import BUILTIN_CENSUS_SEED, BUILTIN_CENSUS_SIZE
+
+    return builtin_census(Path(run_folder).resolve().parents[2], BUILTIN_CENSUS_SIZE, BUILTIN_CENSUS_SEED)

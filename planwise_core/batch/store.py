@@ -57,7 +57,7 @@ create or replace table batch_run_years (
     employee_deferrals double, employer_match double, employer_core double, employer_cost double,
     net_employer_cost double, employer_cost_pct_payroll double);
 create or replace table batch_scenarios (
-    scenario varchar, position integer, description varchar, overrides_json varchar);
+    scenario varchar, position integer, description varchar, overrides_json varchar, replaced_tables varchar[]);
 """
 
 DERIVED = """
@@ -138,9 +138,10 @@ def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[d
                             f"values ({', '.join('?' * len(year_columns))})",
                             [[y.get(c) for c in year_columns] for y in years])
         if scenarios:
-            con.executemany("insert into batch_scenarios values (?, ?, ?, ?)",
+            con.executemany("insert into batch_scenarios values (?, ?, ?, ?, ?)",
                             [[sc["scenario"], sc["position"], sc.get("description") or "",
-                              json.dumps(sc.get("overrides") or {}, default=str)] for sc in scenarios])
+                              json.dumps(sc.get("overrides") or {}, default=str),
+                              list(sc.get("replaced_tables") or ())] for sc in scenarios])
         con.execute(DERIVED)
         con.execute("checkpoint")
     finally:

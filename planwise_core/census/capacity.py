@@ -10,9 +10,7 @@ year) keep it under that ceiling; the year summary's payroll, a DECIMAL(18, 2) s
 
 from __future__ import annotations
 
-import csv
 from decimal import ROUND_FLOOR, Decimal
-from pathlib import Path
 
 import attrs
 
@@ -29,6 +27,7 @@ class Capacity:
     max_salary: Decimal
     max_hire_salary: Decimal
     headcount_growth: Decimal  # the largest factor by which the headcount can grow
+    levels: tuple[int, ...] = (1, 2, 3, 4, 5)  # the job levels in force: a census level_id must be one of them
 
     def payroll_fits(self, active_payroll: Decimal, actives: int) -> bool:
         hires = actives * self.headcount_growth * self.max_hire_salary
@@ -39,31 +38,29 @@ class Capacity:
                 f"must keep every pay rate under {RATE_CEILING:,.2f}")
 
 
-def capacity_for(config, project_dir: Path | None = None) -> Capacity:
-    """The worst-case growth of ``config``'s horizon, from its rates and the dbt project's parameter seeds."""
-    from planwise_core.engine.project import DBT_PROJECT_DIR
+def capacity_for(config, assumptions=None) -> Capacity:
+    """The worst-case growth of ``config``'s horizon, from its rates and the parameter tables in force."""
+    from planwise_core.assumptions import resolve_assumptions
 
-    seeds = (project_dir or DBT_PROJECT_DIR) / "seeds"
+    tables = assumptions or resolve_assumptions(config)
     sim, comp = config.simulation, config.compensation
     years = max(1, sim.end_year - sim.start_year + 1)
-    merit = _dec(comp.merit_budget) if comp.merit_budget is not None else _column_max(seeds, "config_job_levels",
-                                                                                     "merit_rate")
-    cola = _dec(comp.cola_rate) if comp.cola_rate is not None else _column_max(seeds, "config_cola_by_year",
-                                                                               "cola_rate")
-    promotion = _column_max(seeds, "config_promotion_hazard", "max_raise")
+    merit = _dec(comp.merit_budget) if comp.merit_budget is not None else tables.column_max("job_levels", "merit_rate")
+    cola = _dec(_highest(comp.cola_rate)) if comp.cola_rate is not None else tables.column_max("cola_by_year",
+                                                                                               "cola_rate")
+    promotion = tables.column_max("promotion_hazard", "max_raise")
     growth = (1 + promotion) ** min(years, MAX_PROMOTIONS) * (1 + merit + cola) ** years
-    headcount = (1 + max(_dec(sim.target_growth_rate), Decimal(0))) ** years
+    headcount = (1 + max(_dec(_highest(sim.target_growth_rate)), Decimal(0))) ** years
     return Capacity(years=years, growth=growth,
                     max_salary=(RATE_CEILING / growth).quantize(Decimal("0.01"), rounding=ROUND_FLOOR),
-                    max_hire_salary=_column_max(seeds, "config_job_levels", "hire_max_salary"),
-                    headcount_growth=headcount)
+                    max_hire_salary=tables.column_max("job_levels", "hire_max_salary"),
+                    headcount_growth=headcount, levels=tuple(row[0] for row in tables.tables["job_levels"].rows))
+
+
+def _highest(rate) -> float:
+    """A rate, or the highest of a year-varying one ({year: rate} pairs)."""
+    return max(r for _, r in rate) if isinstance(rate, tuple) else rate
 
 
 def _dec(value: float) -> Decimal:
     return Decimal(str(value))
-
-
-def _column_max(seeds: Path, seed: str, column: str) -> Decimal:
-    with open(seeds / f"{seed}.csv", newline="", encoding="utf-8") as handle:
-        values = [Decimal(row[column]) for row in csv.DictReader(handle) if row.get(column)]
-    return max(values, default=Decimal(0))

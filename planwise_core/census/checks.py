@@ -29,7 +29,16 @@ class RowRule:
         return self.column in present and all(c in present for c in self.needs)
 
 
-def error_rules(cd: date, max_salary: Decimal | None, capacity_text: str = "") -> list[RowRule]:
+def _levels_text(levels: tuple[int, ...]) -> str:
+    if list(levels) == list(range(levels[0], levels[-1] + 1)):
+        return f"from {levels[0]} to {levels[-1]}", f"{levels[0]}-{levels[-1]}"
+    return f"one of {', '.join(map(str, levels))}", ", ".join(map(str, levels))
+
+
+def error_rules(cd: date, max_salary: Decimal | None, capacity_text: str = "",
+                levels: tuple[int, ...] = (1, 2, 3, 4, 5)) -> list[RowRule]:
+    """The census's error rules; ``levels`` are the job levels in force (the job_levels table)."""
+    levels_text, levels_short = _levels_text(tuple(sorted(levels)))
     date_fix = "write dates as YYYY-MM-DD"
     rules = [
         RowRule("employee_id", "must not be empty", "s_id IS NULL", "give every row an employee id or remove it"),
@@ -50,9 +59,10 @@ def error_rules(cd: date, max_salary: Decimal | None, capacity_text: str = "") -
         RowRule("employee_deferral_rate", "must be empty or a number from 0 to 1",
                 "s_def IS NOT NULL AND NOT coalesce(p_def >= 0 AND p_def <= 1, false)",
                 "write the rate as a fraction, e.g. 0.06 for 6 %"),
-        RowRule("level_id", "must be empty or an integer from 1 to 5",
-                "s_level IS NOT NULL AND NOT coalesce(p_level IN (1, 2, 3, 4, 5), false)",
-                "use levels 1-5 or leave it empty to derive the level from the salary"),
+        RowRule("level_id", f"must be empty or an integer {levels_text}",
+                f"s_level IS NOT NULL AND NOT coalesce(p_level IN ({', '.join(str(int(v)) for v in levels)}), false)",
+                f"use levels {levels_short} (the job_levels table) or leave it empty to derive the level from "
+                "the salary"),
         RowRule("employee_hire_date", f"hire date is after the census date {cd}", "p_hire > $cd",
                 "correct the hire date; future hires do not belong in the census"),
         RowRule("employee_termination_date", "termination date is before the hire date", "p_term < p_hire",

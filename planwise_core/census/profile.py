@@ -20,7 +20,7 @@ import duckdb
 
 from planwise_core.census.load import load_census
 from planwise_core.census.sql import sql_literal
-from planwise_core.engine.project import DBT_PROJECT_DIR
+from planwise_core.assumptions.spec import DEFAULTS_DIR
 
 PERCENTILES = (Decimal("0.10"), Decimal("0.25"), Decimal("0.50"), Decimal("0.75"), Decimal("0.90"))
 CENT = Decimal("0.01")
@@ -90,7 +90,7 @@ def profile_census(path: str | Path, census_date: date, seeds_dir: Path | None =
     ``census_options`` are those of a run (``census.load.census_options(config)``: ``on_invalid_rows``,
     ``capacity``). Raises CensusError (every problem of the file) when a run would refuse the census.
     """
-    seeds = Path(seeds_dir or DBT_PROJECT_DIR / "seeds")
+    seeds = Path(seeds_dir or DEFAULTS_DIR)
     con = duckdb.connect()
     try:
         summary = load_census(con, path, census_date, **census_options)
@@ -142,18 +142,18 @@ def _has_load_record(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _stage_seeds(con: duckdb.DuckDBPyConnection, seeds: Path, relations: Relations) -> None:
-    """The band and level seeds, typed as dbt_project.yml types them."""
+    """The built-in band and level tables, typed as planwise_core.assumptions declares them."""
     def read(name: str) -> str:
         return f"read_csv({sql_literal(seeds / f'{name}.csv')}, header = true, all_varchar = true)"
 
     con.execute(f"""CREATE TEMP TABLE {relations.age_bands} AS SELECT age_band_id::INTEGER AS age_band_id, age_band,
-                    min_age::INTEGER AS min_age, max_age::INTEGER AS max_age FROM {read('config_age_bands')}""")
+                    min_age::INTEGER AS min_age, max_age::INTEGER AS max_age FROM {read('age_bands')}""")
     con.execute(f"""CREATE TEMP TABLE {relations.tenure_bands} AS SELECT tenure_band_id::INTEGER AS tenure_band_id,
                     tenure_band, min_tenure::INTEGER AS min_tenure, max_tenure::INTEGER AS max_tenure
-                    FROM {read('config_tenure_bands')}""")
+                    FROM {read('tenure_bands')}""")
     con.execute(f"""CREATE TEMP TABLE {relations.job_levels} AS SELECT level_id::INTEGER AS level_id, level_name,
                     min_salary::DECIMAL(18, 2) AS min_salary, max_salary::DECIMAL(18, 2) AS max_salary
-                    FROM {read('config_job_levels')}""")
+                    FROM {read('job_levels')}""")
 
 
 def _completed_years(start: str, on: str) -> str:

@@ -178,7 +178,8 @@ class Inspection:
 
     def _error_rules(self, present: set[str]) -> list[RowRule]:
         cap = self.capacity
-        rules = error_rules(self.census_date, cap.max_salary if cap else None, cap.describe() if cap else "")
+        rules = error_rules(self.census_date, cap.max_salary if cap else None, cap.describe() if cap else "",
+                            cap.levels if cap else (1, 2, 3, 4, 5))
         return [r for r in rules if r.applies(present)]
 
     def _params(self) -> dict:

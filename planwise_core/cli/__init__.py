@@ -52,7 +52,35 @@ def short_path(path) -> str:
     return text if len(text) <= 120 else f"{text[:60]}...{text[-50:]} ({len(text)} characters)"
 
 
-@click.group(cls=PlanwiseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+WORKFLOW = """\b
+A typical session:
+  planwise census generate --employees 1000 --out census.csv   # or bring your own census
+  planwise run --census census.csv --years 2025-2029            # simulate (output/planwise.duckdb)
+  planwise summary                                              # the per-year table and its provenance
+  planwise report --out report.html                             # the HTML report
+  planwise export --format xlsx --out exports                   # tables for a spreadsheet
+What-ifs: --set workforce.total_termination_rate=0.15, --assumptions DIR (parameter tables); `planwise COMMAND -h`
+shows each command's options and an example."""
+
+# One example per command, shown at the end of its --help (docs/cli.md has every option).
+EXAMPLES = {
+    "run": "planwise run --census census.csv --years 2025-2029 --set simulation.target_growth_rate=0.05",
+    "foundation": "planwise foundation --census census.csv --assumptions my_tables --benchmark",
+    "validate-config": "planwise validate-config my_config.yaml",
+    "census": "planwise census profile census.csv",
+    "summary": "planwise summary --database output/planwise.duckdb",
+    "report": "planwise report --database output/planwise.duckdb --out report.html",
+    "export": "planwise export --database output/planwise.duckdb --format xlsx --out exports",
+    "diff": "planwise diff output/baseline.duckdb output/high_turnover.duckdb",
+    "compare-engines": "planwise compare-engines --census census.csv --end-year 2026",
+    "plugins": "planwise plugins --all",
+    "batch": "planwise batch scenarios.yaml --output output/batches/q3",
+    "ensemble": "planwise ensemble --seeds 20 --output output/ensemble",
+}
+
+
+@click.group(cls=PlanwiseGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=WORKFLOW,
+             invoke_without_command=True)
 @click.option("--plugin", help="Engine plugin to start with (default: the one the optimization level maps to).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Run configuration YAML.")
 @click.option("--verbose", is_flag=True, help="Log debug detail to stderr.")
@@ -69,11 +97,17 @@ def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plug
         raise click.BadParameter(f"cannot write {short_path(log_file)}: {exc.strerror or exc}",
                                  param_hint="'--log-file'") from None
     ctx.obj = CliState(plugin=plugin, config_path=config_path, trace=trace_plugins)
+    if ctx.invoked_subcommand is None:  # `planwise` alone: the help and the workflow, exit 0
+        click.echo(ctx.get_help())
+        ctx.exit(0)
 
 
 for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
                  outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble):
     cli.add_command(_command)
+    _command.epilog = f"\b\nExample:\n  {EXAMPLES[_command.name]}"
+census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"
+census.census_profile.epilog = "\b\nExample:\n  planwise census profile census.csv --json"
 
 
 def main() -> None:

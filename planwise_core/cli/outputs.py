@@ -48,17 +48,20 @@ def export(database, fmt, out_dir, years):
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def summary(database, as_json):
     """Print the per-year summary of the simulation stored in a database (opened read-only)."""
+    from planwise_core.outputs.provenance import format_provenance, run_provenance
     from planwise_core.outputs.summary import census_load, format_census, format_summary, year_summary
     from planwise_core.report.run_report import open_results
 
     with open_results(Path(database)) as con:
         rows = year_summary(con, 0, 9999)
         census = census_load(con)
+        provenance = run_provenance(con)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
     else:
         click.echo(format_summary(rows))
         click.echo(format_census(census))
+        click.echo(format_provenance(provenance))
 
 
 @click.command("diff")

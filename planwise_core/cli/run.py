@@ -5,16 +5,18 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import attrs
 import click
 
-from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, with_cli_overrides
+from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, scenario_options, with_cli_overrides
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.fileio import atomic_write_text
-from planwise_core.levels import OPTIMIZATION_LEVELS
+from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
 
 
 @click.command()
@@ -34,6 +36,7 @@ from planwise_core.levels import OPTIMIZATION_LEVELS
 @click.option("--performance-mode", is_flag=True, help="Add per-step detail (dbt invocations, rows, seconds).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last completed year.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+@scenario_options
 @input_options
 @click.option("--json-out", type=click.Path(dir_okay=False),
               help="Also write the run result as JSON to this file (replaced whole, never left half-written).")
@@ -44,7 +47,7 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, js
 
     config = with_cli_overrides(state.load_config(), options)
     show_progress = not as_json and sys.stderr.isatty()
-    progress = ProgressBar(config) if show_progress else contextlib.nullcontext()
+    progress = ProgressBar(config, census) if show_progress else contextlib.nullcontext()
     with progress:
         sim = Simulation(config, database, census=census, plugin=state.plugin, pm=state.plugin_manager(),
                          performance_mode=performance_mode, progress=progress if show_progress else None)
@@ -71,6 +74,8 @@ def _print_outcome(result: dict) -> None:
         click.echo("The failed attempt's completed years (not published; the database keeps its previous results):")
     click.echo(format_summary(result["summary"]))
     click.echo(format_census(result["census"]))
+    replaced = [name for name, t in result["assumptions"].items() if t["replaced"]]
+    click.echo(f"parameter tables: {', '.join(replaced) + ' replaced' if replaced else 'all built-in'}")
     kept = set(result["resumed_years"])
     simulated = [y for y in result["completed_years"] if y not in kept]
     years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
@@ -81,26 +86,63 @@ def _print_outcome(result: dict) -> None:
 
 
 class ProgressBar:
-    """A bar over foundation + years on stderr; the label names the step under way."""
+    """A bar over foundation + years on stderr; the label names the step under way with the time it has taken,
+    and during the foundation (no step finishes for a while) an estimate of how long it usually takes."""
 
-    def __init__(self, config: PlanwiseConfig):
+    def __init__(self, config: PlanwiseConfig, census: str | None = None):
         years = config.simulation.end_year - config.simulation.start_year + 1
         self.bar = click.progressbar(length=years + 1, label="starting", file=sys.stderr, show_pos=True,
                                      item_show_func=lambda _: None)
+        self.estimate = foundation_estimate(config, census)
+        self.stage, self.since = "starting", time.monotonic()
+        self.started = self.since
+        self._stop, self._lock = threading.Event(), threading.Lock()  # the ticker and the run draw the same bar
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
 
     def __enter__(self):
         self.bar.__enter__()
+        self._ticker.start()
         return self
 
     def __exit__(self, *exc):
+        self._stop.set()
+        self._ticker.join(timeout=2)
         self.bar.__exit__(*exc)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            self._render()
+
+    def _render(self) -> None:
+        with self._lock:
+            step = time.monotonic() - self.since
+            label = f"{self.stage} {step:.0f}s"
+            if self.stage == "foundation":
+                label += f" (usually about {self.estimate:.0f}s)"
+            self.bar.label = f"{label}, {time.monotonic() - self.started:.0f}s in all"
+            self.bar.render_progress()
 
     def __call__(self, stage: str, **info) -> None:
         if stage in ("foundation_done", "year_done"):
-            self.bar.update(1)
+            with self._lock:
+                self.bar.update(1)
             return
-        self.bar.label = "foundation" if stage == "foundation" else f"year {info['year']} ({info['level']})"
-        self.bar.render_progress()
+        self.stage = "foundation" if stage == "foundation" else f"year {info['year']} ({info['level']})"
+        self.since = time.monotonic()
+        self._render()
+
+
+def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
+    """Seconds the foundation usually takes (docs/performance.md): dbt's start-up, then about a second per
+    10,000 employees; the lower levels start one dbt process per model (about 90 s at 10,000)."""
+    from planwise_core.batch.executors import census_employees
+
+    try:
+        employees = census_employees(census)
+    except Exception:  # noqa: BLE001 - an estimate never stops a run; the run itself reports a bad census
+        employees = 10_000
+    start_up = 5.0 if config.orchestration.optimization_level == HIGH else 80.0
+    return start_up + employees / 10_000
 
 
 @click.command()
@@ -109,6 +151,7 @@ class ProgressBar:
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@scenario_options
 @input_options
 @click.pass_obj
 def foundation(state: CliState, census, database, benchmark, as_json, **options):
@@ -144,8 +187,8 @@ def validate_config(state: CliState, file, as_json, compat):
     from planwise_core.api.compat import test_configuration_compatibility
 
     problems = check_configuration(load_raw_config(file))  # a file problem is a ConfigError naming the file
-    payload = {"file": file, "valid": not problems.errors, "errors": list(problems.errors),
-               "warnings": list(problems.warnings)}
+    errors = list(problems.errors) or _table_problems(file)
+    payload = {"file": file, "valid": not errors, "errors": errors, "warnings": list(problems.warnings)}
     if compat:
         payload["compatibility"] = test_configuration_compatibility(file, pm=state.plugin_manager())
     if as_json:
@@ -160,3 +203,15 @@ def validate_config(state: CliState, file, as_json, compat):
             click.echo(f"  engine {name}: {'compatible' if info['compatible'] else 'NOT compatible'}")
     if not payload["valid"]:
         sys.exit(1)
+
+
+def _table_problems(file: str) -> list[str]:
+    """The problems of the parameter tables a valid configuration names (``assumptions:``), as a run reports them."""
+    from planwise_core.assumptions import AssumptionsError, resolve_assumptions
+    from planwise_core.config import load_config
+
+    try:
+        resolve_assumptions(load_config(file))
+    except AssumptionsError as exc:
+        return list(exc.problems)
+    return []

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import click
+import yaml
 
 from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
 from planwise_core.config.checks import FIRST_YEAR, LAST_YEAR
@@ -47,9 +50,72 @@ ON_INVALID_ROWS = click.option(
 
 
 def with_cli_overrides(config: PlanwiseConfig, options: dict) -> PlanwiseConfig:
+    """``config`` with the command's flags, ``--years``, ``--assumptions`` and every ``--set`` applied, validated
+    together: one ConfigError lists every problem, each with its key path."""
     overrides = {path: options[name] for name, path in RUN_OVERRIDES.items()
                  if options.get(name) not in (None, False)}
-    return config.with_overrides(**overrides) if overrides else config
+    years = options.get("years")
+    if years:
+        for flag in ("start_year", "end_year"):
+            if options.get(flag) is not None:
+                raise click.UsageError(f"--years and --{flag.replace('_', '-')} both give the years; use one")
+        overrides["simulation.start_year"], overrides["simulation.end_year"] = years
+    if options.get("assumptions"):
+        overrides["assumptions"] = str(Path(options["assumptions"]).resolve())
+    for key, value in options.get("set_values") or ():
+        overrides[key] = value
+    return config.with_overrides("the command line (--set, --years, flags)", **overrides) if overrides else config
+
+
+class YearSpan(click.ParamType):
+    """``2025-2029`` (or one year ``2025``) -> (start, end)."""
+
+    name = "YEAR-YEAR"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        first, _, last = str(value).strip().partition("-")
+        try:
+            span = (int(first), int(last or first))
+        except ValueError:
+            self.fail(f"{value!r} is not a span of years such as 2025-2029", param, ctx)
+        for year in span:
+            if not FIRST_YEAR <= year <= LAST_YEAR:
+                self.fail(f"{year} is outside {FIRST_YEAR}-{LAST_YEAR}", param, ctx)
+        if span[1] < span[0]:
+            self.fail(f"{value!r} ends before it starts (write it as {span[1]}-{span[0]})", param, ctx)
+        return span
+
+
+class KeyValue(click.ParamType):
+    """``section.key=value``; the value is read as YAML (``0.15``, ``true``, ``null``, ``{2025: 0.03}``)."""
+
+    name = "KEY=VALUE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        key, sep, text = str(value).partition("=")
+        if not sep or not key.strip():
+            self.fail(f"{value!r} is not KEY=VALUE (e.g. workforce.total_termination_rate=0.15)", param, ctx)
+        try:
+            parsed = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            parsed = text  # not YAML: the key's own check says what it expects
+        return key.strip(), parsed
+
+
+def scenario_options(f):
+    """``--years``, ``--assumptions`` and ``--set``: the what-if shortcuts of run and foundation."""
+    f = click.option("--set", "set_values", type=KeyValue(), multiple=True,
+                     help="Override one configuration key, e.g. --set workforce.total_termination_rate=0.15 "
+                          "(repeatable; validated like the file).")(f)
+    f = click.option("--assumptions", type=click.Path(file_okay=False),
+                     help="Folder of parameter-table CSVs replacing the built-in ones (docs/assumptions.md); "
+                          "overrides assumptions: in the config.")(f)
+    return click.option("--years", type=YearSpan(),
+                        help="Simulated years, e.g. 2025-2029 (overrides simulation.start_year/end_year).")(f)
 
 
 def _remember(attribute: str):

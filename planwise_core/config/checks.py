@@ -53,7 +53,9 @@ def ranged(convert: Callable[[Any], float], low: float, high: float | None = Non
         too_high = high is not None and (number >= high if high_open else number > high)
         # NaN compares false to every bound, hence the explicit self-comparison.
         if too_low or too_high or number != number:
-            raise Invalid(f"must be {_interval(low, high, low_open, high_open)} (got {short_repr(value)})")
+            # A fraction typed as a percentage (3 for 0.03) is the likeliest mistake with a rate.
+            hint = f"; did you mean {number / 100:g}?" if high == 1 and 1 < number <= 100 else ""
+            raise Invalid(f"must be {_interval(low, high, low_open, high_open)} (got {short_repr(value)}{hint})")
         return number
 
     return check
@@ -127,3 +129,50 @@ def distribution(value: Any) -> tuple[tuple[float, float], ...]:
     if reasons:
         raise Invalid(*reasons)
     return tuple(sorted(pairs))
+
+
+def assumptions_spec(value: Any) -> Any:
+    """``assumptions:``: null, a folder path, or a mapping of table name -> inline rows (and ``folder:``).
+    Only the shape is checked here; the tables themselves are validated by planwise_core.assumptions."""
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        folder = value.get("folder")
+        if folder is not None and not (isinstance(folder, str) and folder.strip()):
+            raise Invalid(f"folder must be a folder path {described(folder)}")
+        return value
+    raise Invalid("must be a folder of parameter-table CSV files, or a mapping of table name to rows "
+                  f"{described(value)}")
+
+
+class YearRates(tuple):
+    """A rate given per year: sorted (year, rate) pairs; a year without its own rate uses the last given before it."""
+
+    def rate_for(self, year: int) -> float | None:
+        given = [rate for y, rate in self if y <= year]
+        return given[-1] if given else None
+
+
+def by_year(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """One number for every year, or a mapping year -> number (YAML int or string keys), each value ``check``ed."""
+    def parse(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return check(value)
+        if not value:
+            raise Invalid("must be a number or a mapping of year to rate (got an empty mapping)")
+        reasons, pairs = [], []
+        for key, rate in value.items():
+            try:
+                year = YEAR(int(key) if isinstance(key, str) and key.strip().isdigit() else key)
+            except Invalid as exc:
+                reasons.append((f".{short_repr(key, 20)}", f"the key must be a year: {exc.args[0]}"))
+                continue
+            try:
+                pairs.append((year, check(rate)))
+            except Invalid as exc:
+                reasons += [(f".{year}", reason) for reason in exc.args]
+        if reasons:
+            raise Invalid(*reasons)
+        return YearRates(sorted(pairs))
+
+    return parse

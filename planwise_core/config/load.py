@@ -18,8 +18,22 @@ def load_raw_config(path: str | Path) -> dict | Any:
 
 
 def load_config(path: str | Path) -> PlanwiseConfig:
-    """Read and validate a YAML run configuration; every failure is a ConfigError naming the file."""
-    return config_from_dict(load_raw_config(path), str(path))
+    """Read and validate a YAML run configuration; every failure is a ConfigError naming the file.
+
+    An ``assumptions`` folder given relative is relative to the file's folder (made absolute here)."""
+    return config_from_dict(anchor_assumptions(load_raw_config(path), Path(path).resolve().parent), str(path))
+
+
+def anchor_assumptions(data: Any, base: Path) -> Any:
+    """``data`` with a relative ``assumptions`` folder (or ``assumptions.folder``) made absolute from ``base``."""
+    if not isinstance(data, dict):
+        return data
+    spec = data.get("assumptions")
+    if isinstance(spec, str) and spec.strip():
+        return {**data, "assumptions": str((base / spec).resolve())}
+    if isinstance(spec, dict) and isinstance(spec.get("folder"), str) and spec["folder"].strip():
+        return {**data, "assumptions": {**spec, "folder": str((base / spec["folder"]).resolve())}}
+    return data
 
 
 def load_and_validate_config(config_path: str | None = None) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The plan's money configuration (dc_plan.md section 2.2): the ``plan:`` section, its defaults and value checks.
 
 Rules that read several keys (safe harbor, the escalation cap, the years the IRS seed covers) are in
-plan_rules.py. The vesting presets and the first published IRS year are read from the dbt seeds, so the
-models and the validator share one definition.
+plan_rules.py. The vesting presets and the first published IRS year are read from the built-in parameter
+tables (planwise_core/assumptions/defaults), so the models and the validator share one definition.
 """
 
 import csv
@@ -40,28 +40,28 @@ DOLLARS = ranged(as_float, 0)
 
 
 def _seed(name: str) -> list[dict]:
-    from planwise_core.engine.project import DBT_PROJECT_DIR
+    from planwise_core.assumptions.spec import DEFAULTS_DIR
 
-    path = Path(DBT_PROJECT_DIR) / "seeds" / f"{name}.csv"
+    path = DEFAULTS_DIR / f"{name}.csv"
     if not path.is_file():
-        raise PlanwiseError(f"dbt project not found at {DBT_PROJECT_DIR} (set PLANWISE_DBT_DIR): {path} is missing.")
+        raise PlanwiseError(f"the built-in parameter table {path} is missing: reinstall planwise.")
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
 
 
 @functools.cache
 def vesting_presets() -> dict[str, tuple[tuple[int, Fraction], ...]]:
-    """Preset name -> steps (service years, vested fraction), from seeds/config_vesting_schedules.csv."""
+    """Preset name -> steps (service years, vested fraction), from the built-in vesting_schedules table."""
     presets: dict[str, list] = {}
-    for row in _seed("config_vesting_schedules"):
+    for row in _seed("vesting_schedules"):
         presets.setdefault(row["schedule"], []).append((int(row["service_years"]), Fraction(row["vested_fraction"])))
     return {name: tuple(sorted(steps)) for name, steps in presets.items()}
 
 
 @functools.cache
 def first_irs_year() -> int:
-    """The first year of seeds/config_irs_limits.csv: no simulated year may precede it."""
-    return min(int(row["limit_year"]) for row in _seed("config_irs_limits"))
+    """The first year of the built-in irs_limits table: no simulated year may precede it."""
+    return min(int(row["limit_year"]) for row in _seed("irs_limits"))
 
 
 def vested_at(steps, years: int) -> Fraction:

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from planwise_core.config.checks import (
-    RATE, YEAR, as_bool, as_float, as_int, choice, distribution, nullable, optional_date, ranged,
+    RATE, YEAR, YearRates, as_bool, as_float, assumptions_spec, by_year, as_int, choice, distribution, nullable, optional_date, ranged,
 )
 from planwise_core.config.fields import (  # noqa: F401 - re-exported for the validator
     CHECK, RECORD, REQUIRED, SECTION, Records, schema_fields, section_field, value_field,
@@ -40,7 +40,7 @@ MAX_RETIREMENT_RATE_MULTIPLIER = 10
 class SimulationConfig:
     start_year: int = value_field(2025, YEAR, required=True)
     end_year: int = value_field(2029, YEAR, required=True)
-    target_growth_rate: float = value_field(0.03, ranged(as_float, -1, 1, low_open=True))
+    target_growth_rate: float | YearRates = value_field(0.03, by_year(ranged(as_float, -1, 1, low_open=True)))
     census_date: datetime.date | None = value_field(None, optional_date)
 
     @property
@@ -57,15 +57,15 @@ class RetirementConfig:
 
 @attrs.frozen
 class WorkforceConfig:
-    total_termination_rate: float = value_field(0.12, RATE, required=True)
+    total_termination_rate: float | YearRates = value_field(0.12, by_year(RATE), required=True)
     # A new-hire termination rate of 1 leaves no hire able to fill a position.
-    new_hire_termination_rate: float = value_field(0.25, ranged(as_float, 0, 1, high_open=True))
+    new_hire_termination_rate: float | YearRates = value_field(0.25, by_year(ranged(as_float, 0, 1, high_open=True)))
     retirement: RetirementConfig = section_field(RetirementConfig)
 
 
 @attrs.frozen
 class CompensationConfig:
-    cola_rate: float | None = value_field(0.005, nullable(RATE))
+    cola_rate: float | YearRates | None = value_field(0.005, nullable(by_year(RATE)))
     merit_budget: float | None = value_field(None, nullable(RATE))
 
 
@@ -143,13 +143,15 @@ class PlanwiseConfig:
     orchestration: OrchestrationConfig = section_field(OrchestrationConfig)
     plan: PlanConfig = section_field(PlanConfig)
     random_seed: int = value_field(42, ranged(as_int, *SEED_RANGE), required=True)
+    # Parameter tables replacing the built-in ones (planwise_core.assumptions): a folder, or tables inline.
+    assumptions: str | dict | None = value_field(None, assumptions_spec)
     warnings: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (ISO dates, {rate: share}) accepted back by config_from_dict."""
         return dump(self)
 
-    def with_overrides(self, **overrides: Any) -> "PlanwiseConfig":
+    def with_overrides(self, source: str = "<overrides>", **overrides: Any) -> "PlanwiseConfig":
         """A re-validated copy with dotted-path overrides, e.g. ``**{"simulation.end_year": 2030}``."""
         data = self.to_dict()
         for dotted, value in overrides.items():
@@ -158,11 +160,18 @@ class PlanwiseConfig:
             for part in parents:
                 node = node.setdefault(part, {})
                 if not isinstance(node, dict):
-                    raise ConfigError("<overrides>", [f"{dotted}: {part} is not a section"])
+                    raise ConfigError(source, [f"{dotted}: {part} is not a section"])
             node[leaf] = value
         from planwise_core.config.validate import config_from_dict
 
-        return config_from_dict(data, source="<overrides>")
+        return config_from_dict(data, source=source)
+
+    def _per_year(self, rate: Any) -> Any:
+        """A year-varying rate as the models read it (macro for_year): every simulated year -> its rate."""
+        if not isinstance(rate, YearRates):
+            return rate
+        sim = self.simulation
+        return {str(year): rate.rate_for(year) for year in range(sim.start_year, sim.end_year + 1)}
 
     def to_dbt_vars(self) -> dict[str, Any]:
         """The flat variables the dbt models read (not orchestration, and not census: the loader applies it)."""
@@ -174,12 +183,12 @@ class PlanwiseConfig:
             "start_year": sim.start_year,
             "end_year": sim.end_year,
             "census_date": sim.effective_census_date.isoformat(),
-            "target_growth_rate": sim.target_growth_rate,
-            "total_termination_rate": self.workforce.total_termination_rate,
-            "new_hire_termination_rate": self.workforce.new_hire_termination_rate,
+            "target_growth_rate": self._per_year(sim.target_growth_rate),
+            "total_termination_rate": self._per_year(self.workforce.total_termination_rate),
+            "new_hire_termination_rate": self._per_year(self.workforce.new_hire_termination_rate),
             "retirement_enabled": self.workforce.retirement.enabled,
             "retirement_rate_multiplier": self.workforce.retirement.rate_multiplier,
-            "cola_rate": self.compensation.cola_rate,
+            "cola_rate": self._per_year(self.compensation.cola_rate),
             "merit_budget": self.compensation.merit_budget,
             "waiting_period_days": self.eligibility.waiting_period_days,
             "minimum_age": self.eligibility.minimum_age,

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import attrs
 
-from planwise_core.config.checks import Invalid, described
+from planwise_core.config.checks import Invalid, YearRates, described
 from planwise_core.config.plan_rules import KEY_RULES, cross_section_rules
 from planwise_core.config.schema import (
     RECORD, REQUIRED, SECTION, CHECK, PlanwiseConfig, Records, SimulationConfig, dump, schema_fields,
@@ -71,10 +71,35 @@ def _year_order(sim: SimulationConfig, path: str, report: _Report) -> None:
 
 
 def _growth_warning(sim: SimulationConfig, path: str, report: _Report) -> None:
-    if abs(sim.target_growth_rate) > GROWTH_WARNING_THRESHOLD:
-        report.warn(_join(path, "target_growth_rate"),
-                    f"{sim.target_growth_rate} is beyond ±{GROWTH_WARNING_THRESHOLD} a year; "
-                    "check it is a fraction, not a percentage")
+    rates = sim.target_growth_rate
+    for year, rate in rates if isinstance(rates, YearRates) else ((None, rates),):
+        if abs(rate) > GROWTH_WARNING_THRESHOLD:
+            report.warn(_join(path, "target_growth_rate") + (f".{year}" if year else ""),
+                        f"{rate} is beyond ±{GROWTH_WARNING_THRESHOLD} a year; check it is a fraction, not a percentage")
+
+
+YEAR_RATES = ("simulation.target_growth_rate", "workforce.total_termination_rate",
+              "workforce.new_hire_termination_rate", "compensation.cola_rate")
+
+
+def _year_rate_rules(config: PlanwiseConfig, report: _Report) -> None:
+    """A rate given by year must give the first simulated year; years outside the simulation are ignored (warned)."""
+    if not report.valid("simulation.start_year", "simulation.end_year"):
+        return
+    start, end = config.simulation.start_year, config.simulation.end_year
+    for path in YEAR_RATES:
+        section, key = path.split(".")
+        rates = getattr(getattr(config, section), key)
+        if not isinstance(rates, YearRates) or not report.valid(path):
+            continue
+        years = [y for y, _ in rates]
+        if years[0] > start:
+            report.error(path, f"no rate for {start}-{years[0] - 1}: a mapping must give the first simulated year "
+                               f"{start} (later years without a rate use the last one given)")
+        outside = [y for y in years if not start <= y <= end]
+        if outside:
+            report.warn(path, f"year(s) {', '.join(map(str, outside))} outside the simulation ({start}-{end}) "
+                              "are ignored")
 
 
 def _census_date_before_start(sim: SimulationConfig, path: str, report: _Report) -> None:
@@ -169,6 +194,7 @@ def _parse(config: Any) -> tuple[PlanwiseConfig, Problems]:
     if isinstance(config, dict):
         parsed = _parse_section(PlanwiseConfig(), config, "", report)
         cross_section_rules(parsed, report)
+        _year_rate_rules(parsed, report)
     else:
         # The type only: when the file is not a configuration at all, its text is not echoed anywhere.
         report.error(_TOP_LEVEL, f"must be a mapping of sections (the file holds a {type(config).__name__}, "

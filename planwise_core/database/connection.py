@@ -25,13 +25,20 @@ def connect(database: Path):
 
 @contextlib.contextmanager
 def run_lock(database: Path):
-    """Hold an exclusive lock beside the database for the whole run; refuse a second run."""
+    """Hold an exclusive lock beside the database for the whole run; refuse a second run.
+
+    A run refused before it wrote anything (bad census, bad tables...) leaves nothing behind: the lock file is
+    removed when the database does not exist at the end, and so is the database's folder if the lock created it.
+    """
+    created_folder = not database.parent.exists()
     database.parent.mkdir(parents=True, exist_ok=True)
     lock_path = database.with_name(database.name + ".lock")
     fd = open_no_follow(lock_path)  # a symlink planted as the lock file is refused, its target untouched
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not _same_file(fd, lock_path):  # removed by a run that just ended: this lock guards nothing
+                raise BlockingIOError
         except BlockingIOError:
             owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
             raise DatabaseBusyError(
@@ -40,9 +47,23 @@ def run_lock(database: Path):
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            if not database.exists():  # nothing was written: remove the lock while still holding it
+                lock_path.unlink(missing_ok=True)
+                if created_folder:
+                    with contextlib.suppress(OSError):  # not empty: something else is there, keep it
+                        database.parent.rmdir()
     finally:
         os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def table_exists(con, name: str, schema: str = "main") -> bool:

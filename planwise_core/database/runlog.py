@@ -19,8 +19,11 @@ RUN_LOG_DDL = """
 create table if not exists planwise_run_log (
     run_id varchar primary key, started_at timestamp, finished_at timestamp, status varchar,
     start_year integer, end_year integer, config_json varchar, census_path varchar, plugin varchar,
-    error varchar, census_sha256 varchar, continued_from varchar)
+    error varchar, census_sha256 varchar, continued_from varchar, planwise_version varchar,
+    assumptions_json varchar)
 """
+# Columns added after the first release: a database made by an older version gets them (null) when next run.
+RUN_LOG_ADDED = ("planwise_version varchar", "assumptions_json varchar")
 YEAR_LOG_DDL = """
 create table if not exists planwise_year_log (
     run_id varchar, simulation_year integer, plugin varchar, optimization_level varchar,
@@ -29,7 +32,7 @@ create table if not exists planwise_year_log (
 BUILD_DDL = """
 create table if not exists planwise_build (
     run_id varchar, config_json varchar, census_path varchar, census_sha256 varchar, first_year integer,
-    foundation_done boolean, continued_from varchar)
+    foundation_done boolean, continued_from varchar, planwise_version varchar, assumptions_json varchar)
 """
 
 
@@ -43,11 +46,18 @@ class RunRecord:
     census_sha256: str
     plugin: str
     continued_from: str | None = None
+    assumptions: dict = attrs.field(factory=dict)   # table -> {sha256, source, replaced}
+    planwise_version: str | None = None
+
+
+# Not compared as configuration: how the engines run, and where the parameter tables were read from (the
+# tables themselves are compared by their recorded hashes, assumptions_json).
+NOT_BEHAVIOUR = ("orchestration", "assumptions")
 
 
 def behaviour(config: dict, *, end_year: bool = True) -> str:
-    """The parts of a config that change results (not how the engines run)."""
-    kept = {k: v for k, v in config.items() if k != "orchestration"}
+    """The parts of a config that change results (not how the engines run, not where the tables came from)."""
+    kept = {k: v for k, v in config.items() if k not in NOT_BEHAVIOUR}
     if not end_year:
         kept["simulation"] = {k: v for k, v in kept.get("simulation", {}).items() if k != "end_year"}
     return json.dumps(kept, sort_keys=True, default=str)
@@ -60,7 +70,7 @@ def config_differences(first: dict, second: dict, prefix: str = "", end_year: bo
     out = []
     for key in sorted(set(first) | set(second), key=str):
         path = f"{prefix}{key}"
-        if path == "orchestration" or (path == "simulation.end_year" and not end_year):
+        if path in NOT_BEHAVIOUR or (path == "simulation.end_year" and not end_year):
             continue
         a, b = first.get(key), second.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
@@ -72,7 +82,15 @@ def config_differences(first: dict, second: dict, prefix: str = "", end_year: bo
 
 def ensure_tables(con) -> None:
     con.execute(RUN_LOG_DDL)
+    for column in RUN_LOG_ADDED:
+        con.execute(f"alter table planwise_run_log add column if not exists {column}")
     con.execute(YEAR_LOG_DDL)
+
+
+def assumptions_differences(first: dict | None, second: dict | None) -> list[str]:
+    """Tables whose recorded hash differs (or that one side lacks), sorted."""
+    a, b = first or {}, second or {}
+    return sorted(name for name in set(a) | set(b) if (a.get(name) or {}).get("sha256") != (b.get(name) or {}).get("sha256"))
 
 
 def start(con, rec: RunRecord, start_year: int, end_year: int) -> None:
@@ -81,9 +99,15 @@ def start(con, rec: RunRecord, start_year: int, end_year: int) -> None:
     con.execute("update planwise_run_log set status = 'interrupted', finished_at = coalesce(finished_at, now()), "
                 "error = coalesce(error, 'the process ended without finishing (killed?)') where status = 'running'")
     con.execute("delete from planwise_run_log where run_id = ?", [rec.run_id])
-    con.execute("insert into planwise_run_log values (?, now(), null, 'running', ?, ?, ?, ?, ?, null, ?, ?)",
+    con.execute("insert into planwise_run_log (run_id, started_at, finished_at, status, start_year, end_year, "
+                "config_json, census_path, plugin, error, census_sha256, continued_from, planwise_version, "
+                "assumptions_json) values (?, now(), null, 'running', ?, ?, ?, ?, ?, null, ?, ?, ?, ?)",
                 [rec.run_id, start_year, end_year, json.dumps(rec.config), rec.census_path, rec.plugin,
-                 rec.census_sha256, rec.continued_from])
+                 rec.census_sha256, rec.continued_from, rec.planwise_version, _json_or_null(rec.assumptions)])
+
+
+def _json_or_null(value: dict) -> str | None:
+    return json.dumps(value, sort_keys=True) if value else None
 
 
 def finish(con, run_id: str, status: str, error: str | None = None) -> None:
@@ -109,9 +133,9 @@ def copy_history(con, published: str) -> None:
 def write_build(con, rec: RunRecord, first_year: int, foundation_done: bool) -> None:
     con.execute(BUILD_DDL)
     con.execute("delete from planwise_build")
-    con.execute("insert into planwise_build values (?, ?, ?, ?, ?, ?, ?)",
+    con.execute("insert into planwise_build values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [rec.run_id, json.dumps(rec.config), rec.census_path, rec.census_sha256, first_year,
-                 foundation_done, rec.continued_from])
+                 foundation_done, rec.continued_from, rec.planwise_version, _json_or_null(rec.assumptions)])
 
 
 def foundation_done(con) -> None:
@@ -136,8 +160,11 @@ def year_origins(con) -> dict[int, dict | None]:
         return {}
     if not (table_exists(con, "planwise_year_log") and table_exists(con, "planwise_run_log")):
         return {y: None for y in years}
-    cur = con.execute("""
-        select y.simulation_year, r.run_id, r.config_json, r.census_sha256, r.census_path
+    recorded = con.execute("select count(*) from information_schema.columns where table_name = 'planwise_run_log' "
+                           "and column_name = 'assumptions_json'").fetchone()[0]
+    assumptions = "r.assumptions_json" if recorded else "null as assumptions_json"
+    cur = con.execute(f"""
+        select y.simulation_year, r.run_id, r.config_json, r.census_sha256, r.census_path, {assumptions}
         from (select simulation_year, run_id from planwise_year_log
               qualify row_number() over (partition by simulation_year order by completed_at desc) = 1) y
         join planwise_run_log r using (run_id)""")
@@ -172,6 +199,9 @@ def _mismatch(a: dict, b: dict) -> str | None:
     ca, cb = json.loads(a["config_json"]), json.loads(b["config_json"])
     if behaviour(ca, end_year=False) != behaviour(cb, end_year=False):
         return "a different configuration (" + ", ".join(config_differences(ca, cb)[:5]) + ")"
+    tables = assumptions_differences(*(json.loads(x.get("assumptions_json") or "null") for x in (a, b)))
+    if tables and a.get("assumptions_json") and b.get("assumptions_json"):
+        return "different parameter tables (" + ", ".join(tables) + ")"
     if (a["census_sha256"] or a["census_path"]) != (b["census_sha256"] or b["census_path"]):
         return f"a different census ({b['census_path']} instead of {a['census_path']})"
     return None

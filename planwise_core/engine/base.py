@@ -56,11 +56,9 @@ class DbtEngine:
     def foundation_setup(self, ctx) -> FoundationResult:
         started = time.perf_counter()
         inv = self.invoker(ctx)
-        # `dbt seed` loads every parameter table in one invocation whatever the level: seeds are static
-        # CSVs, not models, so one process per seed would only repeat dbt's start-up.
-        seeds = inv.invoke("seed")
+        # The parameter tables are already in the database: the host validated and loaded them
+        # (planwise_core.assumptions) with the census, so the foundation starts at the staging models.
         steps = (
-            StepResult("seeds", seeds.seconds, 1),
             self._named("staging", self._run(ctx, "run", STAGING)),
             self._named("baseline", self._run(ctx, "run", BASELINE)),
             StepResult("validation", inv.invoke("test", "--selector", FOUNDATION).seconds, 1),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import headline as hl
-from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run
+from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run, run_provenance
 from planwise_core.report.run_report import open_results
 
 ENGINE_SECTION = "orchestration"  # how the engines run: never changes results
@@ -68,6 +68,7 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         if not same and not allow_different_census:
             raise CensusMismatchError(_census_message(first, second, census, same, basis))
         runs = results_run(con_a), results_run(con_b)
+        tables = [(run_provenance(c) or {}).get("assumptions") for c in (con_a, con_b)]
         metrics_a, metrics_b = hl.available(con_a), hl.available(con_b)
         shared = [m for m in metrics_a if m in metrics_b]
         values_a, values_b = hl.headline(con_a, shared), hl.headline(con_b, shared)
@@ -91,7 +92,24 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         "metrics_only_in_first": [m.key for m in metrics_a if m not in metrics_b],
         "metrics_only_in_second": [m.key for m in metrics_b if m not in metrics_a],
         "config": config_differences((runs[0] or {}).get("config"), (runs[1] or {}).get("config")),
+        "assumptions": assumption_differences(*tables),
+        "planwise_version": {"first": (runs[0] or {}).get("planwise_version"),
+                             "second": (runs[1] or {}).get("planwise_version")},
     }
+
+
+def assumption_differences(first: dict | None, second: dict | None) -> dict:
+    """The parameter tables whose hash differs between two runs (``recorded`` is false when a side's run made
+    no record of them: an older planwise)."""
+    if not first or not second:
+        return {"recorded": False, "tables": []}
+    tables = []
+    for name in sorted(set(first) | set(second)):
+        a, b = first.get(name) or {}, second.get(name) or {}
+        if a.get("sha256") != b.get("sha256"):
+            tables.append({"table": name, "first": a.get("sha256"), "second": b.get("sha256"),
+                           "first_source": a.get("source"), "second_source": b.get("source")})
+    return {"recorded": True, "tables": tables}
 
 
 def _census_message(first: Path, second: Path, census: dict, same: bool | None, basis: str) -> str:
@@ -130,6 +148,13 @@ def format_diff(result: dict) -> str:
     for side, years in (("A", result["only_in_first"]), ("B", result["only_in_second"])):
         if years:
             lines.append(f"years only in {side} (not compared): {_span(years)}")
+    tables = result["assumptions"]
+    if not tables["recorded"]:
+        lines += ["", "Parameter tables: not recorded by both runs (made before planwise recorded them)"]
+    else:
+        lines += ["", f"Parameter tables differences ({len(tables['tables'])}):"]
+        lines += [f"  {t['table']}: sha256 {str(t['first'])[:12]} ({t['first_source']}) -> "
+                  f"{str(t['second'])[:12]} ({t['second_source']})" for t in tables["tables"]] or ["  none"]
     lines += ["", f"Configuration differences ({len(result['config'])}):"]
     for d in result["config"]:
         note = "" if d["affects_results"] else "  (engine setting: results do not depend on it)"

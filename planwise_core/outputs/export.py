@@ -4,6 +4,7 @@ CSV files, or as one Excel workbook (outputs.xlsx); optionally only some years."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
@@ -121,7 +122,17 @@ def metadata(con, database: Path, years: tuple[int, int] | None) -> list[tuple[s
             ("database", str(database)),
             ("years exported", f"{years[0]}-{years[1]}" if years else "all"),
             ("created at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-            ("configuration", run.get("config_json")), *_config_rows(config)]
+            ("run's planwise version", run.get("planwise_version")),
+            ("configuration", run.get("config_json")), *_config_rows(config), *_table_rows(run)]
+
+
+def _table_rows(run: dict) -> list[tuple[str, object]]:
+    """One row per parameter table in force: its sha256 and where it came from (the run log's record)."""
+    try:
+        tables = json.loads(run.get("assumptions_json") or "null") or {}
+    except ValueError:
+        tables = {}
+    return [(f"table {name}", f"{t.get('sha256')} ({t.get('source')})") for name, t in tables.items()]
 
 
 def _config_rows(config) -> list[tuple[str, object]]:

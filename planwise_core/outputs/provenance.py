@@ -95,3 +95,37 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
         path = (f"{prefix}.{key}" if prefix else key) if NAME_PATH.match(key) else f'{prefix}["{key}"]'
         out.update(flatten(item, path))
     return out
+
+
+def run_provenance(con) -> dict | None:
+    """What produced the database's results: run id, planwise version, census (path and file sha256) and each
+    parameter table in force ({table: {sha256, source, replaced}}); None without a run log. Runs made before
+    tables were recorded have ``assumptions`` None."""
+    run = results_run(con)
+    if run is None:
+        return None
+    try:
+        tables = json.loads(run.get("assumptions_json") or "null")
+    except ValueError:
+        tables = None
+    return {"run_id": run.get("run_id"), "planwise_version": run.get("planwise_version"),
+            "census_path": run.get("census_path"), "census_sha256": run.get("census_sha256"),
+            "assumptions": tables, "config": run.get("config")}
+
+
+def format_provenance(info: dict | None) -> str:
+    """A few lines: the run, the planwise version, the census, and each parameter table's hash and source."""
+    if not info:
+        return "provenance: no run is recorded in this database"
+    lines = [f"run {info['run_id']} with planwise {info.get('planwise_version') or '(not recorded)'}; census "
+             f"{info.get('census_path')} (sha256 {str(info.get('census_sha256') or '-')[:12]})"]
+    tables = info.get("assumptions")
+    if not tables:
+        lines.append("parameter tables: not recorded (a run made before planwise recorded them)")
+        return "\n".join(lines)
+    replaced = [name for name, t in tables.items() if t.get("replaced")]
+    lines.append("parameter tables: " + (f"{len(replaced)} replaced ({', '.join(replaced)}), the others built-in"
+                                         if replaced else "all built-in"))
+    width = max(len(name) for name in tables)
+    lines += [f"  {name.ljust(width)}  sha256 {t['sha256'][:12]}  {t['source']}" for name, t in tables.items()]
+    return "\n".join(lines)

@@ -7,15 +7,20 @@ from decimal import Decimal
 
 from planwise_core.database import table_exists
 
-COLUMNS = (
-    ("simulation_year", "year"), ("start_headcount", "start"), ("experienced_terminations", "exp_term"),
-    ("retirements", "retired"), ("hires", "hires"), ("new_hire_terminations", "nh_term"), ("end_headcount", "end"),
-    ("growth_pct", "growth%"), ("target_growth_pct", "target%"), ("promotions", "promos"),
-    ("raises", "raises"), ("enrollments", "enrolls"), ("opt_outs", "opt_outs"),
-    ("participation_pct", "particip%"),
-    # The plan's money (docs/plan_money.md): dollars of the year, cost as % of payroll, participation of the eligible.
-    ("employee_deferrals", "deferrals"), ("employer_match", "match"), ("employer_core", "core"),
-    ("employer_cost", "er_cost"), ("employer_cost_pct", "cost%"), ("plan_participation_pct", "plan_part%"),
+# One line per metric (words, not abbreviations), one column per year. Participation is enrolled / eligible as
+# dc_plan.md defines it (fct_year_summary.plan_participation_pct, null with the plan off); the older figure,
+# enrolled / every active (participation_pct), is the line after it.
+ROWS = (
+    ("start_headcount", "start headcount"), ("experienced_terminations", "experienced terminations"),
+    ("retirements", "retirements"), ("hires", "hires"), ("new_hire_terminations", "new-hire terminations"),
+    ("end_headcount", "end headcount"), ("growth_pct", "growth %"), ("target_growth_pct", "target growth %"),
+    ("promotions", "promotions"), ("raises", "raises"), ("enrollments", "enrollments"), ("opt_outs", "opt-outs"),
+    ("plan_participation_pct", "participation % (enrolled / eligible)"),
+    ("participation_pct", "enrolled % of all actives"),
+    # The plan's money (docs/plan_money.md): dollars of the year, cost as % of payroll.
+    ("employee_deferrals", "employee deferrals $"), ("employer_match", "employer match $"),
+    ("employer_core", "employer core $"), ("employer_cost", "employer cost $"),
+    ("employer_cost_pct", "employer cost % of payroll"),
 )
 MONEY = {"employee_deferrals", "employer_match", "employer_core", "employer_cost"}
 
@@ -32,13 +37,14 @@ def year_summary(con, first_year: int, last_year: int) -> list[dict]:
 
 
 def format_summary(rows: list[dict]) -> str:
-    """A fixed-width text table, one line per year."""
-    headers = [label for _, label in COLUMNS]
-    table = [[_fmt(row.get(key), key in MONEY) for key, _ in COLUMNS] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in table]
-    return "\n".join(lines)
+    """A fixed-width text table: a header of years, then one line per metric."""
+    labels = ["year"] + [label for _, label in ROWS]
+    columns = [[str(row.get("simulation_year"))] + [_fmt(row.get(key), key in MONEY) for key, _ in ROWS]
+               for row in rows]
+    label_width = max(len(label) for label in labels)
+    widths = [max(len(cell) for cell in column) for column in columns]
+    return "\n".join(label.ljust(label_width) + "".join("  " + column[i].rjust(w) for column, w in zip(columns, widths))
+                     for i, label in enumerate(labels))
 
 
 def _fmt(value, money: bool = False) -> str:

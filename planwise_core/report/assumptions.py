@@ -1,4 +1,4 @@
-"""The run report's baseline and assumptions: the census profile, and the parameter seeds in force.
+"""The run report's baseline and assumptions: the census profile, and the parameter tables in force.
 
 Baseline: the census profile is an input of the page (``census_profile``, a mapping such as
 ``planwise census profile --json`` prints). When none is given, :func:`default_census_profile` asks
@@ -6,7 +6,7 @@ Baseline: the census profile is an input of the page (``census_profile``, a mapp
 function takes the database connection; otherwise the section says the profile is not available.
 Any JSON-like mapping renders: scalars as facts, lists of records and mappings of records as tables.
 
-Assumptions: every parameter seed the run loaded (``config_*`` tables: level bands, hazards, band
+Assumptions: every parameter table the run loaded (the ``assumptions`` schema: level bands, hazards, band
 multipliers, retirement rates, ...), and the IRS limits by year with their published/projected status
 when the money layer built them (``int_irs_limits_by_year``).
 """
@@ -23,31 +23,37 @@ from planwise_core.report.tables import Table
 
 PROFILE_MODULE = "planwise_core.census.profile"
 PROFILE_FUNCTION = "report_profile"  # report_profile(con) -> mapping | None
-SEED_TITLES = {
-    "config_job_levels": "Job levels: salary bands, merit, hiring ranges and hazard multipliers",
-    "config_age_bands": "Age bands and their termination and promotion multipliers",
-    "config_tenure_bands": "Tenure bands and their termination and promotion multipliers",
-    "config_promotion_hazard": "Promotion hazard and promotion raise",
-    "config_retirement_rates": "Retirement rates by age",
-    "config_cola_by_year": "Cost-of-living adjustment by year",
-    "config_raise_month_distribution": "Month of the yearly raise",
-    "config_new_hire_age_distribution": "Ages of new hires",
-    "config_irs_limits": "IRS limits (published)",
-    "config_vesting_schedules": "Vesting schedules",
-    "int_irs_limits_by_year": "IRS limits by simulated year (published, or projected by the rule of dc_plan.md §1)",
-}
+def _titles() -> dict[str, str]:
+    from planwise_core.assumptions.spec import TABLES
+
+    titles = {name: spec.title for name, spec in TABLES.items()}
+    titles.update({f"config_{name}": title for name, title in titles.items()})  # databases made with dbt seeds
+    titles["int_irs_limits_by_year"] = ("IRS limits by simulated year (published, or projected by the rule of "
+                                        "dc_plan.md §1)")
+    return titles
+
+
+SEED_TITLES = _titles()
 SEED_ORDER = tuple(SEED_TITLES)
 
 
-def seed_tables(seeds: list[tuple[str, list[str], list[tuple]]]) -> list[tuple[str, str, Table]]:
-    """(title, table name, Table) per seed, the main parameters first."""
+def seed_tables(seeds: list[tuple[str, list[str], list[tuple]]], recorded: dict | None = None
+                ) -> list[tuple[str, str, Table]]:
+    """(title, table name, Table) per parameter table, the main parameters first; with the run's ``recorded``
+    tables ({name: {sha256, source, replaced}}) the title says where the table came from and its hash."""
+    recorded = recorded or {}
     rank = {name: i for i, name in enumerate(SEED_ORDER)}
     out = []
     for name, columns, rows in sorted(seeds, key=lambda s: (rank.get(s[0], len(rank)), s[0])):
         cells = [["–" if v is None else cell_text(v) for v in row] for row in rows]
         numeric = {i for i in range(len(columns)) if rows and all(
             isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)}
-        out.append((SEED_TITLES.get(name, name), name, Table(columns, cells, numeric)))
+        title = SEED_TITLES.get(name, name)
+        if name in recorded:
+            info = recorded[name]
+            title += f" — {'REPLACED from ' + info['source'] if info.get('replaced') else 'built-in'}, " \
+                     f"sha256 {info['sha256'][:12]}"
+        out.append((title, name, Table(columns, cells, numeric)))
     return out
 
 

@@ -241,9 +241,12 @@ def scenarios_table(data: dict) -> Table:
     rows = []
     for s in data["scenarios"]:
         info = data["described"].get(s, {})
+        replaced = info.get("replaced_tables")
+        tables = "not recorded" if replaced is None else (", ".join(replaced) or "all built-in")
         rows.append([s, "baseline" if s == data["baseline"] else "", info.get("description") or "",
-                     overrides_text(info.get("overrides_json")), f"{done[s]} / {planned[s]}"])
-    return Table(["scenario", "role", "description", "overrides", "completed / planned runs"], rows, {4},
+                     overrides_text(info.get("overrides_json")), tables, f"{done[s]} / {planned[s]}"])
+    return Table(["scenario", "role", "description", "overrides", "parameter tables replaced",
+                  "completed / planned runs"], rows, {5},
                  ["baseline" if s == data["baseline"] else "" for s in data["scenarios"]])
 
 

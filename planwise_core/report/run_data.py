@@ -15,8 +15,9 @@ from planwise_core.outputs.summary import year_summary
 
 ACTIVES = "from fct_workforce_snapshot where employment_status = 'active'"
 # dimension -> (snapshot column, band seed tables to look in, the seed's name and lower-bound columns)
-BANDS = {"age": ("age_band", ("stg_age_bands", "config_age_bands"), "age_band", "min_age"),
-         "tenure": ("tenure_band", ("stg_tenure_bands", "config_tenure_bands"), "tenure_band", "min_tenure")}
+BANDS = {"age": ("age_band", ("stg_age_bands", "assumptions.age_bands", "config_age_bands"), "age_band", "min_age"),
+         "tenure": ("tenure_band", ("stg_tenure_bands", "assumptions.tenure_bands", "config_tenure_bands"),
+                    "tenure_band", "min_tenure")}
 IRS_LIMITS = "int_irs_limits_by_year"
 
 
@@ -30,7 +31,8 @@ def band_order(con, dimension: str, present: list[str]) -> list[str]:
     """The bands of ``present`` sorted by their lower bound in the seed; bands the seed lacks go last, by name."""
     _, tables, name, low = BANDS[dimension]
     bounds: dict[str, float] = {}
-    table = next((t for t in tables if table_exists(con, t)), None)
+    table = next((t for t in tables if table_exists(con, t.split(".")[-1], schema=t.split(".")[0] if "." in t
+                                                    else "main")), None)
     if table:
         bounds = {str(b): float(m) for b, m in con.execute(f'select "{name}", "{low}" from {table}').fetchall()}
     return sorted(present, key=lambda b: (b not in bounds, bounds.get(b, 0.0), str(b)))
@@ -53,25 +55,28 @@ def plan_summary(con) -> dict[int, dict]:
 
 
 def seed_tables(con, years: list[int]) -> list[tuple[str, list[str], list[tuple]]]:
-    """(name, columns, rows) of every parameter seed in the database (``config_*``), and the IRS limits by year
-    with their published/projected status when the money layer built them. A seed keyed by
-    ``simulation_year`` is cut to the simulated years."""
-    names = [r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main' "
-        "and table_name like 'config\\_%' escape '\\' order by 1").fetchall()]
+    """(name, columns, rows) of every parameter table in the database (the ``assumptions`` schema; ``config_*``
+    seeds in a database made before the host loaded them), and the IRS limits by year with their
+    published/projected status when the money layer built them. A table keyed by ``simulation_year`` is cut to
+    the simulated years."""
+    names = [f"{schema}.{name}" if schema != "main" else name for schema, name in con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database() "
+        "and (table_schema = 'assumptions' or (table_schema = 'main' and table_name like 'config\\_%' escape '\\')) "
+        "order by 2").fetchall()]
     if table_exists(con, IRS_LIMITS):
-        names = [n for n in names if n != "config_irs_limits"] + [IRS_LIMITS]
+        names = [n for n in names if n not in ("config_irs_limits", "assumptions.irs_limits")] + [IRS_LIMITS]
     out = []
     for name in names:
-        cur = con.execute(f'select * from "{name}" limit 0')
+        relation = ".".join(f'"{part}"' for part in name.split("."))
+        cur = con.execute(f'select * from {relation} limit 0')
         columns = [d[0] for d in cur.description]
         where = ""
         if "simulation_year" in columns and years:
             where = f" where simulation_year between {int(years[0])} and {int(years[-1])}"
         elif name == IRS_LIMITS and years:
             where = f" where limit_year between {int(years[0])} and {int(years[-1])}"
-        rows = con.execute(f'select * from "{name}"{where} order by all').fetchall()
-        out.append((name, columns, rows))
+        rows = con.execute(f'select * from {relation}{where} order by all').fetchall()
+        out.append((name.removeprefix("assumptions."), columns, rows))
     return out
 
 

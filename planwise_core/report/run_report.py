@@ -10,7 +10,9 @@ tabulates); the page is ``templates/run_report.html``.
 
 from __future__ import annotations
 
+
 import contextlib
+import json
 from pathlib import Path
 from typing import Mapping
 
@@ -134,7 +136,22 @@ def run_facts(run: dict | None) -> list[tuple[str, object]]:
              ("seed", (run.get("config") or {}).get("random_seed")), ("census", run.get("census_path"))]
     if run.get("census_sha256"):
         facts.append(("census sha256", run["census_sha256"]))
-    return facts + [("engine", run.get("plugin"))]
+    facts += [("engine", run.get("plugin")), ("planwise version", run.get("planwise_version") or "not recorded")]
+    try:
+        tables = json.loads(run.get("assumptions_json") or "null")
+    except ValueError:
+        tables = None
+    if tables:
+        replaced = [name for name, t in tables.items() if t.get("replaced")]
+        facts.append(("parameter tables", f"replaced: {', '.join(replaced)}" if replaced else "all built-in"))
+    return facts
+
+
+def _recorded_tables(run: dict | None) -> dict:
+    try:
+        return json.loads((run or {}).get("assumptions_json") or "null") or {}
+    except ValueError:
+        return {}
 
 
 def configuration(run: dict | None) -> tuple[dict | None, str | None]:
@@ -177,7 +194,7 @@ def render_report(data: dict, database: Path, census_profile: Mapping | None = N
                   no_plan=None if data["plan"] else NO_PLAN, summary=summary_table(data["summary"]),
                   has_profile=census_profile is not None, profile_facts=profile_facts, profile_tables=profile_tables,
                   run_facts=run_facts(data["run"]), config=config, config_text=config_text,
-                  seeds=seed_tables(data["seeds"]), performance=performance_table(data["year_log"]))
+                  seeds=seed_tables(data["seeds"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))
 
 
 def write_report(database: Path | str, out: Path | str, census_profile: Mapping | None = None) -> Path:

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_age_bands') }}
+    select * from {{ source('assumptions', 'age_bands') }}
 )
 
 select * from source

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_cola_by_year') }}
+    select * from {{ source('assumptions', 'cola_by_year') }}
 )
 
 select * from source

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_irs_limits') }}
+    select * from {{ source('assumptions', 'irs_limits') }}
 )
 
 select * from source

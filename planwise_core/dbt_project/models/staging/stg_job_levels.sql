@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_job_levels') }}
+    select * from {{ source('assumptions', 'job_levels') }}
 )
 
 select * from source

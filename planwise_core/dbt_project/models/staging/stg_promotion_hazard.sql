@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_promotion_hazard') }}
+    select * from {{ source('assumptions', 'promotion_hazard') }}
 )
 
 select * from source

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_raise_month_distribution') }}
+    select * from {{ source('assumptions', 'raise_month_distribution') }}
 ),
 
 final as (

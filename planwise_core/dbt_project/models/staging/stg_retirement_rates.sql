@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_retirement_rates') }}
+    select * from {{ source('assumptions', 'retirement_rates') }}
 )
 
 select * from source

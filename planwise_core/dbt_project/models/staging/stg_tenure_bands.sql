@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_tenure_bands') }}
+    select * from {{ source('assumptions', 'tenure_bands') }}
 )
 
 select * from source

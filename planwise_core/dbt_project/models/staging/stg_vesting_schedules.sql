@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ ref('config_vesting_schedules') }}
+    select * from {{ source('assumptions', 'vesting_schedules') }}
 ),
 
 final as (

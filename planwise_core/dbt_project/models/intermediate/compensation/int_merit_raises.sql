@@ -19,7 +19,7 @@ job_levels as (
 
 cola as (
     select coalesce(
-        {{ sql_literal(var('cola_rate')) }},
+        {{ sql_literal(for_year(var('cola_rate'))) }},
         (select cola_rate from {{ ref('stg_cola_by_year') }} where simulation_year = {{ year }}),
         0
     ) as cola_rate

@@ -15,9 +15,9 @@ rates as (
     select
         start_headcount.*,
         retirements.retirements,
-        cast({{ var('target_growth_rate') }} as decimal(18, 8)) as target_growth_rate,
-        cast({{ var('total_termination_rate') }} as decimal(18, 8)) as total_termination_rate,
-        cast({{ var('new_hire_termination_rate') }} as decimal(18, 8)) as new_hire_termination_rate
+        cast({{ for_year(var('target_growth_rate')) }} as decimal(18, 8)) as target_growth_rate,
+        cast({{ for_year(var('total_termination_rate')) }} as decimal(18, 8)) as total_termination_rate,
+        cast({{ for_year(var('new_hire_termination_rate')) }} as decimal(18, 8)) as new_hire_termination_rate
     from start_headcount
     cross join retirements
 ),
