@@ -173,7 +173,19 @@ def test_baseline_shows_the_census_profile_it_is_given(database, tmp_path):
     bare = section(write_report(database, tmp_path / "bare.html").read_text(encoding="utf-8"), "baseline")
     with duckdb.connect(str(database), read_only=True) as con:
         actives = con.execute("select count(*) from int_baseline_workforce").fetchone()[0]
-    assert "no-profile" not in bare and f"<dt>actives</dt><dd>{actives}</dd>" in bare
+    assert "no-profile" not in bare and f"<dt>actives</dt><dd>{actives:,}</dd>" in bare
+    # PlanWise's own profile in formatted tables: levels with pay percentiles to the cent, bands with shares.
+    headers, body = table_after(bare, "Actives and annual pay by level")
+    assert headers == ["level", "name", "actives", "p10", "p25", "median", "p75", "p90", "mean", "payroll"]
+    with duckdb.connect(str(database), read_only=True) as con:
+        levels = rows(con, "select level_id, count(*), sum(current_compensation) from int_baseline_workforce "
+                           "group by 1 order by 1")
+    assert [(int(r[0]), int(r[2].replace(",", "")), r[9]) for r in body] == [
+        (level, n, f"${payroll:,.2f}") for level, n, payroll in levels]
+    assert all(re.fullmatch(r"\$[\d,]+\.\d\d", cell) for r in body for cell in r[3:])
+    headers, ages = table_after(bare, "Actives by age band")
+    assert headers == ["band", "actives", "share"] and sum(int(r[1]) for r in ages) == actives
+    assert "{" not in bare and "e+" not in bare  # no raw dicts, no float exponents
 
 
 def test_the_page_with_every_section_renders_in_a_real_browser(plan_report, tmp_path):

@@ -81,7 +81,12 @@ def _records_table(records: list[Mapping]) -> Table:
 
 
 def profile_blocks(profile: Mapping, title: str = "") -> tuple[list[tuple[str, str]], list[tuple[str, Table]]]:
-    """(facts, titled tables) of a JSON-like census profile."""
+    """(facts, titled tables) of a JSON-like census profile: PlanWise's own profile (``CensusProfile.to_dict()``)
+    in its formatted tables, any other mapping (a profile given by the caller) generically."""
+    from planwise_core.report.baseline import census_profile_blocks, is_census_profile
+
+    if not title and is_census_profile(profile):
+        return census_profile_blocks(profile)
     facts: list[tuple[str, str]] = []
     tables: list[tuple[str, Table]] = []
     for key, value in profile.items():
