@@ -23,6 +23,29 @@ def connect(database: Path):
         con.close()
 
 
+class Keeper:
+    """Keeps a database open while in-process engines work on it, so that every connection this process opens
+    meanwhile (in-process dbt's, the host's bookkeeping) shares one DuckDB instance: closing those no longer
+    closes the file, which would checkpoint it and drop its cache each time. DuckDB still checkpoints on its
+    own when the write-ahead log outgrows checkpoint_threshold, and once more when the keeper closes.
+    A dbt subprocess cannot open a file held here: ``hold(False)`` lets go before one runs."""
+
+    def __init__(self, database: Path):
+        self.database = database
+        self._con = None
+
+    def hold(self, wanted: bool = True) -> None:
+        if wanted and self._con is None:
+            self._con = duckdb.connect(str(self.database))
+        elif not wanted:
+            self.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            con, self._con = self._con, None
+            con.close()
+
+
 @contextlib.contextmanager
 def run_lock(database: Path):
     """Hold an exclusive lock beside the database for the whole run; refuse a second run."""

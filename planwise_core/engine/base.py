@@ -19,6 +19,10 @@ class DbtEngine:
 
     planwise_engine = True
     name = "engine"
+    # True for an engine that runs dbt in the host's process: the host then keeps the build open while the
+    # engine works, so that dbt's and the host's connections share one DuckDB instance (fewer file opens,
+    # one checkpoint per step instead of one per connection). A dbt subprocess could not open a held file.
+    shares_database = False
 
     def make_invoker(self, ctx) -> Invoker:
         raise NotImplementedError
