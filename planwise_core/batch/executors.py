@@ -139,13 +139,21 @@ def local_executor(workers: int) -> Iterator[ExecutorHandle]:
     # spawn, not fork: dbt and DuckDB hold threads and locks a forked child must not inherit.
     def make() -> cf.Executor:
         return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=die_with_parent, initargs=(os.getpid(),))
+                                      initializer=start_worker, initargs=(os.getpid(), workers))
 
     handle = ExecutorHandle(make(), f"local process pool of {workers}", workers, make)
     try:
         yield handle
     finally:
         handle.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def start_worker(parent_pid: int, workers: int) -> None:
+    """Pool worker initializer: share the cores (DuckDB threads = cores / workers), and die with the parent."""
+    from planwise_core.database.connection import DUCKDB_THREADS_ENV
+
+    os.environ.setdefault(DUCKDB_THREADS_ENV, str(max(1, (os.cpu_count() or 1) // workers)))
+    die_with_parent(parent_pid)
 
 
 PARENT_CHECK_SECONDS = 0.5

@@ -23,6 +23,9 @@ def connect(database: Path):
         con.close()
 
 
+DUCKDB_THREADS_ENV = "PLANWISE_DUCKDB_THREADS"
+
+
 class Keeper:
     """Keeps a database open while in-process engines work on it, so that every connection this process opens
     meanwhile (in-process dbt's, the host's bookkeeping) shares one DuckDB instance: closing those no longer
@@ -37,6 +40,8 @@ class Keeper:
     def hold(self, wanted: bool = True) -> None:
         if wanted and self._con is None:
             self._con = duckdb.connect(str(self.database))
+            if os.environ.get(DUCKDB_THREADS_ENV):  # a pool worker's share of the cores, for the whole instance
+                self._con.execute(f"set threads = {int(os.environ[DUCKDB_THREADS_ENV])}")
         elif not wanted:
             self.close()
 
