@@ -4,6 +4,7 @@ engines invoke dbt at most twice per year, and a held build is shared in-process
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -110,3 +111,19 @@ def test_a_held_build_is_shared_in_process_and_released_for_subprocesses(tmp_pat
     assert not database.with_name("held.duckdb.wal").exists()
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute("select count(*) from t").fetchone()[0] == 1000
+
+
+def test_a_pool_worker_share_of_the_cores_reaches_every_connection_of_the_held_build(tmp_path, monkeypatch):
+    from planwise_core.batch.executors import start_worker
+    from planwise_core.database.connection import DUCKDB_THREADS_ENV
+
+    monkeypatch.delenv(DUCKDB_THREADS_ENV, raising=False)
+    start_worker(os.getppid(), workers=64)  # its watch thread sleeps while our own parent lives
+    assert os.environ[DUCKDB_THREADS_ENV] == "1"
+    keeper = Keeper(tmp_path / "threads.duckdb")
+    keeper.hold(True)
+    try:
+        with duckdb.connect(str(tmp_path / "threads.duckdb")) as con:  # as dbt-duckdb's connection would
+            assert con.execute("select current_setting('threads')").fetchone()[0] == 1
+    finally:
+        keeper.close()
