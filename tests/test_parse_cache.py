@@ -22,6 +22,11 @@ def test_a_later_parse_loads_the_saved_manifest_and_a_damaged_one_is_parsed_agai
     assert not (folder / "partial_parse.msgpack").exists(), "dbt did not run"
     assert set(second.nodes) == set(first.nodes)
     assert second.nodes["model.planwise.fct_yearly_events"].database == "results"
+    # The copy's lookups are its own, of the right kind (dbt's positional pickling put a full parse's ref
+    # lookup into the source lookup's field, and `ref` inside a model failed with a TypeError).
+    assert type(second.source_lookup).__name__ == "SourceLookup"
+    assert second.ref_lookup.find("stg_census", None, None, second).name == "stg_census"
+    assert set(second.fixtures) == set(first.fixtures) and set(second.unit_tests) == set(first.unit_tests)
     # A damaged file is ignored: dbt parses again and the file is replaced by a good one.
     saved.write_bytes(b"not a pickle")
     third = _parse(DbtProject(tmp_path / "c" / "results.duckdb"), fingerprint)

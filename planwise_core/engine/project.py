@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -131,19 +132,29 @@ MANIFEST_PICKLE = "manifest.pickle"
 
 
 def _load_pickled(path: Path):
+    from dbt.contracts.graph.manifest import Manifest
+
     try:
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            return Manifest(**pickle.load(fh))
     except FileNotFoundError:
         return None
     except Exception:  # noqa: BLE001 - a damaged or foreign file: parse again
         return None
 
 
+def _manifest_fields(manifest) -> dict:
+    """The manifest's data fields by name, without its lazily built lookups. Manifest's own __reduce_ex__
+    passes its fields by position and leaves `fixtures` out, so once the lookups are built they land in the
+    wrong fields of the copy (dbt-core 1.11); rebuilding it by keyword avoids that."""
+    return {f.name: getattr(manifest, f.name) for f in dataclasses.fields(manifest)
+            if f.init and not f.name.startswith("_")}
+
+
 def _save_pickled(manifest, path: Path, work: Path) -> None:
     partial = work / MANIFEST_PICKLE
     try:
-        partial.write_bytes(pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.write_bytes(pickle.dumps(_manifest_fields(manifest), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(partial, path)
     except Exception:  # noqa: BLE001 - the cache is an optimisation: a run never fails for it
         partial.unlink(missing_ok=True)
