@@ -117,10 +117,10 @@ def size_local_pool(plan: BatchPlan, requested: int | None = None) -> tuple[int,
 
 DASK_CONNECT_TIMEOUT = "15s"
 
-# Peak RSS of one run, measured by bench/run_bench.py (10K: 313 MB, 100K: 479 MB, 1M: 1,427 MB, 5 years):
-# about 300 MB of Python + dbt + DuckDB, plus ~1.15 kB per census employee.
-RUN_MEMORY_BASE = 300 * 2**20
-RUN_MEMORY_PER_EMPLOYEE = 1_150
+# Peak RSS of one run with the plan's money layer, measured by `make bench` (10K: 555 MB, 100K: 865 MB,
+# 1M: 2,931 MB, 5 years, 2026-12-02): about 520 MB of Python + dbt + DuckDB, plus ~2.4 kB per census employee.
+RUN_MEMORY_BASE = 520 * 2**20
+RUN_MEMORY_PER_EMPLOYEE = 2_400
 MEMORY_HEADROOM = 0.8
 
 
