@@ -19,11 +19,6 @@ class Hooks:
         others = [p for n, p in pm.list_name_plugin() if is_engine(p) and n != engine]
         self._callers = {h: pm.subset_hook_caller(h, others) for h in ENGINE_HOOKS}
 
-    @property
-    def shares_database(self) -> bool:
-        """True when the engine runs dbt in this process, so the host may keep the database open meanwhile."""
-        return bool(getattr(self.pm.get_plugin(self.engine), "shares_database", False))
-
     def _first(self, hook: str, **kwargs):
         result = self._callers[hook](**kwargs)
         if result is None:

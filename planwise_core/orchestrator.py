@@ -24,7 +24,6 @@ from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
 from planwise_core.levels import Level, fallback_chain
 from planwise_core.database import completed_years, connect, delete_years, run_lock, runlog, table_exists
-from planwise_core.database.connection import Keeper
 from planwise_core.database.workspace import Workspace, carry_own_tables, mark
 from planwise_core.errors import PlanwiseError
 from planwise_core.hooks import Hooks
@@ -50,7 +49,6 @@ class Simulation:
         self.config = config
         self.database = Path(database).resolve()
         self.workspace = Workspace(self.database)
-        self.keeper = Keeper(self.workspace.build)  # the build stays open while an in-process engine runs
         self.census = Path(census) if census else None
         self.pm = pm or get_plugin_manager()
         orch = config.orchestration
@@ -98,10 +96,7 @@ class Simulation:
             self.workspace.check_published()
             self.workspace.start_empty()
             self._load_census(self._census_path())
-            try:
-                result = self._foundation(Hooks(self.pm, self.chain[0].plugin))
-            finally:
-                self.keeper.close()
+            result = self._foundation(Hooks(self.pm, self.chain[0].plugin))
             with connect(self.workspace.build) as con:
                 runlog.ensure_tables(con)
             self._publish(run_logged=False)
@@ -123,11 +118,8 @@ class Simulation:
             self._adopt(plan)
             self._log_start()
             try:
-                try:
-                    years_done, foundation = self._prepare(plan)
-                    outcomes, failed = self._run_years(years_done)
-                finally:
-                    self.keeper.close()  # checkpointed and closed before it is published or left for --resume
+                years_done, foundation = self._prepare(plan)
+                outcomes, failed = self._run_years(years_done)
                 metrics = Hooks(self.pm, self.chain[0].plugin).collect_metrics(self.ctx)
                 if failed:
                     self._log_end("failed", self.last_error)
@@ -170,7 +162,6 @@ class Simulation:
 
     def _foundation(self, hooks: Hooks) -> FoundationResult:
         self.progress("foundation")
-        self.keeper.hold(hooks.shares_database)
         result = hooks.foundation_setup(self.ctx)
         self.ctx.monitor.checkpoint("foundation")
         self.progress("foundation_done")
@@ -272,7 +263,6 @@ class Simulation:
         for attempt in range(retries + 1):
             try:
                 self.progress("year", year=year, level=level.name)
-                self.keeper.hold(hooks.shares_database)
                 if year > self.config.simulation.start_year:
                     hooks.transition_year(self.ctx, year - 1, year)
                 result = hooks.process_year(self.ctx, year)
