@@ -17,12 +17,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from run_bench import BIN, measure, report_table  # bench/ is on sys.path when run as a script
+from run_bench import BIN, LAST_CPU, measure, plan_config, report_table  # bench/ is on sys.path when run as a script
 
 
-def run_case(kind: str, workers: int, runs: int, years: int, census: Path, out: Path, env: dict) -> dict:
+def run_case(kind: str, workers: int, runs: int, years: int, census: Path, out: Path, env: dict,
+             config: Path | None = None) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    args = [str(BIN / "planwise"), "ensemble", "--seeds", str(runs), "--first-seed", "1", "--census", str(census),
+    args = [str(BIN / "planwise"), *(["--config", str(config)] if config else []), "ensemble", "--seeds", str(runs), "--first-seed", "1", "--census", str(census),
             "--start-year", "2025", "--end-year", str(2024 + years), "--output", str(out),
             "--max-concurrent", str(workers), "--json", "--no-report"]
     if kind == "dask":
@@ -34,7 +35,7 @@ def run_case(kind: str, workers: int, runs: int, years: int, census: Path, out: 
         "executor": result["executor"], "workers": workers, "runs": len(records), "wall_s": round(wall, 1),
         "runs_per_min": round(len(records) / wall * 60, 2), "peak_rss_mb": round(peak / 2**20),
         "dbt_invocations": sum(r.get("dbt_invocations") or 0 for r in records), "rows": rows,
-        "rows_per_s": round(rows / wall), "mean_run_s": round(sum(r["seconds"] for r in records) / len(records), 1),
+        "rows_per_s": round(rows / wall), "cpu_s": round(LAST_CPU[0], 1), "mean_run_s": round(sum(r["seconds"] for r in records) / len(records), 1),
     }
 
 
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--cases", default="local:1,local:2,dask:2")
     parser.add_argument("--cold", action="store_true", help="empty the dbt parse cache before each case")
+    parser.add_argument("--plan", default="on", help="plan case of bench/run_bench.py (default: on, as issue 16)")
     parser.add_argument("--out", default="bench/results/batch")
     opts = parser.parse_args()
     out = Path(opts.out).resolve()
@@ -60,7 +62,8 @@ def main() -> None:
         kind, workers = case.split(":")
         if opts.cold:
             shutil.rmtree(cache, ignore_errors=True)
-        rows.append(run_case(kind, int(workers), opts.runs, opts.years, census, out / case.replace(":", "_"), env))
+        rows.append(run_case(kind, int(workers), opts.runs, opts.years, census, out / case.replace(":", "_"), env,
+                             plan_config(out, opts.plan)))
         print(json.dumps(rows[-1]), flush=True)
     report_table(rows, out / "results.json")
 

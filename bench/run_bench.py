@@ -1,22 +1,25 @@
-"""End-to-end benchmarks through the CLI: wall time, peak RSS, dbt invocations, rows/s, dbt overhead vs SQL floor.
+"""Single runs through the CLI: wall time, foundation, peak RSS, dbt invocations, rows/s, the SQL floor.
 
-Usage: python bench/run_bench.py [--sizes 10000,100000] [--legacy-max 10000] [--years 5] [--cold]
-                                  [--plan default] [--out bench/results]
---plan takes a comma-separated list of plan cases: default (the shipped configuration: the default match),
-on (match, core and auto-escalation all on) and off (plan.enabled: false, no money layer); each optimized case
-runs once per plan case, so `--plan on,off` measures what the money layer costs.
-Each case runs `planwise run` in a fresh process (import and parse included; --cold empties the shared
-dbt parse cache first, otherwise a case starts from the partial parse the previous one left) and samples
-the RSS of its whole process tree every 50 ms. The SQL floor re-runs the compiled SQL of the last simulated year straight
-in DuckDB on a copy of the database.
+Usage: python bench/run_bench.py [--sizes 10000,100000] [--years 5] [--plan on] [--floor-max 100000]
+                                  [--legacy 10000:1] [--baseline-src DIR] [--cold] [--out bench/results]
+Each case is one `planwise run` process started from the shell (Python start-up, dbt import and parse
+included) with the RSS of its whole process tree sampled every 50 ms. --plan takes plan cases,
+comma-separated: on (match, core graded by service and auto-escalation: the issue 16 configuration, the
+default here), default (the shipped configuration: the match only) and off (plan.enabled: false).
+The SQL floor (bench/floor.py) replays every simulated year's compiled SQL straight in DuckDB, after the run,
+for sizes up to --floor-max; above it, only the last year is replayed and multiplied by the years (marked ≈).
+--legacy SIZE:YEARS adds the legacy engine and an optimized run of the same census and years, and compares
+their tables by digest. --baseline-src runs every case a second time with another source tree first on
+PYTHONPATH (e.g. an export of main), so before and after are measured in one invocation.
+With --cold the shared dbt parse cache is emptied before each case (otherwise a case starts from the last one's).
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -26,11 +29,9 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from planwise_core.engine.nodes import YEAR_START, YEARLY, selected_models
-from planwise_core.database.workspace import Workspace
-from planwise_core.engine.project import DbtProject, parsed_manifest
-
 BIN = Path(sys.executable).parent
+LAST_CPU = [0.0]
+START_YEAR = 2025
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -44,7 +45,10 @@ def tree_rss(proc: psutil.Process) -> int:
 
 
 def measure(args: list[str], env: dict | None = None, interval: float = 0.05) -> tuple[dict, float, int]:
-    """Run a command that prints JSON; its parsed output, wall seconds and the peak RSS of its process tree."""
+    """Run a command that prints JSON; its parsed output, wall seconds and the peak RSS of its process tree.
+    The CPU seconds of the tree (user + system, from getrusage) land in ``LAST_CPU``: on a shared machine
+    they move less with the other users' load than the wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     ps, peak = psutil.Process(proc.pid), 0
@@ -53,6 +57,8 @@ def measure(args: list[str], env: dict | None = None, interval: float = 0.05) ->
         time.sleep(interval)
     out, err = proc.communicate()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark failed: {' '.join(args[1:3])}: {err[-3000:]}")
     return json.loads(out), wall, peak
@@ -89,100 +95,131 @@ def _merged(base: dict, changes: dict) -> dict:
     return merged
 
 
-def run_case(census: Path, database: Path, optimization: str, years: int, env: dict | None = None,
-             config: Path | None = None) -> dict:
-    args = [str(BIN / "planwise"), *(["--config", str(config)] if config else []), "run", "--census", str(census),
-            "--database", str(database), "--json",
-            "--performance-mode", "--optimization", optimization, "--start-year", "2025",
-            "--end-year", str(2024 + years)]
+def census_file(out: Path, size: int) -> Path:
+    census = out / f"census_{size}.parquet"
+    if not census.exists():
+        subprocess.run([str(BIN / "planwise"), "census", "generate", "--employees", str(size), "--seed", "1",
+                        "--out", str(census)], check=True, capture_output=True)
+    return census
+
+
+def run_case(census: Path, database: Path, level: str, years: int, config: Path, env: dict) -> dict:
+    """One `planwise run` process; the figures of the detail table."""
+    for stale in database.parent.glob(f"{database.name}*"):
+        stale.unlink() if stale.is_file() else shutil.rmtree(stale)
+    shutil.rmtree(database.parent / f".{database.name}.build", ignore_errors=True)
+    args = [str(BIN / "planwise"), "--config", str(config), "run", "--census", str(census), "--database",
+            str(database), "--json", "--performance-mode", "--optimization", level, "--start-year", str(START_YEAR),
+            "--end-year", str(START_YEAR + years - 1)]
     result, wall, peak = measure(args, env)
-    rows = sum(y["rows"] for y in result["years"].values())
-    metrics = next(iter(result["plugin_metrics"].values()))
-    return {"wall_s": wall, "peak_rss_mb": peak / 2**20, "dbt_invocations": metrics["dbt_invocations"],
-            "dbt_seconds": metrics["dbt_seconds"], "rows": rows, "rows_per_s": rows / wall, "result": result}
+    perf, metrics = result["performance_metrics"], next(iter(result["plugin_metrics"].values()))
+    year_rows = {int(y): d for y, d in result["years"].items()}
+    rows = sum(d["rows"] for d in year_rows.values())
+    seeds = sum(s["seconds"] for s in perf.get("foundation_steps", []) if s["name"] == "seeds")
+    foundation_calls = sum(s["dbt_invocations"] for s in perf.get("foundation_steps", []))
+    last = max(year_rows)
+    return {"wall_s": round(wall, 2), "cpu_s": round(LAST_CPU[0], 1), "foundation_s": round(perf.get("foundation_seconds", 0.0), 2),
+            "foundation_no_seeds_s": round(perf.get("foundation_seconds", 0.0) - seeds, 2),
+            "peak_rss_mb": round(peak / 2**20), "dbt_invocations": metrics["dbt_invocations"],
+            "invocations_per_year": round((metrics["dbt_invocations"] - foundation_calls) / len(year_rows), 2),
+            "parse_s": metrics.get("parse_seconds"), "years_s": round(sum(d["seconds"] for d in year_rows.values()), 2),
+            "rows": rows, "rows_per_s": round(rows / wall), "last_year_s": round(year_rows[last]["seconds"], 2)}
 
 
-def sql_floor(database: Path, last_year: int) -> float:
-    """Seconds to run the last year's compiled yearly SQL directly in DuckDB (no dbt)."""
-    # The build's file name in another folder: the compiled SQL names the catalog after the file.
-    project = DbtProject(Workspace(database).build)
-    floor_dir = database.parent / "floor"
-    floor_dir.mkdir(exist_ok=True)
-    copy = floor_dir / project.database.name
-    shutil.copy(database, copy)
-    compiled = project.work_dir / "target" / "compiled" / "planwise" / "models"
-    models = [*selected_models(project, YEAR_START), *selected_models(project, YEARLY)]
-    incremental = {n.name for n in parsed_manifest(project).nodes.values()
-                   if n.resource_type == "model" and n.config.materialized == "incremental"}
-    con = duckdb.connect(str(copy))
-    for table in incremental:
-        con.execute(f'delete from "{table}" where simulation_year = ?', [last_year])
-    started = time.perf_counter()
-    for model in models:
-        sql = Path(glob.glob(f"{compiled}/**/{model}.sql", recursive=True)[0]).read_text()
-        if model in incremental:
-            con.execute(f'insert into "{model}" {sql}')
-        else:
-            con.execute(f'create or replace table "{model}" as {sql}')
-    seconds = time.perf_counter() - started
-    con.close()
-    copy.unlink()
-    return seconds
+def table_digests(database: Path) -> dict[str, str]:
+    """sha256 of every result table's rows (each row as text, in sorted order), by table."""
+    from planwise_core.outputs.compare import OUTPUT_TABLES
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {t: con.execute(f'select sha256(coalesce(string_agg(cast(r as varchar), chr(10) order by '
+                               f'cast(r as varchar)), \'\')) from "{t}" r').fetchone()[0] for t in OUTPUT_TABLES}
+
+
+def single_runs(opts, out: Path, env: dict, label: str = "after") -> list[dict]:
+    """Every optimized size, then the legacy pair; one detail row each."""
+    from floor import sql_floor  # bench/ is on sys.path when run as a script
+
+    config, rows = plan_config(out, opts.plan), []
+    for size in [int(s) for s in opts.sizes.split(",") if s]:
+        if opts.cold:
+            shutil.rmtree(out / "parse-cache", ignore_errors=True)
+        database = out / f"optimized_{size}_{label}.duckdb"
+        row = {"case": f"{size:,} x {opts.years} optimized", "code": label, "employees": size, "engine": "optimized",
+               "years": opts.years, **run_case(census_file(out, size), database, "high", opts.years, config, env)}
+        years = list(range(START_YEAR, START_YEAR + opts.years))
+        if label == "after":  # same SQL before and after: the floor is measured once
+            replay = years if size <= opts.floor_max else years[-1:]
+            floors, _ = sql_floor(database, config, replay)
+            floor = sum(floors.values()) * (len(years) / len(replay))
+            row.update(sql_floor_s=round(floor, 2), floor_estimated=len(replay) < len(years),
+                       last_year_floor_s=round(floors[years[-1]], 2), wall_over_floor=round(row["wall_s"] / floor, 2))
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    if opts.legacy:
+        rows += legacy_pair(opts, out, env, config, label)
+    return rows
+
+
+def legacy_pair(opts, out: Path, env: dict, config: Path, label: str) -> list[dict]:
+    size, years = (int(v) for v in opts.legacy.split(":"))
+    census, pair = census_file(out, size), []
+    for engine, level in (("optimized", "high"), ("legacy", "fallback")):
+        database = out / f"{engine}_{size}_{years}y_{label}.duckdb"
+        row = {"case": f"{size:,} x {years} {engine}", "code": label, "employees": size, "engine": engine,
+               "years": years, **run_case(census, database, level, years, config, env)}
+        row["digests"] = table_digests(database)
+        pair.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    pair[1]["identical_to_optimized"] = pair[0]["digests"] == pair[1]["digests"]
+    pair[1]["legacy_ratio"] = round(pair[1]["wall_s"] / pair[0]["wall_s"], 1)
+    return pair
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", default="10000,100000")
+    p.add_argument("--years", type=int, default=5)
+    p.add_argument("--plan", default="on", choices=sorted(PLAN_CASES))
+    p.add_argument("--floor-max", type=int, default=100_000, help="replay every year's SQL up to this size")
+    p.add_argument("--legacy", default="", help="SIZE:YEARS for the legacy engine against optimized, e.g. 10000:1")
+    p.add_argument("--baseline-src", default="", help="a source tree (e.g. `git archive main`) to run first")
+    p.add_argument("--cold", action="store_true", help="empty the shared dbt parse cache before each case")
+    p.add_argument("--out", default="bench/results")
+    return p
+
+
+def environment(out: Path, src: str = "") -> dict:
+    env = dict(os.environ, PLANWISE_CACHE_DIR=str(out / "parse-cache"))
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(src).resolve()), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def report_table(rows: list[dict], path: Path | None = None, columns: list[str] | None = None) -> None:
+    """Print rows as a Markdown table (as pasted into docs/performance.md); save them as JSON when asked."""
+    columns = columns or list(dict.fromkeys(k for r in rows for k in r if k != "digests"))
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for r in rows:
+        print("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
+    if path is not None:
+        path.write_text(json.dumps(rows, indent=1))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--legacy-max", type=int, default=10000)
-    parser.add_argument("--years", type=int, default=5)
-    parser.add_argument("--out", default="bench/results")
-    parser.add_argument("--cold", action="store_true", help="empty the shared dbt parse cache before each case")
-    parser.add_argument("--plan", default="default", help="plan cases, comma-separated: default, on, off")
-    opts = parser.parse_args()
+    opts = parser().parse_args()
     out = Path(opts.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    cache = out / "parse-cache"
-    env = dict(os.environ, PLANWISE_CACHE_DIR=str(cache))
-    rows = []
-    for size in [int(s) for s in opts.sizes.split(",")]:
-        census = out / f"census_{size}.parquet"
-        if not census.exists():
-            subprocess.run([str(BIN / "planwise"), "census", "generate", "--employees", str(size), "--seed", "1",
-                            "--out", str(census)], check=True, capture_output=True)
-        plans = opts.plan.split(",")
-        engines = [("optimized", "high", plan) for plan in plans]
-        engines += [("legacy", "fallback", plans[0])] if size <= opts.legacy_max else []
-        for engine, level, plan in engines:
-            database = out / f"{engine}_{size}_plan_{plan}.duckdb"
-            for stale in out.glob(f"{database.name}*"):
-                stale.unlink()
-            if opts.cold:
-                shutil.rmtree(cache, ignore_errors=True)
-            case = run_case(census, database, level, opts.years, env, plan_config(out, plan))
-            last = 2024 + opts.years
-            year_dbt = case["result"]["years"][str(last)]["seconds"]
-            floor = sql_floor(database, last) if engine == "optimized" else None
-            foundation = case["result"]["performance_metrics"].get("foundation_seconds", 0.0)
-            rows.append({"employees": size, "engine": engine, "plan": plan, "years": opts.years,
-                         "parse_cache": "cold" if opts.cold else "warm", "wall_s": round(case["wall_s"], 2),
-                         "foundation_s": round(foundation, 2), "peak_rss_mb": round(case["peak_rss_mb"], 1),
-                         "dbt_invocations": case["dbt_invocations"], "rows": case["rows"],
-                         "rows_per_s": round(case["rows_per_s"]), "last_year_s": round(year_dbt, 2),
-                         "last_year_sql_floor_s": round(floor, 2) if floor is not None else None,
-                         "dbt_overhead_share": round(1 - floor / year_dbt, 3) if floor else None})
-            print(json.dumps(rows[-1]), flush=True)
+    rows = single_runs(opts, out, environment(out, opts.baseline_src), "before") if opts.baseline_src else []
+    rows += single_runs(opts, out, environment(out))
+    print(f"configuration: plan case {opts.plan!r} ({json.dumps(PLAN_CASES[opts.plan])})")
     report_table(rows, out / "results.json")
-
-
-def report_table(rows: list[dict], path: Path) -> None:
-    """Print the rows as a Markdown table (as pasted into docs/performance.md) and save them as JSON."""
-    print()
-    header = list(rows[0])
-    print(" | ".join(header))
-    print(" | ".join("---" for _ in header))
-    for r in rows:
-        print(" | ".join(str(r[h]) for h in header))
-    path.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

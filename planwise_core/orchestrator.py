@@ -74,7 +74,7 @@ class Simulation:
 
     @functools.cached_property
     def year_tables(self) -> tuple[str, ...]:
-        """The year-partitioned result tables, as the dbt project declares them (its incremental models)."""
+        """The year-partitioned result tables, as the dbt project declares them (its year_partition models)."""
         from planwise_core.engine.nodes import year_partitioned_models
         from planwise_core.engine.project import DbtProject
 

@@ -118,10 +118,10 @@ def size_local_pool(plan: BatchPlan, requested: int | None = None) -> tuple[int,
 
 DASK_CONNECT_TIMEOUT = "15s"
 
-# Peak RSS of one run, measured by bench/run_bench.py (10K: 313 MB, 100K: 479 MB, 1M: 1,427 MB, 5 years):
-# about 300 MB of Python + dbt + DuckDB, plus ~1.15 kB per census employee.
-RUN_MEMORY_BASE = 300 * 2**20
-RUN_MEMORY_PER_EMPLOYEE = 1_150
+# Peak RSS of one run with the plan's money layer, measured by `make bench` (10K: 555 MB, 100K: 865 MB,
+# 1M: 2,931 MB, 5 years, 2026-12-02): about 520 MB of Python + dbt + DuckDB, plus ~2.4 kB per census employee.
+RUN_MEMORY_BASE = 520 * 2**20
+RUN_MEMORY_PER_EMPLOYEE = 2_400
 MEMORY_HEADROOM = 0.8
 
 
@@ -140,13 +140,21 @@ def local_executor(workers: int) -> Iterator[ExecutorHandle]:
     # spawn, not fork: dbt and DuckDB hold threads and locks a forked child must not inherit.
     def make() -> cf.Executor:
         return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=die_with_parent, initargs=(os.getpid(),))
+                                      initializer=start_worker, initargs=(os.getpid(), workers))
 
     handle = ExecutorHandle(make(), f"local process pool of {workers}", workers, make)
     try:
         yield handle
     finally:
         handle.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def start_worker(parent_pid: int, workers: int) -> None:
+    """Pool worker initializer: share the cores (DuckDB threads = cores / workers), and die with the parent."""
+    from planwise_core.database.connection import DUCKDB_THREADS_ENV
+
+    os.environ.setdefault(DUCKDB_THREADS_ENV, str(max(1, (os.cpu_count() or 1) // workers)))
+    die_with_parent(parent_pid)
 
 
 PARENT_CHECK_SECONDS = 0.5

@@ -23,6 +23,34 @@ def connect(database: Path):
         con.close()
 
 
+DUCKDB_THREADS_ENV = "PLANWISE_DUCKDB_THREADS"
+
+
+class Keeper:
+    """Keeps a database open while in-process engines work on it, so that every connection this process opens
+    meanwhile (in-process dbt's, the host's bookkeeping) shares one DuckDB instance: closing those no longer
+    closes the file, which would checkpoint it and drop its cache each time. DuckDB still checkpoints on its
+    own when the write-ahead log outgrows checkpoint_threshold, and once more when the keeper closes.
+    A dbt subprocess cannot open a file held here: ``hold(False)`` lets go before one runs."""
+
+    def __init__(self, database: Path):
+        self.database = database
+        self._con = None
+
+    def hold(self, wanted: bool = True) -> None:
+        if wanted and self._con is None:
+            self._con = duckdb.connect(str(self.database))
+            if os.environ.get(DUCKDB_THREADS_ENV):  # a pool worker's share of the cores, for the whole instance
+                self._con.execute(f"set threads = {int(os.environ[DUCKDB_THREADS_ENV])}")
+        elif not wanted:
+            self.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            con, self._con = self._con, None
+            con.close()
+
+
 @contextlib.contextmanager
 def run_lock(database: Path):
     """Hold an exclusive lock beside the database for the whole run; refuse a second run.

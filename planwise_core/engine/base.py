@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import attrs
 
 from planwise_core import hookimpl
 from planwise_core.database import connect, table_exists, year_row_counts
+from planwise_core.database.connection import Keeper
 from planwise_core.engine.invokers import Invoker
 from planwise_core.engine.nodes import BASELINE, FOUNDATION, STAGING, YEAR_START, YEARLY, selected_models, transition_checks
 from planwise_core.errors import SimulationError
@@ -19,6 +21,20 @@ class DbtEngine:
 
     planwise_engine = True
     name = "engine"
+    # True for an engine that runs dbt in this process: each engine hook then keeps the build open while it
+    # works (Keeper), so that dbt's and the engine's own connections share one DuckDB instance (fewer file
+    # opens, one checkpoint per hook instead of one per connection). The file is released when the hook
+    # returns: a dbt subprocess, or another plugin opening it read-only, could not open a held file.
+    shares_database = False
+
+    @contextlib.contextmanager
+    def _held(self, ctx):
+        keeper = Keeper(ctx.database)
+        keeper.hold(self.shares_database)
+        try:
+            yield
+        finally:
+            keeper.close()
 
     def make_invoker(self, ctx) -> Invoker:
         raise NotImplementedError
@@ -54,6 +70,10 @@ class DbtEngine:
 
     @hookimpl
     def foundation_setup(self, ctx) -> FoundationResult:
+        with self._held(ctx):
+            return self._foundation_setup(ctx)
+
+    def _foundation_setup(self, ctx) -> FoundationResult:
         started = time.perf_counter()
         inv = self.invoker(ctx)
         # The parameter tables are already in the database: the host validated and loaded them
@@ -78,6 +98,10 @@ class DbtEngine:
 
     @hookimpl
     def transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
+        with self._held(ctx):
+            return self._transition_year(ctx, from_year, to_year)
+
+    def _transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
         with connect(ctx.database) as con:
             present = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?",
                                   [from_year]).fetchone()[0] if table_exists(con, "fct_workforce_snapshot") else 0
@@ -96,6 +120,10 @@ class DbtEngine:
 
     @hookimpl
     def process_year(self, ctx, year: int) -> YearResult:
+        with self._held(ctx):
+            return self._process_year(ctx, year)
+
+    def _process_year(self, ctx, year: int) -> YearResult:
         started = time.perf_counter()
         steps = []
         if not self._start_built_for(ctx, year):

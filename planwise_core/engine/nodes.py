@@ -53,6 +53,6 @@ def transition_checks(project: DbtProject) -> tuple[str, ...]:
 
 
 def year_partitioned_models(project: DbtProject) -> tuple[str, ...]:
-    """The incremental models: they keep one partition per simulation year, replaced when a year re-runs."""
+    """The year_partition models: they keep one partition per simulation year, replaced when a year re-runs."""
     return tuple(sorted(n.name for n in parsed_manifest(project).nodes.values()
-                        if n.resource_type == "model" and n.config.materialized == "incremental"))
+                        if n.resource_type == "model" and n.config.materialized == "year_partition"))

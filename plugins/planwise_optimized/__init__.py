@@ -8,6 +8,7 @@ from planwise_core.levels import OPTIMIZED
 
 class OptimizedEngine(DbtEngine):
     name = OPTIMIZED
+    shares_database = True  # dbtRunner in this process
 
     def make_invoker(self, ctx):
         project = DbtProject(ctx.database, threads=ctx.settings.threads)

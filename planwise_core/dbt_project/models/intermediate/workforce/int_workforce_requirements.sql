@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='simulation_year') }}
+{{ config(materialized='year_partition') }}
 {#- Exact yearly quotas (domain 4.1-4.2): the year ends at round_half_up(N * (1 + g)) actives; retirements count toward Q_exp. -#}
 
 with start_headcount as (

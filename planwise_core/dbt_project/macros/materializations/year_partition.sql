@@ -1,0 +1,61 @@
+{#- A table that keeps one partition per simulation year: a run of the model replaces the year's rows.
+
+    The first run creates the table from the query. Later runs check the query's columns against the table's
+    (names and DuckDB types, by `describe`) and fail loudly on any difference, then delete the year
+    (var simulation_year) and insert the query's rows by column name, in one transaction: the rows are written
+    once, not staged in a temporary table first as dbt's delete+insert does. `--full-refresh` recreates the
+    table from the query (every other year is lost, as with dbt's incremental). The legacy engine runs the same
+    materialization and SQL, one dbt process per model. -#}
+{% materialization year_partition, adapter="duckdb", supported_languages=['sql'] %}
+  {{ planwise_refuse_unsupported('year_partition') }}
+  {%- set year_column = config.get('year_column', 'simulation_year') -%}
+  {%- set year = var('simulation_year') | int -%}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- if existing_relation is not none and not existing_relation.is_table -%}
+    {{ exceptions.raise_compiler_error(target_relation ~ " exists as a " ~ existing_relation.type
+       ~ ", not a table: drop it, then run again") }}
+  {%- endif -%}
+
+  {%- if existing_relation is none or should_full_refresh() -%}
+    {%- set build_sql -%}
+      create or replace table {{ target_relation }} as (
+        {{ compiled_code }}
+      )
+    {%- endset -%}
+  {%- else -%}
+    {%- set have = planwise_described("describe " ~ target_relation) -%}
+    {%- set want = planwise_described("describe (" ~ compiled_code ~ ")") -%}
+    {%- if have != want -%}
+      {{ exceptions.raise_compiler_error("model " ~ model.name ~ " changed its columns: the table " ~ target_relation
+         ~ " has " ~ have | join(', ') ~ " but the model now returns " ~ want | join(', ')
+         ~ ". Rebuild from the start year into a new database (or run with --full-refresh)") }}
+    {%- endif -%}
+    {%- set names = [] -%}
+    {%- for column in have -%}{%- do names.append(column.split(' ')[0]) -%}{%- endfor -%}
+    {%- if year_column not in names -%}
+      {{ exceptions.raise_compiler_error("model " ~ model.name ~ " has no column " ~ year_column
+         ~ " to partition " ~ target_relation ~ " by year") }}
+    {%- endif -%}
+    {%- set build_sql -%}
+      delete from {{ target_relation }} where {{ adapter.quote(year_column) }} = {{ year }};
+      insert into {{ target_relation }} by name (
+        {{ compiled_code }}
+      )
+    {%- endset -%}
+  {%- endif -%}
+
+  {% call statement('main') -%}
+    {{ build_sql }}
+  {%- endcall %}
+  {{ adapter.commit() }}
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+{#- "name type" of every column a `describe` returns, sorted by name (insert by name ignores the order). -#}
+{% macro planwise_described(sql) %}
+  {%- set result = run_query(sql) -%}
+  {%- set columns = [] -%}
+  {%- for row in result.rows -%}{%- do columns.append(row[0] ~ ' ' ~ row[1]) -%}{%- endfor -%}
+  {{ return(columns | sort) }}
+{% endmacro %}

@@ -1,0 +1,34 @@
+"""The parsed manifest is kept beside dbt's partial parse: a later process loads it instead of parsing."""
+
+from __future__ import annotations
+
+import time
+
+from planwise_core.engine.project import DBT_PROJECT_DIR, MANIFEST_PICKLE, DbtProject, _parse, project_fingerprint
+
+
+def test_a_later_parse_loads_the_saved_manifest_and_a_damaged_one_is_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANWISE_CACHE_DIR", str(tmp_path / "cache"))
+    fingerprint = project_fingerprint(DBT_PROJECT_DIR)
+    first = _parse(DbtProject(tmp_path / "a" / "results.duckdb"), fingerprint)
+    folder = tmp_path / "cache" / "dbt-parse" / fingerprint / "results"
+    saved = folder / MANIFEST_PICKLE
+    assert saved.is_file()
+    # Without dbt's partial parse a parse would take seconds: the manifest comes from the saved file.
+    (folder / "partial_parse.msgpack").unlink()
+    started = time.perf_counter()
+    second = _parse(DbtProject(tmp_path / "b" / "results.duckdb"), fingerprint)
+    assert time.perf_counter() - started < 1.5
+    assert not (folder / "partial_parse.msgpack").exists(), "dbt did not run"
+    assert set(second.nodes) == set(first.nodes)
+    assert second.nodes["model.planwise.fct_yearly_events"].database == "results"
+    # The copy's lookups are its own, of the right kind (dbt's positional pickling put a full parse's ref
+    # lookup into the source lookup's field, and `ref` inside a model failed with a TypeError).
+    assert type(second.source_lookup).__name__ == "SourceLookup"
+    assert second.ref_lookup.find("stg_census", None, None, second).name == "stg_census"
+    assert set(second.fixtures) == set(first.fixtures) and set(second.unit_tests) == set(first.unit_tests)
+    # A damaged file is ignored: dbt parses again and the file is replaced by a good one.
+    saved.write_bytes(b"not a pickle")
+    third = _parse(DbtProject(tmp_path / "c" / "results.duckdb"), fingerprint)
+    assert set(third.nodes) == set(first.nodes)
+    assert (folder / "partial_parse.msgpack").exists() and saved.read_bytes() != b"not a pickle"
