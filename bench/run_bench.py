@@ -115,11 +115,9 @@ def run_case(census: Path, database: Path, level: str, years: int, config: Path,
     perf, metrics = result["performance_metrics"], next(iter(result["plugin_metrics"].values()))
     year_rows = {int(y): d for y, d in result["years"].items()}
     rows = sum(d["rows"] for d in year_rows.values())
-    seeds = sum(s["seconds"] for s in perf.get("foundation_steps", []) if s["name"] == "seeds")
     foundation_calls = sum(s["dbt_invocations"] for s in perf.get("foundation_steps", []))
     last = max(year_rows)
     return {"wall_s": round(wall, 2), "cpu_s": round(LAST_CPU[0], 1), "foundation_s": round(perf.get("foundation_seconds", 0.0), 2),
-            "foundation_no_seeds_s": round(perf.get("foundation_seconds", 0.0) - seeds, 2),
             "peak_rss_mb": round(peak / 2**20), "dbt_invocations": metrics["dbt_invocations"],
             "invocations_per_year": round((metrics["dbt_invocations"] - foundation_calls) / len(year_rows), 2),
             "parse_s": metrics.get("parse_seconds"), "years_s": round(sum(d["seconds"] for d in year_rows.values()), 2),
