@@ -23,6 +23,7 @@ from conftest import (
     completed_years,
     days_in_year,
     expected_requirements,
+    invariant_problems,
     largest_remainder,
     rows,
     scalar,
@@ -744,3 +745,8 @@ def test_hazards_shape_who_leaves_and_who_is_promoted(con):
     # promotion tenure multipliers 0.5 / 1.5 / 1.8 / 0.8 / 0.2 and age 1.6 / 1.4 ... 0.3
     assert promo["T5-9"] > promo["T10-19"] > promo["T20+"] and promo["T2-4"] > 2 * promo["T<2"]
     assert promo["A<35"] > 3 * promo["A55+"]
+
+
+def test_the_shared_invariant_set(con):
+    """The set every run of the suite must keep (helpers/invariants.py; the registry applies it to each run)."""
+    assert invariant_problems(con, YEARS, SPEC.config()) == {}

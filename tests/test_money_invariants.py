@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import CensusSpec, SimSpec, rows, scalar
+from conftest import CensusSpec, SimSpec, invariant_problems, rows, scalar
 
 YEARS = list(range(2025, 2030))
 CENT = Decimal("0.01")
@@ -255,3 +255,8 @@ def test_12_forfeiture_pool(con):
         assert applied == min(boy, gross) and applied <= boy
         assert eoy == boy - applied + generated and net == gross - applied and net >= 0
         previous_eoy = eoy
+
+
+def test_the_shared_invariant_set(con):
+    """The set every run of the suite must keep (helpers/invariants.py), here with core, Roth and graded vesting."""
+    assert invariant_problems(con, YEARS, SPEC.config()) == {}

@@ -17,7 +17,7 @@ from conftest import (
     CensusSpec,
     SimSpec,
     completed_years,
-    core_invariant_problems,
+    invariant_problems,
     days_in_year,
     expected_requirements,
     rows,
@@ -101,9 +101,11 @@ def retirements(con, year: int) -> dict[str, date]:
 
 
 def test_core_invariants_hold(runs):
+    specs = {"defaults": DEFAULTS, "no_retirement": NO_RETIREMENT, "low_turnover": LOW_TURNOVER}
     for name, con in runs.items():
         years = [r[0] for r in rows(con, "select distinct simulation_year from fct_workforce_snapshot order by 1")]
-        assert core_invariant_problems(con, years) == {}, name
+        assert years == specs[name].years
+        assert invariant_problems(con, years, specs[name].config()) == {}, name
 
 
 def test_retirees_follow_their_streams_and_the_rate_table(runs):
