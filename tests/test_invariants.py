@@ -235,6 +235,8 @@ def test_nothing_for_people_terminated_in_an_earlier_year(con):
 
 
 def test_hire_ids(con):
+    # This census's ids cannot collide with hire ids; the collision guard is tested on a census holding
+    # NH_<year>_<n> ids the unguarded scheme would give (tests/test_unusual_census.py, "hire_ids").
     hires = rows(con, "select employee_id, simulation_year from fct_yearly_events where event_type = 'hire'")
     census_ids = {r[0] for r in rows(con, "select employee_id from raw.census")}
     ids = [emp for emp, _ in hires]

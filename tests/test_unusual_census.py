@@ -276,6 +276,9 @@ def test_hires_never_take_a_census_id(open_run):
     total = dict(rows(con, "select simulation_year, total_hires from int_workforce_requirements"))
     for year in YEARS:
         ids = [h for y, h in hires if y == year]
+        # the census can collide: the unguarded scheme (NH_<year>_000001 .. H) would give a census id every year
+        unguarded = {f"NH_{year}_{n:06d}" for n in range(1, total[year] + 1)}
+        assert unguarded & census, year
         free = [f"NH_{year}_{n:06d}" for n in range(1, len(ids) + len(census) + 1)
                 if f"NH_{year}_{n:06d}" not in census]
         # the first free numbers, in order: 2025 skips 1-4, 2026 skips 1, 2027 skips 3
