@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -24,6 +25,7 @@ from conftest import (
     scalar,
 )
 
+from helpers.independent import year_figures
 from planwise_core.outputs.summary import format_summary, year_summary
 
 YEARS = list(range(2025, 2030))
@@ -212,8 +214,15 @@ def test_mean_pay_increase_of_continuing_employees_matches_salary_budgets(runs):
 def test_year_summary_counts_retirements(runs):
     con = runs["defaults"]
     summary = year_summary(con, 2025, 2029)
+    independent = year_figures(con)  # recomputed from the snapshot, the events and the contributions
+    assert [row["simulation_year"] for row in summary] == sorted(independent) == YEARS
     for row in summary:
-        year = row["simulation_year"]
+        year, want = row["simulation_year"], independent[row["simulation_year"]]
+        for key in ("end_headcount", "hires", "terminations", "retirements", "enrolled_actives", "payroll",
+                    "employee_deferrals", "employer_match", "employer_core", "employer_cost"):
+            got = Decimal(repr(row[key])) if isinstance(row[key], float) else row[key]  # the JSON-able summary
+            assert got == want[key], (year, key)
+        assert Decimal(repr(row["participation_pct"])) == want["participation_pct"], year
         assert row["retirements"] == len(retirements(con, year)) > 0
         assert row["experienced_terminations"] == scalar(con, """
             select total_experienced_terminations from int_workforce_requirements where simulation_year = ?""", [year])

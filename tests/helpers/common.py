@@ -28,3 +28,8 @@ def html_section(page: str, name: str) -> str:
     match = re.search(rf'<section id="{name}">(.*?)</section>', page, flags=re.S)
     assert match, f"no section {name}"
     return match.group(1)
+
+
+def money_text(value) -> str:
+    """An amount as the report shows it: $1,234.56 (a minus sign before the dollar sign)."""
+    return ("-" if value < 0 else "") + f"${abs(value):,.2f}"
