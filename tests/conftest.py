@@ -11,6 +11,8 @@ session-scoped :func:`sims` registry for them:
 * a run is computed once per test session and cached on disk by its spec, shared by every
   xdist worker: the first worker to need a spec builds it under a file lock, the others wait
   for it and read the same database (``replica`` forces a separate database with the same inputs);
+* ``SimSpec.make(..., foundation_copy=True)`` runs only the years, on a copy of one foundation database per
+  (census, foundation inputs) (tests/helpers/foundations.py): configuration-effect runs share it;
 * ``sims.prefetch(specs)`` starts several runs at once on a small process pool when this
   worker has cores to spare (spawned workers keep dbt imported between runs); a module
   waits for its own runs before it finishes.
@@ -40,6 +42,7 @@ import duckdb
 import pytest
 
 from helpers.common import completed_years  # noqa: F401 - re-exported for the test modules
+from helpers.foundations import build_foundation, foundation_key, run_on_foundation
 from helpers.invariants import (  # noqa: F401 - re-exported for the test modules
     EVENT_TYPE_RANK,
     REQUIREMENT_COLUMNS,
@@ -107,11 +110,13 @@ class SimSpec:
     overrides: tuple[tuple[str, Any], ...] = ()
     replica: int = 0
     start_year: int = START_YEAR
+    foundation_copy: bool = False  # years only, on a copy of a shared foundation (helpers/foundations.py)
 
     @staticmethod
-    def make(census: CensusSpec, end_year: int = START_YEAR, replica: int = 0, **overrides) -> "SimSpec":
+    def make(census: CensusSpec, end_year: int = START_YEAR, replica: int = 0, foundation_copy: bool = False,
+             **overrides) -> "SimSpec":
         return SimSpec(census=census, end_year=end_year, overrides=tuple(sorted(overrides.items())),
-                       replica=replica)
+                       replica=replica, foundation_copy=foundation_copy)
 
     def all_overrides(self) -> dict[str, Any]:
         base = {"simulation.start_year": self.start_year, "simulation.end_year": self.end_year, "random_seed": 42}
@@ -121,7 +126,8 @@ class SimSpec:
     @property
     def key(self) -> str:
         payload = json.dumps([self.census.name, self.census.rows, self.start_year, self.end_year,
-                              self.overrides, self.replica], sort_keys=True, default=str)
+                              self.overrides, self.replica] + (["foundation_copy"] if self.foundation_copy else []),
+                             sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     @property
@@ -166,11 +172,12 @@ def file_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_simulation_job(database: str, census: str, overrides: dict) -> dict:
+def run_simulation_job(database: str, census: str, overrides: dict, foundation: str | None = None) -> dict:
     """Run one simulation once per session (in a pool worker or in-process); the JSON-able part of its result.
 
     The result is kept beside the database: whichever process asks first builds it under the folder's lock,
-    later ones (other xdist workers included) wait for the lock and read it back.
+    later ones (other xdist workers included) wait for the lock and read it back. With ``foundation`` (a path
+    in the session's foundations folder) only the years run, on a copy of that foundation, built once.
     """
     folder = Path(database).parent
     recorded = folder / "result.json"
@@ -181,7 +188,15 @@ def run_simulation_job(database: str, census: str, overrides: dict) -> dict:
         from planwise_core.orchestrator import Simulation
 
         config = PlanwiseConfig().with_overrides(**overrides)
-        result = Simulation(config, Path(database), census=Path(census)).run()
+        if foundation is not None:
+            base = Path(foundation)
+            with file_lock(base.with_name(".build.lock")):
+                if not base.exists():
+                    build_foundation(base, Path(census), config)
+            years = list(range(config.simulation.start_year, config.simulation.end_year + 1))
+            result = run_on_foundation(base, Path(database), config, years)
+        else:
+            result = Simulation(config, Path(database), census=Path(census)).run()
         keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
         payload = json.loads(json.dumps({k: result.get(k) for k in keep}, default=str))
         partial = folder / ".result.json.tmp"
@@ -231,7 +246,12 @@ class SimRegistry:
     def _submit(self, spec: SimSpec) -> None:
         if spec.key in self._futures:
             return
-        args = (str(self._database(spec)), str(self._census_path(spec.census)), spec.all_overrides())
+        foundation = None
+        if spec.foundation_copy:
+            key = foundation_key(spec.census.name + json.dumps(spec.census.rows), spec.config())
+            foundation = str(self.root / "foundations" / f"{spec.census.name}_{key}" / "foundation.duckdb")
+            Path(foundation).parent.mkdir(parents=True, exist_ok=True)
+        args = (str(self._database(spec)), str(self._census_path(spec.census)), spec.all_overrides(), foundation)
         if self.workers <= 1:
             self._futures[spec.key] = _Done(run_simulation_job, *args)
             return

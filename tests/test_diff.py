@@ -3,7 +3,6 @@ of two result databases, refused when their censuses differ (unless --allow-diff
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -19,6 +18,7 @@ from money_tables import with_money_layer
 from planwise_core.outputs.diff import CensusMismatchError, diff_databases, format_diff
 from planwise_core.outputs.provenance import flatten
 from test_report import SPEC, planwise
+from helpers.common import file_sha256 as sha256
 
 # The same census and years as SPEC, a higher termination rate: the scenario a user would compare.
 HIGH_TURNOVER = SimSpec.make(SPEC.census, end_year=SPEC.end_year, **{"workforce.total_termination_rate": 0.16})
@@ -28,10 +28,6 @@ HIGH_TURNOVER = SimSpec.make(SPEC.census, end_year=SPEC.end_year, **{"workforce.
 def databases(sims) -> tuple[Path, Path]:
     sims.prefetch([SPEC, HIGH_TURNOVER])
     return sims.get(SPEC).database, sims.get(HIGH_TURNOVER).database
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def summary(database: Path) -> dict[int, tuple]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -12,9 +9,10 @@ import pytest
 
 from conftest import CensusSpec, SimSpec
 from planwise_core.outputs.export import export_results
+from helpers.cli import planwise
+from helpers.common import file_sha256 as sha256
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = ROOT / ".venv" / "bin" / "planwise"
 # The same run as tests/test_report.py: one simulation serves both modules.
 SPEC = SimSpec.make(CensusSpec.generated(800, 3), end_year=2027)
 SOURCES = {
@@ -30,16 +28,6 @@ NAMES = ("events", "snapshot", "summary", "plan_summary", "contributions")
 @pytest.fixture(scope="module")
 def database(sims) -> Path:
     return sims.get(SPEC).database
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])

@@ -20,9 +20,9 @@ from helpers.common import money_text
 from planwise_core.errors import PlanwiseError
 from planwise_core.report.page import macro
 from planwise_core.report.run_report import write_report
+from helpers.cli import planwise
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = ROOT / ".venv" / "bin" / "planwise"
 # The same run as tests/test_export.py: one simulation serves both modules.
 SPEC = SimSpec.make(CensusSpec.generated(800, 3), end_year=2027)
 CHARTS = ("headcount", "events", "growth", "age-bands", "tenure-bands", "level-mix", "retirements", "payroll",
@@ -47,12 +47,6 @@ def report(database, tmp_path_factory) -> Path:
     out = write_report(database, tmp_path_factory.mktemp("report") / "sub" / "report.html")
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before, "the report must not write to the database"
     return out
-
-
-def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 def chromium() -> str:

@@ -7,7 +7,6 @@ the SQL, and the requirements follow from them.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,6 +23,7 @@ from conftest import (
     rows,
     scalar,
 )
+from helpers.common import draw as uniform_draw
 
 from helpers.independent import year_figures
 from planwise_core.outputs.summary import format_summary, year_summary
@@ -71,8 +71,7 @@ def runs(sims):
 
 
 def draw(employee_id: str, year: int, stream: str) -> float:
-    digest = hashlib.sha256(f"{SEED}|{employee_id}|{year}|{stream}".encode()).hexdigest()
-    return int(digest[:16], 16) / 2**64
+    return uniform_draw(SEED, employee_id, year, stream)
 
 
 def retirement_rate(age: int) -> float:
