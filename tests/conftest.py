@@ -1,5 +1,9 @@
 """Shared fixtures for the end-to-end simulation tests.
 
+Every successful run the registry hands out has first passed the whole invariant set
+(:func:`helpers.invariants.invariant_problems`, with the run's own configuration), so each census and
+configuration of the suite meets every invariant, not only the one run of tests/test_invariants.py.
+
 Simulations are expensive (dbt parse + foundation ~4 s, then ~1-2 s per year), so every
 test module declares the runs it needs as :class:`SimSpec` values and asks the
 session-scoped :func:`sims` registry for them:
@@ -7,6 +11,8 @@ session-scoped :func:`sims` registry for them:
 * a run is computed once per test session and cached on disk by its spec, shared by every
   xdist worker: the first worker to need a spec builds it under a file lock, the others wait
   for it and read the same database (``replica`` forces a separate database with the same inputs);
+* ``SimSpec.make(..., foundation_copy=True)`` runs only the years, on a copy of one foundation database per
+  (census, foundation inputs) (tests/helpers/foundations.py): configuration-effect runs share it;
 * ``sims.prefetch(specs)`` starts several runs at once on a small process pool when this
   worker has cores to spare (spawned workers keep dbt imported between runs); a module
   waits for its own runs before it finishes.
@@ -28,13 +34,22 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+
+from helpers.common import completed_years  # noqa: F401 - re-exported for the test modules
+from helpers.foundations import build_foundation, foundation_key, run_on_foundation
+from helpers.invariants import (  # noqa: F401 - re-exported for the test modules
+    EVENT_TYPE_RANK,
+    REQUIREMENT_COLUMNS,
+    expected_requirements,
+    invariant_problems,
+    round_half_up,
+)
 
 CENSUS_DATE = date(2024, 12, 31)
 START_YEAR = 2025
@@ -46,8 +61,6 @@ NEW_HIRE_MIX = {1: Fraction(40, 100), 2: Fraction(30, 100), 3: Fraction(20, 100)
                 5: Fraction(2, 100)}
 HIRING_RANGES = {1: (45_000, 80_000), 2: (80_000, 120_000), 3: (120_000, 160_000), 4: (160_000, 275_000),
                  5: (275_000, 400_000)}
-EVENT_TYPE_RANK = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5,
-                   "deferral_escalation": 6, "opt_out": 7, "termination": 8}
 NEW_HIRE_ID = re.compile(r"^NH_(\d{4})_(\d{6})$")
 
 
@@ -97,11 +110,13 @@ class SimSpec:
     overrides: tuple[tuple[str, Any], ...] = ()
     replica: int = 0
     start_year: int = START_YEAR
+    foundation_copy: bool = False  # years only, on a copy of a shared foundation (helpers/foundations.py)
 
     @staticmethod
-    def make(census: CensusSpec, end_year: int = START_YEAR, replica: int = 0, **overrides) -> "SimSpec":
+    def make(census: CensusSpec, end_year: int = START_YEAR, replica: int = 0, foundation_copy: bool = False,
+             **overrides) -> "SimSpec":
         return SimSpec(census=census, end_year=end_year, overrides=tuple(sorted(overrides.items())),
-                       replica=replica)
+                       replica=replica, foundation_copy=foundation_copy)
 
     def all_overrides(self) -> dict[str, Any]:
         base = {"simulation.start_year": self.start_year, "simulation.end_year": self.end_year, "random_seed": 42}
@@ -111,12 +126,18 @@ class SimSpec:
     @property
     def key(self) -> str:
         payload = json.dumps([self.census.name, self.census.rows, self.start_year, self.end_year,
-                              self.overrides, self.replica], sort_keys=True, default=str)
+                              self.overrides, self.replica] + (["foundation_copy"] if self.foundation_copy else []),
+                             sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     @property
     def years(self) -> list[int]:
         return list(range(self.start_year, self.end_year + 1))
+
+    def config(self):
+        from planwise_core.config import PlanwiseConfig
+
+        return PlanwiseConfig().with_overrides(**self.all_overrides())
 
 
 # Shared by test_config_effects (baseline, random_seed case) and test_determinism.
@@ -151,11 +172,12 @@ def file_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_simulation_job(database: str, census: str, overrides: dict) -> dict:
+def run_simulation_job(database: str, census: str, overrides: dict, foundation: str | None = None) -> dict:
     """Run one simulation once per session (in a pool worker or in-process); the JSON-able part of its result.
 
     The result is kept beside the database: whichever process asks first builds it under the folder's lock,
-    later ones (other xdist workers included) wait for the lock and read it back.
+    later ones (other xdist workers included) wait for the lock and read it back. With ``foundation`` (a path
+    in the session's foundations folder) only the years run, on a copy of that foundation, built once.
     """
     folder = Path(database).parent
     recorded = folder / "result.json"
@@ -166,7 +188,15 @@ def run_simulation_job(database: str, census: str, overrides: dict) -> dict:
         from planwise_core.orchestrator import Simulation
 
         config = PlanwiseConfig().with_overrides(**overrides)
-        result = Simulation(config, Path(database), census=Path(census)).run()
+        if foundation is not None:
+            base = Path(foundation)
+            with file_lock(base.with_name(".build.lock")):
+                if not base.exists():
+                    build_foundation(base, Path(census), config)
+            years = list(range(config.simulation.start_year, config.simulation.end_year + 1))
+            result = run_on_foundation(base, Path(database), config, years)
+        else:
+            result = Simulation(config, Path(database), census=Path(census)).run()
         keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
         payload = json.loads(json.dumps({k: result.get(k) for k in keep}, default=str))
         partial = folder / ".result.json.tmp"
@@ -216,7 +246,12 @@ class SimRegistry:
     def _submit(self, spec: SimSpec) -> None:
         if spec.key in self._futures:
             return
-        args = (str(self._database(spec)), str(self._census_path(spec.census)), spec.all_overrides())
+        foundation = None
+        if spec.foundation_copy:
+            key = foundation_key(spec.census.name + json.dumps(spec.census.rows), spec.config())
+            foundation = str(self.root / "foundations" / f"{spec.census.name}_{key}" / "foundation.duckdb")
+            Path(foundation).parent.mkdir(parents=True, exist_ok=True)
+        args = (str(self._database(spec)), str(self._census_path(spec.census)), spec.all_overrides(), foundation)
         if self.workers <= 1:
             self._futures[spec.key] = _Done(run_simulation_job, *args)
             return
@@ -231,10 +266,16 @@ class SimRegistry:
             self._submit(spec)
 
     def get(self, spec: SimSpec) -> SimRun:
+        """The finished run; a successful run is first checked against the whole invariant set (once)."""
         if spec.key not in self._runs:
             self._submit(spec)
             result = self._futures[spec.key].result()
-            self._runs[spec.key] = SimRun(spec, self._database(spec), result)
+            run = SimRun(spec, self._database(spec), result)
+            if result.get("success"):
+                with run.connect() as con:
+                    problems = invariant_problems(con, spec.years, spec.config())
+                assert problems == {}, f"{spec.census.name} {dict(spec.overrides)}: invariants broken: {problems}"
+            self._runs[spec.key] = run
         return self._runs[spec.key]
 
     def wait(self, specs) -> None:
@@ -304,32 +345,6 @@ def scalar(con, sql: str, params=None):
     return con.execute(sql, params or []).fetchone()[0]
 
 
-def round_half_up(x) -> int:
-    return int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def expected_requirements(start: int, g: float, t: float, h: float, retirements: int = 0) -> dict[str, int]:
-    """Domain 4.1-4.2 computed independently with exact decimal arithmetic (R = retirements of the year)."""
-    g, t, h = Decimal(str(g)), Decimal(str(t)), Decimal(str(h))
-    target = round_half_up(start * (1 + g))
-    q_exp = round_half_up(start * t)
-    leaving = max(q_exp, retirements)  # retirements count toward Q_exp and replace it when they exceed it
-    need = target - (start - leaving)
-    common = {"target_end_headcount": target, "experienced_terminations": q_exp, "retirements": retirements}
-    if need <= 0:
-        return {**common, "additional_terminations": -need, "total_experienced_terminations": leaving - need,
-                "hazard_terminations": leaving - need - retirements, "total_hires": 0, "new_hire_terminations": 0}
-    hires = need
-    while hires - round_half_up(hires * h) < need:
-        hires += 1
-    return {**common, "additional_terminations": 0, "total_experienced_terminations": leaving,
-            "hazard_terminations": leaving - retirements, "total_hires": hires, "new_hire_terminations": hires - need}
-
-
-REQUIREMENT_COLUMNS = ("target_end_headcount", "experienced_terminations", "retirements", "additional_terminations",
-                       "total_experienced_terminations", "hazard_terminations", "total_hires", "new_hire_terminations")
-
-
 def largest_remainder(total: int, shares: dict[int, Fraction] = NEW_HIRE_MIX) -> dict[int, int]:
     """Exact largest-remainder allocation; ties go to the lower level."""
     quotas = {k: total * s for k, s in shares.items()}
@@ -340,73 +355,5 @@ def largest_remainder(total: int, shares: dict[int, Fraction] = NEW_HIRE_MIX) ->
     return alloc
 
 
-def completed_years(start: date, on: date) -> int:
-    return on.year - start.year - (1 if (on.month, on.day) < (start.month, start.day) else 0)
-
-
 def days_in_year(year: int) -> int:
     return (date(year, 12, 31) - date(year, 1, 1)).days + 1
-
-
-def core_invariant_problems(con, years: list[int]) -> dict[str, Any]:
-    """The core invariants every run must satisfy; returns {name: evidence} for each violation."""
-    problems: dict[str, Any] = {}
-    req = {r[0]: r[1:] for r in rows(con, f"""
-        select simulation_year, start_headcount, target_growth_rate, total_termination_rate,
-               new_hire_termination_rate, {', '.join(REQUIREMENT_COLUMNS)}
-        from int_workforce_requirements order by 1""")}
-    if sorted(req) != years:
-        problems["requirement years"] = sorted(req)
-    dup = scalar(con, """select count(*) from (select employee_id, simulation_year from fct_workforce_snapshot
-                         group by all having count(*) > 1)""")
-    if dup:
-        problems["duplicate snapshot rows"] = dup
-    dup_ev = scalar(con, "select count(*) - count(distinct event_id) from fct_yearly_events")
-    if dup_ev:
-        problems["duplicate event ids"] = dup_ev
-    young = scalar(con, """select count(*) from fct_yearly_events e join fct_workforce_snapshot s
-                           using (employee_id, simulation_year)
-                           where e.event_category = 'retirement'
-                             and date_sub('year', s.employee_birth_date, make_date(e.simulation_year - 1, 12, 31)) < 55""")
-    if young:
-        problems["retirements under 55"] = young
-    baseline = scalar(con, "select count(*) from int_baseline_workforce")
-    previous_active = baseline
-    for year in years:
-        if year not in req:
-            continue
-        start, g, t, h, *values = req[year]
-        got = dict(zip(REQUIREMENT_COLUMNS, values))
-        if start != previous_active:
-            problems[f"{year} start headcount"] = (start, previous_active)
-        counts = dict(rows(con, """select event_category, count(*) from fct_yearly_events
-                                   where simulation_year = ? group by 1""", [year]))
-        retired = counts.get("retirement", 0)
-        exp = expected_requirements(start, g, t, h, retired)
-        if got != exp:
-            problems[f"{year} requirements"] = (got, exp)
-        active = scalar(con, """select count(*) from fct_workforce_snapshot
-                                where simulation_year = ? and employment_status = 'active'""", [year])
-        got_counts = (active, counts.get("experienced_termination", 0) + retired, counts.get("new_hire", 0),
-                      counts.get("new_hire_termination", 0))
-        wanted = (exp["target_end_headcount"], exp["total_experienced_terminations"], exp["total_hires"],
-                  exp["new_hire_terminations"])
-        if got_counts != wanted:
-            problems[f"{year} counts (active, exp term incl. retirements, hires, nh term)"] = (got_counts, wanted)
-        previous_active = active
-    outside = scalar(con, """
-        select count(*) from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)
-        where e.effective_date < s.employee_hire_date or e.effective_date > coalesce(s.termination_date, DATE '9999-12-31')
-           or year(e.effective_date) <> e.simulation_year""")
-    if outside:
-        problems["events outside employment or year"] = outside
-    orphan = scalar(con, """select count(*) from fct_yearly_events e anti join fct_workforce_snapshot s
-                            using (employee_id, simulation_year)""")
-    if orphan:
-        problems["events without a snapshot row"] = orphan
-    # domain.md section 5: enrolled implies eligible, in every snapshot row
-    not_eligible = scalar(con, """select count(*) from fct_workforce_snapshot
-                                  where is_enrolled and (not is_eligible or eligibility_date > enrollment_date)""")
-    if not_eligible:
-        problems["enrolled but not eligible"] = not_eligible
-    return problems

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from helpers.common import completed_years
 from planwise_core.assumptions import load_assumptions, resolve_assumptions
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.invokers import InProcessDbt
@@ -43,10 +44,6 @@ class Person:
     match_balance: float = 0.0
     core_balance: float = 0.0
     events: list[tuple] = field(default_factory=list)  # (type, category, date, compensation, deferral_rate)
-
-
-def completed_years(start: date, on: date) -> int:
-    return on.year - start.year - (1 if (on.month, on.day) < (start.month, start.day) else 0)
 
 
 class MoneyYear:

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -24,10 +23,10 @@ from planwise_core.outputs.compare import all_identical, compare_databases
 from planwise_core.config import config_from_dict
 from planwise_core.orchestrator import Simulation
 from test_report import body_attributes, browse, chart_elements
+from helpers.cli import PLANWISE, planwise
 
 pytestmark = pytest.mark.slow
 
-PLANWISE = Path(sys.executable).parent / "planwise"
 END_YEAR = 2026
 METRIC_SQL = {  # computed here straight from a run's tables, independently of summary.py and batch_store.py
     "hires": "select simulation_year, count(*) from fct_yearly_events where event_type = 'hire' group by 1",
@@ -40,12 +39,6 @@ METRIC_SQL = {  # computed here straight from a run's tables, independently of s
     "employer_cost_pct_payroll": "select simulation_year, sum(employer_match + employer_core)::double "
                                  "/ sum(plan_comp)::double from fct_dc_contributions group by 1",
 }
-
-
-def planwise(*args, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import asyncio
 import io
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,11 @@ from planwise_core.batch.progress import LineProgress, LiveProgress
 from planwise_core.census import generate_census
 from planwise_core.batch.plan import MAX_SEEDS
 from planwise_core.config import PlanwiseConfig
+from helpers.cli import PLANWISE, planwise
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs.export import export_results
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = Path(sys.executable).parent / "planwise"
-
-
-def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 @pytest.fixture(scope="module")

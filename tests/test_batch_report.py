@@ -20,6 +20,7 @@ from planwise_core.batch.store import METRICS, write_batch_database
 from planwise_core.report.batch_report import axis_labels, write_batch_report
 from planwise_core.errors import PlanwiseError
 from test_report import body_attributes, browse, chart_elements, figure_table
+from helpers.common import html_section as section
 
 YEARS = (2025, 2026, 2027)
 # scenario -> seed -> one row per year: headcount, hires, terminations, payroll, participation %, deferral rate
@@ -273,10 +274,6 @@ def designed_batch(folder: Path, designs: list[dict], rename: dict[str, str] | N
     designs = [{**d, "scenario": rename.get(d["scenario"], d["scenario"])} for d in designs]
     database = write_batch_database(folder / "batch.duckdb", INFO, runs, years, designs)
     return write_batch_report(database, folder / "report.html")
-
-
-def section(page: str, name: str) -> str:
-    return re.search(rf'<section id="{name}">(.*?)</section>', page, flags=re.S).group(1)
 
 
 def test_scenarios_are_described_in_file_order_with_the_baseline_marked(tmp_path):

@@ -23,9 +23,9 @@ from planwise_core.census import (
 )
 from planwise_core.config import PlanwiseConfig, load_config
 from planwise_core.errors import CensusError
+from helpers.cli import planwise
 
 CENSUS_DATE = date(2024, 12, 31)
-PLANWISE = Path(sys.executable).parent / "planwise"
 HEADER = ["employee_id", "employee_birth_date", "employee_hire_date", "employee_termination_date",
           "employee_gross_compensation", "employee_deferral_rate", "level_id"]
 
@@ -47,12 +47,6 @@ def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER, bef
 def read_rejects(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def planwise(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env={**base, **(env or {})},
-                          capture_output=True, text=True, timeout=600)
 
 
 # --------------------------------------------------------------------------- errors and warnings

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -19,9 +18,10 @@ import duckdb
 import pytest
 
 from planwise_core.cli import cli
+from helpers.cli import finish, planwise, start
+from helpers.cli import clean_failure as failed
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = ROOT / ".venv" / "bin" / "planwise"
 UNKNOWN_PLUGIN = "Unknown plugin 'nope'. Choose one of: legacy, optimized"
 
 VALID_CONFIG = """\
@@ -34,34 +34,6 @@ random_seed: 42
 orchestration:
   max_retries: 0
 """
-
-
-def planwise_env() -> dict:
-    return {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-
-
-def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=planwise_env(), capture_output=True,
-                          text=True, timeout=300)
-
-
-def start(*args, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(PLANWISE), *map(str, args)], cwd=cwd, env=planwise_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
-    stdout, stderr = proc.communicate(timeout=300)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-
-
-def failed(proc: subprocess.CompletedProcess, code: int, *fragments: str) -> str:
-    """Assert a clean failure: the exit code, no traceback, and every fragment in stderr."""
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    for fragment in fragments:
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    return proc.stderr
 
 
 def database_fingerprint(database: Path) -> str:

@@ -35,7 +35,8 @@ pytestmark = pytest.mark.slow
 
 
 def one_year(**overrides) -> SimSpec:
-    return SimSpec.make(CENSUS, end_year=Y, **overrides)
+    """The first year only, on a copy of the census's shared foundation (built once per foundation inputs)."""
+    return SimSpec.make(CENSUS, end_year=Y, foundation_copy=True, **overrides)
 
 
 SCOPE_ALL = {"enrollment.auto_enrollment.scope": "all_eligible_employees"}

@@ -8,8 +8,6 @@ real ``importlib.metadata.entry_points`` machinery finds it.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,18 +16,11 @@ import pytest
 
 from planwise_core.errors import PluginError
 from planwise_core.manager import describe_plugins, engine_names, get_plugin_manager
+from helpers.cli import copy_dist, planwise
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = ROOT / ".venv" / "bin" / "planwise"
-FIXTURE_DISTS = Path(__file__).parent / "plugins"
 PROBE_ROW = {"name": "probe", "engine": False, "hooks": ["collect_metrics", "process_year"],
              "distribution": "probe-dist", "version": "1.0"}
-
-
-def copy_dist(name: str, where: Path) -> Path:
-    site = where / f"site-{name}"
-    shutil.copytree(FIXTURE_DISTS / name, site)
-    return site
 
 
 @pytest.fixture
@@ -45,16 +36,6 @@ def install_dist(tmp_path, monkeypatch):
     yield install
     for module in ("probe_module", "probe_broken"):
         sys.modules.pop(module, None)
-
-
-def planwise(*args: str, cwd: Path, site: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    """A real `planwise` process; ``site`` goes on PYTHONPATH like a site-packages folder."""
-    full_env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    if site is not None:
-        full_env["PYTHONPATH"] = str(site)
-    full_env.update(env)
-    return subprocess.run([str(PLANWISE), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=300)
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> str:

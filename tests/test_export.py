@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -12,9 +9,10 @@ import pytest
 
 from conftest import CensusSpec, SimSpec
 from planwise_core.outputs.export import export_results
+from helpers.cli import planwise
+from helpers.common import file_sha256 as sha256
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = ROOT / ".venv" / "bin" / "planwise"
 # The same run as tests/test_report.py: one simulation serves both modules.
 SPEC = SimSpec.make(CensusSpec.generated(800, 3), end_year=2027)
 SOURCES = {
@@ -33,16 +31,6 @@ NAMES = ("events", "snapshot", "summary", "plan_summary", "contributions")
 @pytest.fixture(scope="module")
 def database(sims) -> Path:
     return sims.get(SPEC).database
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -92,6 +80,11 @@ def test_export_files_hold_exactly_the_tables_in_order(database, tmp_path, fmt):
                                           payroll::decimal(18, 2) from {reader} order by 1""").fetchall()
         assert [r[0] for r in exported] == years
         assert exported == independent
+        money = con.execute("""select simulation_year, sum(employee_deferral), sum(employer_match) + sum(employer_core)
+                               from fct_dc_contributions group by 1 order by 1""").fetchall()
+        exported = con.execute(f"""select simulation_year, employee_deferrals::decimal(18, 2),
+                                          employer_cost::decimal(18, 2) from {reader} order by 1""").fetchall()
+        assert exported == money and all(cost > 0 for _, _, cost in money)
     finally:
         con.close()
 

@@ -76,7 +76,7 @@ def test_every_sheet_holds_its_table_read_back_by_openpyxl(workbook, plan_databa
             assert len(got) - 1 == len(expected) > 0, name
             assert [tuple(as_stored(c, v) for c, v in zip(row, values)) for row, values in zip(got[1:], expected)] \
                 == expected, f"sheet {name} differs from its table"
-        payroll = con.execute("select sum(payroll) from fct_year_summary").fetchone()[0]
+        payroll = con.execute("select sum(prorated_annual_compensation) from fct_workforce_snapshot").fetchone()[0]
     summary = sheet_rows(book, "summary")
     column = summary[0].index("payroll")
     assert sum(Decimal(repr(r[column])) for r in summary[1:]) == payroll  # to the cent

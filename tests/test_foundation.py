@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers.common import completed_years as whole_years
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.orchestrator import Simulation
@@ -23,7 +24,7 @@ LEVEL_FLOORS = ((275_000, 5), (160_000, 4), (120_000, 3), (80_000, 2), (0, 1))
 
 
 def completed_years(since: date, on: date = CENSUS_DATE) -> int:
-    return on.year - since.year - ((on.month, on.day) < (since.month, since.day))
+    return whole_years(since, on)
 
 
 def band(value: int, bands) -> str:

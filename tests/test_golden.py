@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import table_digest
+from conftest import invariant_problems, table_digest
 
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
@@ -40,3 +40,4 @@ def test_optimized_engine_reproduces_the_golden_tables_over_two_years(tmp_path):
 
     with duckdb.connect(str(database), read_only=True) as con:
         assert {t: table_digest(con, t) for t in GOLDEN[2026]} == GOLDEN[2026]
+        assert invariant_problems(con, [2025, 2026], config) == {}  # the shared set, on the golden census too

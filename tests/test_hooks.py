@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import sys
 import types
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from planwise_core import PROJECT, hookimpl, hookspecs
 from planwise_core.census import generate_census
+from helpers.cli import copy_dist
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import EngineSettings
 from planwise_core.engine.nodes import year_partitioned_models
@@ -28,7 +28,6 @@ from planwise_core.manager import enable_tracing, engine_names, get_plugin_manag
 from planwise_core.results import FoundationResult, PluginMetrics, TransitionResult, YearResult
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE_DISTS = Path(__file__).parent / "plugins"
 
 SPECS = {name: fn for name, fn in vars(hookspecs).items() if hasattr(fn, f"{PROJECT}_spec")}
 FIRSTRESULT = {"foundation_setup", "process_year", "transition_year"}
@@ -409,8 +408,7 @@ def install_dist(tmp_path, monkeypatch):
     """Put a fixture distribution from tests/plugins/ on sys.path, as if pip-installed."""
 
     def install(name: str) -> Path:
-        site = tmp_path / f"site-{name}"
-        shutil.copytree(FIXTURE_DISTS / name, site)
+        site = copy_dist(name, tmp_path)
         monkeypatch.syspath_prepend(str(site))  # also invalidates the import caches
         return site
 

@@ -19,21 +19,7 @@ import pytest
 from planwise_core import api
 from planwise_core.errors import PlanwiseError
 from planwise_core.monitoring.logs import JsonFormatter
-
-PLANWISE = Path(sys.executable).parent / "planwise"
-
-
-def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
-
-
-def clean_failure(proc: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-    for fragment in fragments:
-        assert fragment in proc.stderr, (fragment, proc.stderr)
+from helpers.cli import clean_failure, planwise
 
 
 # --------------------------------------------------------------------------- paths the system refuses

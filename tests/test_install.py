@@ -15,15 +15,11 @@ import duckdb
 import pytest
 
 from conftest import table_digest
+from helpers.cli import planwise
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = str(Path(sys.executable).parent / "planwise")
 PROJECT = ROOT / "planwise_core" / "dbt_project"
-
-
-def run(*args, cwd: Path, env: dict, exe: str = PLANWISE) -> subprocess.CompletedProcess:
-    return subprocess.run([exe, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def hazard_and_digest(database: Path) -> tuple[float, str]:
@@ -47,7 +43,7 @@ def test_two_project_copies_never_share_a_parse(tmp_path):
 
     def simulate(clone: Path, name: str) -> tuple[float, str]:
         database = tmp_path / name / "planwise.duckdb"  # the same file name for both copies
-        proc = run("run", "--census", census, "--database", database, "--end-year", "2025", cwd=tmp_path,
+        proc = planwise("run", "--census", census, "--database", database, "--end-year", "2025", cwd=tmp_path,
                    env=dict(env, PLANWISE_DBT_DIR=str(clone)))
         assert proc.returncode == 0, proc.stderr
         return hazard_and_digest(database)
@@ -66,12 +62,12 @@ def test_a_damaged_parse_cache_is_rebuilt(tmp_path):
     census = generate_census(120, 3, tmp_path / "census.csv")
     env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))
     args = ("run", "--census", census, "--end-year", "2025")
-    assert run(*args, "--database", tmp_path / "one.duckdb", cwd=tmp_path, env=env).returncode == 0
+    assert planwise(*args, "--database", tmp_path / "one.duckdb", cwd=tmp_path, env=env).returncode == 0
     saved = list((tmp_path / "cache").rglob("partial_parse.msgpack"))
     assert saved
     for path in saved:
         path.write_bytes(path.read_bytes()[:1000])  # truncated, as by a full disk
-    proc = run(*args, "--database", tmp_path / "two.duckdb", cwd=tmp_path, env=env)
+    proc = planwise(*args, "--database", tmp_path / "two.duckdb", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert all(p.stat().st_size > 1000 for p in saved)  # parsed again and replaced
 
@@ -109,11 +105,11 @@ def test_the_wheel_installs_and_runs_from_another_folder(tmp_path):
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import planwise_core; print(planwise_core.__file__)"],
                            capture_output=True, text=True, cwd=elsewhere, env=env, check=True).stdout
     assert where.startswith(str(new_site)), where
-    census = run("census", "generate", "--employees", "120", "--out", "census.csv", cwd=elsewhere, env=env,
-                 exe=str(venv / "bin" / "planwise"))
+    census = planwise("census", "generate", "--employees", "120", "--out", "census.csv", cwd=elsewhere, env=env,
+                    exe=str(venv / "bin" / "planwise"))
     assert census.returncode == 0, census.stderr
-    proc = run("run", "--census", "census.csv", "--database", "out/sim.duckdb", "--end-year", "2025", cwd=elsewhere,
-               env=env, exe=str(venv / "bin" / "planwise"))
+    proc = planwise("run", "--census", "census.csv", "--database", "out/sim.duckdb", "--end-year", "2025", cwd=elsewhere,
+                    env=env, exe=str(venv / "bin" / "planwise"))
     assert proc.returncode == 0, proc.stderr
     assert hazard_and_digest(elsewhere / "out" / "sim.duckdb")[0] == 0.10
 

@@ -23,6 +23,7 @@ from conftest import (
     completed_years,
     days_in_year,
     expected_requirements,
+    invariant_problems,
     largest_remainder,
     rows,
     scalar,
@@ -234,6 +235,8 @@ def test_nothing_for_people_terminated_in_an_earlier_year(con):
 
 
 def test_hire_ids(con):
+    # This census's ids cannot collide with hire ids; the collision guard is tested on a census holding
+    # NH_<year>_<n> ids the unguarded scheme would give (tests/test_unusual_census.py, "hire_ids").
     hires = rows(con, "select employee_id, simulation_year from fct_yearly_events where event_type = 'hire'")
     census_ids = {r[0] for r in rows(con, "select employee_id from raw.census")}
     ids = [emp for emp, _ in hires]
@@ -744,3 +747,8 @@ def test_hazards_shape_who_leaves_and_who_is_promoted(con):
     # promotion tenure multipliers 0.5 / 1.5 / 1.8 / 0.8 / 0.2 and age 1.6 / 1.4 ... 0.3
     assert promo["T5-9"] > promo["T10-19"] > promo["T20+"] and promo["T2-4"] > 2 * promo["T<2"]
     assert promo["A<35"] > 3 * promo["A55+"]
+
+
+def test_the_shared_invariant_set(con):
+    """The set every run of the suite must keep (helpers/invariants.py; the registry applies it to each run)."""
+    assert invariant_problems(con, YEARS, SPEC.config()) == {}

@@ -4,12 +4,12 @@ rate, hours-based core vesting and an opening forfeiture pool, so each rule has 
 
 from __future__ import annotations
 
-import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import CensusSpec, SimSpec, rows, scalar
+from conftest import CensusSpec, SimSpec, invariant_problems, rows, scalar
+from helpers.common import draw
 
 YEARS = list(range(2025, 2030))
 CENT = Decimal("0.01")
@@ -172,11 +172,6 @@ def _elapsed_years_sql() -> str:
             "+ day(s.termination_date) < month(s.employee_hire_date) * 100 + day(s.employee_hire_date) then 1 else 0 end)")
 
 
-def _draw(seed: int, employee_id: str, year: int, stream: str) -> float:
-    digest = hashlib.sha256(f"{seed}|{employee_id}|{year}|{stream}".encode()).hexdigest()
-    return int(digest[:16], 16) / 2 ** 64
-
-
 def test_8_escalation(con):
     events = rows(con, """select e.employee_id, e.simulation_year, e.effective_date, e.deferral_rate,
                                  p.deferral_rate, s.enrollment_date
@@ -195,7 +190,7 @@ def test_8_escalation(con):
             assert 0 < before < CAP and new == min(CAP, before + INCREMENT) > before, (emp, year, before, new)
         enroll_year = max(enrolled.year, 2024)  # census participants count as enrolled in 2024
         assert year - enroll_year >= 1, "the first escalation waits a year after enrollment"
-        assert _draw(42, emp, max(2025, enroll_year + 1), "escalation_opt_out") >= OPT_OUT, "opted out for good"
+        assert draw(42, emp, max(2025, enroll_year + 1), "escalation_opt_out") >= OPT_OUT, "opted out for good"
     # Who was below the cap, enrolled all year before Jan 1 and never drew the opt-out is escalated.
     missed = rows(con, """select p.employee_id, p.simulation_year + 1, p.enrollment_date from fct_workforce_snapshot p
                           join fct_workforce_snapshot s on s.employee_id = p.employee_id
@@ -206,7 +201,7 @@ def test_8_escalation(con):
                                             and e.event_type = 'deferral_escalation')""")
     for emp, year, enrolled in missed:
         enroll_year = max(enrolled.year, 2024)
-        assert _draw(42, emp, max(2025, enroll_year + 1), "escalation_opt_out") < OPT_OUT, (emp, year)
+        assert draw(42, emp, max(2025, enroll_year + 1), "escalation_opt_out") < OPT_OUT, (emp, year)
     # Continuing employees' rates never fall except by an opt-out.
     none_of(con, """select * from fct_dc_contributions c where deferral_rate_eoy < deferral_rate_boy
                     and not exists (select 1 from fct_yearly_events e where e.employee_id = c.employee_id
@@ -255,3 +250,8 @@ def test_12_forfeiture_pool(con):
         assert applied == min(boy, gross) and applied <= boy
         assert eoy == boy - applied + generated and net == gross - applied and net >= 0
         previous_eoy = eoy
+
+
+def test_the_shared_invariant_set(con):
+    """The set every run of the suite must keep (helpers/invariants.py), here with core, Roth and graded vesting."""
+    assert invariant_problems(con, YEARS, SPEC.config()) == {}

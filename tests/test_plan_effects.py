@@ -18,6 +18,8 @@ from typing import Callable
 import duckdb
 import pytest
 
+from conftest import invariant_problems
+
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
@@ -113,6 +115,11 @@ def base(runs):
     con = duckdb.connect(str(runs.base), read_only=True)
     yield con
     con.close()
+
+
+def test_the_base_run_keeps_the_shared_invariant_set(runs, base):
+    """Core with service bands, escalation and census opening balances: the whole set of helpers/invariants.py."""
+    assert invariant_problems(base, [2025, 2026], runs.config()) == {}
 
 
 def total(con, expression: str, year: int = 2025, where: str = "true") -> Decimal:

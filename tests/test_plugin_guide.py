@@ -9,7 +9,6 @@ example stops being complete, installable or correct against the current host.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import tomllib
@@ -18,10 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers.cli import planwise, planwise_env
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "plugins.md"
 VENV_BIN = ROOT / ".venv" / "bin"
-PLANWISE = VENV_BIN / "planwise"
 PYTHON = VENV_BIN / "python"
 
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
@@ -89,10 +89,7 @@ def documented_plugins_line(console: str, plugin: str) -> str | None:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    env.update(extra)
-    return env
+    return planwise_env(PIP_DISABLE_PIP_VERSION_CHECK="1", **extra)
 
 
 def pip_install(project: Path, site: Path, cwd: Path) -> None:
@@ -113,12 +110,6 @@ def pip_install(project: Path, site: Path, cwd: Path) -> None:
         attempts.append(f"--- pip install {' '.join(isolation) or '(build isolation)'} "
                         f"exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     pytest.fail("could not pip-install the example plugin of docs/plugins.md:\n" + "\n".join(attempts))
-
-
-def planwise(*args: str, cwd: Path, site: Path | None = None) -> subprocess.CompletedProcess:
-    env = clean_env(**({"PYTHONPATH": str(site)} if site is not None else {}))
-    return subprocess.run([str(PLANWISE), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
 
 
 # --------------------------------------------------------------------------- the test

@@ -6,19 +6,18 @@ import os
 import re
 import pty
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-PLANWISE = str(Path(sys.executable).parent / "planwise")
+from helpers.cli import PLANWISE
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def census(tmp_path_factory):
     path = tmp_path_factory.mktemp("progress") / "census.csv"
-    subprocess.run([PLANWISE, "census", "generate", "--employees", "150", "--seed", "2", "--out", str(path)], check=True)
+    subprocess.run([str(PLANWISE), "census", "generate", "--employees", "150", "--seed", "2", "--out", str(path)], check=True)
     return path
 
 
@@ -42,7 +41,7 @@ def _run_with_tty_stderr(args) -> str:
 
 
 def _args(census, database, *extra):
-    return [PLANWISE, "run", "--census", str(census), "--database", str(database), "--start-year", "2025",
+    return [str(PLANWISE), "run", "--census", str(census), "--database", str(database), "--start-year", "2025",
             "--end-year", "2025", *extra]
 
 
@@ -66,7 +65,7 @@ def test_a_batch_on_a_terminal_redraws_one_bar_per_run_and_the_total(tmp_path, c
     scenarios.write_text(f"census: {census}\nscenarios:\n"
                          "  - {name: alpha, overrides: {simulation.end_year: 2025}}\n"
                          "  - {name: beta, overrides: {simulation.end_year: 2025, compensation.cola_rate: 0.01}}\n")
-    shown = _run_with_tty_stderr([PLANWISE, "batch", str(scenarios), "--output", str(tmp_path / "out"),
+    shown = _run_with_tty_stderr([str(PLANWISE), "batch", str(scenarios), "--output", str(tmp_path / "out"),
                                   "--max-concurrent", "1", "--no-report"])
     assert "\x1b[" in shown, "the block is redrawn in place"
     last_frame = shown.rsplit("\x1b[J", 1)[1].splitlines()

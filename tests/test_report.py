@@ -16,12 +16,13 @@ import duckdb
 import pytest
 
 from conftest import CensusSpec, SimSpec, rows, scalar
+from helpers.common import money_text
 from planwise_core.errors import PlanwiseError
 from planwise_core.report.page import macro
 from planwise_core.report.run_report import write_report
+from helpers.cli import planwise
 
 ROOT = Path(__file__).resolve().parent.parent
-PLANWISE = ROOT / ".venv" / "bin" / "planwise"
 # The same run as tests/test_export.py: one simulation serves both modules.
 SPEC = SimSpec.make(CensusSpec.generated(800, 3), end_year=2027)
 CHARTS = ("headcount", "events", "growth", "age-bands", "tenure-bands", "level-mix", "retirements", "payroll",
@@ -46,12 +47,6 @@ def report(database, tmp_path_factory) -> Path:
     out = write_report(database, tmp_path_factory.mktemp("report") / "sub" / "report.html")
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before, "the report must not write to the database"
     return out
-
-
-def planwise(*args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANWISE_BLOCK_PLUGINS", "PYTHONPATH")}
-    return subprocess.run([str(PLANWISE), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
 
 
 def chromium() -> str:
@@ -154,6 +149,8 @@ def test_every_chart_has_its_numbers_in_a_table(report, database):
                                                    "from fct_workforce_snapshot group by 1")}
         participants = scalar(con, f"select count(*) {actives} and simulation_year = {years[-1]} and is_enrolled "
                                    "and deferral_rate is not null")
+        employer = {str(y): (m, k) for y, m, k in rows(con, """select simulation_year, sum(employer_match),
+                                                               sum(employer_core) from fct_dc_contributions group by 1""")}
 
     codes = ("continuous_active", "new_hire_active", "experienced_termination", "new_hire_termination")
     assert tables["headcount"] == (
@@ -193,6 +190,12 @@ def test_every_chart_has_its_numbers_in_a_table(report, database):
     shares = [Decimal(r[-1].rstrip("%")) for r in tables["level-mix"][1]]
     assert abs(sum(shares) - 100) <= Decimal("0.01") * len(shares)
     assert tables["payroll"][1] == [[y, f"${payroll[y]:,.0f}", f"{enrolled[y][1]:,}"] for y in years]
+    # The employer's cost as rendered, to the cent, summed here from the contribution rows (not the summary marts).
+    headers, body = tables["employer-cost"]
+    assert headers[:4] == ["year", "match", "core", "employer cost"]
+    assert [r[:4] for r in body] == [[y, money_text(employer[y][0]), money_text(employer[y][1]),
+                                      money_text(sum(employer[y]))] for y in years]
+    assert all(employer[y][0] > 0 for y in years)
 
 
 def test_report_has_a_print_stylesheet_and_prints(report, tmp_path):

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from helpers.cli import copy_dist, planwise, start
 from planwise_core.census import generate_census
-from planwise_core.outputs.compare import all_identical, compare_databases
-from planwise_core.config import PlanwiseConfig
 from planwise_core.database.checkpoints import StateManager
+from planwise_core.outputs.compare import all_identical, compare_databases
 
 pytestmark = pytest.mark.slow
-PLANWISE = str(Path(sys.executable).parent / "planwise")
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +22,15 @@ def census(tmp_path_factory):
     return generate_census(700, 21, tmp_path_factory.mktemp("resume") / "census.parquet")
 
 
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The fault-injection distribution (tests/plugins/faulty), found through its entry point."""
+    return copy_dist("faulty", tmp_path_factory.mktemp("site"))
+
+
 def _run_args(census, database, *extra):
-    return [PLANWISE, "--structured-logs", "run", "--census", str(census), "--database", str(database),
+    return ["--structured-logs", "run", "--census", census, "--database", database,
             "--start-year", "2025", "--end-year", "2027", *extra]
-
-
-def _start(args):
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_year(proc, year: int, timeout: float = 240) -> None:
@@ -48,32 +45,35 @@ def _wait_for_year(proc, year: int, timeout: float = 240) -> None:
     raise AssertionError(f"year {year} never completed")
 
 
-def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path, census):
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path, census, site):
     reference = tmp_path / "reference.duckdb"
-    subprocess.run(_run_args(census, reference), check=True, capture_output=True)
+    done = planwise(*_run_args(census, reference), site=site)
+    assert done.returncode == 0, done.stderr
 
+    # The kill lands on entering process_year(2027) (the fault plugin, through its entry point): 2025 and 2026
+    # are complete, 2027 has not started. It cannot land too late, so the lists below are exact.
     killed = tmp_path / "killed.duckdb"
-    proc = _start(_run_args(census, killed, "--enable-compression"))
-    _wait_for_year(proc, 2026)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert StateManager.for_database(killed).completed_years()[:2] == [2025, 2026]
+    proc = planwise(*_run_args(census, killed, "--enable-compression"), site=site, PLANWISE_FAULT_YEAR="2027:kill")
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    completed = [json.loads(line)["year"] for line in proc.stderr.splitlines()
+                 if line.startswith("{") and json.loads(line).get("event") == "year_completed"]
+    assert completed == [2025, 2026]
+    assert StateManager.for_database(killed).completed_years() == [2025, 2026]
 
-    resumed = subprocess.run(_run_args(census, killed, "--enable-compression", "--resume", "--json"),
-                             capture_output=True, text=True)
+    resumed = planwise(*_run_args(census, killed, "--enable-compression", "--resume", "--json"), site=site)
     assert resumed.returncode == 0, resumed.stderr
     result = json.loads(resumed.stdout)
-    assert result["resumed_years"][:2] == [2025, 2026]
+    assert result["resumed_years"] == [2025, 2026]
     assert result["completed_years"] == [2025, 2026, 2027]
     assert all_identical(compare_databases(reference, killed))
 
 
 def test_second_run_on_the_same_database_is_refused(tmp_path, census):
     database = tmp_path / "busy.duckdb"
-    first = _start(_run_args(census, database))
+    first = start(*_run_args(census, database))
     try:
         _wait_for_year(first, 2025)
-        second = subprocess.run(_run_args(census, database), capture_output=True, text=True)
+        second = planwise(*_run_args(census, database))
         assert second.returncode == 1
         assert "in use by another planwise run" in second.stderr
         assert "Traceback" not in second.stderr
@@ -88,8 +88,8 @@ def test_second_run_on_the_same_database_is_refused(tmp_path, census):
 
 def test_resume_refuses_a_changed_configuration(tmp_path, census):
     database = tmp_path / "changed.duckdb"
-    subprocess.run(_run_args(census, database), check=True, capture_output=True)
-    changed = subprocess.run(_run_args(census, database, "--seed", "99", "--resume"), capture_output=True, text=True)
+    assert planwise(*_run_args(census, database)).returncode == 0
+    changed = planwise(*_run_args(census, database, "--seed", "99", "--resume"))
     assert changed.returncode == 1
     assert "configuration differs" in changed.stderr
 

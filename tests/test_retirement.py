@@ -7,9 +7,9 @@ the SQL, and the requirements follow from them.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -17,13 +17,15 @@ from conftest import (
     CensusSpec,
     SimSpec,
     completed_years,
-    core_invariant_problems,
+    invariant_problems,
     days_in_year,
     expected_requirements,
     rows,
     scalar,
 )
+from helpers.common import draw as uniform_draw
 
+from helpers.independent import year_figures
 from planwise_core.outputs.summary import format_summary, year_summary
 
 YEARS = list(range(2025, 2030))
@@ -69,8 +71,7 @@ def runs(sims):
 
 
 def draw(employee_id: str, year: int, stream: str) -> float:
-    digest = hashlib.sha256(f"{SEED}|{employee_id}|{year}|{stream}".encode()).hexdigest()
-    return int(digest[:16], 16) / 2**64
+    return uniform_draw(SEED, employee_id, year, stream)
 
 
 def retirement_rate(age: int) -> float:
@@ -101,9 +102,11 @@ def retirements(con, year: int) -> dict[str, date]:
 
 
 def test_core_invariants_hold(runs):
+    specs = {"defaults": DEFAULTS, "no_retirement": NO_RETIREMENT, "low_turnover": LOW_TURNOVER}
     for name, con in runs.items():
         years = [r[0] for r in rows(con, "select distinct simulation_year from fct_workforce_snapshot order by 1")]
-        assert core_invariant_problems(con, years) == {}, name
+        assert years == specs[name].years
+        assert invariant_problems(con, years, specs[name].config()) == {}, name
 
 
 def test_retirees_follow_their_streams_and_the_rate_table(runs):
@@ -210,8 +213,15 @@ def test_mean_pay_increase_of_continuing_employees_matches_salary_budgets(runs):
 def test_year_summary_counts_retirements(runs):
     con = runs["defaults"]
     summary = year_summary(con, 2025, 2029)
+    independent = year_figures(con)  # recomputed from the snapshot, the events and the contributions
+    assert [row["simulation_year"] for row in summary] == sorted(independent) == YEARS
     for row in summary:
-        year = row["simulation_year"]
+        year, want = row["simulation_year"], independent[row["simulation_year"]]
+        for key in ("end_headcount", "hires", "terminations", "retirements", "enrolled_actives", "payroll",
+                    "employee_deferrals", "employer_match", "employer_core", "employer_cost"):
+            got = Decimal(repr(row[key])) if isinstance(row[key], float) else row[key]  # the JSON-able summary
+            assert got == want[key], (year, key)
+        assert Decimal(repr(row["participation_pct"])) == want["participation_pct"], year
         assert row["retirements"] == len(retirements(con, year)) > 0
         assert row["experienced_terminations"] == scalar(con, """
             select total_experienced_terminations from int_workforce_requirements where simulation_year = ?""", [year])

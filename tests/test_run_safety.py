@@ -6,13 +6,11 @@ The module builds one reference database (2025-2027) with the CLI; each test wor
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,10 +18,10 @@ import duckdb
 import pytest
 
 from conftest import table_digest
+from helpers.cli import FIXTURE_DISTS, PLANWISE, planwise
+from helpers.common import file_sha256 as sha
 
 pytestmark = pytest.mark.slow
-PLANWISE = str(Path(sys.executable).parent / "planwise")
-FIXTURE_DISTS = Path(__file__).parent / "plugins"
 TABLES = ("fct_yearly_events", "fct_workforce_snapshot")
 YEARS = ("--start-year", "2025", "--end-year", "2027")
 
@@ -34,16 +32,6 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site") / "site-faulty"
     shutil.copytree(FIXTURE_DISTS / "faulty", folder)
     return folder
-
-
-def planwise(*args, site: Path | None = None, cwd: Path | None = None, **env) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PLANWISE_FAULT")}
-    full_env.pop("PYTHONPATH", None)
-    if site is not None:
-        full_env["PYTHONPATH"] = str(site)
-    full_env.update(env)
-    return subprocess.run([PLANWISE, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=full_env,
-                          timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +66,6 @@ def digests(database: Path) -> dict[str, str]:
 def run_log(database: Path) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as con:
         return con.execute("select run_id, status, error from planwise_run_log order by started_at").fetchall()
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- 11.1 a failed run keeps results

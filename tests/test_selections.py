@@ -10,7 +10,6 @@ boundaries of proactive enrollment and opt-out.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from datetime import date, timedelta
@@ -18,6 +17,7 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import CensusSpec, SimSpec, completed_years, rows, scalar
+from helpers.common import draw as uniform_draw
 from test_invariants import SPEC as INVARIANTS_SPEC
 
 pytestmark = pytest.mark.slow
@@ -30,8 +30,7 @@ CHI2_CRITICAL = {1: 10.83, 2: 13.82, 3: 16.27, 4: 18.47, 5: 20.52, 6: 22.46, 7: 
 
 
 def draw(employee_id: str, year: int | str, stream: str, seed: int = SEED) -> float:
-    digest = hashlib.sha256(f"{seed}|{employee_id}|{year}|{stream}".encode()).hexdigest()
-    return int(digest[:16], 16) / 2**64
+    return uniform_draw(seed, employee_id, year, stream)
 
 
 def chi_square(observed: Counter, shares: dict) -> tuple[float, int]:

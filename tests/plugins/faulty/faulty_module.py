@@ -1,6 +1,8 @@
 """A fault-injection plugin: raises where the environment says, otherwise stays out of the way.
 
 PLANWISE_FAULT_YEAR=2026   raise in process_year(2026)
+PLANWISE_FAULT_YEAR=2026:kill  SIGKILL the process on entering process_year(2026): every earlier year is complete,
+                           2026 has not started (a kill that lands at a known point, never too late)
 PLANWISE_FAULT_SETUP=1     raise in foundation_setup (after the census was loaded)
 PLANWISE_FAULT_SETUP=kill  SIGKILL the process there, as the out-of-memory killer would
 """
@@ -17,7 +19,10 @@ class InjectedFault(RuntimeError):
 
 @hookimpl(tryfirst=True)
 def process_year(year):
-    if os.environ.get("PLANWISE_FAULT_YEAR") == str(year):
+    fault = os.environ.get("PLANWISE_FAULT_YEAR")
+    if fault == f"{year}:kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if fault == str(year):
         raise InjectedFault(f"injected fault in {year}")
     return None
 

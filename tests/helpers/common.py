@@ -1,0 +1,35 @@
+"""Small independent re-computations shared by several test modules."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+
+
+def draw(seed: int, employee_id: str, year: int | str, stream: str) -> float:
+    """The engine's uniform draw (the uniform_draw macro), recomputed: sha256 of 'seed|id|year|stream'."""
+    digest = hashlib.sha256(f"{seed}|{employee_id}|{year}|{stream}".encode()).hexdigest()
+    return int(digest[:16], 16) / 2**64
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def completed_years(start: date, on: date) -> int:
+    """Whole years from ``start`` to ``on`` (ages and tenures)."""
+    return on.year - start.year - (1 if (on.month, on.day) < (start.month, start.day) else 0)
+
+
+def html_section(page: str, name: str) -> str:
+    """The body of ``<section id="NAME">`` in a report page."""
+    match = re.search(rf'<section id="{name}">(.*?)</section>', page, flags=re.S)
+    assert match, f"no section {name}"
+    return match.group(1)
+
+
+def money_text(value) -> str:
+    """An amount as the report shows it: $1,234.56 (a minus sign before the dollar sign)."""
+    return ("-" if value < 0 else "") + f"${abs(value):,.2f}"
