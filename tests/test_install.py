@@ -63,10 +63,11 @@ def test_a_damaged_parse_cache_is_rebuilt(tmp_path):
     env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))
     args = ("run", "--census", census, "--end-year", "2025")
     assert planwise(*args, "--database", tmp_path / "one.duckdb", cwd=tmp_path, env=env).returncode == 0
-    saved = list((tmp_path / "cache").rglob("partial_parse.msgpack"))
-    assert saved
+    # dbt's saved partial parse and PlanWise's saved manifest beside it, both damaged (as by a full disk).
+    saved = [*(tmp_path / "cache").rglob("partial_parse.msgpack"), *(tmp_path / "cache").rglob("manifest.pickle")]
+    assert {p.name for p in saved} == {"partial_parse.msgpack", "manifest.pickle"}
     for path in saved:
-        path.write_bytes(path.read_bytes()[:1000])  # truncated, as by a full disk
+        path.write_bytes(path.read_bytes()[:1000])
     proc = planwise(*args, "--database", tmp_path / "two.duckdb", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert all(p.stat().st_size > 1000 for p in saved)  # parsed again and replaced
@@ -118,11 +119,11 @@ def test_the_wheel_installs_and_runs_from_another_folder(tmp_path):
     before = builtin.read_bytes()
     (elsewhere / "tables").mkdir()
     (elsewhere / "tables" / "promotion_hazard.csv").write_text(before.decode().replace("0.10,", "0.30,", 1))
-    proc = run("run", "--census", "census.csv", "--database", "out/replaced.duckdb", "--end-year", "2025",
-               "--assumptions", "tables", cwd=elsewhere, env=env, exe=str(venv / "bin" / "planwise"))
+    proc = planwise("run", "--census", "census.csv", "--database", "out/replaced.duckdb", "--end-year", "2025",
+                    "--assumptions", "tables", cwd=elsewhere, env=env, exe=str(venv / "bin" / "planwise"))
     assert proc.returncode == 0, proc.stderr
     assert hazard_and_digest(elsewhere / "out" / "replaced.duckdb")[0] == 0.30
     assert builtin.read_bytes() == before
-    summary = run("summary", "--database", "out/replaced.duckdb", cwd=elsewhere, env=env,
-                  exe=str(venv / "bin" / "planwise"))
+    summary = planwise("summary", "--database", "out/replaced.duckdb", cwd=elsewhere, env=env,
+                       exe=str(venv / "bin" / "planwise"))
     assert "parameter tables: 1 replaced (promotion_hazard), the others built-in" in summary.stdout

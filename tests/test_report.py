@@ -263,14 +263,14 @@ def test_browser_check_catches_script_errors(report, tmp_path):
 
 
 def test_write_report_refuses_a_database_without_results(tmp_path):
-    with pytest.raises(PlanwiseError, match=r"missing\.duckdb does not exist.*planwise run"):
+    with pytest.raises(PlanwiseError, match=r"missing\.duckdb does not exist: run a simulation into it first"):
         write_report(tmp_path / "missing.duckdb", tmp_path / "r.html")
     duckdb.connect(str(tmp_path / "foreign.duckdb")).close()
     with pytest.raises(PlanwiseError, match=r"foreign\.duckdb was not written by PlanWise"):
         write_report(tmp_path / "foreign.duckdb", tmp_path / "r.html")
     with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:  # PlanWise's, without results
         con.execute("create table planwise_database (format integer, created_at timestamp)")
-    with pytest.raises(PlanwiseError, match=r"empty\.duckdb holds no simulation results.*planwise run"):
+    with pytest.raises(PlanwiseError, match=r"empty\.duckdb holds no simulation results.*run a simulation into it first"):
         write_report(tmp_path / "empty.duckdb", tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
 
