@@ -11,7 +11,6 @@ from planwise_core.assumptions.spec import DEFAULTS_DIR
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.orchestrator import Simulation
-from planwise_core.outputs.compare import compare_engines
 from planwise_core.outputs.diff import diff_databases, format_diff
 from planwise_core.outputs.provenance import run_provenance
 
@@ -100,10 +99,8 @@ def test_year_varying_growth_ends_each_year_at_its_own_target(tmp_path, census):
         assert target == round_half_up(start * (1 + growth[year])) == active, year
 
 
-def test_both_engines_write_identical_tables_with_a_replaced_table(tmp_path, census, hazard_folder):
-    config = PlanwiseConfig().with_overrides(assumptions=str(hazard_folder), **ONE_YEAR)
-    result = compare_engines(config, tmp_path, census=census)
-    assert result["identical"], result["tables"]
+# Both engines with a replaced table: tests/test_money_determinism.py runs its legacy comparison with this
+# hazard table replaced (one legacy run serves both checks; the legacy engine is slow).
 
 
 def test_a_batch_of_two_scenarios_with_their_own_tables_equals_two_single_runs(tmp_path, census):

@@ -4,6 +4,7 @@ year replaces its money rows."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 
 import duckdb
@@ -53,9 +54,20 @@ def test_rerunning_a_year_replaces_its_money_rows(sims, tmp_path):
 
 
 def test_legacy_and_optimized_write_identical_money_tables(tmp_path):
+    """Every money feature on, and a parameter table replaced (the age-band hazards of
+    tests/test_assumption_runs.py): the engines read the same host-loaded tables and run the same SQL."""
+    from test_assumption_runs import AGE_BANDS
+
     census = CensusSpec.generated(100, 29).write(tmp_path)
-    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2026, **MONEY_PLAN})
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "age_bands.csv").write_text(AGE_BANDS)
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025, "assumptions": str(tmp_path / "tables"),
+                                                **MONEY_PLAN})
     result = compare_engines(config, tmp_path, census=census)
+    for engine in ("legacy", "optimized"):  # both ran with the replaced table
+        with duckdb.connect(str(tmp_path / f"{engine}.duckdb"), read_only=True) as con:
+            recorded = json.loads(con.execute("select assumptions_json from planwise_run_log").fetchone()[0])
+        assert recorded["age_bands"]["replaced"], recorded
     assert result["legacy"]["success"] and result["optimized"]["success"], result
     for table in MONEY_TABLES:
         assert result["tables"][table]["identical"], result["tables"][table]
