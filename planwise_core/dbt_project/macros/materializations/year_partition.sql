@@ -7,15 +7,9 @@
     table from the query (every other year is lost, as with dbt's incremental). The legacy engine runs the same
     materialization and SQL, one dbt process per model. -#}
 {% materialization year_partition, adapter="duckdb", supported_languages=['sql'] %}
-  {{ planwise_refuse_unsupported('year_partition') }}
   {%- set year_column = config.get('year_column', 'simulation_year') -%}
   {%- set year = var('simulation_year') | int -%}
-  {%- set existing_relation = load_cached_relation(this) -%}
-  {%- set target_relation = this.incorporate(type='table') -%}
-  {%- if existing_relation is not none and not existing_relation.is_table -%}
-    {{ exceptions.raise_compiler_error(target_relation ~ " exists as a " ~ existing_relation.type
-       ~ ", not a table: drop it, then run again") }}
-  {%- endif -%}
+  {%- set existing_relation, target_relation = planwise_table_relations('year_partition') -%}
 
   {%- if existing_relation is none or should_full_refresh() -%}
     {%- set build_sql -%}
