@@ -54,8 +54,10 @@ def _deferral(m: dict, r: dict) -> str:
 
 def _roth(m: dict, r: dict) -> str:
     share = r["deferral"]["roth_share_bp"]
-    text = f"{pct(share)} of the regular deferrals designated Roth" if share is not None else "no Roth deferrals"
-    return text + "; the catch-up too when the Roth catch-up rule applies (prior-year wages above the threshold)"
+    if share is None:  # Roth off, or a run whose configuration is not recorded
+        return "the part of the deferrals designated Roth" if m["roth_deferral"] else "no Roth deferrals"
+    return (f"{pct(share)} of the regular deferrals designated Roth; the catch-up too when the Roth catch-up rule "
+            "applies (prior-year wages above the threshold)")
 
 
 def _match(m: dict, r: dict) -> str:
@@ -77,8 +79,9 @@ def _core(m: dict, r: dict) -> str:
     if not x["eligible"]:
         return "no core contribution this year (the core is off, or not yet eligible)"
     alloc = x.get("allocation") or {}
+    hours = alloc.get("minimum_hours")
     conditions = [c for c, on in (("employed on Dec 31", alloc.get("last_day_rule")),
-                                  (f"{alloc.get('minimum_hours'):g} hours", alloc.get("minimum_hours"))) if on]
+                                  (f"{hours:g} hours in the year" if hours else "", hours)) if on]
     text = f"{pct(x['rate_bp'])}{_band(x.get('band'))} of core pay {usd(m['core_comp'])}"
     return text + (f"; allocated only if {' and '.join(conditions)}" if conditions else "")
 
