@@ -96,7 +96,8 @@ def test_an_employee_at_the_402g_limit_is_told_the_published_limit(run, cases):
     story = employee_story(run.database, employee_id).year(year)
     limit = int(PUBLISHED[year]["elective_deferral_402g"]) * 100
     rules = story.rules
-    assert rules["limit_402g"] == {"limit_cents": limit, "reached": True, "table_cents": limit}
+    assert rules["limit_402g"] == {"limit_cents": limit, "elective_limit_cents": limit, "reached": True,
+                                   "table_cents": limit}
     assert story.money["employee_deferral"] == limit < story.money["requested_deferral"]
     assert rules["catch_up"]["kind"] == "under_50" and story.money["age_dec31"] < 50
     line = next(a for a in story.amounts if a.name == "employee deferral")
@@ -114,6 +115,12 @@ def test_a_catch_up_is_told_its_kind_and_the_published_amount(run, cases):
     assert story.rules["catch_up"] == {"kind": "age_60_63" if super_catch_up else "age_50", "age_dec31": age,
                                        "limit_cents": expected, "deferral_cents": story.money["catch_up_deferral"]}
     assert 0 < story.money["catch_up_deferral"] <= expected
+    limit_402g = int(published["elective_deferral_402g"]) * 100
+    assert story.rules["limit_402g"]["limit_cents"] == limit_402g
+    assert story.rules["limit_402g"]["elective_limit_cents"] == limit_402g + expected
+    line = next(a for a in story.amounts if a.name == "employee deferral").rule
+    assert f"the 402(g) limit ${limit_402g // 100:,}.00 plus the age" in line
+    assert f"= ${(limit_402g + expected) // 100:,}.00" in line
     assert story.money["employee_deferral"] - story.money["catch_up_deferral"] == \
         int(published["elective_deferral_402g"]) * 100
 

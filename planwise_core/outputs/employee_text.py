@@ -44,7 +44,7 @@ def _deferral(m: dict, r: dict) -> str:
     g, cu = r["limit_402g"], r["catch_up"]
     limits = f"the 402(g) limit {usd(g['limit_cents'])}" + (
         f" ({CATCH_UP_KINDS[cu['kind']]})" if cu["kind"] in ("under_50", "not_offered") else
-        f" plus {CATCH_UP_KINDS[cu['kind']]} of up to {usd(cu['limit_cents'])}")
+        f" plus {CATCH_UP_KINDS[cu['kind']]} {usd(cu['limit_cents'])} = {usd(g['elective_limit_cents'])}")
     if g["reached"]:
         text = f"requested {usd(m['requested_deferral'])}, cut at {limits} (limit reached)"
     else:
