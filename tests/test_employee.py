@@ -55,6 +55,7 @@ def cases(con) -> dict[str, tuple[str, int]]:
         "catch_up": first(con, "catch_up_deferral > 0 and simulation_year <= 2026"),
         "leaver": first(con, "forfeited_amount > 0 and vested_amount > 0 and s.termination_date "
                              "< make_date(simulation_year, 12, 31) and age_dec31 < 65"),
+        "415": first(con, "reduced_415"),
         "simple": first(con, """match_eligible and deferral_rate_boy = deferral_rate_eoy and deferral_rate_boy > 0
                                 and not escalated and not limit_402g_reached and not comp_401a17_applied
                                 and refunded_deferral = 0 and match_comp = deferral_comp and employment_status = 'active'
@@ -141,6 +142,19 @@ def test_a_leaver_is_told_the_vesting_that_split_vested_and_forfeited(run, con, 
     assert vesting["core"]["steps"] == [{"years": k, "vested_bp": v} for k, v in GRADED_4.items()]
     text = story.text()
     assert f"{y.year}  terminated" in text and "forfeited amount" in text and "graded_4" in text
+
+
+def test_a_415_correction_is_told_its_limit_and_the_refund(run, con, cases):
+    employee_id, year = cases["415"]
+    y = employee_story(run.database, employee_id).year(year)
+    table = table_row(con, employee_id, year)
+    (limit_415c,) = rows(con, "select annual_additions_415c from int_irs_limits_by_year where limit_year = ?", [year])[0]
+    limit = min(limit_415c * 100, cents(table["plan_comp"]))  # the smaller of the 415(c) limit and plan pay
+    assert y.rules["limit_415"]["limit_cents"] == limit == y.money["annual_additions"]
+    assert y.rules["limit_415"]["reduced"] and y.rules["limit_415"]["correction_order"] == "epcrs"
+    assert y.money["refunded_deferral"] > 0
+    named = {a.name: a.rule for a in y.amounts}
+    assert "415(c) correction" in named["refunded deferral"] and "cut to the 415(c) limit" in named["annual additions"]
 
 
 def half_up_cents(dollars: Fraction) -> int:

@@ -49,7 +49,14 @@ def _deferral(m: dict, r: dict) -> str:
         text = f"requested {usd(m['requested_deferral'])}, cut at {limits} (limit reached)"
     else:
         text = f"requested {usd(m['requested_deferral'])}, within {limits}"
-    return text + (f"; {usd(m['refunded_deferral'])} refunded" if m["refunded_deferral"] else "")
+    return text + (f"; {usd(m['refunded_deferral'])} refunded ({_why_refunded(m)})" if m["refunded_deferral"] else "")
+
+
+def _why_refunded(m: dict) -> str:
+    """The refund is the EACA refund plus the 415(c) correction (docs/plan_money.md)."""
+    if m["reduced_415"]:
+        return "the 415(c) correction, with any automatic enrollment refund"
+    return "an opt-out in the automatic enrollment grace period refunds the deferrals made before it"
 
 
 def _roth(m: dict, r: dict) -> str:
@@ -151,8 +158,8 @@ def year_amounts(money: dict, rules: dict) -> list[tuple[str, int, str]]:
         ("catch-up deferral", m["catch_up_deferral"],
          f"the part above the 402(g) limit, up to {usd(r['catch_up']['limit_cents'])}: "
          f"{CATCH_UP_KINDS[r['catch_up']['kind']]} (age {r['catch_up']['age_dec31']} on Dec 31)"),
-        ("refunded deferral", m["refunded_deferral"],
-         "an automatic enrollment (EACA) refund after an opt-out in the grace period, plus any 415(c) correction"),
+        ("refunded deferral", m["refunded_deferral"], _why_refunded(m) if m["refunded_deferral"] else
+         "none (a refund comes from an opt-out in the automatic enrollment grace period, or the 415(c) correction)"),
         ("employer match", m["employer_match"], _match(m, r)),
         ("employer core", m["employer_core"], _core(m, r)),
         ("annual additions", m["annual_additions"], _additions(m, r)),
