@@ -83,9 +83,11 @@ class StoryEvent:
 
 @attrs.frozen
 class Amount:
-    """A money amount of the year (cents, as fct_dc_contributions holds it) and the rule that produced it."""
+    """A money amount of the year (cents, as the fct_dc_contributions ``column`` holds it) and the rule that
+    produced it."""
 
     name: str
+    column: str
     cents: int
     rule: str
 

@@ -147,29 +147,41 @@ def _balance(m: dict, source: str) -> str:
                    else "")
 
 
-def year_amounts(money: dict, rules: dict) -> list[tuple[str, int, str]]:
-    """(name, cents, rule) of each money amount of the year, in the order the money layer computes them."""
-    m, r = money, rules
-    lines = [
-        ("requested deferral", m["requested_deferral"], _requested(m, r)),
-        ("employee deferral", m["employee_deferral"], _deferral(m, r)),
-        ("pre-tax deferral", m["pre_tax_deferral"], "the deferral less its Roth part"),
-        ("Roth deferral", m["roth_deferral"], _roth(m, r)),
-        ("catch-up deferral", m["catch_up_deferral"],
-         f"the part above the 402(g) limit, up to {usd(r['catch_up']['limit_cents'])}: "
-         f"{CATCH_UP_KINDS[r['catch_up']['kind']]} (age {r['catch_up']['age_dec31']} on Dec 31)"),
-        ("refunded deferral", m["refunded_deferral"], _why_refunded(m) if m["refunded_deferral"] else
-         "none (a refund comes from an opt-out in the automatic enrollment grace period, or the 415(c) correction)"),
-        ("employer match", m["employer_match"], _match(m, r)),
-        ("employer core", m["employer_core"], _core(m, r)),
-        ("annual additions", m["annual_additions"], _additions(m, r)),
-        ("match balance (Dec 31)", m["match_balance_eoy"], _balance(m, "match")),
-        ("core balance (Dec 31)", m["core_balance_eoy"], _balance(m, "core")),
-    ]
-    if m["vested_amount"] or m["forfeited_amount"]:
-        lines += [("vested amount", m["vested_amount"], _forfeiture(m, r)),
-                  ("forfeited amount", m["forfeited_amount"], _forfeited(m, r))]
-    return lines
+# (name, fct_dc_contributions column) of each amount, in the order the money layer computes them.
+AMOUNTS = (("requested deferral", "requested_deferral"), ("employee deferral", "employee_deferral"),
+           ("pre-tax deferral", "pre_tax_deferral"), ("Roth deferral", "roth_deferral"),
+           ("catch-up deferral", "catch_up_deferral"), ("refunded deferral", "refunded_deferral"),
+           ("employer match", "employer_match"), ("employer core", "employer_core"),
+           ("annual additions", "annual_additions"), ("match balance (Dec 31)", "match_balance_eoy"),
+           ("core balance (Dec 31)", "core_balance_eoy"), ("vested amount", "vested_amount"),
+           ("forfeited amount", "forfeited_amount"))
+
+
+def _catch_up(m: dict, r: dict) -> str:
+    cu = r["catch_up"]
+    return (f"the part above the 402(g) limit, up to {usd(cu['limit_cents'])}: {CATCH_UP_KINDS[cu['kind']]} "
+            f"(age {cu['age_dec31']} on Dec 31)")
+
+
+def _refunded(m: dict, r: dict) -> str:
+    if m["refunded_deferral"]:
+        return _why_refunded(m)
+    return "none (a refund comes from an opt-out in the automatic enrollment grace period, or the 415(c) correction)"
+
+
+RULES = {"requested_deferral": _requested, "employee_deferral": _deferral,
+         "pre_tax_deferral": lambda m, r: "the deferral less its Roth part", "roth_deferral": _roth,
+         "catch_up_deferral": _catch_up, "refunded_deferral": _refunded, "employer_match": _match,
+         "employer_core": _core, "annual_additions": _additions,
+         "match_balance_eoy": lambda m, r: _balance(m, "match"), "core_balance_eoy": lambda m, r: _balance(m, "core"),
+         "vested_amount": _forfeiture, "forfeited_amount": _forfeited}
+
+
+def year_amounts(money: dict, rules: dict) -> list[tuple[str, str, int, str]]:
+    """(name, column, cents, rule) of each money amount of the year; vested and forfeited only for a leaver."""
+    leaver = money["vested_amount"] or money["forfeited_amount"]
+    return [(name, column, money[column], RULES[column](money, rules)) for name, column in AMOUNTS
+            if leaver or column not in ("vested_amount", "forfeited_amount")]
 
 
 def _event(e) -> str:
