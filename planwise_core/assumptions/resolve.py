@@ -79,19 +79,28 @@ def _unknown(name: str, where: str) -> str:
 
 
 def _folder_tables(folder: Path, run: RunNeeds, problems: list[str]) -> dict[str, Table]:
+    """The tables a folder replaces: every ``<table>.csv`` (any case of the suffix); a file named after a table
+    in another format is refused, and so is a folder that replaces no table (docs/assumptions.md)."""
     if not folder.is_dir():
         problems.append(f"{folder}: the assumptions folder does not exist (or is not a folder)")
         return {}
     found: dict[str, Table] = {}
     files: dict[str, Path] = {}
-    for path in sorted(folder.glob("*.csv")):
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
         name = table_name(path.stem)
+        if path.suffix.lower() != ".csv":
+            if name in TABLES:
+                problems.append(f"{path}: a parameter table must be a CSV file: save it as CSV ({name}.csv)")
+            continue
         if name not in REPLACEABLE:
             problems.append(_unknown(name, str(path)))
         elif name in files:
             problems.append(f"{path}: {name} is also given by {files[name].name}; keep one")
         else:
             files[name] = path
+    if not files and not problems:
+        problems.append(f"{folder}: the assumptions folder holds no parameter table, so it would replace nothing "
+                        f"(expected files such as job_levels.csv; the tables: {', '.join(REPLACEABLE)})")
     for name, path in files.items():
         table, errors = read_csv_table(TABLES[name], path, run)
         problems += [f"{path}: {e}" for e in errors]
