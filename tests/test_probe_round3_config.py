@@ -81,3 +81,38 @@ def test_two_command_line_settings_of_one_key_are_a_usage_error(tmp_path):
         clean_failure(_run(tmp_path, *args), 2, fragment)
     # The same value twice is no contradiction: the run goes on (and stops at the missing census).
     clean_failure(_run(tmp_path, "--seed", "3", "--set", "random_seed=3"), 1, "missing.csv")
+
+
+def _validate(**plan) -> list[str]:
+    valid, errors = validate_configuration({"simulation": {"start_year": 2025, "end_year": plan.pop("end", 2025)},
+                                            "workforce": {"total_termination_rate": 0.12}, "random_seed": 1,
+                                            "plan": plan})
+    return errors
+
+
+def test_plan_money_keys_and_growth_have_the_bounds_the_models_carry():
+    # N8: validate-config and the run refuse these before anything runs (they used to fail inside SQL).
+    assert _validate(match={"cap_dollars": 1e300}) == [
+        "plan.match.cap_dollars: must be in [0, 1000000000] (got 1e+300)"]
+    assert "plan.forfeitures.opening_pool: must be in [0, 1000000000000]" in _validate(
+        forfeitures={"opening_pool": 1e300})[0]
+    errors = _validate(irs_limits={"cpi_growth": 1}, end=2200)
+    assert errors and errors[0].startswith("plan.irs_limits.cpi_growth: growing 1 a year from 2026 to 2200")
+    assert _validate(irs_limits={"cpi_growth": 0.025}, end=2200) == []  # the default growth carries to 2200
+
+
+def test_a_rate_that_rounds_to_zero_is_refused_where_zero_is():
+    # N22: rates are whole basis points; 0.00005 is the smallest that is not 0.
+    errors = _validate(deferrals={"max_deferral_rate": 1e-9})
+    assert errors == ["plan.deferrals.max_deferral_rate: must be at least 0.00005 (half a basis point: rates are "
+                      "kept in whole basis points, so 1e-09 would be 0)"]
+    assert _validate(deferrals={"max_deferral_rate": 0.00005},
+                     auto_escalation={"cap": 0.00005, "increment": 0.00005}) == []
+
+
+def test_the_profile_census_date_has_the_configurations_range(tmp_path):
+    # N23
+    (tmp_path / "c.csv").write_text("employee_id,employee_birth_date,employee_hire_date,employee_gross_compensation\n"
+                                    "E1,1980-01-01,2015-01-01,50000\n")
+    proc = planwise("census", "profile", tmp_path / "c.csv", "--census-date", "9999-12-31", cwd=tmp_path)
+    clean_failure(proc, 2, "must be a date in the years 1900-2200, like simulation.census_date")

@@ -4,11 +4,13 @@ Each rule runs when the keys it reads are valid (``report.valid``), even if anot
 not, so every problem is reported at once without a misleading follow-up message.
 """
 
+import math
 from fractions import Fraction
 from typing import Any
 
 from planwise_core.config.plan import (
-    CUSTOM, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
+    CUSTOM, LIMIT_DOLLARS_CEILING, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
+    last_irs_limits,
 )
 
 EACA_MAX_GRACE_DAYS = 90
@@ -123,7 +125,9 @@ KEY_RULES: dict[type, tuple[Any, ...]] = {
 
 
 def cross_section_rules(config, report) -> None:
-    """Rules tying ``plan:`` to other sections; they apply only when the plan is enabled."""
+    """Rules tying ``plan:`` to other sections; they apply only when the plan is enabled (the IRS projection,
+    computed by every foundation, always)."""
+    _irs_projection_rule(config, report)
     if not (report.valid("plan.enabled") and config.plan.enabled):
         return
     first = first_irs_year()
@@ -138,3 +142,18 @@ def cross_section_rules(config, report) -> None:
                             f"permissible withdrawal window; got "
                             f"{config.enrollment.auto_enrollment.opt_out_grace_period}); shorten it or set "
                             f"{refund}: false")
+
+
+def _irs_projection_rule(config, report) -> None:
+    """The projected IRS limits must stay under LIMIT_DOLLARS_CEILING up to end_year (docs/configuration.md)."""
+    cpi, wages = "plan.irs_limits.cpi_growth", "plan.irs_limits.wage_growth"
+    if not report.valid(cpi, wages, "simulation.end_year"):
+        return
+    last_year, largest = last_irs_limits()
+    years = config.simulation.end_year - last_year
+    growth = max(config.plan.irs_limits.cpi_growth, config.plan.irs_limits.wage_growth)
+    if years > 0 and math.log(largest) + years * math.log1p(growth) > math.log(LIMIT_DOLLARS_CEILING):
+        key = cpi if config.plan.irs_limits.cpi_growth >= config.plan.irs_limits.wage_growth else wages
+        report.error(key, f"growing {growth:.4g} a year from {last_year} to {config.simulation.end_year}, the projected "
+                          f"IRS limits would pass {LIMIT_DOLLARS_CEILING:,} dollars; lower the growth or simulate "
+                          "fewer years")
