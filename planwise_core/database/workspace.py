@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from planwise_core.database.connection import not_duckdb
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import fsync_dir
 
@@ -117,6 +118,10 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
                             f"pass another {option('database')}.")
     if purpose.startswith("write") and not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise PlanwiseError(f"{database} is read-only: make it writable (chmod u+w) or pass another {option('database')}.")
+    kind = not_duckdb(database)
+    if kind:
+        raise PlanwiseError(f"{database} is not a DuckDB database: it is {kind}. Remove it or pass another "
+                            f"{option('database')} (the file was not touched).")
     try:
         con = duckdb.connect(str(database), read_only=True)
     except duckdb.Error as exc:
