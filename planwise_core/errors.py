@@ -58,3 +58,14 @@ class SimulationError(PlanwiseError):
 
 class DatabaseBusyError(PlanwiseError):
     """Another run holds the database."""
+
+
+def require_path(value, name: str, optional: bool = True):
+    """A path parameter of the Python API: ``str`` or ``os.PathLike`` (or None when ``optional``); anything
+    else is a TypeError naming the parameter (an int would be taken for a file descriptor by ``open``)."""
+    import os
+
+    if (value is None and optional) or (isinstance(value, (str, os.PathLike)) and not isinstance(value, bool)):
+        return value
+    raise TypeError(f"{name} must be a path (str or os.PathLike){' or None' if optional else ''}, "
+                    f"got {type(value).__name__}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from planwise_core.errors import ConfigError
+from planwise_core.errors import ConfigError, require_path
 
 MAX_YAML_BYTES = 1_000_000
 # Values after expanding aliases: the default configuration has about 150.
@@ -134,6 +134,7 @@ def parse_yaml(text: str, source: str) -> Any:
 
 def read_text_file(path: str | Path, what: str = "file") -> str:
     """The UTF-8 text of a small input file (a BOM is fine); ConfigError when missing, too big or not text."""
+    require_path(path, "path", optional=False)
     source = str(path)
     try:
         with open(path, "rb") as handle:
