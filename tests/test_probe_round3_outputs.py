@@ -87,3 +87,19 @@ def test_a_reader_waits_while_a_run_holds_the_file_briefly(copy, tmp_path):
     release.join()
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - started >= 1.4
+
+
+def test_a_foreign_database_with_planwise_table_names_is_refused_untouched(tmp_path):
+    # N18: same-named tables of other columns do not make a database PlanWise's.
+    census = tmp_path / "c.csv"
+    census.write_text("employee_id,employee_birth_date,employee_hire_date,employee_gross_compensation\n"
+                      "E1,1980-01-01,2015-01-01,50000\n")
+    foreign = tmp_path / "f2.duckdb"
+    with duckdb.connect(str(foreign)) as con:
+        con.execute("create schema raw; create table raw.census(a int); create table fct_workforce_snapshot(x int);"
+                    "insert into fct_workforce_snapshot values (1), (2); create table planwise_run_log(a int)")
+    before = foreign.read_bytes()
+    proc = planwise("run", "--census", census, "--years", "2025", "--database", foreign, cwd=tmp_path)
+    clean_failure(proc, 1, "PlanWise did not create")
+    clean_failure(planwise("summary", "--database", foreign, cwd=tmp_path), 1, "not written by PlanWise")
+    assert foreign.read_bytes() == before

@@ -95,11 +95,22 @@ def settle(path: Path) -> None:
                             "program writing it? Close it and run again.")
 
 
+# A run log of a PlanWise version before the marker table had at least these columns; its results, these.
+OLD_RUN_LOG_COLUMNS = {"run_id", "started_at", "finished_at", "status", "start_year", "end_year", "config_json",
+                       "census_path", "plugin", "error"}
+OLD_SNAPSHOT_COLUMNS = {"employee_id", "simulation_year", "employment_status", "level_id"}
+
+
 def written_by_planwise(con) -> bool:
-    """The marker table, or (a database from a PlanWise version before the marker) its run log with results."""
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'main'").fetchall()}
-    return MARKER_TABLE in tables or {"planwise_run_log", "fct_workforce_snapshot"} <= tables
+    """The marker table, or (a database from a PlanWise version before the marker) a run log with PlanWise's
+    columns and results with the snapshot's columns: a same-named table of other columns is not ours."""
+    rows = con.execute("select table_name, column_name from information_schema.columns "
+                       "where table_schema = 'main'").fetchall()
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    return MARKER_TABLE in columns or (OLD_RUN_LOG_COLUMNS <= columns.get("planwise_run_log", set())
+                                       and OLD_SNAPSHOT_COLUMNS <= columns.get("fct_workforce_snapshot", set()))
 
 
 def check_planwise_file(database: Path, purpose: str) -> bool:
