@@ -70,11 +70,31 @@ class Workspace:
 
     def publish(self) -> None:
         """Replace ``D`` by the finished build in one rename (both files closed and checkpointed first)."""
-        settle(self.build)
-        if self.database.exists():
-            settle(self.database)
-        os.replace(self.build, self.database)
+        with publish_guard(self.database):
+            settle(self.build)
+            if self.database.exists():
+                settle(self.database)
+            os.replace(self.build, self.database)
         fsync_dir(self.database.parent)
+
+
+@contextlib.contextmanager
+def publish_guard(database: Path):
+    """A write failure while publishing (a full disk at the last checkpoint, a failed rename) is a PlanwiseError
+    saying the earlier results were kept and the finished build can be published with --resume."""
+    try:
+        yield
+    except (OSError, duckdb.Error) as exc:
+        cause = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise PlanwiseError(f"Could not publish the results into {database} ({cause}). It still holds its earlier "
+                            f"results, and this run's finished years are kept beside it: fix the cause (free some "
+                            f"space) and run the same command with {option('resume')} to publish them.") from None
+
+
+def drop_build_record(database: Path) -> None:
+    """After the rename: the published database no longer needs the build's resume record."""
+    with contextlib.closing(duckdb.connect(str(database))) as con:
+        con.execute("drop table if exists planwise_build")
 
 
 def mark(con) -> None:
