@@ -116,3 +116,15 @@ def test_the_profile_census_date_has_the_configurations_range(tmp_path):
                                     "E1,1980-01-01,2015-01-01,50000\n")
     proc = planwise("census", "profile", tmp_path / "c.csv", "--census-date", "9999-12-31", cwd=tmp_path)
     clean_failure(proc, 2, "must be a date in the years 1900-2200, like simulation.census_date")
+
+
+def test_a_rate_that_rounds_to_zero_is_warned_where_zero_is_allowed():
+    from planwise_core.config import check_configuration
+
+    found = check_configuration({"simulation": {"start_year": 2025, "end_year": 2025},
+                                 "workforce": {"total_termination_rate": 0.12}, "random_seed": 1,
+                                 "plan": {"core": {"enabled": True, "bands": [{"min": 0, "max": None, "rate": 1e-9}]},
+                                          "match": {"tiers": [{"deferral_max": 0.03, "rate": 1e-9}]}}})
+    assert found.errors == ()
+    assert [w.split(":")[0] for w in found.warnings if "half a basis point" in w] == ["plan.match.tiers",
+                                                                                       "plan.core.bands"]

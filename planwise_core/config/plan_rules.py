@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from planwise_core.config.plan import (
-    CUSTOM, LIMIT_DOLLARS_CEILING, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
+    CUSTOM, HALF_BASIS_POINT, LIMIT_DOLLARS_CEILING, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
     last_irs_limits,
 )
 
@@ -81,6 +81,16 @@ def _match_rule(match: MatchConfig, path: str, report) -> None:
                               "it applies only to the true-up of per_pay_period_true_up")
     _safe_harbor(match, path, report)
     _safe_harbor_formula(match, path, report)
+    if report.valid(_join(path, "tiers")):
+        _rates_round_to_zero([t.rate for t in match.tiers], _join(path, "tiers"), report)
+
+
+def _rates_round_to_zero(rates, key: str, report) -> None:
+    """A rate where 0 is allowed but that is below half a basis point becomes 0: said, not silently (N22)."""
+    tiny = [r for r in rates if 0 < r < HALF_BASIS_POINT]
+    if tiny:
+        report.warn(key, f"rate {tiny[0]:g} is below half a basis point: rates are kept in whole basis points, so "
+                         "it counts as 0")
 
 
 def _safe_harbor_formula(match: MatchConfig, path: str, report) -> None:
@@ -107,6 +117,8 @@ def _core_rule(core: CoreConfig, path: str, report) -> None:
     if report.valid(bands, _join(path, "safe_harbor")) and core.safe_harbor \
             and any(b.rate < SAFE_HARBOR_CORE_RATE for b in core.bands):
         report.warn(bands, "a safe-harbor nonelective contribution is at least 3 % of pay in every band")
+    if report.valid(bands):
+        _rates_round_to_zero([b.rate for b in core.bands], bands, report)
 
 
 def _plan_rule(plan: PlanConfig, path: str, report) -> None:
