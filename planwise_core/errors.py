@@ -69,3 +69,13 @@ def require_path(value, name: str, optional: bool = True):
         return value
     raise TypeError(f"{name} must be a path (str or os.PathLike){' or None' if optional else ''}, "
                     f"got {type(value).__name__}")
+
+
+# DuckDB's errors for a value the data cannot hold: the same inputs fail the same way on every attempt and engine.
+DATA_ERROR_MARKERS = ("Conversion Error:", "Out of Range Error:")
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """A deterministic data error (docs/configuration.md): retrying it or falling back to another engine only
+    repeats it, so the run stops at the first occurrence."""
+    return any(marker in str(exc) for marker in DATA_ERROR_MARKERS)

@@ -26,7 +26,7 @@ from planwise_core.context import RunContext
 from planwise_core.levels import Level, fallback_chain
 from planwise_core.database import completed_years, connect, delete_years, run_lock, runlog, table_exists
 from planwise_core.database.workspace import Workspace, carry_own_tables, drop_build_record, mark, publish_guard
-from planwise_core.errors import PlanwiseError, option
+from planwise_core.errors import PlanwiseError, is_data_error, option
 from planwise_core.hooks import Hooks
 from planwise_core.manager import engine_names, get_plugin_manager, require_engine
 from planwise_core.results import FoundationResult, YearResult
@@ -257,7 +257,7 @@ class Simulation:
                 except Exception as exc:  # an engine or a third-party plugin failed: contain it
                     self._stop_if_interrupted()
                     log.warning("year %s failed at level %s (%s): %s", year, level.name, level.plugin, exc)
-                    if orch.fail_fast or rung + 1 == len(self.chain):
+                    if orch.fail_fast or rung + 1 == len(self.chain) or is_data_error(exc):
                         failed.append(year)
                         self.last_error = f"{year}: {exc}"
                         break
@@ -280,11 +280,11 @@ class Simulation:
                 result = hooks.process_year(self.ctx, year)
                 self._log_year(result, level, attempt + 1)
                 return result, attempt + 1
-            except Exception:
+            except Exception as exc:
                 self._stop_if_interrupted()
                 with connect(self.workspace.build) as con:
                     delete_years(con, self.year_tables, year)
-                if attempt == retries:
+                if attempt == retries or is_data_error(exc):
                     raise
                 time.sleep(orch.retry_backoff_seconds * 2 ** attempt)
         raise AssertionError("unreachable")

@@ -63,3 +63,16 @@ def test_a_failed_publish_keeps_the_results_and_resume_publishes_the_build(tmp_p
                            "where table_name = 'planwise_build'").fetchone()[0] == 0
         assert con.execute("select sum(hash(employee_id, current_compensation)) "
                            "from fct_workforce_snapshot").fetchone()[0] != before[1]
+
+
+def test_a_data_error_is_neither_retried_nor_fallen_back(tmp_path):
+    # N8: a deterministic data error (DuckDB's "Conversion Error:") fails the year at once.
+    from helpers.cli import copy_dist, planwise
+
+    census = generate_census(60, 3, tmp_path / "census.csv")
+    site = copy_dist("faulty", tmp_path)
+    proc = planwise("run", "--census", census, "--years", "2025", "--database", tmp_path / "t.duckdb", cwd=tmp_path,
+                    site=site, PLANWISE_FAULT_YEAR="2025:data")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "Conversion Error: injected" in proc.stderr
+    assert proc.stderr.count("year 2025 failed at level") == 1, proc.stderr
