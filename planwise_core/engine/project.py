@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import os
 import pickle
-import shutil
 import tempfile
 from pathlib import Path
 
