@@ -86,7 +86,7 @@ def _match_rule(match: MatchConfig, path: str, report) -> None:
 
 
 def _rates_round_to_zero(rates, key: str, report) -> None:
-    """A rate where 0 is allowed but that is below half a basis point becomes 0: said, not silently (N22)."""
+    """A rate where 0 is allowed but that is below half a basis point becomes 0: said, not silently (docs/plan_money.md)."""
     tiny = [r for r in rates if 0 < r < HALF_BASIS_POINT]
     if tiny:
         report.warn(key, f"rate {tiny[0]:g} is below half a basis point: rates are kept in whole basis points, so "
