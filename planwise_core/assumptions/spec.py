@@ -82,7 +82,8 @@ def _specs() -> dict[str, TableSpec]:
                      "annual_additions_415c", "hce_414q", "roth_catch_up_wage_threshold", "ss_wage_base")]
     tables = [
         TableSpec("job_levels", "Job levels: salary bands, merit, hiring ranges and hazard multipliers", (
-            _int("level_id", 1, 99), _txt("level_name"), _dec("min_salary", **pay), _dec("max_salary", nullable=True, **pay),
+            _int("level_id", 1, 99), _txt("level_name"), _dec("min_salary", **pay),
+            _dec("max_salary", nullable=True, **pay),
             _dec("merit_rate", high=1), _dec("new_hire_share", high=1), _dec("hire_min_salary", **pay),
             _dec("hire_max_salary", **pay), _dbl("termination_multiplier", high=100),
             _dbl("promotion_multiplier", high=100)), ("level_id",),

@@ -86,7 +86,7 @@ def _match_rule(match: MatchConfig, path: str, report) -> None:
 
 
 def _rates_round_to_zero(rates, key: str, report) -> None:
-    """A rate where 0 is allowed but that is below half a basis point becomes 0: said, not silently (docs/plan_money.md)."""
+    """A rate where 0 is allowed but below half a basis point becomes 0: say so (docs/plan_money.md)."""
     tiny = [r for r in rates if 0 < r < HALF_BASIS_POINT]
     if tiny:
         report.warn(key, f"rate {tiny[0]:g} is below half a basis point: rates are kept in whole basis points, so "
@@ -166,6 +166,7 @@ def _irs_projection_rule(config, report) -> None:
     growth = max(config.plan.irs_limits.cpi_growth, config.plan.irs_limits.wage_growth)
     if years > 0 and math.log(largest) + years * math.log1p(growth) > math.log(LIMIT_DOLLARS_CEILING):
         key = cpi if config.plan.irs_limits.cpi_growth >= config.plan.irs_limits.wage_growth else wages
-        report.error(key, f"growing {growth:.4g} a year from {last_year} to {config.simulation.end_year}, the projected "
+        end = config.simulation.end_year
+        report.error(key, f"growing {growth:.4g} a year from {last_year} to {end}, the projected "
                           f"IRS limits would pass {LIMIT_DOLLARS_CEILING:,} dollars; lower the growth or simulate "
                           "fewer years")
