@@ -60,3 +60,24 @@ class SimulationError(PlanwiseError):
 
 class DatabaseBusyError(PlanwiseError):
     """Another run holds the database."""
+
+
+def require_path(value, name: str, optional: bool = True):
+    """A path parameter of the Python API: ``str`` or ``os.PathLike`` (or None when ``optional``); anything
+    else is a TypeError naming the parameter (an int would be taken for a file descriptor by ``open``)."""
+    import os
+
+    if (value is None and optional) or (isinstance(value, (str, os.PathLike)) and not isinstance(value, bool)):
+        return value
+    raise TypeError(f"{name} must be a path (str or os.PathLike){' or None' if optional else ''}, "
+                    f"got {type(value).__name__}")
+
+
+# DuckDB's errors for a value the data cannot hold: the same inputs fail the same way on every attempt and engine.
+DATA_ERROR_MARKERS = ("Conversion Error:", "Out of Range Error:")
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """A deterministic data error (docs/configuration.md): retrying it or falling back to another engine only
+    repeats it, so the run stops at the first occurrence."""
+    return any(marker in str(exc) for marker in DATA_ERROR_MARKERS)

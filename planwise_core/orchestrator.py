@@ -25,8 +25,8 @@ from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
 from planwise_core.levels import Level, fallback_chain
 from planwise_core.database import completed_years, connect, delete_years, run_lock, runlog, table_exists
-from planwise_core.database.workspace import Workspace, carry_own_tables, mark
-from planwise_core.errors import PlanwiseError, option
+from planwise_core.database.workspace import Workspace, carry_own_tables, drop_build_record, mark, publish_guard
+from planwise_core.errors import PlanwiseError, is_data_error, option
 from planwise_core.hooks import Hooks
 from planwise_core.manager import engine_names, get_plugin_manager, require_engine
 from planwise_core.results import FoundationResult, YearResult
@@ -257,7 +257,7 @@ class Simulation:
                 except Exception as exc:  # an engine or a third-party plugin failed: contain it
                     self._stop_if_interrupted()
                     log.warning("year %s failed at level %s (%s): %s", year, level.name, level.plugin, exc)
-                    if orch.fail_fast or rung + 1 == len(self.chain):
+                    if orch.fail_fast or rung + 1 == len(self.chain) or is_data_error(exc):
                         failed.append(year)
                         self.last_error = f"{year}: {exc}"
                         break
@@ -280,11 +280,11 @@ class Simulation:
                 result = hooks.process_year(self.ctx, year)
                 self._log_year(result, level, attempt + 1)
                 return result, attempt + 1
-            except Exception:
+            except Exception as exc:
                 self._stop_if_interrupted()
                 with connect(self.workspace.build) as con:
                     delete_years(con, self.year_tables, year)
-                if attempt == retries:
+                if attempt == retries or is_data_error(exc):
                     raise
                 time.sleep(orch.retry_backoff_seconds * 2 ** attempt)
         raise AssertionError("unreachable")
@@ -332,20 +332,20 @@ class Simulation:
     def _publish(self, run_logged: bool = True) -> None:
         """The build becomes the database: with every earlier attempt's log row, this run's as completed."""
         self.publishing = True
-        with connect(self.workspace.build) as con:
+        with publish_guard(self.database), connect(self.workspace.build) as con:
             mark(con)
             if self.database.exists():
                 runlog.copy_history(con, str(self.database))
                 carry_own_tables(con, self.database, self.project_relations)
             if run_logged:
                 runlog.finish(con, self.run_id, "completed")
-            con.execute("drop table if exists planwise_build")
             published_rejects = (publish_rejects(con, self.workspace.folder / REJECTS_IN_BUILD,
                                                  rejects_path_for(self.database), self.plan is None or
                                                  self.plan.census is not None)
                                  if table_exists(con, "census_load", schema="raw") else lambda: None)
             con.execute("checkpoint")
-        self.workspace.publish()
+        self.workspace.publish()  # until the rename, the build keeps its resume record (planwise_build)
+        drop_build_record(self.database)
         published_rejects()
         self.ctx.monitor.checkpoint("publish")
 

@@ -136,12 +136,12 @@ def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
 
 
 def test_a_parse_is_shared_through_the_cache_and_works_without_one(tmp_path, monkeypatch):
-    from planwise_core.engine.project import _parse, project_fingerprint
+    from planwise_core.engine.project import PARTIAL_PARSE, _parse, project_fingerprint
 
     monkeypatch.setenv("PLANWISE_CACHE_DIR", str(tmp_path / "cache"))
     fingerprint = project_fingerprint(DBT_PROJECT_DIR)
     first = _parse(DbtProject(tmp_path / "a" / "results.duckdb"), fingerprint)
-    saved = tmp_path / "cache" / "dbt-parse" / fingerprint / "results" / "partial_parse.msgpack"
+    saved = tmp_path / "cache" / "dbt-parse" / fingerprint / "results" / PARTIAL_PARSE
     assert saved.is_file()
     # Another database of the same file name elsewhere: the saved parse is accepted, and the nodes name the
     # catalog after the file, as they must.

@@ -64,8 +64,8 @@ def test_a_damaged_parse_cache_is_rebuilt(tmp_path):
     args = ("run", "--census", census, "--end-year", "2025")
     assert planwise(*args, "--database", tmp_path / "one.duckdb", cwd=tmp_path, env=env).returncode == 0
     # dbt's saved partial parse and PlanWise's saved manifest beside it, both damaged (as by a full disk).
-    saved = [*(tmp_path / "cache").rglob("partial_parse.msgpack"), *(tmp_path / "cache").rglob("manifest.pickle")]
-    assert {p.name for p in saved} == {"partial_parse.msgpack", "manifest.pickle"}
+    saved = list((tmp_path / "cache").rglob("*.signed"))
+    assert {p.name for p in saved} == {"partial_parse.msgpack.signed", "manifest.pickle.signed"}
     for path in saved:
         path.write_bytes(path.read_bytes()[:1000])
     proc = planwise(*args, "--database", tmp_path / "two.duckdb", cwd=tmp_path, env=env)

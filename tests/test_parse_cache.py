@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from planwise_core.engine.project import DBT_PROJECT_DIR, MANIFEST_PICKLE, DbtProject, _parse, project_fingerprint
+from planwise_core.engine.project import (DBT_PROJECT_DIR, MANIFEST_PICKLE, PARTIAL_PARSE, DbtProject, _parse,
+                                          project_fingerprint)
 
 
 def test_a_later_parse_loads_the_saved_manifest_and_a_damaged_one_is_parsed_again(tmp_path, monkeypatch):
@@ -15,11 +16,11 @@ def test_a_later_parse_loads_the_saved_manifest_and_a_damaged_one_is_parsed_agai
     saved = folder / MANIFEST_PICKLE
     assert saved.is_file()
     # Without dbt's partial parse a parse would take seconds: the manifest comes from the saved file.
-    (folder / "partial_parse.msgpack").unlink()
+    (folder / PARTIAL_PARSE).unlink()
     started = time.perf_counter()
     second = _parse(DbtProject(tmp_path / "b" / "results.duckdb"), fingerprint)
     assert time.perf_counter() - started < 1.5
-    assert not (folder / "partial_parse.msgpack").exists(), "dbt did not run"
+    assert not (folder / PARTIAL_PARSE).exists(), "dbt did not run"
     assert set(second.nodes) == set(first.nodes)
     assert second.nodes["model.planwise.fct_yearly_events"].database == "results"
     # The copy's lookups are its own, of the right kind (dbt's positional pickling put a full parse's ref
@@ -31,4 +32,4 @@ def test_a_later_parse_loads_the_saved_manifest_and_a_damaged_one_is_parsed_agai
     saved.write_bytes(b"not a pickle")
     third = _parse(DbtProject(tmp_path / "c" / "results.duckdb"), fingerprint)
     assert set(third.nodes) == set(first.nodes)
-    assert (folder / "partial_parse.msgpack").exists() and saved.read_bytes() != b"not a pickle"
+    assert (folder / PARTIAL_PARSE).exists() and saved.read_bytes() != b"not a pickle"

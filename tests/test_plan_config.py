@@ -151,7 +151,7 @@ BAD_CASES = [
      "plan.core.bands", "graded_by none takes one flat rate"),
     ("plan.limit_415.correction_order", "deferrals_first", "plan.limit_415.correction_order", "epcrs, employer_first"),
     ("plan.forfeitures.use", "keep", "plan.forfeitures.use", "reduce_employer_contributions"),
-    ("plan.forfeitures.opening_pool", -5, "plan.forfeitures.opening_pool", "must be >= 0"),
+    ("plan.forfeitures.opening_pool", -5, "plan.forfeitures.opening_pool", "must be in [0, 1000000000000]"),
     ("plan.auto_escalation", {"cap": 0.8}, "plan.auto_escalation.cap", "at most deferrals.max_deferral_rate"),
     ("plan.match", {"safe_harbor": True, "vesting": {"schedule": "graded_6"}}, "plan.match.vesting.schedule",
      "vests immediately"),

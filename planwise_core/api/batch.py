@@ -8,6 +8,7 @@ from typing import Any
 from pathlib import Path
 
 from planwise_core.api.runs import OptimizationLevel, load_base_config
+from planwise_core.errors import require_path
 
 
 # Seed-API scenario keys that are shorthands for configuration overrides.
@@ -53,6 +54,9 @@ class BatchSimulationProcessor:
             raise ValueError(f"executor must be 'local' or 'dask' (got {executor!r})")
         if not isinstance(max_concurrent, int) or max_concurrent < 1:
             raise ValueError(f"max_concurrent must be a positive integer (got {max_concurrent!r})")
+        require_path(output_dir, "output_dir", optional=False)
+        require_path(base_config_path, "base_config_path")
+        require_path(census_path, "census_path")
         self.max_concurrent = max_concurrent
         self.executor = executor
         self.dask_address = dask_address
@@ -76,6 +80,8 @@ class BatchSimulationProcessor:
         """
         from planwise_core.batch import plan_scenarios
 
+        if not isinstance(scenarios, (list, tuple)) or not all(isinstance(s, dict) for s in scenarios):
+            raise TypeError(f"scenarios must be a list of scenario dicts, got {type(scenarios).__name__}")
         entries = [_scenario_entry(i, s) for i, s in enumerate(scenarios, start=1)]
         plan = plan_scenarios(entries, self.output_dir, source="BatchSimulationProcessor.process_scenarios",
                               base_config=load_base_config(self.base_config_path), census=self.census_path,

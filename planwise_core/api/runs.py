@@ -18,7 +18,7 @@ import attrs
 
 from planwise_core import levels
 from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, require_path
 
 FOUNDATION_TARGET_SECONDS = 10.0
 IMPROVEMENT_TARGET = 0.82
@@ -73,8 +73,10 @@ class MultiYearConfig:
     enable_state_compression: bool = True
     fail_fast: bool = False
     performance_monitoring: bool = True
-    census_path: str | Path | None = None
-    database_path: str | Path = DEFAULT_DATABASE
+    census_path: str | Path | None = attrs.field(default=None,
+                                                 validator=lambda _, a, v: require_path(v, a.name))
+    database_path: str | Path = attrs.field(default=DEFAULT_DATABASE,
+                                            validator=lambda _, a, v: require_path(v, a.name, optional=False))
     random_seed: int | None = None
     max_retries: int | None = None
     plugin: str | None = None
@@ -179,6 +181,9 @@ class MultiYearOrchestrator:
     def __init__(self, config: MultiYearConfig, base_config_path: Path | None = None):
         from planwise_core.database.checkpoints import StateManager
 
+        if not isinstance(config, MultiYearConfig):
+            raise TypeError(f"config must be a MultiYearConfig, got {type(config).__name__}")
+        require_path(base_config_path, "base_config_path")
         self.config = config
         self.base_config_path = base_config_path
         self.planwise_config = load_base_config(base_config_path).with_overrides(**config.overrides())

@@ -114,19 +114,28 @@ def _located(name: str, error: str) -> tuple:
 
 
 def _folder_tables(folder: Path, run: RunNeeds, problems: _Found) -> dict[str, Table]:
+    """The tables a folder replaces: every ``<table>.csv`` (any case of the suffix); a file named after a table
+    in another format is refused, and so is a folder that replaces no table (docs/assumptions.md)."""
     if not folder.is_dir():
         problems.add(f"{folder}: the assumptions folder does not exist (or is not a folder)")
         return {}
     found: dict[str, Table] = {}
     files: dict[str, Path] = {}
-    for path in sorted(folder.glob("*.csv")):
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
         name = table_name(path.stem)
+        if path.suffix.lower() != ".csv":
+            if name in TABLES:
+                problems.add(f"{path}: a parameter table must be a CSV file: save it as CSV ({name}.csv)", name)
+            continue
         if name not in REPLACEABLE:
             problems.add(_unknown(name, str(path)), path.stem)
         elif name in files:
             problems.add(f"{path}: {name} is also given by {files[name].name}; keep one", name)
         else:
             files[name] = path
+    if not files and not problems.problems:
+        problems.add(f"{folder}: the assumptions folder holds no parameter table, so it would replace nothing "
+                     f"(expected files such as job_levels.csv; the tables: {', '.join(REPLACEABLE)})")
     for name, path in files.items():
         table, errors = read_csv_table(TABLES[name], path, run)
         problems.table(name, str(path), errors)

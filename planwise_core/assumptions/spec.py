@@ -20,6 +20,9 @@ import attrs
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 SCHEMA = "assumptions"
 INTEGER, DECIMAL, DOUBLE, TEXT = "integer", "decimal", "double", "text"
+PAY_CEILING = 10_000_000_000      # a salary (band, hiring range) in dollars: census/capacity.py's RATE_CEILING
+IRS_LIMIT_CEILING = 1_000_000_000  # an IRS limit in dollars
+BAND_ID_MAX = 999
 
 
 @attrs.frozen
@@ -71,23 +74,27 @@ def _specs() -> dict[str, TableSpec]:
     from planwise_core.assumptions import rules as r
 
     money = "DECIMAL(18,2)"
-    irs = [_int(n, 0, None, nullable=n == "roth_catch_up_wage_threshold", sql="BIGINT")
+    # Upper bounds the database types and the models' cent arithmetic carry (docs/assumptions.md): a pay rate
+    # stays under the ceiling of census/capacity.py, an IRS limit in dollars under a billion.
+    pay = dict(sql=money, high=PAY_CEILING)
+    irs = [_int(n, 0, IRS_LIMIT_CEILING, nullable=n == "roth_catch_up_wage_threshold", sql="BIGINT")
            for n in ("elective_deferral_402g", "catch_up_50", "catch_up_60_63", "compensation_401a17",
                      "annual_additions_415c", "hce_414q", "roth_catch_up_wage_threshold", "ss_wage_base")]
     tables = [
         TableSpec("job_levels", "Job levels: salary bands, merit, hiring ranges and hazard multipliers", (
-            _int("level_id", 1, 99), _txt("level_name"), _dec("min_salary", money), _dec("max_salary", money, nullable=True),
-            _dec("merit_rate", high=1), _dec("new_hire_share", high=1), _dec("hire_min_salary", money),
-            _dec("hire_max_salary", money), _dbl("termination_multiplier", high=100),
+            _int("level_id", 1, 99), _txt("level_name"), _dec("min_salary", **pay),
+            _dec("max_salary", nullable=True, **pay),
+            _dec("merit_rate", high=1), _dec("new_hire_share", high=1), _dec("hire_min_salary", **pay),
+            _dec("hire_max_salary", **pay), _dbl("termination_multiplier", high=100),
             _dbl("promotion_multiplier", high=100)), ("level_id",),
             (r.bands("min_salary", "max_salary", "level_name", start=0, open_end=True),
              r.shares_sum("new_hire_share"), r.ordered("hire_min_salary", "hire_max_salary"))),
         TableSpec("age_bands", "Age bands and their termination and promotion multipliers", (
-            _int("age_band_id", 1), _txt("age_band"), _int("min_age", 0, 200), _int("max_age", 1, 200),
+            _int("age_band_id", 1, BAND_ID_MAX), _txt("age_band"), _int("min_age", 0, 200), _int("max_age", 1, 200),
             _dbl("termination_multiplier", high=100), _dbl("promotion_multiplier", high=100)), ("age_band_id",),
             (r.bands("min_age", "max_age", "age_band", start=0, reach=120),)),
         TableSpec("tenure_bands", "Tenure bands and their termination and promotion multipliers", (
-            _int("tenure_band_id", 1), _txt("tenure_band"), _int("min_tenure", 0, 200), _int("max_tenure", 1, 200),
+            _int("tenure_band_id", 1, BAND_ID_MAX), _txt("tenure_band"), _int("min_tenure", 0, 200), _int("max_tenure", 1, 200),
             _dbl("termination_multiplier", high=100), _dbl("promotion_multiplier", high=100)), ("tenure_band_id",),
             (r.bands("min_tenure", "max_tenure", "tenure_band", start=0, reach=100),)),
         TableSpec("promotion_hazard", "Promotion hazard and promotion raise", (

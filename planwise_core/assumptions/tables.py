@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
+import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from planwise_core.assumptions.rules import Row, RunNeeds
 from planwise_core.assumptions.spec import DECIMAL, DOUBLE, INTEGER, Column, TableSpec
 
 MAX_ROWS = 10_000  # far beyond any parameter table; keeps a wrong file (a census?) from being read whole
+MAX_BYTES = 4 * 2**20  # a table file above this size is refused before it is read (10,000 rows of ~400 bytes)
+QUOTE = 20  # characters of a header name quoted in a message: never more of a file's content than that
 BUILT_IN = "built-in"
 
 
@@ -38,6 +41,11 @@ class Table:
         """The rows as the database gets them: DOUBLE columns as floats."""
         doubles = [c.kind == DOUBLE for c in self.spec.columns]
         return [tuple(float(v) if d and v is not None else v for v, d in zip(row, doubles)) for row in self.rows]
+
+
+def _quoted(text: str) -> str:
+    """A user's text in a message, cut to QUOTE characters."""
+    return repr(text[:QUOTE] + "...") if len(text) > QUOTE else repr(text)
 
 
 def _parse_cell(col: Column, text: str):
@@ -64,7 +72,7 @@ def _parse_cell(col: Column, text: str):
         hint = ""
         if col.high == 1 and 1 < value <= 100:
             hint = f"; did you mean {(value / 100).normalize()}?"
-        return None, f"must be in [{col.low}{high or ', ∞)'}{']' if high else ''} (got {text}{hint})"
+        return None, f"must be in [{col.low}{high or ', ∞)'}{']' if high else ''} (got {text[:30]}{hint})"
     return value, None
 
 
@@ -92,11 +100,14 @@ def parse_table(spec: TableSpec, header: list[str], records: list[tuple[str, lis
     missing = [c for c in expected if c not in header]
     unknown = [c for c in header if c not in expected]
     dup = sorted({c for c in header if header.count(c) > 1})
+    if len(missing) == len(expected):
+        return None, [f"its header names none of the table's columns ({', '.join(expected)}): is this the right "
+                      "file?"]
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)} (the table's columns: {', '.join(expected)})")
     for name in unknown:
         close = difflib.get_close_matches(name, expected, n=1)
-        problems.append(f"unknown column {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        problems.append(f"unknown column {_quoted(name)}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     if dup:
         problems.append(f"column(s) {', '.join(dup)} given twice")
     if problems:
@@ -139,11 +150,23 @@ def parse_table(spec: TableSpec, header: list[str], records: list[tuple[str, lis
 
 def read_csv_table(spec: TableSpec, path: Path, run: RunNeeds, source: str | None = None
                    ) -> tuple[Table | None, list[str]]:
+    """Read a table file line by line, in bounded memory: refused as soon as it passes MAX_ROWS, and before
+    reading when it is not a regular file or is larger than MAX_BYTES."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return None, ["is not a regular file (a table must be a CSV file)"]
+        if info.st_size > MAX_BYTES:
+            return None, [f"is {info.st_size:,} bytes (at most {MAX_BYTES:,}); is this the right file?"]
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            lines = list(csv.reader(handle))
+            lines = []
+            for cells in csv.reader(handle):
+                lines.append(cells)
+                if len(lines) > MAX_ROWS + 1:
+                    return None, [f"has more than {MAX_ROWS} rows; is this the right file?"]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        return None, [f"cannot be read as a UTF-8 CSV file ({exc})"]
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)[:120]
+        return None, [f"cannot be read as a UTF-8 CSV file ({detail})"]
     if not lines:
         return None, ["is empty (a header row is expected)"]
     header = [h.strip() for h in lines[0]]

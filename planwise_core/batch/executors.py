@@ -133,6 +133,8 @@ class ExecutorHandle:
     description: str
     slots: int
     rebuild: Callable[[], cf.Executor] | None = None
+    # Why the executor cannot run anything now, and whether that is final (None: it is fine).
+    trouble: Callable[[], tuple[str, bool] | None] | None = None
 
 
 @contextlib.contextmanager
@@ -234,7 +236,17 @@ def dask_executor(address: str, output: Path, workers: int | None = None) -> Ite
                                  f"{option('output')} folder on storage that the client and every worker mount at the same path.")
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         yield ExecutorHandle(client.get_executor(pure=False),
-                             f"{where} ({_plural(len(probes), 'worker')}, {_plural(threads, 'thread')})", threads)
+                             f"{where} ({_plural(len(probes), 'worker')}, {_plural(threads, 'thread')})", threads,
+                             trouble=lambda: client_trouble(client, where))
+
+
+def client_trouble(client, where: str) -> tuple[str, bool] | None:
+    """(reason, final) while the Dask client is not connected: reconnecting is temporary, closed is final."""
+    status = str(getattr(client, "status", "running"))
+    if status == "running":
+        return None
+    final = status != "connecting"
+    return (f"the connection to the {where} was lost (client {status})", final)
 
 
 def _plural(n: int, noun: str) -> str:

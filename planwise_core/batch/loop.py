@@ -148,13 +148,31 @@ def _invalid_record(invalid: InvalidScenario, seed: int | None) -> dict:
             "completed_years": [], "failed_years": [], "seconds": 0.0, "database": None, "overrides_json": "{}"}
 
 
+# How long the batch waits for a Dask client that is reconnecting before it gives the cluster up.
+RECONNECT_GRACE_SECONDS = 45.0
+
+
 def _submit_all(handle: ExecutorHandle, todo: list[RunSpec], slots: int, progress: NullProgress) -> Iterator[dict]:
-    """Keep at most ``slots`` runs in flight on the executor; yield each run's record as it finishes."""
+    """Keep at most ``slots`` runs in flight on the executor; yield each run's record as it finishes.
+
+    When the executor is gone for good (a Dask client closed after losing its scheduler, or reconnecting for
+    longer than RECONNECT_GRACE_SECONDS), every run in flight or still to submit is recorded as lost with that
+    reason, and the loop ends: a batch always ends (docs/batch.md)."""
     pending = collections.deque(todo)
     inflight: dict[cf.Future, RunSpec] = {}
     offsets: dict[str, int] = {}
+    troubled_since: float | None = None
     while pending or inflight:
-        while pending and len(inflight) < max(1, slots):
+        trouble = handle.trouble() if handle.trouble is not None else None
+        troubled_since = None if trouble is None else troubled_since or time.monotonic()
+        if trouble is not None and (trouble[1] or time.monotonic() - troubled_since > RECONNECT_GRACE_SECONDS):
+            for spec in [*inflight.values(), *pending]:
+                _follow(spec, offsets, progress)
+                record = _lost_run(spec, None, trouble[0])
+                progress.finished(record)
+                yield record
+            return
+        while trouble is None and pending and len(inflight) < max(1, slots):
             spec = pending.popleft()
             _reset_progress(spec)
             try:
@@ -162,7 +180,9 @@ def _submit_all(handle: ExecutorHandle, todo: list[RunSpec], slots: int, progres
             except cf.process.BrokenProcessPool:
                 pending.appendleft(spec)
                 _rebuild(handle)
-        done, _ = cf.wait(inflight, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+        done, _ = cf.wait(inflight, timeout=0.5, return_when=cf.FIRST_COMPLETED) if inflight else ((), ())
+        if not inflight:
+            time.sleep(0.5)
         for spec in inflight.values():
             _follow(spec, offsets, progress)
         for future in done:
@@ -171,7 +191,8 @@ def _submit_all(handle: ExecutorHandle, todo: list[RunSpec], slots: int, progres
             try:
                 record = future.result()
             except Exception as exc:  # the worker died (killed, out of memory) or the task was lost
-                record = _lost_run(spec, exc)
+                trouble = handle.trouble() if handle.trouble is not None else None
+                record = _lost_run(spec, exc, trouble[0] if trouble else None)
                 if isinstance(exc, cf.process.BrokenProcessPool):
                     _rebuild(handle)
             progress.finished(record)
@@ -185,10 +206,14 @@ def _rebuild(handle: ExecutorHandle) -> None:
     handle.executor = handle.rebuild()
 
 
-def _lost_run(spec: RunSpec, exc: BaseException) -> dict:
-    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+def _lost_run(spec: RunSpec, exc: BaseException | None, cause: str | None = None) -> dict:
+    if cause is not None:
+        error = f"{cause}; run the same command again to resume it"
+    else:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        error = f"the worker running this run was lost ({reason})"
     record = {"run_id": spec.run_id, "scenario": spec.scenario, "seed": spec.seed, "fingerprint": spec.fingerprint,
-              "status": "failed", "error": f"the worker running this run was lost ({reason})",
+              "status": "failed", "error": error,
               "database": str(spec.database), "completed_years": [], "failed_years": [], "seconds": None,
               "finished_at": dt.datetime.now().isoformat(timespec="seconds")}
     folder = Path(spec.folder)

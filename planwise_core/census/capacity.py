@@ -16,8 +16,6 @@ import attrs
 
 RATE_CEILING = Decimal("10000000000.00")
 PAYROLL_CEILING = Decimal("9999999999999999.99")
-# Promotions stop at the top level: at most four in anyone's career here.
-MAX_PROMOTIONS = 4
 
 
 @attrs.frozen
@@ -49,12 +47,14 @@ def capacity_for(config, assumptions=None) -> Capacity:
     cola = _dec(_highest(comp.cola_rate)) if comp.cola_rate is not None else tables.column_max("cola_by_year",
                                                                                                "cola_rate")
     promotion = tables.column_max("promotion_hazard", "max_raise")
-    growth = (1 + promotion) ** min(years, MAX_PROMOTIONS) * (1 + merit + cola) ** years
+    levels = tuple(row[0] for row in tables.tables["job_levels"].rows)
+    # Promotions stop at the table's top level: at most one fewer than its levels in anyone's career.
+    growth = (1 + promotion) ** min(years, max(len(levels) - 1, 0)) * (1 + merit + cola) ** years
     headcount = (1 + max(_dec(_highest(sim.target_growth_rate)), Decimal(0))) ** years
     return Capacity(years=years, growth=growth,
                     max_salary=(RATE_CEILING / growth).quantize(Decimal("0.01"), rounding=ROUND_FLOOR),
                     max_hire_salary=tables.column_max("job_levels", "hire_max_salary"),
-                    headcount_growth=headcount, levels=tuple(row[0] for row in tables.tables["job_levels"].rows))
+                    headcount_growth=headcount, levels=levels)
 
 
 def _highest(rate) -> float:

@@ -8,7 +8,6 @@ census date both give the same numbers (tests/test_census_profile.py).
 
 from __future__ import annotations
 
-import json
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,6 +20,7 @@ import duckdb
 from planwise_core.census.load import load_census
 from planwise_core.census.sql import sql_literal
 from planwise_core.assumptions.spec import DEFAULTS_DIR
+from planwise_core.database.runlog import recorded_json
 
 PERCENTILES = (Decimal("0.10"), Decimal("0.25"), Decimal("0.50"), Decimal("0.75"), Decimal("0.90"))
 CENT = Decimal("0.01")
@@ -121,16 +121,18 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
         return None
     census_date = None
     if "planwise_run_log" in tables:  # the run whose results these are: the last that completed
-        row = con.execute("select config_json from planwise_run_log where status = 'completed' "
+        row = con.execute("select config_json, run_id from planwise_run_log where status = 'completed' "
                           "order by finished_at desc nulls last limit 1").fetchone()
         if row is not None:
-            simulation = json.loads(row[0]).get("simulation", {})
+            config = recorded_json(row[0], "planwise_run_log", "config_json", row[1])
+            simulation = (config if isinstance(config, dict) else {}).get("simulation", {})
             census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
                            else date(int(simulation["start_year"]) - 1, 12, 31))
     profile = baseline_profile(con, census_date)
-    loaded = con.execute("select summary_json from raw.census_load").fetchone() if _has_load_record(con) else None
+    loaded = con.execute("select summary_json, run_id from raw.census_load").fetchone() if _has_load_record(con) \
+        else None
     if loaded is not None:  # the file's rows, dropped rows and warnings, as the load recorded them
-        record = json.loads(loaded[0])
+        record = recorded_json(loaded[0], "raw.census_load", "summary_json", loaded[1]) or {}
         profile = attrs.evolve(profile, rows=record.get("rows"), dropped=record.get("dropped") or 0,
                                warnings=tuple(record.get("warnings") or ()))
     return profile.to_dict()

@@ -28,9 +28,19 @@ def census_generate(employees, seed, out):
     click.echo(f"wrote {employees} employees to {path}")
 
 
+def _census_date_in_range(ctx, param, value):
+    """The same range as the configuration's simulation.census_date (docs/census.md)."""
+    from planwise_core.config.checks import FIRST_YEAR, LAST_YEAR
+
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise click.BadParameter(f"must be a date in the years {FIRST_YEAR}-{LAST_YEAR}, like "
+                                 f"simulation.census_date (got {value.date().isoformat()})", ctx=ctx, param=param)
+    return value
+
+
 @census_group.command("profile")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--census-date", type=click.DateTime(formats=["%Y-%m-%d"]),
+@click.option("--census-date", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_census_date_in_range,
               help="Date the census describes (default: the configuration's, Dec 31 before start_year).")
 @click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
 @ON_INVALID_ROWS

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import attrs
 import click
-import yaml
 
 from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
 from planwise_core.config.checks import FIRST_YEAR, LAST_YEAR
+from planwise_core.config.yaml_io import parse_yaml_value
+from planwise_core.errors import ConfigError
 from planwise_core.config.schema import INVALID_ROW_POLICIES
 
 # The configuration's year range, so a bad --start-year is a usage error naming the option.
@@ -54,17 +55,33 @@ def with_cli_overrides(config: PlanwiseConfig, options: dict) -> PlanwiseConfig:
     together: one ConfigError lists every problem, each with its key path."""
     overrides = {path: options[name] for name, path in RUN_OVERRIDES.items()
                  if options.get(name) not in (None, False)}
+    given = {path: f"--{name.replace('_', '-')}" for name, path in RUN_OVERRIDES.items() if path in overrides}
     years = options.get("years")
     if years:
         for flag in ("start_year", "end_year"):
             if options.get(flag) is not None:
                 raise click.UsageError(f"--years and --{flag.replace('_', '-')} both give the years; use one")
         overrides["simulation.start_year"], overrides["simulation.end_year"] = years
+        given.update({"simulation.start_year": "--years", "simulation.end_year": "--years"})
     if options.get("assumptions"):
         overrides["assumptions"] = str(Path(options["assumptions"]).resolve())
+        given["assumptions"] = "--assumptions"
     for key, value in options.get("set_values") or ():
-        overrides[key] = value
+        if key in overrides and not _same_setting(key, overrides[key], value):
+            raise click.UsageError(f"{_shown(key)} is given twice on the command line with different values "
+                                   f"({given[key]} and --set {_shown(key)}=...); give it once")
+        overrides[key], given[key] = value, f"--set {_shown(key)}=..."
     return config.with_overrides("the command line (--set, --years, flags)", **overrides) if overrides else config
+
+
+def _shown(key: str) -> str:
+    return key if len(key) <= 40 else key[:37] + "..."
+
+
+def _same_setting(key: str, first, second) -> bool:
+    if key == "assumptions" and isinstance(first, str) and isinstance(second, str):
+        return Path(first).resolve() == Path(second).resolve()
+    return type(first) is type(second) and first == second
 
 
 class YearSpan(click.ParamType):
@@ -100,9 +117,9 @@ class KeyValue(click.ParamType):
         if not sep or not key.strip():
             self.fail(f"{value!r} is not KEY=VALUE (e.g. workforce.total_termination_rate=0.15)", param, ctx)
         try:
-            parsed = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            parsed = text  # not YAML: the key's own check says what it expects
+            parsed = parse_yaml_value(text, f"--set {_shown(key.strip())}") if text.strip() else None
+        except ConfigError as exc:
+            self.fail(f"{_shown(key.strip())}: " + "; ".join(exc.problems), param, ctx)
         return key.strip(), parsed
 
 

@@ -1,6 +1,7 @@
 """Value checks of the configuration schema: raw YAML value -> normalized value, or raise Invalid."""
 
 import datetime
+import reprlib
 from typing import Any, Callable
 
 DISTRIBUTION_TOLERANCE = 0.001
@@ -27,9 +28,22 @@ def check_info(check: Callable[[Any], Any]) -> dict[str, Any]:
     return dict(info()) if callable(info) else dict(info)
 
 
+def _limited_repr(width: int) -> reprlib.Repr:
+    limited = reprlib.Repr()
+    limited.maxlevel, limited.maxlist, limited.maxtuple, limited.maxdict, limited.maxset = 3, 6, 6, 6, 6
+    limited.maxstring = limited.maxother = limited.maxlong = width
+    return limited
+
+
 def short_repr(value: Any, width: int = 60) -> str:
-    """repr() cut to ``width``: a message names a value, it never copies a whole file's contents."""
-    text = repr(value)
+    """repr() cut to ``width``, built in bounded work (reprlib: a few items, a few levels): a message names a
+    value, it never copies a whole file's contents nor walks a huge (alias-expanded) structure."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
+        return f"<an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits>"
+    try:
+        text = _limited_repr(width).repr(value)
+    except ValueError:  # an integer beyond Python's printing limit inside a container
+        text = f"<a {type(value).__name__} holding a number too long to print>"
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -196,13 +210,18 @@ def by_year(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return check(value)
         if not value:
             raise Invalid("must be a number or a mapping of year to rate (got an empty mapping)")
-        reasons, pairs = [], []
+        reasons, pairs, spelled = [], [], {}
         for key, rate in value.items():
             try:
                 year = YEAR(int(key) if isinstance(key, str) and key.strip().isdigit() else key)
             except Invalid as exc:
                 reasons.append((f".{short_repr(key, 20)}", f"the key must be a year: {exc.args[0]}"))
                 continue
+            if year in spelled:
+                reasons.append((f".{year}", f"the year {year} is given twice (as {short_repr(spelled[year], 20)} and "
+                                            f"{short_repr(key, 20)}); keep one"))
+                continue
+            spelled[year] = key
             try:
                 pairs.append((year, check(rate)))
             except Invalid as exc:

@@ -6,6 +6,7 @@ from typing import Any
 from planwise_core.config.schema import DEFAULT_CONFIG_PATH, PlanwiseConfig
 from planwise_core.config.validate import config_from_dict
 from planwise_core.config.yaml_io import load_yaml_file, yaml_problem  # noqa: F401 - yaml_problem re-exported
+from planwise_core.errors import require_path
 
 
 def load_raw_config(path: str | Path) -> dict | Any:
@@ -38,4 +39,5 @@ def anchor_assumptions(data: Any, base: Path) -> Any:
 
 def load_and_validate_config(config_path: str | None = None) -> dict[str, Any]:
     """Load, validate and return the normalized dict (every default filled in)."""
+    require_path(config_path, "config_path")
     return load_config(config_path or DEFAULT_CONFIG_PATH).to_dict()

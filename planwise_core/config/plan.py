@@ -16,7 +16,7 @@ import attrs
 
 from planwise_core.config.checks import (
     NON_NEGATIVE_INT, RATE, Invalid, as_bool, as_float, as_int, choice, described, described_as, nullable,
-    optional_date, ranged,
+    optional_date, ranged, short_repr,
 )
 from planwise_core.config.fields import Records, records_field, section_field, value_field
 from planwise_core.errors import PlanwiseError
@@ -35,9 +35,26 @@ GRADED_6 = ((0, Fraction(0)), (2, Fraction(1, 5)), (3, Fraction(2, 5)), (4, Frac
             (6, Fraction(1)))
 
 MATCH_RATE = ranged(as_float, 0, 10)  # matches above 100 % are real (e.g. 200 % of the first 3 %)
-POSITIVE_RATE = ranged(as_float, 0, 1, low_open=True)
+# Plan rates are kept in whole basis points, rounded half up (docs/plan_money.md): below half a basis point a
+# rate would become 0, so where 0 is refused, so is a rate that rounds to it.
+HALF_BASIS_POINT = 0.00005
+
+
+def _positive_rate(value: Any) -> float:
+    rate = ranged(as_float, 0, 1, low_open=True)(value)
+    if rate < HALF_BASIS_POINT:
+        raise Invalid(f"must be at least 0.00005 (half a basis point: rates are kept in whole basis "
+                      f"points, so {short_repr(value)} would be 0)")
+    return rate
+
+
+POSITIVE_RATE = _positive_rate
 AGE = ranged(as_int, 0, 100)
-DOLLARS = ranged(as_float, 0)
+# Dollar keys are bounded by what the models' cent arithmetic carries (docs/configuration.md): a per-person cap
+# like an IRS limit (a billion), a plan-wide pool well inside DECIMAL(18, 2).
+LIMIT_DOLLARS_CEILING = 1_000_000_000
+DOLLARS = ranged(as_float, 0, LIMIT_DOLLARS_CEILING)
+POOL_DOLLARS = ranged(as_float, 0, 1_000_000_000_000)
 
 
 def _seed(name: str) -> list[dict]:
@@ -63,6 +80,12 @@ def vesting_presets() -> dict[str, tuple[tuple[int, Fraction], ...]]:
 def first_irs_year() -> int:
     """The first year of the built-in irs_limits table: no simulated year may precede it."""
     return min(int(row["limit_year"]) for row in _seed("irs_limits"))
+
+
+def last_irs_limits() -> tuple[int, int]:
+    """(the last published year, its largest limit in dollars) of the built-in irs_limits table."""
+    row = max(_seed("irs_limits"), key=lambda r: int(r["limit_year"]))
+    return int(row["limit_year"]), max(int(v) for k, v in row.items() if k not in ("limit_year", "source") and v)
 
 
 def vested_at(steps, years: int) -> Fraction:
@@ -270,7 +293,7 @@ class Limit415Config:
 @attrs.frozen
 class ForfeituresConfig:
     use: str = value_field("reduce_employer_contributions", choice(FORFEITURE_USES))
-    opening_pool: float = value_field(0.0, DOLLARS)
+    opening_pool: float = value_field(0.0, POOL_DOLLARS)
 
 
 @attrs.frozen

@@ -4,11 +4,13 @@ Each rule runs when the keys it reads are valid (``report.valid``), even if anot
 not, so every problem is reported at once without a misleading follow-up message.
 """
 
+import math
 from fractions import Fraction
 from typing import Any
 
 from planwise_core.config.plan import (
-    CUSTOM, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
+    CUSTOM, HALF_BASIS_POINT, LIMIT_DOLLARS_CEILING, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
+    last_irs_limits,
 )
 
 EACA_MAX_GRACE_DAYS = 90
@@ -79,6 +81,16 @@ def _match_rule(match: MatchConfig, path: str, report) -> None:
                               "it applies only to the true-up of per_pay_period_true_up")
     _safe_harbor(match, path, report)
     _safe_harbor_formula(match, path, report)
+    if report.valid(_join(path, "tiers")):
+        _rates_round_to_zero([t.rate for t in match.tiers], _join(path, "tiers"), report)
+
+
+def _rates_round_to_zero(rates, key: str, report) -> None:
+    """A rate where 0 is allowed but below half a basis point becomes 0: say so (docs/plan_money.md)."""
+    tiny = [r for r in rates if 0 < r < HALF_BASIS_POINT]
+    if tiny:
+        report.warn(key, f"rate {tiny[0]:g} is below half a basis point: rates are kept in whole basis points, so "
+                         "it counts as 0")
 
 
 def _safe_harbor_formula(match: MatchConfig, path: str, report) -> None:
@@ -105,6 +117,8 @@ def _core_rule(core: CoreConfig, path: str, report) -> None:
     if report.valid(bands, _join(path, "safe_harbor")) and core.safe_harbor \
             and any(b.rate < SAFE_HARBOR_CORE_RATE for b in core.bands):
         report.warn(bands, "a safe-harbor nonelective contribution is at least 3 % of pay in every band")
+    if report.valid(bands):
+        _rates_round_to_zero([b.rate for b in core.bands], bands, report)
 
 
 def _plan_rule(plan: PlanConfig, path: str, report) -> None:
@@ -123,7 +137,9 @@ KEY_RULES: dict[type, tuple[Any, ...]] = {
 
 
 def cross_section_rules(config, report) -> None:
-    """Rules tying ``plan:`` to other sections; they apply only when the plan is enabled."""
+    """Rules tying ``plan:`` to other sections; they apply only when the plan is enabled (the IRS projection,
+    computed by every foundation, always)."""
+    _irs_projection_rule(config, report)
     if not (report.valid("plan.enabled") and config.plan.enabled):
         return
     first = first_irs_year()
@@ -138,3 +154,19 @@ def cross_section_rules(config, report) -> None:
                             f"permissible withdrawal window; got "
                             f"{config.enrollment.auto_enrollment.opt_out_grace_period}); shorten it or set "
                             f"{refund}: false")
+
+
+def _irs_projection_rule(config, report) -> None:
+    """The projected IRS limits must stay under LIMIT_DOLLARS_CEILING up to end_year (docs/configuration.md)."""
+    cpi, wages = "plan.irs_limits.cpi_growth", "plan.irs_limits.wage_growth"
+    if not report.valid(cpi, wages, "simulation.end_year"):
+        return
+    last_year, largest = last_irs_limits()
+    years = config.simulation.end_year - last_year
+    growth = max(config.plan.irs_limits.cpi_growth, config.plan.irs_limits.wage_growth)
+    if years > 0 and math.log(largest) + years * math.log1p(growth) > math.log(LIMIT_DOLLARS_CEILING):
+        key = cpi if config.plan.irs_limits.cpi_growth >= config.plan.irs_limits.wage_growth else wages
+        end = config.simulation.end_year
+        report.error(key, f"growing {growth:.4g} a year from {last_year} to {end}, the projected "
+                          f"IRS limits would pass {LIMIT_DOLLARS_CEILING:,} dollars; lower the growth or simulate "
+                          "fewer years")

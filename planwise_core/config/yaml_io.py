@@ -14,12 +14,20 @@ from typing import Any
 
 import yaml
 
-from planwise_core.errors import ConfigError
+from planwise_core.errors import ConfigError, require_path
 
 MAX_YAML_BYTES = 1_000_000
 # Values after expanding aliases: the default configuration has about 150.
 MAX_YAML_VALUES = 100_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class YamlLimitError(yaml.YAMLError):
+    """A document that is well-formed YAML but breaks a limit: expansion, duplicate keys, a number too long."""
+
+    def __init__(self, problem: str, mark=None):
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, mark
 
 
 class _LimitedLoader(yaml.SafeLoader):
@@ -38,8 +46,8 @@ class _LimitedLoader(yaml.SafeLoader):
                 key = self.construct_object(key_node, deep=True)
                 marker = repr(key) if not isinstance(key, (str, int, float, bool, type(None))) else key
                 if marker in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {_short(key)} (first on line {seen[marker].start_mark.line + 1}; "
+                    raise YamlLimitError(
+                        f"duplicate key {_short(key)} (first on line {seen[marker].start_mark.line + 1}; "
                         "keep one, a later value would silently replace the earlier)", key_node.start_mark)
                 seen[marker] = key_node
         return super().construct_mapping(node, deep=deep)
@@ -55,8 +63,7 @@ def _check_expansion(root: yaml.Node) -> None:
         if key in sizes:
             return sizes[key]
         if key in in_progress:
-            raise yaml.composer.ComposerError(None, None, "an alias refers to a value that contains it "
-                                              "(recursive alias)", node.start_mark)
+            raise YamlLimitError("an alias refers to a value that contains it (recursive alias)", node.start_mark)
         in_progress.add(key)
         if isinstance(node, yaml.SequenceNode):
             total = 1 + sum(size(child) for child in node.value)
@@ -66,9 +73,8 @@ def _check_expansion(root: yaml.Node) -> None:
             total = 1
         in_progress.discard(key)
         if total > MAX_YAML_VALUES:
-            raise yaml.composer.ComposerError(
-                None, None, f"the aliases expand to more than {MAX_YAML_VALUES:,} values (an alias bomb?); "
-                "write the values out or use fewer aliases", node.start_mark)
+            raise YamlLimitError(f"the aliases expand to more than {MAX_YAML_VALUES:,} values (an alias bomb?); "
+                                 "write the values out or use fewer aliases", node.start_mark)
         sizes[key] = total
         return total
 
@@ -76,8 +82,21 @@ def _check_expansion(root: yaml.Node) -> None:
 
 
 def _short(value: Any, width: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
+    from planwise_core.config.checks import short_repr
+
+    return short_repr(value, width)
+
+
+def _int_or_limit(loader, node):
+    """An integer scalar; one longer than Python converts (4,300 digits) is a limit problem, not a traceback."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:
+        raise YamlLimitError(f"a number of {len(node.value):,} characters is longer than any value PlanWise "
+                             "accepts", node.start_mark) from None
+
+
+_LimitedLoader.add_constructor("tag:yaml.org,2002:int", _int_or_limit)
 
 
 def yaml_problem(exc: yaml.YAMLError) -> str:
@@ -85,6 +104,22 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     if mark is None:
         return f"YAML syntax error: {exc}"
     return f"line {mark.line + 1}, column {mark.column + 1}: YAML syntax error: {exc.problem}"
+
+
+def parse_yaml_value(text: str, source: str) -> Any:
+    """A command-line value (``--set KEY=VALUE``) read as YAML with the limits of files: an alias bomb, a
+    duplicate key, a number too long or an oversized value is a ConfigError; text that is not YAML stays text
+    (the key's own check says what it expects)."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(source, [f"the value is longer than {MAX_YAML_BYTES:,} characters"])
+    try:
+        return yaml.load(text, Loader=_LimitedLoader)  # noqa: S506 - a SafeLoader subclass
+    except YamlLimitError as exc:
+        raise ConfigError(source, [yaml_problem(exc)]) from None
+    except RecursionError:
+        raise ConfigError(source, ["the YAML is nested too deeply to read"]) from None
+    except yaml.YAMLError:
+        return text
 
 
 def parse_yaml(text: str, source: str) -> Any:
@@ -99,6 +134,7 @@ def parse_yaml(text: str, source: str) -> Any:
 
 def read_text_file(path: str | Path, what: str = "file") -> str:
     """The UTF-8 text of a small input file (a BOM is fine); ConfigError when missing, too big or not text."""
+    require_path(path, "path", optional=False)
     source = str(path)
     try:
         with open(path, "rb") as handle:

@@ -122,3 +122,23 @@ def year_row_counts(con, year: int) -> tuple[int, int]:
     events = con.execute("select count(*) from fct_yearly_events where simulation_year = ?", [year]).fetchone()[0]
     snapshot = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?", [year]).fetchone()[0]
     return events, snapshot
+
+
+def not_duckdb(path: Path) -> str | None:
+    """What a non-empty file is when it is not a DuckDB database ("a Parquet file", "a text file (a CSV?)"), or
+    None when it carries DuckDB's header (the magic bytes ``DUCK`` at offset 8) or cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    if not head or head[8:12] == b"DUCK":
+        return None
+    if head.startswith(b"PAR1"):
+        return "a Parquet file"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut at the 4,096th byte
+            return "not a DuckDB file (its first bytes are no DuckDB header)"
+    return "a text file (a CSV?)"

@@ -196,7 +196,8 @@ def lineage_problem(con) -> str | None:
 
 
 def _mismatch(a: dict, b: dict) -> str | None:
-    ca, cb = json.loads(a["config_json"]), json.loads(b["config_json"])
+    ca, cb = (recorded_json(x["config_json"], "planwise_run_log", "config_json", x.get("run_id")) or {}
+              for x in (a, b))
     if behaviour(ca, end_year=False) != behaviour(cb, end_year=False):
         return "a different configuration (" + ", ".join(config_differences(ca, cb)[:5]) + ")"
     tables = assumptions_differences(*(json.loads(x.get("assumptions_json") or "null") for x in (a, b)))
@@ -217,3 +218,13 @@ def check_lineage(con, database) -> None:
 def _span(years: list[int]) -> str:
     return f"{years[0]}-{years[-1]}" if len(years) > 1 and years[-1] - years[0] == len(years) - 1 else \
         ", ".join(map(str, years))
+
+
+def recorded_json(text: str | None, table: str, column: str, run_id) -> object:
+    """A JSON column PlanWise wrote (run log, census load record); a damaged one is a PlanwiseError naming the
+    table, column and run, never a traceback (docs/outputs.md)."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        raise PlanwiseError(f"{table}.{column} of run {run_id} is not valid JSON: the database was damaged or "
+                            "edited outside PlanWise. Run the simulation again into a new database.") from None

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from planwise_core.database.connection import not_duckdb
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import fsync_dir
 
@@ -69,11 +70,31 @@ class Workspace:
 
     def publish(self) -> None:
         """Replace ``D`` by the finished build in one rename (both files closed and checkpointed first)."""
-        settle(self.build)
-        if self.database.exists():
-            settle(self.database)
-        os.replace(self.build, self.database)
+        with publish_guard(self.database):
+            settle(self.build)
+            if self.database.exists():
+                settle(self.database)
+            os.replace(self.build, self.database)
         fsync_dir(self.database.parent)
+
+
+@contextlib.contextmanager
+def publish_guard(database: Path):
+    """A write failure while publishing (a full disk at the last checkpoint, a failed rename) is a PlanwiseError
+    saying the earlier results were kept and the finished build can be published with --resume."""
+    try:
+        yield
+    except (OSError, duckdb.Error) as exc:
+        cause = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise PlanwiseError(f"Could not publish the results into {database} ({cause}). It still holds its earlier "
+                            f"results, and this run's finished years are kept beside it: fix the cause (free some "
+                            f"space) and run the same command with {option('resume')} to publish them.") from None
+
+
+def drop_build_record(database: Path) -> None:
+    """After the rename: the published database no longer needs the build's resume record."""
+    with contextlib.closing(duckdb.connect(str(database))) as con:
+        con.execute("drop table if exists planwise_build")
 
 
 def mark(con) -> None:
@@ -94,11 +115,22 @@ def settle(path: Path) -> None:
                             "program writing it? Close it and run again.")
 
 
+# A run log of a PlanWise version before the marker table had at least these columns; its results, these.
+OLD_RUN_LOG_COLUMNS = {"run_id", "started_at", "finished_at", "status", "start_year", "end_year", "config_json",
+                       "census_path", "plugin", "error"}
+OLD_SNAPSHOT_COLUMNS = {"employee_id", "simulation_year", "employment_status", "level_id"}
+
+
 def written_by_planwise(con) -> bool:
-    """The marker table, or (a database from a PlanWise version before the marker) its run log with results."""
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'main'").fetchall()}
-    return MARKER_TABLE in tables or {"planwise_run_log", "fct_workforce_snapshot"} <= tables
+    """The marker table, or (a database from a PlanWise version before the marker) a run log with PlanWise's
+    columns and results with the snapshot's columns: a same-named table of other columns is not ours."""
+    rows = con.execute("select table_name, column_name from information_schema.columns "
+                       "where table_schema = 'main'").fetchall()
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    return MARKER_TABLE in columns or (OLD_RUN_LOG_COLUMNS <= columns.get("planwise_run_log", set())
+                                       and OLD_SNAPSHOT_COLUMNS <= columns.get("fct_workforce_snapshot", set()))
 
 
 def check_planwise_file(database: Path, purpose: str) -> bool:
@@ -117,6 +149,10 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
                             f"pass another {option('database')}.")
     if purpose.startswith("write") and not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise PlanwiseError(f"{database} is read-only: make it writable (chmod u+w) or pass another {option('database')}.")
+    kind = not_duckdb(database)
+    if kind:
+        raise PlanwiseError(f"{database} is not a DuckDB database: it is {kind}. Remove it or pass another "
+                            f"{option('database')} (the file was not touched).")
     try:
         con = duckdb.connect(str(database), read_only=True)
     except duckdb.Error as exc:

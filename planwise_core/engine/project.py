@@ -6,12 +6,12 @@ import dataclasses
 import hashlib
 import os
 import pickle
-import shutil
 import tempfile
 from pathlib import Path
 
 import attrs
 
+from planwise_core.engine.cache_auth import read_authenticated, write_authenticated
 from planwise_core.errors import SimulationError
 
 PROJECT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")
@@ -90,7 +90,7 @@ def _parse(project: DbtProject, fingerprint: str):
     cache = parse_cache_dir() / fingerprint / project.database.stem
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        scratch, shared = cache, cache / "partial_parse.msgpack"
+        scratch, shared = cache, cache / PARTIAL_PARSE
     except OSError:  # no writable cache: parse in the run's own folder, as with an empty cache
         project.work_dir.mkdir(parents=True, exist_ok=True)
         scratch, shared = project.work_dir, None
@@ -99,8 +99,8 @@ def _parse(project: DbtProject, fingerprint: str):
     with tempfile.TemporaryDirectory(prefix="parse-", dir=scratch) as work:
         target = Path(work) / "target"
         target.mkdir()
-        if shared is not None and shared.exists():
-            shutil.copyfile(shared, target / "partial_parse.msgpack")
+        if shared is not None and (saved_parse := read_authenticated(shared)) is not None:
+            (target / "partial_parse.msgpack").write_bytes(saved_parse)
         env = dict(project.env(), PLANWISE_DATABASE=str(cache / project.database.name))
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
@@ -118,7 +118,7 @@ def _parse(project: DbtProject, fingerprint: str):
             raise SimulationError(f"dbt could not parse the project in {project.project_dir}: {result.exception}")
         fresh = target / "partial_parse.msgpack"
         if shared is not None and fresh.exists():
-            os.replace(fresh, shared)
+            write_authenticated(shared, fresh.read_bytes(), Path(work))
         if shared is not None:
             _save_pickled(result.result, cache / MANIFEST_PICKLE, Path(work))
     return result.result
@@ -126,20 +126,22 @@ def _parse(project: DbtProject, fingerprint: str):
 
 # The parsed manifest itself, beside dbt's partial parse: loading it takes about 0.1 s where even a partial
 # parse starts dbt's CLI and re-validates the saved parse (3-4 s on the project machine). It lives under the
-# project's fingerprint (files, planwise, dbt and dbt-duckdb versions) like the partial parse, in the user's
-# own cache folder; a file that does not load is ignored and replaced by the next parse.
-MANIFEST_PICKLE = "manifest.pickle"
+# project's fingerprint (files, planwise, dbt and dbt-duckdb versions) like the partial parse. Both files are
+# signed with the user's cache key (engine/cache_auth.py): a pickle is unpickled, and a partial parse used,
+# only once its signature shows this user's PlanWise wrote it; anything else is warned about and parsed again.
+MANIFEST_PICKLE = "manifest.pickle.signed"
+PARTIAL_PARSE = "partial_parse.msgpack.signed"
 
 
 def _load_pickled(path: Path):
     from dbt.contracts.graph.manifest import Manifest
 
-    try:
-        with path.open("rb") as fh:
-            return Manifest(**pickle.load(fh))
-    except FileNotFoundError:
+    payload = read_authenticated(path)
+    if payload is None:
         return None
-    except Exception:  # noqa: BLE001 - a damaged or foreign file: parse again
+    try:
+        return Manifest(**pickle.loads(payload))
+    except Exception:  # noqa: BLE001 - our own file from another dbt build: parse again
         return None
 
 
@@ -152,12 +154,11 @@ def _manifest_fields(manifest) -> dict:
 
 
 def _save_pickled(manifest, path: Path, work: Path) -> None:
-    partial = work / MANIFEST_PICKLE
     try:
-        partial.write_bytes(pickle.dumps(_manifest_fields(manifest), protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(partial, path)
+        payload = pickle.dumps(_manifest_fields(manifest), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - the cache is an optimisation: a run never fails for it
-        partial.unlink(missing_ok=True)
+        return
+    write_authenticated(path, payload, work)
 
 
 def parsed_manifest(project: DbtProject):

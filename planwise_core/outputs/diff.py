@@ -102,7 +102,7 @@ def assumption_differences(first: dict | None, second: dict | None) -> dict:
     """The parameter tables whose hash differs between two runs (``recorded`` is false when a side's run made
     no record of them: an older planwise)."""
     if not first or not second:
-        return {"recorded": False, "tables": []}
+        return {"recorded": False, "tables": [], "first_recorded": bool(first), "second_recorded": bool(second)}
     tables = []
     for name in sorted(set(first) | set(second)):
         a, b = first.get(name) or {}, second.get(name) or {}
@@ -148,9 +148,16 @@ def format_diff(result: dict) -> str:
     for side, years in (("A", result["only_in_first"]), ("B", result["only_in_second"])):
         if years:
             lines.append(f"years only in {side} (not compared): {_span(years)}")
+    versions = result["planwise_version"]
+    if versions["first"] != versions["second"]:
+        lines.append(f"planwise version: DIFFERENT, A {versions['first'] or 'not recorded'} -> "
+                     f"B {versions['second'] or 'not recorded'} (results may differ for that reason alone)")
     tables = result["assumptions"]
     if not tables["recorded"]:
-        lines += ["", "Parameter tables: not recorded by both runs (made before planwise recorded them)"]
+        missing = [side for side, t in (("A", tables.get("first_recorded")), ("B", tables.get("second_recorded")))
+                   if not t]
+        lines += ["", f"Parameter tables: not recorded by {' and '.join(missing) or 'both runs'} "
+                      "(made before planwise recorded them); not compared"]
     else:
         lines += ["", f"Parameter tables differences ({len(tables['tables'])}):"]
         lines += [f"  {t['table']}: sha256 {str(t['first'])[:12]} ({t['first_source']}) -> "

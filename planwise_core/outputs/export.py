@@ -3,12 +3,15 @@ CSV files, or as one Excel workbook (outputs.xlsx); optionally only some years."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 from pathlib import Path
 from typing import NamedTuple
+
+import duckdb
 
 from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError, option
@@ -158,17 +161,35 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
     with open_results(database) as con:
         con.execute("set enable_progress_bar = false")  # DuckDB's bar would land in the command's output
         years = _check_years(con, database, years)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if fmt == "xlsx":
-            from planwise_core.outputs.xlsx import write_workbook
+        with _write_errors(out_dir) as where:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            if fmt == "xlsx":
+                from planwise_core.outputs.xlsx import write_workbook
 
-            sheets = sorted(queries(con, years), key=lambda q: SHEET_ORDER.index(q[0]))
-            return [write_workbook(con, out_dir / WORKBOOK, sheets, metadata(con, database, years))]
-        written = []
-        for name, query in queries(con, years, fmt):
-            path = out_dir / f"{name}.{fmt}"
-            with reserved_temp(path, suffix=f".{fmt}") as tmp:  # a fresh file of ours, never a planted link
-                con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}")
-                os.replace(tmp, path)
-            written.append(path)
+                where[0] = out_dir / WORKBOOK
+                sheets = sorted(queries(con, years), key=lambda q: SHEET_ORDER.index(q[0]))
+                return [write_workbook(con, out_dir / WORKBOOK, sheets, metadata(con, database, years))]
+            written = []
+            for name, query in queries(con, years, fmt):
+                path = where[0] = out_dir / f"{name}.{fmt}"
+                with reserved_temp(path, suffix=f".{fmt}") as tmp:  # a fresh file of ours, never a planted link
+                    try:
+                        con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}")
+                    finally:  # DuckDB writes through its own tmp_<name> file when the target exists
+                        (tmp.parent / f"tmp_{tmp.name}").unlink(missing_ok=True)
+                    os.replace(tmp, path)
+                written.append(path)
     return written
+
+
+@contextlib.contextmanager
+def _write_errors(out_dir: Path):
+    """A failed write (full disk, quota, permissions) is one PlanwiseError naming the file and the cause; the
+    files already in place are kept and no temporary file is left (docs/outputs.md)."""
+    where = [out_dir]
+    try:
+        yield where
+    except (OSError, duckdb.IOException) as exc:
+        cause = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise PlanwiseError(f"Cannot write {where[0]}: {cause}. The files already in {out_dir} were kept; free "
+                            "some space (or fix the folder) and export again.") from None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from planwise_core.database import table_exists
+from planwise_core.database.runlog import recorded_json
 
 # One line per metric (words, not abbreviations), one column per year. Participation is enrolled / eligible as
 # dc_plan.md defines it (fct_year_summary.plan_participation_pct, null with the plan off); the older figure,
@@ -62,7 +62,8 @@ def census_load(con) -> dict | None:
     row = con.execute("select summary_json, loaded_at, run_id from raw.census_load").fetchone()
     if row is None:
         return None
-    return {**json.loads(row[0]), "loaded_at": str(row[1]), "run_id": row[2]}
+    return {**(recorded_json(row[0], "raw.census_load", "summary_json", row[2]) or {}), "loaded_at": str(row[1]),
+            "run_id": row[2]}
 
 
 def format_census(info: dict | None) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import html
 import importlib.resources
+import time
 from pathlib import Path
 
 import duckdb
 import jinja2
 from markupsafe import Markup
 
+from planwise_core.database.connection import not_duckdb
 from planwise_core.fileio import atomic_write_text
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.report import formatting
@@ -56,24 +58,40 @@ def macro(name: str):
     return getattr(environment().get_template("macros.html").module, name)
 
 
+READER_WAIT_SECONDS = 10.0
+
+
 def connect_read_only(database: Path, missing_hint: str):
     """A read-only connection to an existing DuckDB file, or a PlanwiseError saying why not."""
     if not database.exists():
         raise PlanwiseError(f"Database {database} does not exist: {missing_hint}")
     if database.is_dir():
         raise PlanwiseError(f"{database} is a folder, not a DuckDB database: pass {option('database')} a .duckdb file.")
-    try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise PlanwiseError(f"Database {database} is open in another process (a running simulation?): "
-                                "wait for it to finish and try again.") from None
-        raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
-    except duckdb.Error as exc:
-        raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
+    kind = not_duckdb(database)
+    if kind:
+        raise PlanwiseError(f"{database} is not a DuckDB database: it is {kind}. Pass {option('database')} the "
+                            ".duckdb file a run wrote.")
+    # A run holds the file for a moment while it writes its log row (start, publish): wait it out (docs/cli.md).
+    deadline = time.monotonic() + READER_WAIT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(database), read_only=True)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
+            if time.monotonic() > deadline:
+                raise PlanwiseError(f"Database {database} is open in another process (a running simulation?): "
+                                    "wait for it to finish and try again.") from None
+            time.sleep(0.05)
+        except duckdb.Error as exc:
+            raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
 
 
 def write_page(out: Path, page: str) -> Path:
     """Replace ``out`` with ``page`` atomically (a reader never sees half a page); returns ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(out, page)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write_text(out, page)
+    except OSError as exc:  # a full disk, a quota, a folder that cannot be written: the old page is kept
+        raise PlanwiseError(f"Cannot write {out}: {exc.strerror or exc}. Any earlier report there was kept; free "
+                            "some space (or fix the folder) and run the command again.") from None

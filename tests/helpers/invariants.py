@@ -231,10 +231,14 @@ def _status_and_pay(c: _Checker, years: list[int]) -> None:
         where e.event_category = 'retirement' and (e.event_type <> 'termination'
               or s.detailed_status_code <> 'experienced_termination'
               or date_sub('year', s.employee_birth_date, make_date(e.simulation_year - 1, 12, 31)) < 55)""")
-    c.none("promotions one level up, on Feb 1", """select employee_id, simulation_year, from_level, to_level
-        from fct_yearly_events where event_type = 'promotion'
-          and (to_level <> from_level + 1 or to_level > 5 or from_level < 1
+    c.none("promotions to the next level of the job-level table, on Feb 1", """
+        select employee_id, simulation_year, from_level, to_level from fct_yearly_events e
+        where event_type = 'promotion'
+          and (to_level is distinct from (select min(level_id) from assumptions.job_levels where level_id > from_level)
+               or from_level not in (select level_id from assumptions.job_levels)
                or effective_date <> make_date(simulation_year, 2, 1))""")
+    c.none("every level held is a level of the job-level table", """select employee_id, simulation_year, level_id
+        from fct_workforce_snapshot where level_id not in (select level_id from assumptions.job_levels)""")
     c.none("raises and promotions raise pay", """select employee_id, simulation_year, event_type
         from fct_yearly_events where event_type in ('raise', 'promotion')
           and (compensation_amount is null or previous_compensation is null

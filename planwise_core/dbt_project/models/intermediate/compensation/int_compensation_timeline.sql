@@ -32,6 +32,7 @@ changes as (
         opening.opening_rate,
         opening.level_id,
         promotions.promotion_date,
+        promotions.to_level as promoted_level,
         promotions.raise_rate as promotion_rate,
         raises.raise_date,
         raises.raise_rate as merit_rate,
@@ -74,15 +75,15 @@ timeline as (
     select employee_id, promotion_date, 'promotion',
            case when is_promotion_first then opening_rate else first_rate end,
            case when is_promotion_first then first_rate else second_rate end,
-           level_id, level_id + 1
+           level_id, promoted_level
     from second_step
     where promotion_date is not null
     union all
     select employee_id, raise_date, 'raise',
            case when is_promotion_first then first_rate else opening_rate end,
            case when is_promotion_first then second_rate else first_rate end,
-           case when promotion_date is not null and promotion_date <= raise_date then level_id + 1 else level_id end,
-           case when promotion_date is not null and promotion_date <= raise_date then level_id + 1 else level_id end
+           case when promotion_date is not null and promotion_date <= raise_date then promoted_level else level_id end,
+           case when promotion_date is not null and promotion_date <= raise_date then promoted_level else level_id end
     from second_step
     where raise_date is not null
 ),

@@ -1,4 +1,5 @@
-{#- Promotion decisions: tenure >= 1, level < 5, employed on the promotion date, u < hazard. -#}
+{#- Promotion decisions: tenure >= 1, below the table's top level, employed on the promotion date, u < hazard.
+    A promotion goes to the next level of the job-level table in force (docs/assumptions.md). -#}
 {%- set year = var('simulation_year') -%}
 
 with workforce_start as (
@@ -29,6 +30,7 @@ candidates as (
     select
         workforce_start.employee_id,
         workforce_start.level_id,
+        job_levels.next_level_id,
         make_date({{ year }}, hazard.effective_month, hazard.effective_day) as promotion_date,
         hazard.base_rate
             * age_bands.promotion_multiplier
@@ -44,7 +46,7 @@ candidates as (
     inner join tenure_bands using (tenure_band_id)
     left join terminations using (employee_id)
     where workforce_start.current_tenure >= 1
-      and workforce_start.level_id < 5
+      and job_levels.next_level_id is not null
 ),
 
 final as (
@@ -53,7 +55,7 @@ final as (
         employee_id,
         promotion_date,
         level_id as from_level,
-        level_id + 1 as to_level,
+        next_level_id as to_level,
         -- A decimal rate, so the raised salary is exact decimal arithmetic rounded once to the cent.
         cast(min_raise + {{ uniform_draw('employee_id', year, 'promotion_raise') }} * (max_raise - min_raise)
             as decimal(9, 6)) as raise_rate

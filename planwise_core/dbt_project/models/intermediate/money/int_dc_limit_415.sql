@@ -15,23 +15,28 @@ checked as (
     from employer
 ),
 
+with_catch_up as (
+    -- The catch-up part, once, before any correction: steps below lower the regular part only.
+    select *, {{ catch_up_415('deferral_cents', 'match_cents', 'core_cents') }} as catch_up_cents
+    from checked
+),
+
 excess as (
     select *, {{ excess_415('deferral_cents', 'match_cents', 'core_cents') }} > 0 as is_over_limit
-    from checked
+    from with_catch_up
 ),
 {%- if epcrs %}
 
 unmatched_refunded as (
-    -- Step 1: unmatched deferrals, above S (the deferral at which the match saturates; 0 without a match),
-    -- regular dollars only (catch-up is outside 415); M stays.
+    -- Step 1: unmatched regular deferrals, R - S (S: the deferral at which the match saturates; 0 without a
+    -- match); the catch-up is not an annual addition and stays; M stays.
     select
         *,
         case when is_over_limit then deferral_cents - least(
-            greatest(0, deferral_cents - case when match_cents = 0 then 0 else
+            greatest(0, deferral_cents - catch_up_cents - case when match_cents = 0 then 0 else
                 {{ match_by_band('saturation', match_key, match_by_band('max', match_key, 'match_cnum', 'match_cden'),
                                  'match_cnum', 'match_cden') }} end),
-            {{ excess_415('deferral_cents', 'match_cents', 'core_cents') }},
-            deferral_cents - {{ catch_up_415('deferral_cents', 'match_cents', 'core_cents') }})
+            {{ excess_415('deferral_cents', 'match_cents', 'core_cents') }})
         else deferral_cents end as step1_deferral_cents
     from excess
 ),
@@ -86,18 +91,11 @@ corrected as (
         *,
         deferral_cents - least(
             greatest(0, {{ excess_415('deferral_cents', 'final_match_cents', 'final_core_cents') }}),
-            deferral_cents - {{ catch_up_415('deferral_cents', 'final_match_cents', 'final_core_cents') }})
+            deferral_cents - catch_up_cents)
             as final_deferral_cents
     from match_lowered
 ),
 {%- endif %}
-
-split as (
-    select
-        *,
-        {{ catch_up_415('final_deferral_cents', 'final_match_cents', 'final_core_cents') }} as catch_up_cents
-    from corrected
-),
 
 final as (
     select
@@ -115,7 +113,7 @@ final as (
         deferral_cents - final_deferral_cents as limit_415_refund_cents,
         final_deferral_cents < deferral_cents or final_match_cents < match_cents or final_core_cents < core_cents
             as reduced_415
-    from split
+    from corrected
 )
 
 select * from final
