@@ -50,8 +50,7 @@ def publish_dimension(ctx, out, cells, fit, base, dim, name, parameter, column) 
     a_b = band_sums(cells, [c.attributed for c in cells], dim)
     o_b = band_sums(cells, [c.observed for c in cells], dim)
     r_b = band_sums(cells, [c.retirements for c in cells], dim)
-    lam = fit["lam"] if parameter == "termination" else None
-    fitted = band_rates(cells, fit["published"], dim, None if lam is None else None)
+    fitted = band_rates(cells, fit["published"], dim, fit["lam"])
     default = band_rates(cells, base, dim)
     if parameter == "promotion":
         fitted = band_rates(cells, fit["published"], dim, ctx.promotion_base_rate)

@@ -52,8 +52,8 @@ def _attribute(cells: list[Cell], h: list[float]) -> list[float]:
             for c, hc in zip(cells, h)]
 
 
-def _gap(cells: list[Cell], a: list[float], h: list[float], free: list[set]) -> float:
-    worst = abs(math.fsum(a) - math.fsum(h)) / max(math.fsum(a), 1.0)
+def _gap(cells: list[Cell], a: list[float], h: list[float], free: list[set], total: bool) -> float:
+    worst = abs(math.fsum(a) - math.fsum(h)) / max(math.fsum(a), 1.0) if total else 0.0
     for dim in range(len(DIMENSIONS)):
         sa, sh = band_sums(cells, a, dim), band_sums(cells, h, dim)
         for band in free[dim]:
@@ -66,10 +66,11 @@ def sweep_fit(cells: list[Cell], mult: list[dict], lam: float, free: list[set], 
     """Sweep the free bands' multipliers and lam until every free band and the total match (1e-10)."""
     mult = [dict(m) for m in mult]
     frozen = [c.attributed for c in cells]
+    total = attribute or _total_feasible(cells, free)
     for sweep in range(MAX_SWEEPS):
         h = hazards(cells, mult, lam)
         a = _attribute(cells, h) if attribute else frozen
-        if _gap(cells, a, h, free) < TOLERANCE:
+        if _gap(cells, a, h, free, total) < TOLERANCE:
             if attribute:
                 for cell, value in zip(cells, a):
                     cell.attributed = value
@@ -80,9 +81,18 @@ def sweep_fit(cells: list[Cell], mult: list[dict], lam: float, free: list[set], 
                 if sh[band] > 0:
                     mult[dim][band] *= sa[band] / sh[band]
         total_h = math.fsum(hazards(cells, mult, lam))
-        if total_h > 0:
+        if total_h > 0 and total:
             lam *= math.fsum(a) / total_h
     raise FitError([f"{what}: the maximum-likelihood fit did not converge in {MAX_SWEEPS} sweeps"], "fit")
+
+
+def _total_feasible(cells: list[Cell], free: list[set]) -> bool:
+    """Whether the total can be matched too: not when the cells outside every free band have exposure but no
+    events while some band is free (they would need a zero hazard; the total is then left unmatched)."""
+    if not any(free):
+        return True
+    fixed = [c for c in cells if not any(c.key[d] in free[d] for d in range(len(DIMENSIONS)))]
+    return not fixed or math.fsum(c.attributed for c in fixed) > 0 or math.fsum(c.exposure for c in fixed) == 0
 
 
 def band_exposure(cells: list[Cell], dim: int) -> dict:

@@ -132,11 +132,11 @@ def promotion_raise(ctx, out: Collector) -> None:
     people = [(float(s1) / float(s0)) / (1 + ctx.merit_total_for(level, ctx.years[k])) - 1
               for k, level, s0, s1, _ in studies.promoted_rows(ctx.history) if Decimal("0.5") <= s1 / s0 <= 2]
     n = len(people)
-    if n < ctx.options.min_promotions:
+    if n < ctx.options.min_promotions or n == 0:
         out.keep("promotion_hazard.min_raise", lo, f"{n} promotions (< {ctx.options.min_promotions})")
         return out.keep("promotion_hazard.max_raise", hi, f"{n} promotions (< {ctx.options.min_promotions})")
     mean = math.fsum(people) / n
-    sd = math.sqrt(math.fsum((p - mean) ** 2 for p in people) / (n - 1))
+    sd = math.sqrt(math.fsum((p - mean) ** 2 for p in people) / (n - 1)) if n > 1 else 0.0
     z = z_mean(n, sd, mean, ctx.n_f)
     centre = z * mean + (1 - z) * (lo + hi) / 2
     width = z * math.sqrt(3) * sd + (1 - z) * (hi - lo) / 2
