@@ -41,7 +41,7 @@ def fmt(value, places: int) -> str:
         return value
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return "inf" if value == float("inf") else ""
-    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    return format(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
 
 
 def _csv(columns, rows) -> str:
