@@ -77,6 +77,7 @@ EXAMPLES = {
     "batch": "planwise batch scenarios.yaml --output output/batches/q3",
     "ensemble": "planwise ensemble --seeds 20 --output output/ensemble",
     "fit": "planwise fit history/ --out output/fit",
+    "backtest": "planwise backtest history/ --replicates 20 --out output/backtest",
 }
 
 
@@ -105,7 +106,7 @@ def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plug
 
 for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
                  outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble,
-                 fit.fit):
+                 fit.fit, fit.backtest):
     cli.add_command(_command)
     _command.epilog = f"\b\nExample:\n  {EXAMPLES[_command.name]}"
 census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"

@@ -85,3 +85,74 @@ def fit(state, history, snapshots, out, config_path, assumptions, as_json, **kwa
     click.echo(f"fitted {len(result.snapshots)} snapshots into {result.out}: {len(result.published)} values, "
                f"{len(result.not_fitted)} not fitted, {len(result.warnings)} warnings")
     click.echo(f"run it: planwise run --config {result.config} --census {result.snapshots[-1]['file']}")
+
+
+def _materiality(values) -> dict:
+    from planwise_core.fit.backtest.scoring import MATERIALITY
+
+    out = {}
+    for item in values:
+        family, _, fraction = item.partition("=")
+        try:
+            number = float(fraction)
+        except ValueError:
+            number = -1.0
+        if family not in MATERIALITY or not 0 <= number <= 1:
+            raise click.BadParameter(f"{item!r}: write family=fraction with a family of "
+                                     f"{', '.join(MATERIALITY)} and a fraction in [0, 1]", param_hint="'--materiality'")
+        out[family] = number
+    return out
+
+
+@click.command("backtest")
+@click.argument("history", required=False, type=click.Path(file_okay=False))
+@click.option("--snapshot", "snapshots", multiple=True, metavar="DATE=FILE",
+              help="A snapshot and its as-of date (repeat; replaces HISTORY).")
+@click.option("--holdout", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="Held-out snapshots at the end (simulated and scored).")
+@click.option("--replicates", type=click.IntRange(2, 1000), default=20, show_default=True,
+              help="Replicate runs per arm (each its own seed and parameter draw).")
+@click.option("--first-seed", type=int, default=1, show_default=True, help="Seed of the first replicate.")
+@click.option("--growth", type=click.Choice(["actual", "fitted"]), default="actual", show_default=True,
+              help="actual: impose each held-out year's real headcount; fitted: forecast it too.")
+@click.option("--parameter-uncertainty/--no-parameter-uncertainty", default=True, show_default=True,
+              help="Draw the rates per replicate (estimation and process noise), or seeds only.")
+@click.option("--compare-built-in/--no-compare-built-in", default=True, show_default=True,
+              help="Also run the base tables and rates (the built-in arm) on the same seeds.")
+@click.option("--materiality", multiple=True, metavar="FAMILY=FRACTION",
+              help="Materiality of a metric family (headcount 0.02, flows 0.05, pay 0.01, plan 0.02).")
+@click.option("--fail-on", type=click.Choice(["never", "warn", "fail"]), default="never", show_default=True,
+              help="Exit 3 when the verdict reaches this level (the scorecard is still written).")
+@click.option("--out", default="output/backtest", show_default=True, type=click.Path(file_okay=False),
+              help="Backtest folder.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Base configuration.")
+@click.option("--assumptions", type=click.Path(file_okay=False), help="Base parameter tables.")
+@click.option("--max-concurrent", type=click.IntRange(min=1), help="Runs at once.")
+@click.option("--dask", metavar="local|tcp://HOST:PORT", help="Run the replicates on Dask distributed.")
+@click.option("--keep-runs", is_flag=True, help="Keep the replicate run databases.")
+@fit_options
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder (completed runs are reused).")
+@click.option("--json", "as_json", is_flag=True, help="Print the scorecard summary and paths as JSON.")
+@click.pass_obj
+def backtest(state, history, snapshots, holdout, replicates, first_seed, growth, parameter_uncertainty,
+             compare_built_in, materiality, fail_on, out, config_path, assumptions, max_concurrent, dask, keep_runs,
+             as_json, **kwargs):
+    """Fit the early snapshots, simulate the held-out years as replicates, score the forecast."""
+    from planwise_core.fit.backtest import BacktestOptions, backtest as run_backtest
+    from planwise_core.fit.backtest.scorecard import headline_line
+
+    if not history and not snapshots:
+        raise click.UsageError("give a HISTORY folder or --snapshot DATE=FILE (at least three times)")
+    opts = BacktestOptions(holdout=holdout, replicates=replicates, first_seed=first_seed, growth=growth,
+                           parameter_uncertainty=parameter_uncertainty, compare_built_in=compare_built_in,
+                           materiality=_materiality(materiality), fail_on=fail_on, max_concurrent=max_concurrent,
+                           dask=dask, keep_runs=keep_runs)
+    result = run_backtest(history, out, config=config_path or state.config_path, assumptions=assumptions,
+                          options=options_from(kwargs), backtest_options=opts, snapshots=snapshots)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
+    else:
+        click.echo(headline_line(result.summary))
+        click.echo(f"scorecard: {result.scorecard}")
+    if result.met_fail_on:
+        raise SystemExit(3)

@@ -32,6 +32,9 @@ class FitContext:
     base_promotion_rate: float = 0.0
     promotion_base_rate: float = 0.0
     merit_published: dict = attrs.field(factory=dict)
+    merit_se: dict = attrs.field(factory=dict)       # level -> {se, z} of the merit total raise
+    base_merit: dict = attrs.field(factory=dict)
+    published_values: dict = attrs.field(factory=dict)
     termination: dict = attrs.field(factory=dict)
     quota: dict = attrs.field(factory=dict)
     new_hire: dict = attrs.field(factory=dict)
@@ -39,6 +42,14 @@ class FitContext:
 
     def merit_total_for(self, level: int, year: int) -> float:
         return self.merit_published.get(level, 0.0) + pay.cola_for(self, year)
+
+    def published(self, key: str) -> float:
+        return float(self.published_values[key]["value"])
+
+    def base_rate(self, which: str) -> float:
+        rate = {"t": self.config.workforce.total_termination_rate,
+                "h": self.config.workforce.new_hire_termination_rate}[which]
+        return rate.rate_for(self.config.simulation.start_year) if isinstance(rate, tuple) else rate
 
 
 ESTIMATORS = (estimate.termination_multipliers, estimate.total_termination_rate, estimate.new_hire_termination_rate,
@@ -77,6 +88,7 @@ def estimate_history(history: History, config, aset, options: FitOptions) -> tup
         out.warn(found["code"], found["count"], found["message"], found["ids"])
     for estimator in ESTIMATORS:
         estimator(ctx, out)
+    ctx.published_values = out.published
     return ctx, out
 
 
@@ -86,21 +98,25 @@ def fit_history(history, out, *, config=None, assumptions=None, options: FitOpti
 
     Raises FitError (every problem listed) before anything is written.
     """
+    check_options(options)
+    config, aset = base_inputs(config, assumptions)
+    return fit_pairs(resolve_snapshots(history, snapshots), out, config, aset, options)[1]
+
+
+def fit_pairs(pairs, out, config, aset, options: FitOptions) -> tuple[FitContext, FitResult]:
+    """The fit of already resolved (date, file) pairs; the context is kept for the backtest's draws."""
     from planwise_core.fit.write import check_out, write_fit
 
     target = check_out(out, options.force)
-    _check_options(options)
-    config, aset = base_inputs(config, assumptions)
-    pairs = resolve_snapshots(history, snapshots)
     loaded = load_history(pairs, options.on_invalid_rows, capacity_for(config, aset))
     try:
         ctx, collected = estimate_history(loaded, config, aset, options)
-        return write_fit(target, ctx, collected)
+        return ctx, write_fit(target, ctx, collected)
     finally:
         loaded.con.close()
 
 
-def _check_options(options: FitOptions) -> None:
+def check_options(options: FitOptions) -> None:
     problems = []
     if not 0 < options.ci_level < 1:
         problems.append(f"ci_level {options.ci_level}: must be between 0 and 1")

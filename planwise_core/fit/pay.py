@@ -75,6 +75,7 @@ def merit_by_level(ctx, out: Collector) -> None:
     rows = studies.pay_rows(ctx.history, include_promoted=ctx.options.defect == "merit_promoted")
     base = {r[0]: float(r[4]) for r in ctx.aset.tables["job_levels"].rows}
     ctx.merit_published = dict(base)
+    ctx.base_merit = dict(base)
     kept, breaks = {}, []
     for k, level, s0, s1, emp in rows:
         if not Decimal("0.5") <= s1 / s0 <= 2:
@@ -107,6 +108,7 @@ def _merit_level(ctx, out, level, people, base_merit) -> None:
     if total - cola < 0:
         out.warn("W-NEGMERIT", 1, f"level {level}: raise below COLA, merit floored at 0")
     ctx.merit_published[level] = float(merit)
+    ctx.merit_se[level] = {"se": se, "z": z}
     half = z_for(ctx.options.ci_level) * se
     out.cell("merit_total", "level", level, "mean", exposure=n, events=n, crude_rate=r_hat, ci_low=r_hat - half,
              ci_high=r_hat + half, credibility=z, default_rate=base_merit + cola, fitted_rate=float(merit) + cola,
