@@ -93,6 +93,12 @@ def _config(ctx, collected) -> dict:
     sim["start_year"] = last.year + 1
     sim["end_year"] = max(sim["end_year"], last.year + 1 + horizon)
     data["assumptions"] = {"folder": "tables"}
+    from planwise_core.config.plan import first_irs_year
+
+    if sim["start_year"] < first_irs_year() and data.get("plan", {}).get("enabled", True):
+        data["plan"]["enabled"] = False  # the plan layer needs published IRS limits for every simulated year
+        collected.warn("W-PLANOFF", 1, f"simulated years start in {sim['start_year']}, before the first published "
+                       f"IRS limits ({first_irs_year()}): the written configuration disables the plan layer")
     return data
 
 
