@@ -178,3 +178,4 @@ def test_missing_leaver_rows_keep_h(kind, tmp_path):
     assert "workforce.new_hire_termination_rate" in result.not_fitted
     codes = {w["code"] for w in result.warnings}
     assert ("W-VANISH" if kind == "vanish" else "W-NOTERMROWS") in codes
+

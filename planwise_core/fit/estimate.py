@@ -9,7 +9,9 @@ from planwise_core.fit import studies
 from planwise_core.fit.collect import Collector, round6
 from planwise_core.fit.credibility import z_binomial, z_poisson
 from planwise_core.fit.intervals import garwood, hire_year_share, wilson
-from planwise_core.fit.multiplicative import DIMENSIONS, band_exposure, band_rates, band_sums, fit_dimensions
+from planwise_core.fit.multiplicative import (
+    DIMENSIONS, band_exposure, band_rates, band_sums, fit_dimensions, hazards,
+)
 
 TABLE_OF = {"age_band": ("age_bands", 1), "tenure_band": ("tenure_bands", 1), "level": ("job_levels", 0)}
 TERM_COLUMN, PROMO_COLUMN = "termination_multiplier", "promotion_multiplier"
@@ -42,6 +44,22 @@ def termination_multipliers(ctx, out: Collector) -> None:
     attributed = math.fsum(c.attributed for c in cells)
     observed = math.fsum(c.observed for c in cells)
     out.extra["retirements_attributed"] = observed - attributed
+    _retirement_check(out, cells, fit)
+
+
+def _retirement_check(out: Collector, cells, fit) -> None:
+    """W-RET: leavers at retirement ages against what the retirement table and the fitted hazard expect together."""
+    old = [(c, h) for c, h in zip(cells, hazards(cells, fit["ml"].multipliers, fit["ml"].lam)) if c.detail[0] >= 0]
+    expected = math.fsum(c.retirements + h for c, h in old)
+    observed = math.fsum(c.observed for c, _ in old)
+    if expected <= 0:
+        return
+    ratio = observed / expected
+    out.extra["retirement_ae"] = {"observed": observed, "expected": expected, "ratio": ratio}
+    if not 0.5 <= ratio <= 2:
+        out.warn("W-RET", int(observed), f"leavers at retirement ages: {observed:.0f} observed against {expected:.1f} "
+                 f"expected (A/E {ratio:.2f}); the retirement table is probably wrong for this employer: consider "
+                 f"workforce.retirement.rate_multiplier {ratio:.2f}")
 
 
 def publish_dimension(ctx, out, cells, fit, base, dim, name, parameter, column) -> None:
