@@ -83,6 +83,10 @@ def scenario(ctx, arm: str, r: int, params: dict, opts: BacktestOptions, years, 
                  "workforce.total_termination_rate": {y: round(v, 8) for y, v in params["t"].items()},
                  "workforce.new_hire_termination_rate": {y: round(v, 8) for y, v in params["h"].items()},
                  "simulation.target_growth_rate": {y: g for y, g in growth.items()}}
+    from planwise_core.config.plan import first_irs_year
+
+    if arm != "fitted" and years[0] < first_irs_year():
+        overrides["plan.enabled"] = False  # as the fit's configuration does (W-PLANOFF): no IRS limits yet
     entry = {"name": f"{arm}-r{r:03d}", "seeds": [opts.first_seed + r - 1], "overrides": overrides}
     if arm == "fitted":
         entry["config"] = str((fitted / "config.yaml").resolve())
@@ -93,6 +97,15 @@ def scenario(ctx, arm: str, r: int, params: dict, opts: BacktestOptions, years, 
                                 "job_levels": _level_rows(fitted / "tables", params["merit"], 0.0),
                                 "promotion_hazard": [promo]}
     return entry
+
+
+def _replicate_error(what: str, problems: list[str], out: Path):
+    from planwise_core.errors import PlanwiseError
+
+    shown = "\n".join(f"  - {p}" for p in problems[:5]) + (f"\n  ... and {len(problems) - 5} more"
+                                                           if len(problems) > 5 else "")
+    return PlanwiseError(f"Backtest replicate runs {what} (the fit is in {out / 'fitted'}; no scorecard was "
+                         f"written):\n{shown}")
 
 
 def _row(path: Path) -> list[str]:
@@ -117,10 +130,10 @@ def run_replicates(ctx, opts: BacktestOptions, out: Path, fitted: Path, years, s
     plan = plan_scenarios(data, out, source=str(out / "scenarios.yaml"), relative_to=out, base_config=base_config,
                           census=census)
     if plan.invalid:
-        raise FitError([f"{i.scenario}: {p}" for i in plan.invalid for p in i.problems], "replicate scenarios")
+        raise _replicate_error("refused", [f"{i.scenario}: {p}" for i in plan.invalid for p in i.problems], out)
     result = run_batch(plan, max_concurrent=opts.max_concurrent, dask=opts.dask, report=False)
     if result.failures:
-        raise FitError([f"{r['run_id']}: {r.get('error')}" for r in result.failures], "replicate runs")
+        raise _replicate_error("failed", [f"{r['run_id']}: {r.get('error')}" for r in result.failures], out)
     return result.runs, drawn
 
 
