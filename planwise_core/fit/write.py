@@ -133,7 +133,8 @@ def write_fit(target: Path, ctx, collected) -> FitResult:
 
 
 def _write_studies(build: Path, collected) -> None:
-    (build / "fit_cells.csv").write_text(_csv(CELL_COLUMNS, collected.cells), encoding="utf-8")
+    ordered = sorted(collected.cells, key=lambda c: (c["parameter"], c["dimension"]))  # stable: band order kept
+    (build / "fit_cells.csv").write_text(_csv(CELL_COLUMNS, ordered), encoding="utf-8")
     columns = ("study", "age_band", "tenure_band", "level_id", "age", "exposure", "events", "expected_retirements",
                "attributed_events")
     (build / "fit_exposure.csv").write_text(_csv(columns, collected.exposure), encoding="utf-8")
