@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from planwise_core.cli import batch, census, outputs, plugins, run
+from planwise_core.cli import batch, census, fit, outputs, plugins, run
 from planwise_core.cli.state import CliState
 from planwise_core.errors import PlanwiseError
 from planwise_core.monitoring.logs import setup_logging
@@ -77,6 +77,8 @@ EXAMPLES = {
     "plugins": "planwise plugins --all",
     "batch": "planwise batch scenarios.yaml --output output/batches/q3",
     "ensemble": "planwise ensemble --seeds 20 --output output/ensemble",
+    "fit": "planwise fit history/ --out output/fit",
+    "backtest": "planwise backtest history/ --replicates 20 --out output/backtest",
 }
 
 
@@ -105,10 +107,11 @@ def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plug
 
 for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
                  outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble,
-                 outputs.employee):
+                 outputs.employee, fit.fit, fit.backtest):
     cli.add_command(_command)
     _command.epilog = f"\b\nExample:\n  {EXAMPLES[_command.name]}"
 census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"
+census.census_history.epilog = "\b\nExample:\n  planwise census history --employees 10000 --years 4 --out history"
 census.census_profile.epilog = "\b\nExample:\n  planwise census profile census.csv --json"
 
 

@@ -58,3 +58,25 @@ def census_profile(state, file, census_date, as_json, on_invalid_rows):
     when = census_date.date() if census_date else config.simulation.effective_census_date
     profile = profile_census(file, when, **census_options(config))
     click.echo(json.dumps(profile.to_dict(), indent=2) if as_json else format_profile(profile))
+
+
+@census_group.command("history")
+@click.option("--employees", type=click.IntRange(1, MAX_GENERATED_EMPLOYEES), required=True,
+              help="Employees in the first snapshot.")
+@click.option("--years", type=click.IntRange(2, 5), default=4, show_default=True, help="Number of annual snapshots.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Generator seed.")
+@click.option("--first-date", type=click.DateTime(formats=["%Y-%m-%d"]), default="2021-12-31", show_default=True,
+              help="As-of date of the first snapshot.")
+@click.option("--shift", nargs=2, type=(str, float), default=None, metavar="TENURE_BAND FACTOR",
+              help="Multiply one tenure band's termination force in the last year (a planted shift).")
+@click.option("--vanish-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of leavers whose rows are missing from the next snapshot.")
+@click.option("--no-terminated-rows", is_flag=True, help="Snapshots hold actives only (no leaver rows).")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write the history into.")
+def census_history(employees, years, seed, first_date, shift, vanish_share, no_terminated_rows, out):
+    """Write a synthetic employer history with known true rates (snapshots, snapshots.csv, truth.json)."""
+    from planwise_core.fit.synthetic import generate_history
+
+    path = generate_history(employees, out, snapshots=years, seed=seed, first=first_date.date(), shift=shift,
+                            vanish_share=vanish_share, terminated_rows=not no_terminated_rows)
+    click.echo(f"wrote {years} snapshots of {employees} employees to {path}")

@@ -1,0 +1,49 @@
+"""Round trip of a fit into a run (docs/fit.md, "Output"): the written tables pass the assumptions validator,
+`planwise run --config DIR/config.yaml --census <last snapshot>` runs as is, and the run records the fitted
+tables' hashes."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from helpers.cli import planwise
+from helpers.histories import manifest
+from planwise_core.assumptions import resolve_assumptions
+from planwise_core.config import load_config
+from planwise_core.fit import generate_history
+
+
+@pytest.mark.slow
+def test_fit_folder_runs_as_is_and_the_run_records_its_hashes(tmp_path):
+    history = generate_history(400, tmp_path / "h", snapshots=3, seed=9)
+    proc = planwise("census", "history", "--employees", 400, "--years", 3, "--seed", 9, "--out", tmp_path / "h2")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "h2" / "census_2023-12-31.csv").read_bytes() == (history / "census_2023-12-31.csv").read_bytes()
+    proc = planwise("fit", history, "--out", tmp_path / "fit", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    fitted = resolve_assumptions(load_config(tmp_path / "fit" / "config.yaml"))  # every table passes the validator
+    published = manifest(tmp_path / "fit")["published_tables"]
+    assert {n: t.sha256 for n, t in fitted.tables.items()} == {n: p["sha256"] for n, p in published.items()}
+    database = tmp_path / "run.duckdb"
+    proc = planwise("run", "--config", tmp_path / "fit" / "config.yaml", "--census", result["snapshots"][-1]["file"],
+                    "--end-year", 2024, "--database", database)
+    assert proc.returncode == 0, proc.stderr
+    with duckdb.connect(str(database), read_only=True) as con:
+        recorded = json.loads(con.execute("select assumptions_json from planwise_run_log").fetchone()[0])
+    assert {n: v["sha256"] for n, v in recorded.items()} == {n: p["sha256"] for n, p in published.items()}
+    assert recorded["tenure_bands"]["replaced"] and recorded["tenure_bands"]["source"].endswith("tenure_bands.csv")
+
+
+def test_existing_output_is_refused_and_left_untouched(tmp_path):
+    history = generate_history(300, tmp_path / "h", snapshots=2, seed=4)
+    (tmp_path / "fit").mkdir()
+    (tmp_path / "fit" / "keep.txt").write_text("mine")
+    proc = planwise("fit", history, "--out", tmp_path / "fit")
+    assert proc.returncode == 1 and "--force" in proc.stderr and "Traceback" not in proc.stderr
+    assert [p.name for p in (tmp_path / "fit").iterdir()] == ["keep.txt"]
+    proc = planwise("fit", tmp_path / "missing", "--out", tmp_path / "other")
+    assert proc.returncode == 1 and "does not exist" in proc.stderr and not (tmp_path / "other").exists()
