@@ -20,6 +20,7 @@ from planwise_core.database import table_exists
 from planwise_core.database.runlog import check_lineage
 from planwise_core.database.workspace import MARKER_TABLE, written_by_planwise
 from planwise_core.errors import PlanwiseError, option
+from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs import headline as hl
 from planwise_core.report.assumptions import default_census_profile, profile_blocks, seed_tables
 from planwise_core.report.charts import Figure, bar_chart
@@ -27,8 +28,9 @@ from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_money, fm
                                              or_dash)
 from planwise_core.report.page import connect_read_only, render, write_page
 from planwise_core.report.plan_figures import NO_PLAN, plan_figures, plan_table
+from planwise_core.report.plan_sentence import plan_sentence
 from planwise_core.report.run_data import collect
-from planwise_core.report.tables import Column, Table, by_columns
+from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 from planwise_core.report.workforce_figures import pay_figures, workforce_figures
 
 REQUIRED_TABLES = ("fct_yearly_events", "fct_workforce_snapshot", "int_workforce_requirements", "fct_year_summary")
@@ -191,7 +193,7 @@ def render_report(data: dict, database: Path, census_profile: Mapping | None = N
     return render("run_report.html", title=f"PlanWise simulation report — {years[0]}–{years[-1]}",
                   subtitle=database, charts_total=sum(len(f) for f in figs.values()), figs=figs,
                   key_figures=key_figures(data), headline=headline_table(data), plan_table=plan_table(data),
-                  no_plan=None if data["plan"] else NO_PLAN, summary=summary_table(data["summary"]),
+                  design=plan_sentence(config), no_plan=None if data["plan"] else NO_PLAN, bridge=bridge_table(data.get("cost_bridge") or ()), summary=summary_table(data["summary"]),
                   has_profile=census_profile is not None, profile_facts=profile_facts, profile_tables=profile_tables,
                   run_facts=run_facts(data["run"]), config=config, config_text=config_text,
                   seeds=seed_tables(data["seeds"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))
@@ -208,6 +210,7 @@ def write_report(database: Path | str, out: Path | str, census_profile: Mapping 
         raise PlanwiseError(f"{out} is a folder: pass {option('out')} a file name such as {out / 'report.html'}.")
     with open_results(database) as con:
         data = collect(con)
+        data["cost_bridge"] = cost_bridge.year_over_year(cost_bridge.cost_states(con))
         if census_profile is None:
             census_profile = default_census_profile(con)
     return write_page(out, render_report(data, database, census_profile))
