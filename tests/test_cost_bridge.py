@@ -86,6 +86,24 @@ def test_year_over_year_on_the_report_run_and_in_the_page(sims, tmp_path):
     # The plan design in one sentence at the top, from the run's configuration (the defaults here).
     assert '<p class="design">Plan design: match 100 % of the first 3 % and 50 % of the next 2 %.</p>' in \
         html_section(page, "overview")
+    # Composition drift: average pay of Dec 31 actives against the mean raise given, recomputed here.
+    con = run.connect()
+    try:
+        pay = dict(rows(con, """select simulation_year, avg(current_compensation) from fct_workforce_snapshot
+                                where employment_status = 'active' group by 1"""))
+        given = dict(rows(con, """select simulation_year, avg(compensation_amount / previous_compensation - 1)
+                                  from fct_yearly_events where event_type = 'raise' group by 1"""))
+    finally:
+        con.close()
+    last_year, prior = SPEC.years[-1], SPEC.years[-2]
+    growth = D(str(pay[last_year])) / D(str(pay[prior])) - 1
+    gap = growth - D(str(given[last_year]))
+    drift = html_section(page, "pay").split('id="pay-drift"')[1]
+    expected_flag = "above merit + COLA" if gap > D("0.005") else ""
+    assert (f"<td>{last_year}</td><td class=\"num\">${D(str(pay[last_year])).quantize(D(1), 'ROUND_HALF_UP'):,}</td>"
+            f"<td class=\"num\">{(growth * 100).quantize(D('0.01'), 'ROUND_HALF_UP')}%</td>") in drift
+    assert drift.split(f"<td>{last_year}</td>")[1].split("</tr>")[0].endswith(f"<td>{expected_flag}</td>")
+    assert ("Composition drift" in html_section(page, "overview")) == (expected_flag != "" or "level mix" in page)
     plan = html_section(page, "plan")
     assert "the cost bridge" in plan
     last = bridges[-1]
@@ -120,3 +138,31 @@ def test_the_plan_design_sentence():
     assert plan_sentence(config) == ("match 100 % of the first 3 % and 50 % of the next 2 % with 3-year cliff vesting, "
                                      "core 3 % with 6-year graded vesting, escalation 1 %/yr to 10 %")
     assert plan_sentence({"plan": {"enabled": False}}) == "plan money layer off"
+
+
+@pytest.mark.slow
+def test_the_batch_page_shows_the_bridge_of_each_scenario_against_the_baseline(sims, tmp_path):
+    """A batch database pointing at two real runs of one seed (what a batch of two designs writes)."""
+    from planwise_core.batch.store import write_batch_database, run_year_rows
+    from planwise_core.report.batch_report import write_batch_report
+
+    sims.prefetch([SPEC, HIGH_TURNOVER])
+    a, b = sims.get(SPEC), sims.get(HIGH_TURNOVER)
+    runs = [{"run_id": f"{name}-42", "scenario": name, "seed": 42, "status": "completed", "seconds": 1.0,
+             "completed_years": 3, "database": str(run.database)} for name, run in (("baseline", a), ("turnover", b))]
+    years = [{"run_id": r["run_id"], "scenario": r["scenario"], "seed": 42, **y}
+             for r in runs for y in run_year_rows(r["database"], SPEC.years[0], SPEC.years[-1])]
+    info = {"batch_id": "b", "kind": "scenarios", "source": "s.yaml", "output": str(tmp_path)}
+    page = write_batch_report(write_batch_database(tmp_path / "batch.duckdb", info, runs, years),
+                              tmp_path / "batch.html").read_text(encoding="utf-8")
+    cons = a.connect(), b.connect()
+    try:
+        expected = between(cost_states(cons[0]), cost_states(cons[1]))
+    finally:
+        for c in cons:
+            c.close()
+    part = html_section(page, "differences").split('id="cost-bridge"')[1]
+    for b in expected:
+        sign = "-" if b["change"] < 0 else "+"
+        assert f"<td>turnover {b['year']} (seed 42)</td><td>net cost</td><td class=\"num\">{sign}${abs(b['change']):,.2f}" \
+            in part, b

@@ -106,3 +106,21 @@ def test_bad_match_response_keys_are_reported_with_their_path(path, value, messa
     with pytest.raises(ConfigError) as raised:
         config_from_dict(with_change(path, value))
     assert any(p.startswith(message) for p in raised.value.problems), raised.value.problems
+
+
+def test_summary_and_report_count_the_responses_and_escalations(con, tmp_path):
+    from planwise_core.outputs.summary import format_summary, year_summary
+    from planwise_core.report.run_data import collect
+    from planwise_core.report.workforce_figures import events_figure
+
+    summary = year_summary(con, 2025, 2029)
+    counts = dict(rows(con, """select simulation_year, count(*) from fct_yearly_events
+                               where event_type = 'deferral_match_response' group by 1"""))
+    assert [r["match_responses"] for r in summary] == [counts.get(y, 0) for y in range(2025, 2030)]
+    assert counts[2025] > 100 and set(counts) == {2025}
+    assert all(r["escalations"] == 0 for r in summary)  # escalation is off in this run
+    line = next(x for x in format_summary(summary).splitlines() if x.startswith("match responses"))
+    assert line.split()[-5] == str(counts[2025])
+    figure = events_figure(collect(con))
+    assert "deferral_match_response" in figure.table.headers
+

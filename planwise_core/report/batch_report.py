@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+
+import duckdb
 from typing import Callable
 
 from planwise_core.batch.store import METRIC_LABELS, METRICS, PLAN_METRICS
@@ -25,7 +27,8 @@ from planwise_core.outputs.provenance import flatten
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
 from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, half_up, num, scalar_text
 from planwise_core.report.page import connect_read_only, render, write_page
-from planwise_core.report.tables import Column, Table, by_columns
+from planwise_core.outputs import bridge as cost_bridge
+from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
 BASELINE_NAME, BASELINE_COLOR = "baseline", "#1f2d3d"
@@ -317,6 +320,34 @@ def side_by_side_table(data: dict) -> Table:
                  rows, range(1, 3 + len(metrics)))
 
 
+def _run_states(database: str | None) -> dict:
+    """A run's cost states (outputs.bridge), read from its own database; {} when it is gone or unreadable."""
+    if not database or not Path(database).is_file():
+        return {}
+    try:
+        with contextlib.closing(duckdb.connect(database, read_only=True)) as con:
+            return cost_bridge.cost_states(con)
+    except duckdb.Error:
+        return {}
+
+
+def cost_bridges(data: dict) -> tuple[Table | None, str]:
+    """Each scenario's net employer cost against the baseline's, year by year, split by driver
+    (docs/cost_bridge.md), exactly, from the runs' own databases: the lowest seed both completed."""
+    base, out = data["baseline"], []
+    done = {(r["scenario"], r["seed"]): r["database"] for r in data["runs"] if r["status"] == "completed"}
+    for s in data["scenarios"]:
+        seeds = sorted(seed for (name, seed) in done if name == s and (base, seed) in done)
+        if s == base or not seeds:
+            continue
+        first, second = _run_states(done[(base, seeds[0])]), _run_states(done[(s, seeds[0])])
+        out += [{**b, "year": f"{s} {b['year']} (seed {seeds[0]})"} for b in cost_bridge.between(first, second)]
+    if not out:
+        return None, ("No scenario has a completed run with the plan's money layer sharing a seed with the "
+                      "baseline's (or the runs' databases are gone): no cost bridge.")
+    return bridge_table(out, "scenario, year"), ""
+
+
 def render_batch(data: dict, database: Path) -> str:
     info = data["info"]
     subtitle = " · ".join(str(v) for v in (database, info.get("batch_id") and f"batch {info['batch_id']}",
@@ -331,7 +362,8 @@ def render_batch(data: dict, database: Path) -> str:
                   scenarios=scenarios_table(data) if data["scenarios"] else None,
                   differences=differences_table(data) if years else (None, "No completed runs: no differences to show."),
                   last_year=years[-1] if years else None, side_by_side=side_by_side_table(data) if years else None,
-                  scenario_figures=scenario_figures, fans=fans, percentile_note=PERCENTILE_NOTE)
+                  scenario_figures=scenario_figures, fans=fans, percentile_note=PERCENTILE_NOTE,
+                  bridge=cost_bridges(data) if years else (None, ""))
 
 
 def write_batch_report(batch_database: Path | str, out: Path | str) -> Path:
