@@ -104,6 +104,10 @@ def test_year_over_year_on_the_report_run_and_in_the_page(sims, tmp_path):
             f"<td class=\"num\">{(growth * 100).quantize(D('0.01'), 'ROUND_HALF_UP')}%</td>") in drift
     assert drift.split(f"<td>{last_year}</td>")[1].split("</tr>")[0].endswith(f"<td>{expected_flag}</td>")
     assert ("Composition drift" in html_section(page, "overview")) == (expected_flag != "" or "level mix" in page)
+    # Readable assumptions: the match tiers as YAML would write them, never a Python repr.
+    assumptions = html_section(page, "assumptions")
+    assert "{deferral_max: 0.03, rate: 1}, {deferral_max: 0.05, rate: 0.5}" in assumptions
+    assert "{'" not in assumptions and "&#39;" not in assumptions
     plan = html_section(page, "plan")
     assert "the cost bridge" in plan
     last = bridges[-1]
