@@ -329,10 +329,11 @@ TABLE_ORDER = {
 }
 
 
-def table_digest(con, table: str) -> str:
-    """sha256 of every row and column of a result table, in its total order."""
+def table_digest(con, table: str, exclude: tuple[str, ...] = ()) -> str:
+    """sha256 of every row and column (but ``exclude``) of a result table, in its total order."""
     h = hashlib.sha256()
-    for row in con.execute(f"select * from {table} order by {TABLE_ORDER[table]}").fetchall():
+    columns = f"* exclude ({', '.join(exclude)})" if exclude else "*"
+    for row in con.execute(f"select {columns} from {table} order by {TABLE_ORDER[table]}").fetchall():
         h.update(("|".join("\\N" if v is None else str(v) for v in row) + "\n").encode())
     return h.hexdigest()
 

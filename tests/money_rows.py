@@ -128,8 +128,8 @@ class MoneyYear:
                 f"from ({self._values(rows, columns)})")
 
     def _events_sql(self, people: list[Person]) -> str:
-        rank = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5, "deferral_escalation": 6,
-                "opt_out": 7, "termination": 8}
+        rank = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5, "deferral_match_response": 6,
+                "deferral_escalation": 7, "opt_out": 8, "termination": 9}
         rows = []
         for p in people:
             ordered = sorted(p.events, key=lambda e: (e[2], rank[e[0]]))

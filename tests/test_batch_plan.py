@@ -163,7 +163,8 @@ def test_dry_run_lists_the_runs_of_the_example_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     runs = [line.split()[0] for line in proc.stdout.splitlines()]
     assert runs == ["baseline/seed-42", *(f"high_growth/seed-{s}" for s in range(42, 47)),
-                    "no_auto_enrollment/seed-42", "lean_merit/seed-42"]
+                    "no_auto_enrollment/seed-42", "lean_merit/seed-42",
+                    *(f"{design}/seed-{s}" for design in ("richer_match", "add_core", "safe_harbor") for s in (42, 43, 44))]
     assert not (tmp_path / "out").exists()
 
 

@@ -128,7 +128,7 @@ def test_overview_and_runs_table(report):
 def test_side_by_side_table_shows_last_year_means_and_p10_p90(report):
     page = report.read_text(encoding="utf-8")
     side = page[page.index('id="scenarios"'):]
-    assert cells(side, "baseline") == ["baseline", "1", "1", "1,061", "130", "99", "$64.9M", "72.0%", "5.25%"]
+    assert cells(side, "baseline") == ["baseline", "1", "1", "1,061", "130", "99", "$64.9M", "72.00%", "5.25%"]
     # high_growth 2027 over seeds 1, 2, 3; sorted headcounts 1100, 1130, 1190, mean 1140.
     # Linear interpolation at position q * (n - 1): P10 at 0.2 -> 1100 + 0.2 * 30 = 1106,
     # P90 at 1.8 -> 1130 + 0.8 * 60 = 1178.
@@ -342,3 +342,33 @@ def test_a_batch_database_without_designs_takes_overrides_from_the_runs(tmp_path
         ["baseline", "baseline", "", "none: the base configuration", "not recorded", "1 / 1"],
         ["high_growth", "", "", "simulation.target_growth_rate: 0.06", "not recorded", "1 / 1"]]
     assert [r[0] for _, r in table_rows(section(page, "differences"))] == ["high_growth"] * 3
+
+
+# Plan designs (config/scenarios_example.yaml style): employer cost, its share of payroll, match and core per run-year.
+COSTS = {"baseline": {42: [(2_400_000, 0.040, 2_400_000, 0)] * 3},
+         "richer_match": {1: [(3_000_000, 0.050, 3_000_000, 0)] * 3, 2: [(3_200_000, 0.052, 3_200_000, 0)] * 3,
+                          3: [(3_100_000, 0.051, 3_100_000, 0)] * 3},
+         "add_core": {42: [(4_200_000, 0.070, 2_400_000, 1_800_000)] * 3}}
+
+
+def test_each_plan_design_shows_its_cost_first_with_its_band(tmp_path):
+    runs = [run(s, seed) for s, seeds in COSTS.items() for seed in seeds]
+    years = [{"run_id": f"{s}-{seed}", "scenario": s, "seed": seed, "simulation_year": y,
+              **dict(zip(METRICS, RESULTS["baseline"][42][i])),
+              **dict(zip(("employer_cost", "employer_cost_pct_payroll", "employer_match", "employer_core"), v))}
+             for s, seeds in COSTS.items() for seed, rows in seeds.items() for i, (y, v) in enumerate(zip(YEARS, rows))]
+    page = write_batch_report(write_batch_database(tmp_path / "batch.duckdb", INFO, runs, years),
+                              tmp_path / "batch.html").read_text(encoding="utf-8")
+    charts = list(chart_elements(page))
+    assert charts[:4] == ["scenarios-employer_cost", "scenarios-employer_cost_pct_payroll",
+                          "scenarios-employer_match", "scenarios-employer_core"]
+    assert "fan-richer_match-employer_cost" in charts
+    side = page[page.index('id="scenarios"'):]
+    # richer_match 2027 over 3 seeds: 3.0M, 3.1M, 3.2M -> mean 3.1M, P10 3.02M, P90 3.18M; 5.0 %, 5.1 %, 5.2 %.
+    assert cells(side, "richer_match")[3:7] == ["$3.1M\nP10–P90 $3.0M – $3.2M", "5.10%\nP10–P90 5.02% – 5.18%",
+                                                "$3.1M\nP10–P90 $3.0M – $3.2M", "$0\nP10–P90 $0 – $0"]
+    assert cells(side, "add_core")[3:7] == ["$4.2M", "7.00%", "$2.4M", "$1.8M"]
+    assert cells(side, "baseline")[3:5] == ["$2.4M", "4.00%"]
+    fan = figure_table(chart_elements(page)["fan-richer_match-employer_cost"])
+    assert fan[1][0] == ["2025", "3", "$3,000,000", "$3,020,000", "$3,100,000", "$3,180,000", "$3,200,000",
+                         "$3,100,000"]

@@ -202,10 +202,25 @@ def test_8_escalation(con):
     for emp, year, enrolled in missed:
         enroll_year = max(enrolled.year, 2024)
         assert draw(42, emp, max(2025, enroll_year + 1), "escalation_opt_out") < OPT_OUT, (emp, year)
-    # Continuing employees' rates never fall except by an opt-out.
+    # Continuing employees' rates never fall except by an opt-out or a downward match response (R2a, first year).
     none_of(con, """select * from fct_dc_contributions c where deferral_rate_eoy < deferral_rate_boy
                     and not exists (select 1 from fct_yearly_events e where e.employee_id = c.employee_id
-                                    and e.simulation_year = c.simulation_year and e.event_type = 'opt_out')""")
+                                    and e.simulation_year = c.simulation_year
+                                    and (e.event_type = 'opt_out' or e.event_category = 'downward'))""")
+    # An escalation on the match response's day builds on the new rate (docs/plan_money.md R2a).
+    none_of(con, """select * from fct_yearly_events r join fct_yearly_events e using (employee_id, simulation_year)
+                    where r.event_type = 'deferral_match_response' and e.event_type = 'deferral_escalation'
+                      and (e.previous_deferral_rate <> r.deferral_rate or e.event_sequence <> r.event_sequence + 1
+                           or e.deferral_rate <> least(0.10, r.deferral_rate + 0.01))""")
+    assert rows(con, """select count(*) from fct_yearly_events r join fct_yearly_events e
+                        using (employee_id, simulation_year) where r.event_type = 'deferral_match_response'
+                        and e.event_type = 'deferral_escalation'""")[0][0] > 10
+    # The summary counts them (planwise summary, the run JSON, the report's events chart).
+    none_of(con, """select s.simulation_year from fct_year_summary s where s.escalations <> (select count(*)
+                    from fct_yearly_events e where e.simulation_year = s.simulation_year
+                    and e.event_type = 'deferral_escalation') or s.match_responses <> (select count(*)
+                    from fct_yearly_events e where e.simulation_year = s.simulation_year
+                    and e.event_type = 'deferral_match_response')""")
 
 
 def test_9_one_limits_row_per_simulated_year(con):

@@ -156,8 +156,11 @@ def test_every_chart_has_its_numbers_in_a_table(report, database):
     assert tables["headcount"] == (
         ["year", "continuing active", "new hire, active", "experienced termination", "new hire, terminated", "total"],
         [[y, *(f"{status[y, c]:,}" for c in codes), f"{sum(status[y, c] for c in codes):,}"] for y in years])
-    kinds = ["hire", "termination", "promotion", "raise", "eligibility", "enrollment", "opt_out"]
-    assert tables["events"] == (["year", *kinds], [[y, *(f"{events[y, k]:,}" for k in kinds)] for y in years])
+    # The match response (docs/plan_money.md R2a) moves census participants in the first year only.
+    kinds = ["hire", "termination", "promotion", "raise", "eligibility", "enrollment", "opt_out",
+             "deferral_match_response"]
+    assert tables["events"] == (["year", *kinds], [[y, *(f"{events.get((y, k), 0):,}" for k in kinds)] for y in years])
+    assert events[years[0], "deferral_match_response"] > 0 and (years[1], "deferral_match_response") not in events
     percent = {y: Decimal(100 * e) / a for y, (e, a) in enrolled.items()}
     assert tables["participation"][1] == [
         [y, f"{enrolled[y][0]:,}", f"{enrolled[y][1]:,}", f"{percent[y].quantize(Decimal('0.01'), ROUND_HALF_UP)}%"]
@@ -298,3 +301,30 @@ def test_cli_report(database, tmp_path):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("Error: Database output/planwise.duckdb does not exist")
     assert not (tmp_path / "output").exists()
+
+
+# Counts, in the page as print lays it out (the print rules applied on screen at about an A4 page's width), the
+# numeric cells whose text takes more lines than it has: a number broken across lines.
+LINES_SCRIPT = """<script>
+window.addEventListener('load', function () {
+  var broken = [], checked = 0;
+  document.querySelectorAll('td.num').forEach(function (cell) {
+    if (!cell.textContent.trim()) return;
+    var range = document.createRange(); range.selectNodeContents(cell);
+    var tops = new Set(Array.from(range.getClientRects()).map(function (r) { return Math.round(r.top); }));
+    checked += 1;
+    if (tops.size > cell.textContent.split('\\n').length) broken.push(cell.textContent);
+  });
+  document.body.setAttribute('data-num-cells', String(checked));
+  document.body.setAttribute('data-broken', broken.slice(0, 5).join(' | ') || 'none');
+});
+</script>"""
+
+
+def test_no_number_is_broken_across_lines_in_print(report, tmp_path):
+    page = report.read_text(encoding="utf-8").replace("@media print{", "@media all{")
+    printed = tmp_path / "printed.html"
+    printed.write_text(page.replace("</body>", LINES_SCRIPT + "</body>"), encoding="utf-8")
+    attrs = body_attributes(browse(printed, tmp_path, "--dump-dom", "--window-size=700,1000").stdout)
+    assert int(attrs["data-num-cells"]) > 200
+    assert attrs["data-broken"] == "none", attrs["data-broken"]

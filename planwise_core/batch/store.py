@@ -31,7 +31,7 @@ BATCH_DATABASE = "batch.duckdb"
 METRICS = ("headcount", "hires", "terminations", "payroll", "participation_pct", "average_deferral_rate")
 # The plan's cost (docs/plan_money.md), summarised and banded too, so two match formulas can be compared
 # side by side; null for runs with plan.enabled false.
-PLAN_METRICS = ("employer_cost", "employer_cost_pct_payroll")
+PLAN_METRICS = ("employer_cost", "employer_cost_pct_payroll", "employer_match", "employer_core")
 BAND_METRICS = METRICS + PLAN_METRICS
 METRIC_LABELS = {
     "headcount": "Headcount (end of year, active)", "hires": "Hires", "terminations": "Terminations (all)",
@@ -39,6 +39,7 @@ METRIC_LABELS = {
     "average_deferral_rate": "Average deferral rate (enrolled actives)",
     "employer_cost": "Employer cost (match + core, before forfeitures)",
     "employer_cost_pct_payroll": "Employer cost (% of payroll)",
+    "employer_match": "Employer match", "employer_core": "Employer core",
 }
 
 DDL = """
@@ -66,17 +67,19 @@ select scenario, simulation_year, count(*)::integer as runs,
        avg(headcount) as headcount, avg(hires) as hires, avg(terminations) as terminations,
        avg(payroll) as payroll, avg(participation_pct) as participation_pct,
        avg(average_deferral_rate) as average_deferral_rate,
-       avg(employer_cost) as employer_cost, avg(employer_cost_pct_payroll) as employer_cost_pct_payroll
+       avg(employer_cost) as employer_cost, avg(employer_cost_pct_payroll) as employer_cost_pct_payroll,
+       avg(employer_match) as employer_match, avg(employer_core) as employer_core
 from batch_run_years group by all order by scenario, simulation_year;
 
 create or replace table batch_bands as
 with long as (
     unpivot (select scenario, simulation_year,
                     headcount::double as headcount, hires::double as hires, terminations::double as terminations,
-                    payroll, participation_pct, average_deferral_rate, employer_cost, employer_cost_pct_payroll
+                    payroll, participation_pct, average_deferral_rate, employer_cost, employer_cost_pct_payroll,
+                    employer_match, employer_core
              from batch_run_years)
     on headcount, hires, terminations, payroll, participation_pct, average_deferral_rate, employer_cost,
-       employer_cost_pct_payroll
+       employer_cost_pct_payroll, employer_match, employer_core
     into name metric value value
 )
 select scenario, simulation_year, metric, count(value)::integer as runs, avg(value) as mean, min(value) as min,

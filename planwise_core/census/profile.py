@@ -119,16 +119,17 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
                                         "where table_schema = 'main'").fetchall()}
     if "int_baseline_workforce" not in tables:
         return None
-    census_date = None
+    census_date, source = None, "int_baseline_workforce"
     if "planwise_run_log" in tables:  # the run whose results these are: the last that completed
-        row = con.execute("select config_json, run_id from planwise_run_log where status = 'completed' "
+        row = con.execute("select config_json, run_id, census_path from planwise_run_log where status = 'completed' "
                           "order by finished_at desc nulls last limit 1").fetchone()
         if row is not None:
             config = recorded_json(row[0], "planwise_run_log", "config_json", row[1])
             simulation = (config if isinstance(config, dict) else {}).get("simulation", {})
             census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
                            else date(int(simulation["start_year"]) - 1, 12, 31))
-    profile = baseline_profile(con, census_date)
+            source = Path(row[2]).name if row[2] else source  # the census file's name, not a model's
+    profile = baseline_profile(con, census_date, source)
     loaded = con.execute("select summary_json, run_id from raw.census_load").fetchone() if _has_load_record(con) \
         else None
     if loaded is not None:  # the file's rows, dropped rows and warnings, as the load recorded them
@@ -186,6 +187,16 @@ def _baseline_sql(census_date: date, relations: Relations) -> str:
     LEFT JOIN {relations.tenure_bands} AS tenures
         ON actives.current_tenure >= tenures.min_tenure AND actives.current_tenure < tenures.max_tenure
     """
+
+
+def deferral_buckets(rates: dict) -> list[tuple[str, int]]:
+    """Counts by deferral rate grouped by whole percentage point, [k %, k+1 %), in order: a census with
+    thousands of distinct rates prints a few dozen rows (issue 24)."""
+    buckets: dict[int, int] = {}
+    for rate, count in rates.items():
+        point = int(Decimal(str(rate)) * 100 // 1)
+        buckets[point] = buckets.get(point, 0) + count
+    return [(f"{k}–{k + 1} %", n) for k, n in sorted(buckets.items())]
 
 
 def _aggregate(con, relations: Relations, census_date: date | None, source: str) -> CensusProfile:
@@ -284,8 +295,7 @@ def format_profile(profile: CensusProfile) -> str:
                   f"({_pct(profile.enrolled, profile.actives)}), average deferral rate "
                   f"{'-' if average is None else f'{average * 100:.2f} %'}"]
     lines += _table(["deferral rate", "enrolled", "share"],
-                    [[f"{rate * 100:.2f} %", str(n), _pct(n, profile.enrolled)]
-                     for rate, n in profile.deferral_rates.items()])
+                    [[label, str(n), _pct(n, profile.enrolled)] for label, n in deferral_buckets(profile.deferral_rates)])
     lines += ["", f"Validation warnings: {len(profile.warnings) or 'none'}"]
     lines += [f"  - {warning}" for warning in profile.warnings]
     return "\n".join(lines)

@@ -259,6 +259,23 @@ class AutoEscalationConfig:
 
 
 @attrs.frozen
+class ResponseDirection:
+    enabled: bool = value_field(True, as_bool)
+    probability: float = value_field(0.40, RATE)
+    maximize_share: float = value_field(0.60, RATE)
+    partial_factor: float = value_field(0.50, RATE)
+
+
+@attrs.frozen
+class MatchResponseConfig:
+    """Elections reacting to the match formula in the first simulated year (docs/plan_money.md, R2a)."""
+    enabled: bool = value_field(True, as_bool)
+    upward: ResponseDirection = section_field(ResponseDirection)
+    downward: ResponseDirection = section_field(lambda: ResponseDirection(True, 0.15, 0.70, 0.50))
+    new_enrollee_share: float = value_field(0.0, RATE)
+
+
+@attrs.frozen
 class MatchConfig:
     enabled: bool = value_field(True, as_bool)
     tiers: tuple[Tier, ...] = records_field(DEFAULT_TIERS, Tier, _increasing_tiers)
@@ -304,6 +321,7 @@ class PlanConfig:
     normal_retirement_age: int = value_field(65, AGE)
     deferrals: DeferralsConfig = section_field(DeferralsConfig)
     auto_escalation: AutoEscalationConfig = section_field(AutoEscalationConfig)
+    match_response: MatchResponseConfig = section_field(MatchResponseConfig)
     match: MatchConfig = section_field(MatchConfig)
     core: CoreConfig = section_field(CoreConfig)
     limit_415: Limit415Config = section_field(Limit415Config)
@@ -336,6 +354,16 @@ def _source_vars(prefix: str, source: MatchConfig | CoreConfig) -> dict[str, Any
     }
 
 
+def _response_vars(response: MatchResponseConfig) -> dict[str, Any]:
+    flat = {"plan_match_response_enabled": response.enabled,
+            "plan_match_response_new_enrollee_share": response.new_enrollee_share}
+    for name in ("upward", "downward"):
+        direction = getattr(response, name)
+        flat.update({f"plan_match_response_{name}_{key}": getattr(direction, key)
+                     for key in ("enabled", "probability", "maximize_share", "partial_factor")})
+    return flat
+
+
 def plan_dbt_vars(plan: PlanConfig) -> dict[str, Any]:
     """Every key of ``plan:`` as a flat dbt var ``plan_*`` (rates stay fractions; the models convert them to bp)."""
     dfr, esc, match, core = plan.deferrals, plan.auto_escalation, plan.match, plan.core
@@ -362,6 +390,7 @@ def plan_dbt_vars(plan: PlanConfig) -> dict[str, Any]:
         "plan_escalation_scope": esc.scope,
         "plan_escalation_hire_date_cutoff": cutoff.isoformat() if cutoff else None,
         "plan_escalation_opt_out_rate": esc.opt_out_rate,
+        **_response_vars(plan.match_response),
         **_source_vars("plan_match", match),
         "plan_match_tiers": _tiers(match.tiers),
         "plan_match_cap_pct_of_comp": match.cap_pct_of_comp,

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from planwise_core.errors import PlanwiseError, option
+from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs import headline as hl
 from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run, run_provenance
 from planwise_core.report.run_report import open_results
@@ -72,6 +73,7 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         metrics_a, metrics_b = hl.available(con_a), hl.available(con_b)
         shared = [m for m in metrics_a if m in metrics_b]
         values_a, values_b = hl.headline(con_a, shared), hl.headline(con_b, shared)
+        bridges = cost_bridge.between(cost_bridge.cost_states(con_a), cost_bridge.cost_states(con_b))
     years = sorted(set(values_a) & set(values_b))
     metrics = []
     for m in shared:
@@ -91,6 +93,7 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         "metrics": metrics,
         "metrics_only_in_first": [m.key for m in metrics_a if m not in metrics_b],
         "metrics_only_in_second": [m.key for m in metrics_b if m not in metrics_a],
+        "cost_bridge": bridges,
         "config": config_differences((runs[0] or {}).get("config"), (runs[1] or {}).get("config")),
         "assumptions": assumption_differences(*tables),
         "planwise_version": {"first": (runs[0] or {}).get("planwise_version"),
@@ -182,6 +185,8 @@ def format_diff(result: dict) -> str:
     for side, keys in (("A", result["metrics_only_in_first"]), ("B", result["metrics_only_in_second"])):
         if keys:
             lines.append(f"only in {side} (not compared): {', '.join(keys)}")
+    lines += cost_bridge.format_bridge(result.get("cost_bridge") or [],
+                                       "Net employer cost, B against A, by driver (docs/cost_bridge.md):")
     return "\n".join(lines)
 
 

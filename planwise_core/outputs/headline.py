@@ -105,10 +105,8 @@ def change(first, second) -> tuple[object, Decimal | None]:
 
 
 def _percent(value: Decimal, signed: bool = False) -> str:
-    """A fraction as a percentage with 2 to 4 decimals (as many as it needs)."""
-    text = f"{value * 100:{'+' if signed else ''}.4f}"
-    whole, _, decimals = text.partition(".")
-    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
+    """A fraction as a percentage with exactly 2 decimals, rounded half up (fixed decimals read and print alike)."""
+    return f"{(Decimal(value) * 100).quantize(HUNDREDTH, ROUND_HALF_UP):{'+' if signed else ''}.2f}"
 
 
 def fmt_value(value, unit: str, signed: bool = False) -> str:

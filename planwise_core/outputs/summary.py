@@ -15,6 +15,7 @@ ROWS = (
     ("retirements", "retirements"), ("hires", "hires"), ("new_hire_terminations", "new-hire terminations"),
     ("end_headcount", "end headcount"), ("growth_pct", "growth %"), ("target_growth_pct", "target growth %"),
     ("promotions", "promotions"), ("raises", "raises"), ("enrollments", "enrollments"), ("opt_outs", "opt-outs"),
+    ("match_responses", "match responses (deferral changes)"), ("escalations", "auto-escalations"),
     ("plan_participation_pct", "participation % (enrolled / eligible)"),
     ("participation_pct", "enrolled % of all actives"),
     # The plan's money (docs/plan_money.md): dollars of the year, cost as % of payroll.

@@ -49,10 +49,13 @@ def census_profile_blocks(profile: Mapping) -> tuple[list[tuple[str, str]], list
                          levels, set(range(2, 10)))))
     rates = profile.get("deferral_rates") or []
     if rates:
-        tables.append(("Deferral rates of enrolled actives",
+        from planwise_core.census.profile import deferral_buckets
+
+        total = sum(x["enrolled"] for x in rates)
+        buckets = deferral_buckets({r["rate"]: r["enrolled"] for r in rates})
+        tables.append(("Deferral rates of enrolled actives (by whole percentage point)",
                        Table(["deferral rate", "enrolled", "share"],
-                             [[fmt_rate(r["rate"]), fmt_int(r["enrolled"]), _share(r["enrolled"], sum(
-                                 x["enrolled"] for x in rates))] for r in rates], {1, 2})))
+                             [[label, fmt_int(n), _share(n, total)] for label, n in buckets], {1, 2})))
     warnings = profile.get("warnings") or []
     if warnings:
         tables.append(("Validation warnings (rows simulated as given)", Table(["warning"], [[w] for w in warnings])))

@@ -16,24 +16,32 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+
+import duckdb
 from typing import Callable
 
-from planwise_core.batch.store import METRIC_LABELS, METRICS
+from planwise_core.batch.store import METRIC_LABELS, METRICS, PLAN_METRICS
 from planwise_core.database import table_exists
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs.provenance import flatten
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
 from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, half_up, num, scalar_text
 from planwise_core.report.page import connect_read_only, render, write_page
-from planwise_core.report.tables import Column, Table, by_columns
+from planwise_core.outputs import bridge as cost_bridge
+from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
 BASELINE_NAME, BASELINE_COLOR = "baseline", "#1f2d3d"
+# The plan's cost comes first: comparing plan designs is what a batch is mostly for (issue 24).
+PAGE_METRICS = PLAN_METRICS + METRICS
+MONEY = ("payroll", "employer_cost", "employer_match", "employer_core")
 FORMATS: dict[str, Callable[[float], str]] = {
     "headcount": fmt_int, "hires": fmt_int, "terminations": fmt_int, "payroll": fmt_money,
-    "participation_pct": lambda v: f"{v:.1f}%", "average_deferral_rate": lambda v: f"{100 * v:.2f}%"}
+    "participation_pct": lambda v: f"{v:.2f}%", "average_deferral_rate": lambda v: f"{100 * v:.2f}%",
+    "employer_cost": fmt_money, "employer_match": fmt_money, "employer_core": fmt_money,
+    "employer_cost_pct_payroll": lambda v: f"{100 * v:.2f}%"}
 # The tables under the charts give the numbers in full (the axes and tooltips round them).
-TABLE_FORMATS = {**FORMATS, "payroll": fmt_dollars, "participation_pct": fmt_pct2}
+TABLE_FORMATS = {**FORMATS, **{m: fmt_dollars for m in MONEY}, "participation_pct": fmt_pct2}
 MINMAX_COLOR = "#8a8f98"
 PERCENTILE_NOTE = ("P10, P50 and P90 are taken over the seeds' values for each year by linear interpolation "
                    "between the sorted values: quantile q sits at position q × (n − 1) among n values "
@@ -103,17 +111,17 @@ def baseline_scenario(data: dict) -> str | None:
 def axis_labels(metric: str) -> Callable[[list[float]], list[str]]:
     """Tick labels with just enough decimals to tell round ticks apart ($2.25M, not $2.2M)."""
     prefix, suffix, scale = "", "", 1.0
-    if metric == "payroll":
+    if metric in MONEY:
         prefix = "$"
     elif metric == "participation_pct":
         suffix = "%"
-    elif metric == "average_deferral_rate":
+    elif metric in ("average_deferral_rate", "employer_cost_pct_payroll"):
         suffix, scale = "%", 0.01
 
     def labels(ticks: list[float]) -> list[str]:
         unit, unit_scale = "", scale
         top = max(abs(t) for t in ticks)
-        if metric == "payroll" and top >= 1_000:
+        if metric in MONEY and top >= 1_000:
             unit, unit_scale = ("M", 1e6) if top >= 1_000_000 else ("k", 1e3)
         values = [t / unit_scale for t in ticks]
         decimals = next((d for d in range(6) if all(abs(v - round(v, d)) < 1e-6 for v in values)), 6)
@@ -136,7 +144,7 @@ def scenario_charts(data: dict) -> list[Figure]:
     dashed) so a scenario that coincides with it cannot hide it; its table has a column per scenario."""
     years, colors, base = data["years"], scenario_colors(data), data["baseline"]
     out = []
-    for metric in METRICS:
+    for metric in charted_metrics(data):
         lines = []
         for s in colors:
             rows = [data["summary"][s].get(y) for y in years]
@@ -157,7 +165,7 @@ def scenario_charts(data: dict) -> list[Figure]:
 def fan_charts(data: dict, scenario: str) -> list[Figure]:
     """One chart per metric: the P10–P90 band, the P50 line and the min/max lines over the scenario's seeds."""
     color, out = scenario_colors(data)[scenario], []
-    for metric in METRICS:
+    for metric in charted_metrics(data):
         fmt, by_year = FORMATS[metric], data["bands"].get((scenario, metric), {})
         years = sorted(by_year)
         if not years:
@@ -180,6 +188,13 @@ def fan_charts(data: dict, scenario: str) -> list[Figure]:
                           f"{scenario}: {METRIC_LABELS[metric]} — P10/P50/P90 over {seeds} seeds", svg,
                           [("P10–P90", f"{color}55"), ("P50", color), ("min/max", MINMAX_COLOR)], table=table))
     return out
+
+
+def charted_metrics(data: dict) -> tuple[str, ...]:
+    """The page's metrics, the plan's cost first; a plan metric no scenario has (plan.enabled false) is left out."""
+    held = {m for by_year in data["summary"].values() for r in by_year.values() for m in PLAN_METRICS
+            if r.get(m) is not None}
+    return tuple(m for m in PAGE_METRICS if m in METRICS or m in held)
 
 
 def scenario_colors(data: dict) -> dict[str, str]:
@@ -254,7 +269,9 @@ SIGNED = {"headcount": lambda d: f"{half_up(d, 0):+,}", "hires": lambda d: f"{ha
           "terminations": lambda d: f"{half_up(d, 0):+,}",
           "payroll": lambda d: ("-" if d < 0 else "+") + fmt_dollars(abs(d)),
           "participation_pct": lambda d: f"{half_up(d, 2):+} pp",
-          "average_deferral_rate": lambda d: f"{half_up(100 * d, 2):+} pp"}
+          "average_deferral_rate": lambda d: f"{half_up(100 * d, 2):+} pp",
+          "employer_cost_pct_payroll": lambda d: f"{half_up(100 * d, 2):+} pp",
+          **{m: (lambda d: ("-" if d < 0 else "+") + fmt_dollars(abs(d))) for m in PLAN_METRICS if m in MONEY}}
 
 
 def _delta_cell(metric: str, value, base) -> str:
@@ -269,7 +286,7 @@ def _delta_cell(metric: str, value, base) -> str:
 def differences_table(data: dict) -> tuple[Table | None, str]:
     """Per scenario (but the baseline) and year: each metric's mean minus the baseline's, and in percent of it;
     or (None, why there is no such table)."""
-    base = data["baseline"]
+    base, metrics = data["baseline"], charted_metrics(data)
     if base not in data["summary"]:
         return None, (f"The baseline scenario {base} has no completed run: there is nothing to measure the other "
                       "scenarios against.")
@@ -279,28 +296,56 @@ def differences_table(data: dict) -> tuple[Table | None, str]:
             continue
         for year in data["years"]:
             mine, theirs = data["summary"][s].get(year), data["summary"][base].get(year)
-            rows.append([s, year, *(_delta_cell(m, (mine or {}).get(m), (theirs or {}).get(m)) for m in METRICS)])
+            rows.append([s, year, *(_delta_cell(m, (mine or {}).get(m), (theirs or {}).get(m)) for m in metrics)])
     if not rows:
         return None, "No other scenario has completed runs to compare with the baseline."
-    return Table(["scenario", "year", *(METRIC_LABELS[m] for m in METRICS)], rows, range(1, 2 + len(METRICS))), ""
+    return Table(["scenario", "year", *(METRIC_LABELS[m] for m in metrics)], rows, range(1, 2 + len(metrics))), ""
 
 
 def side_by_side_table(data: dict) -> Table:
     last = data["years"][-1]
     planned = {s: sum(r["scenario"] == s for r in data["runs"]) for s in data["scenarios"]}
-    rows = []
+    rows, metrics = [], charted_metrics(data)
     for s in data["scenarios"]:
         row = data["summary"].get(s, {}).get(last)
         cells = []
-        for metric in METRICS:
+        for metric in metrics:
             if row is None or row[metric] is None:
                 cells.append("–")
                 continue
             spread = _range(data["bands"].get((s, metric), {}).get(last), FORMATS[metric])
             cells.append(FORMATS[metric](row[metric]) + (f"\n{spread}" if spread else ""))
         rows.append([s, row["runs"] if row else 0, planned[s], *cells])
-    return Table(["scenario", f"runs in {last}", "planned", *(METRIC_LABELS[m] for m in METRICS)],
-                 rows, range(1, 3 + len(METRICS)))
+    return Table(["scenario", f"runs in {last}", "planned", *(METRIC_LABELS[m] for m in metrics)],
+                 rows, range(1, 3 + len(metrics)))
+
+
+def _run_states(database: str | None) -> dict:
+    """A run's cost states (outputs.bridge), read from its own database; {} when it is gone or unreadable."""
+    if not database or not Path(database).is_file():
+        return {}
+    try:
+        with contextlib.closing(duckdb.connect(database, read_only=True)) as con:
+            return cost_bridge.cost_states(con)
+    except duckdb.Error:
+        return {}
+
+
+def cost_bridges(data: dict) -> tuple[Table | None, str]:
+    """Each scenario's net employer cost against the baseline's, year by year, split by driver
+    (docs/cost_bridge.md), exactly, from the runs' own databases: the lowest seed both completed."""
+    base, out = data["baseline"], []
+    done = {(r["scenario"], r["seed"]): r["database"] for r in data["runs"] if r["status"] == "completed"}
+    for s in data["scenarios"]:
+        seeds = sorted(seed for (name, seed) in done if name == s and (base, seed) in done)
+        if s == base or not seeds:
+            continue
+        first, second = _run_states(done[(base, seeds[0])]), _run_states(done[(s, seeds[0])])
+        out += [{**b, "year": f"{s} {b['year']} (seed {seeds[0]})"} for b in cost_bridge.between(first, second)]
+    if not out:
+        return None, ("No scenario has a completed run with the plan's money layer sharing a seed with the "
+                      "baseline's (or the runs' databases are gone): no cost bridge.")
+    return bridge_table(out, "scenario, year"), ""
 
 
 def render_batch(data: dict, database: Path) -> str:
@@ -317,7 +362,8 @@ def render_batch(data: dict, database: Path) -> str:
                   scenarios=scenarios_table(data) if data["scenarios"] else None,
                   differences=differences_table(data) if years else (None, "No completed runs: no differences to show."),
                   last_year=years[-1] if years else None, side_by_side=side_by_side_table(data) if years else None,
-                  scenario_figures=scenario_figures, fans=fans, percentile_note=PERCENTILE_NOTE)
+                  scenario_figures=scenario_figures, fans=fans, percentile_note=PERCENTILE_NOTE,
+                  bridge=cost_bridges(data) if years else (None, ""))
 
 
 def write_batch_report(batch_database: Path | str, out: Path | str) -> Path:

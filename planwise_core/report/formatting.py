@@ -90,4 +90,8 @@ def scalar_text(value) -> str:
         return f"{value:g}"
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dict):  # e.g. a match tier: YAML's flow style, never a Python repr
+        return "{" + ", ".join(f"{k}: {scalar_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(scalar_text(v) for v in value) + "]"
     return str(value)

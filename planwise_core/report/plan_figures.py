@@ -8,7 +8,11 @@ net cost. Without that table the section says the plan layer was not run.
 
 from __future__ import annotations
 
-from planwise_core.report.charts import Figure, bar_chart, histogram, shades
+from collections import Counter
+
+from planwise_core.census.profile import deferral_buckets
+
+from planwise_core.report.charts import Figure, bar_chart, shades
 from planwise_core.report.formatting import fmt_cents, fmt_int, fmt_money, fmt_pct, fmt_pct2, fmt_rate, num, or_dash
 from planwise_core.report.tables import Column, Table, by_columns
 from planwise_core.report.workforce_figures import DIMENSIONS, metric, year_labels
@@ -76,13 +80,8 @@ def deferral_figure(data: dict) -> Figure:
     rates, title = data["deferrals"], f"Deferral rates of enrolled actives on Dec 31, {data['last_year']}"
     if not rates:
         return Figure("deferral-distribution", title, None)
-    distinct = sorted({round(r * 100, 2) for r in rates})
-    if len(distinct) <= 30:
-        counts = [sum(1 for r in rates if round(r * 100, 2) == d) for d in distinct]
-        cats = [f"{d:g}%" for d in distinct]
-    else:
-        starts, width, counts = histogram([r * 100 for r in rates])
-        cats = [f"{s:g}%" for s in starts]
+    buckets = deferral_buckets(Counter(rates))  # whole percentage points: a few dozen bars at most
+    cats, counts = [label for label, _ in buckets], [n for _, n in buckets]
     tips = [[f"{c}: {n:,} participants" for c, n in zip(cats, counts)]]
     table = by_columns([Column("deferral rate", cats, numeric=False), Column("participants", counts, fmt_int),
                         Column("share", [100 * n / len(rates) for n in counts], fmt_pct2)])

@@ -20,15 +20,18 @@ from planwise_core.database import table_exists
 from planwise_core.database.runlog import check_lineage
 from planwise_core.database.workspace import MARKER_TABLE, written_by_planwise
 from planwise_core.errors import PlanwiseError, option
+from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs import headline as hl
 from planwise_core.report.assumptions import default_census_profile, profile_blocks, seed_tables
 from planwise_core.report.charts import Figure, bar_chart
-from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_money, fmt_pct2, fmt_rate, fmt_seconds, num,
+from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_pct2, fmt_rate, fmt_seconds, num,
                                              or_dash)
 from planwise_core.report.page import connect_read_only, render, write_page
 from planwise_core.report.plan_figures import NO_PLAN, plan_figures, plan_table
+from planwise_core.report.plan_sentence import plan_sentence
+from planwise_core.report.drift import level_drift, pay_drift
 from planwise_core.report.run_data import collect
-from planwise_core.report.tables import Column, Table, by_columns
+from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 from planwise_core.report.workforce_figures import pay_figures, workforce_figures
 
 REQUIRED_TABLES = ("fct_yearly_events", "fct_workforce_snapshot", "int_workforce_requirements", "fct_year_summary")
@@ -95,6 +98,8 @@ def figures(data: dict) -> dict[str, list[Figure]]:
 def headline_table(data: dict) -> Table:
     """One row per year of the headline metrics, then the change from the first year to the last (absolute, %)."""
     metrics = [hl.BY_KEY[k] for k in HEADLINE if hl.BY_KEY[k] in data["metrics"]]
+    if hl.BY_KEY["plan_participation_rate"] in metrics:  # one participation figure: enrolled / eligible (dc_plan)
+        metrics.remove(hl.BY_KEY["participation_pct"])
     values, years = data["headline"], [y for y in data["years"] if y in data["headline"]]
     rows = [[str(y), *(hl.fmt_value(values[y][m.key], m.unit) for m in metrics)] for y in years]
     classes = [""] * len(rows)
@@ -174,13 +179,20 @@ def key_figures(data: dict) -> list[tuple[str, str]]:
     cards = [("years simulated", f"{n} ({first['simulation_year']}–{year})"),
              ("head count", f"{fmt_int(start)} → {fmt_int(end)}"), ("average growth", f"{cagr:.2f}% a year"),
              ("hires", fmt_int(sum(num(r["hires"]) for r in s))),
-             (f"participation {year}", fmt_pct2(num(last["participation_pct"]))),
-             (f"payroll {year}", fmt_money(num(last["payroll"])))]
+             participation_card(last, year),
+             (f"payroll {year}", fmt_dollars(num(last["payroll"])))]
     plan = data["plan"].get(year)
     if plan and plan.get("total_employer_gross") is not None:
-        cards += [(f"employer plan cost {year}", fmt_money(num(plan["total_employer_gross"]))),
+        cards += [(f"employer plan cost {year}", fmt_dollars(num(plan["total_employer_gross"]))),
                   (f"cost % of payroll {year}", fmt_rate(num(plan.get("employer_cost_pct_payroll"))))]
     return cards
+
+
+def participation_card(row: dict, year: int) -> tuple[str, str]:
+    """The one participation figure: enrolled / eligible when the plan layer ran, else enrolled / actives."""
+    if row.get("plan_participation_pct") is not None:
+        return f"participation {year} (enrolled / eligible)", fmt_pct2(num(row["plan_participation_pct"]))
+    return f"participation {year} (enrolled / actives)", fmt_pct2(num(row["participation_pct"]))
 
 
 def render_report(data: dict, database: Path, census_profile: Mapping | None = None) -> str:
@@ -191,7 +203,8 @@ def render_report(data: dict, database: Path, census_profile: Mapping | None = N
     return render("run_report.html", title=f"PlanWise simulation report — {years[0]}–{years[-1]}",
                   subtitle=database, charts_total=sum(len(f) for f in figs.values()), figs=figs,
                   key_figures=key_figures(data), headline=headline_table(data), plan_table=plan_table(data),
-                  no_plan=None if data["plan"] else NO_PLAN, summary=summary_table(data["summary"]),
+                  design=plan_sentence(config), no_plan=None if data["plan"] else NO_PLAN, bridge=bridge_table(data.get("cost_bridge") or ()),
+                  pay_drift=data.get("pay_drift"), drift_notes=data.get("drift_notes") or [], summary=summary_table(data["summary"]),
                   has_profile=census_profile is not None, profile_facts=profile_facts, profile_tables=profile_tables,
                   run_facts=run_facts(data["run"]), config=config, config_text=config_text,
                   seeds=seed_tables(data["seeds"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))
@@ -208,6 +221,9 @@ def write_report(database: Path | str, out: Path | str, census_profile: Mapping 
         raise PlanwiseError(f"{out} is a folder: pass {option('out')} a file name such as {out / 'report.html'}.")
     with open_results(database) as con:
         data = collect(con)
+        data["cost_bridge"] = cost_bridge.year_over_year(cost_bridge.cost_states(con))
+        data["pay_drift"], notes = pay_drift(con)
+        data["drift_notes"] = notes + level_drift(con)
         if census_profile is None:
             census_profile = default_census_profile(con)
     return write_page(out, render_report(data, database, census_profile))

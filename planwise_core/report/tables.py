@@ -36,3 +36,24 @@ def by_columns(columns: Sequence[Column]) -> Table:
     """A table from equally long columns; a missing value (None) shows as an en dash."""
     rows = [[or_dash(v, c.fmt) for c, v in zip(columns, cells)] for cells in zip(*(c.values for c in columns))]
     return Table([c.header for c in columns], rows, {i for i, c in enumerate(columns) if c.numeric})
+
+
+def bridge_table(bridges: Sequence[dict], label: str = "year") -> Table | None:
+    """The cost bridge (outputs.bridge, docs/cost_bridge.md): per year a row for the match, the core and the net
+    cost, the change then its drivers, to the cent; the net row's drivers add up to its change exactly."""
+    from planwise_core.outputs.bridge import FACTORS, LABELS
+
+    if not bridges:
+        return None
+    signed = lambda v: ("-" if v < 0 else "+" if v > 0 else "") + f"${abs(v):,.2f}"  # noqa: E731
+    rows, classes = [], []
+    for b in bridges:
+        for name in ("match", "core"):
+            c = b["components"][name]
+            rows.append([str(b["year"]), name, signed(c["change"]), *(signed(c["terms"][k]) for k in FACTORS), ""])
+            classes.append("")
+        rows.append([str(b["year"]), "net cost", signed(b["change"]), *(signed(b["terms"][k]) for k in FACTORS),
+                     signed(b["terms"]["forfeitures"])])
+        classes.append("change")
+    headers = [label, "component", "change", *(LABELS[k] for k in FACTORS), LABELS["forfeitures"]]
+    return Table(headers, rows, range(2, len(headers)), classes)

@@ -14,7 +14,8 @@ from planwise_core.report.tables import Column, by_columns
 # Event type -> its count column in fct_year_summary, in chart order.
 EVENT_COLUMNS = (("hire", "hires"), ("termination", "terminations"), ("promotion", "promotions"),
                  ("raise", "raises"), ("eligibility", "eligibility_events"), ("enrollment", "enrollments"),
-                 ("opt_out", "opt_outs"))
+                 ("opt_out", "opt_outs"), ("deferral_match_response", "match_responses"),
+                 ("deferral_escalation", "escalations"))
 # Everyone employed in the year by status: (fct_year_summary column, label, colour).
 STATUSES = (("continuing_actives", "continuing active", "#4e79a7"), ("new_hire_actives", "new hire, active", "#76b7b2"),
             ("experienced_terminations", "experienced termination", "#e15759"),

@@ -34,7 +34,7 @@ from typing import Any
 from helpers.common import completed_years
 
 EVENT_TYPE_RANK = {"hire": 1, "promotion": 2, "raise": 3, "eligibility": 4, "enrollment": 5,
-                   "deferral_escalation": 6, "opt_out": 7, "termination": 8}
+                   "deferral_match_response": 6, "deferral_escalation": 7, "opt_out": 8, "termination": 9}
 REQUIREMENT_COLUMNS = ("target_end_headcount", "experienced_terminations", "retirements", "additional_terminations",
                        "total_experienced_terminations", "hazard_terminations", "total_hires", "new_hire_terminations")
 EXAMPLES = 3

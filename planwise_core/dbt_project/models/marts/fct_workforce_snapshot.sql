@@ -17,6 +17,10 @@ escalation_events as (
     select * from {{ ref('int_escalation_events') }}
 ),
 
+match_response_events as (
+    select employee_id, deferral_rate as response_deferral_rate from {{ ref('int_match_response_events') }}
+),
+
 age_bands as (
     select * from {{ ref('stg_age_bands') }}
 ),
@@ -105,14 +109,17 @@ final as (
         coalesce(enrollment_state.enrolled_on, measured.enrollment_date) as enrollment_date,
         case
             when enrollment_state.has_opted_out then cast(0 as decimal(9, 6))
-            -- An escalation follows any enrollment of the year (its rate was in force on the escalation day).
-            else coalesce(escalation_events.deferral_rate, enrollment_state.enrolled_deferral_rate, measured.deferral_rate)
+            -- An escalation follows any enrollment or match response of the year (its rate was in force on the
+            -- escalation day); a match response (census participants) and an enrollment never meet.
+            else coalesce(escalation_events.deferral_rate, match_response_events.response_deferral_rate,
+                          enrollment_state.enrolled_deferral_rate, measured.deferral_rate)
         end as deferral_rate,
         measured.ever_opted_out or coalesce(enrollment_state.has_opted_out, false) as ever_opted_out
     from measured
     inner join pay using (employee_id)
     left join enrollment_state using (employee_id)
     left join escalation_events using (employee_id)
+    left join match_response_events using (employee_id)
     {{ join_bands('measured') }}
 )
 

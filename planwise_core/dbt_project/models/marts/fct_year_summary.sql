@@ -35,7 +35,9 @@ event_counts as (
         count(*) filter (where event_type = 'raise') as raises,
         count(*) filter (where event_type = 'eligibility') as eligibility_events,
         count(*) filter (where event_type = 'enrollment') as enrollments,
-        count(*) filter (where event_type = 'opt_out') as opt_outs
+        count(*) filter (where event_type = 'opt_out') as opt_outs,
+        count(*) filter (where event_type = 'deferral_match_response') as match_responses,
+        count(*) filter (where event_type = 'deferral_escalation') as escalations
     from events
 ),
 
@@ -71,6 +73,8 @@ final as (
         event_counts.eligibility_events,
         event_counts.enrollments,
         event_counts.opt_outs,
+        event_counts.match_responses,
+        event_counts.escalations,
         snapshot_counts.enrolled_actives,
         round(100.0 * snapshot_counts.enrolled_actives / nullif(snapshot_counts.end_headcount, 0), 2)
             as participation_pct,

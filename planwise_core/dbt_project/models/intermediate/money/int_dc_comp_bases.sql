@@ -86,7 +86,7 @@ changes as (
     select employee_id, effective_date, event_sequence, null, {{ to_bp('deferral_rate') }},
            null, null, null, null, null, null, null
     from events
-    where event_type in ('enrollment', 'deferral_escalation', 'opt_out')
+    where event_type in ('enrollment', 'deferral_match_response', 'deferral_escalation', 'opt_out')
     union all
     select employee_id, split_date, 0, null, null, null, null, null, null, null, null, null
     from (

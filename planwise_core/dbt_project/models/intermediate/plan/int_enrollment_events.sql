@@ -5,6 +5,7 @@
 {%- set cutoff = var('auto_enrollment_hire_date_cutoff') -%}
 {%- set window_days = var('auto_enrollment_window_days') | int -%}
 {%- set grace_days = var('opt_out_grace_period_days') | int -%}
+{%- set magnet = var('plan_enabled') and var('plan_match_response_enabled') and var('plan_match_response_new_enrollee_share') > 0 -%}
 
 with employment_year as (
     select * from {{ ref('int_employment_year') }}
@@ -116,6 +117,29 @@ voluntary_enrollments as (
       and {{ uniform_draw('employee_id', year, 'voluntary') }} < {{ var('voluntary_enrollment_probability') }}
 ),
 
+{%- if magnet %}
+
+magnetized as (
+    -- R2a new_enrollee_share (docs/plan_money.md): some proactive and voluntary enrollees elect m*.
+    select
+        elected.employee_id,
+        elected.effective_date,
+        elected.event_category,
+        {{ match_magnet('elected.deferral_rate', 'elected.effective_date', 'employment_year.employee_birth_date',
+                        'employment_year.employee_hire_date') }} as deferral_rate
+    from (select * from proactive_enrollments union all select * from voluntary_enrollments) as elected
+    inner join employment_year using (employee_id)
+),
+
+final as (
+    select {{ year }} as simulation_year, 'enrollment' as event_type, * from magnetized
+    union all
+    select {{ year }}, 'enrollment', * from auto_enrollments
+    union all
+    select {{ year }}, 'opt_out', * from opt_outs
+)
+{%- else %}
+
 final as (
     select {{ year }} as simulation_year, 'enrollment' as event_type, * from proactive_enrollments
     union all
@@ -125,5 +149,6 @@ final as (
     union all
     select {{ year }}, 'opt_out', * from opt_outs
 )
+{%- endif %}
 
 select * from final

@@ -19,6 +19,10 @@ census as (
     select * from {{ ref('stg_census') }}
 ),
 
+match_responses as (
+    select * from {{ ref('int_match_response_events') }}
+),
+
 year_enrollments as (
     select employee_id, effective_date, event_category, deferral_rate
     from enrollment_events
@@ -54,6 +58,8 @@ on_escalation_day as (
             when year_opt_outs.effective_date < {{ escalation_day }} then 0
             when year_enrollments.effective_date <= {{ escalation_day }} then {{ to_bp('year_enrollments.deferral_rate') }}
             when year_enrollments.employee_id is not null then 0
+            -- A match response (Jan 1 of the first year) comes before any escalation: it builds on the new rate.
+            when match_responses.effective_date <= {{ escalation_day }} then {{ to_bp('match_responses.deferral_rate') }}
             when employment_year.is_enrolled then {{ to_bp('employment_year.deferral_rate') }}
             else 0
         end as rate_bp
@@ -62,6 +68,7 @@ on_escalation_day as (
     left join year_opt_outs using (employee_id)
     left join earlier_auto_enrollments using (employee_id)
     left join census using (employee_id)
+    left join match_responses using (employee_id)
 ),
 
 timed as (
