@@ -254,7 +254,8 @@ def run_events(request: Request, run_id: str, after: int | None = None, last_eve
     job = _job(request, run_id)
     ws, sched = ctx(request)
     path = ws.folder("run", job["id"]) / "events.jsonl"
-    body = stream(path, last_event_id(last_event, after), sched.stopping, request.is_disconnected)
+    body = stream(path, last_event_id(last_event, after), sched.stopping, request.is_disconnected,
+                  request.app.state.settings.stream_seconds)
     return StreamingResponse(body, media_type="text/event-stream",
                              headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})
 
@@ -362,7 +363,7 @@ def workspace_events(request: Request, after: int | None = None,
                      last_event: str | None = Header(None, alias="Last-Event-ID")):
     ws, sched = ctx(request)
     body = stream(ws.serve_dir / "events.jsonl", last_event_id(last_event, after), sched.stopping,
-                  request.is_disconnected)
+                  request.is_disconnected, request.app.state.settings.stream_seconds)
     return StreamingResponse(body, media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
 
