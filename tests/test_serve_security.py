@@ -122,7 +122,7 @@ def test_security_headers_on_every_response(served):
         headers = response.headers
         assert headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'"), path
         assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
         assert (headers.get("cache-control") == "no-store") == (not path.startswith("/static/")), path
         assert "server" not in headers or "uvicorn" not in headers["server"]
 

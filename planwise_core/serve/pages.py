@@ -151,7 +151,8 @@ def _run(request: Request, run_id: str) -> dict:
 def run_page(request: Request, run_id: str):
     run = _run(request, run_id)
     job = request.app.state.scheduler.jobs[run_id]
-    return render(request, "run.html", run=run, config_yaml=runs.config_yaml(job))
+    has_results = (request.app.state.ws.folder("run", run_id) / "sim" / "simulation.duckdb").is_file()
+    return render(request, "run.html", run=run, config_yaml=runs.config_yaml(job), has_results=has_results)
 
 
 @reads.get("/fragments/runs/{run_id}/progress")
@@ -215,7 +216,7 @@ async def create_scenario(request: Request):
     return see(f"/scenarios/{name}")
 
 
-def _scenario_page(request, name, status=200, problems=None, submitted=None, message=None):
+def _scenario_page(request, name, status=200, problems=None, submitted=None, message=None, saved=False):
     ws = request.app.state.ws
     scenario = scenarios.read(ws, name)
     overrides = scenario.get("overrides") or {}
@@ -223,12 +224,12 @@ def _scenario_page(request, name, status=200, problems=None, submitted=None, mes
         problems, _ = scenarios.check(ws, name, overrides)
     return render(request, "scenario.html", status, scenario=scenario,
                   sections=forms.form_sections(overrides, problems, submitted), message=message,
-                  problems=problems)
+                  problems=problems, saved=saved)
 
 
 @reads.get("/scenarios/{name}")
-def scenario_page(request: Request, name: str):
-    return _scenario_page(request, check_scenario(name))
+def scenario_page(request: Request, name: str, saved: int = 0):
+    return _scenario_page(request, check_scenario(name), saved=bool(saved))
 
 
 @writes.post("/scenarios/{name}")

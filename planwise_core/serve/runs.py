@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 import yaml
 
+from planwise_core.fileio import atomic_write_text
 from planwise_core.serve import censuses, scenarios
 from planwise_core.serve.events import read_events
 from planwise_core.serve.jobs import ACTIVE, TERMINAL, Scheduler, resumable
@@ -189,7 +190,9 @@ def report(ws: Workspace, run_id: str, db: Path) -> Path:
     key = f"{stat.st_size}-{stat.st_mtime_ns}"
     out = ws.folder("run", run_id) / "exports" / f"report-{key}.html"
     if not out.is_file():
-        write_report(db, out)
+        draft = write_report(db, out.with_suffix(".draft.html"))
+        atomic_write_text(out, ws.scrub(draft.read_text(encoding="utf-8")))  # no absolute path leaves the server
+        draft.unlink()
     return out
 
 
