@@ -5,7 +5,6 @@ on every page no console error and no CSP violation; screenshots in output/test-
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.serve import TOKEN, app_client, threaded_server
+from helpers.serve import TOKEN, app_client, completed_run, threaded_server
 from test_report import SPEC
 
 pytestmark = pytest.mark.slow
@@ -31,22 +30,6 @@ def browser_paths() -> tuple[str, str]:
             pytest.fail(message + "; CI must run the browser test (.ci/run installs them)")
         pytest.skip(message)
     return chromium, driver
-
-
-def completed_run(workspace: Path, database: Path, run_id: str) -> None:
-    """A completed run in the workspace from a real result database of the shared registry."""
-    folder = workspace / "runs" / run_id
-    (folder / "sim").mkdir(parents=True)
-    shutil.copy(database, folder / "sim" / "simulation.duckdb")
-    (folder / "sim" / "run.json").write_text(json.dumps({"status": "completed", "completed_years": [2025, 2027]}))
-    (folder / "events.jsonl").write_text(json.dumps({"t": "2026-01-01T00:00:00", "type": "finished",
-                                                     "status": "completed"}) + "\n")
-    job = {"id": run_id, "kind": "run", "status": "completed", "scenario": "report-spec", "seed": 42,
-           "years": [2025, 2027], "overrides": {}, "census": {"builtin": 800}, "optimization_level": "high",
-           "plugin": None, "created_at": "2026-01-01T00:00:00", "queued_at": "2026-01-01T00:00:00", "attempt": 1,
-           "finished_at": "2026-01-01T00:01:00", "error": None,
-           "spec": {"folder": f"runs/{run_id}/sim", "census": None, "config": {"simulation": {}}}}
-    (folder / "job.json").write_text(json.dumps(job))
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +54,13 @@ def site(sims, tmp_path_factory):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    saved_step = os.environ.get("FAKE_WORKER_STEP")
     try:
         yield driver, url, workspace
     finally:
+        os.environ.pop("FAKE_WORKER_STEP", None)
+        if saved_step is not None:
+            os.environ["FAKE_WORKER_STEP"] = saved_step
         driver.quit()
         server.should_exit = True
         thread.join(15)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -89,3 +90,19 @@ def start_server(workspace: Path, log: Path, *extra: str, env: dict | None = Non
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.1)
     return proc, json.loads(server_json.read_text())["url"]
+
+
+def completed_run(workspace: Path, database: Path, run_id: str) -> None:
+    """A completed run in the workspace from a real result database of the shared registry."""
+    folder = workspace / "runs" / run_id
+    (folder / "sim").mkdir(parents=True)
+    shutil.copy(database, folder / "sim" / "simulation.duckdb")
+    (folder / "sim" / "run.json").write_text(json.dumps({"status": "completed", "completed_years": [2025, 2027]}))
+    (folder / "events.jsonl").write_text(json.dumps({"t": "2026-01-01T00:00:00", "type": "finished",
+                                                     "status": "completed"}) + "\n")
+    job = {"id": run_id, "kind": "run", "status": "completed", "scenario": "report-spec", "seed": 42,
+           "years": [2025, 2027], "overrides": {}, "census": {"builtin": 800}, "optimization_level": "high",
+           "plugin": None, "created_at": "2026-01-01T00:00:00", "queued_at": "2026-01-01T00:00:00", "attempt": 1,
+           "finished_at": "2026-01-01T00:01:00", "error": None,
+           "spec": {"folder": f"runs/{run_id}/sim", "census": None, "config": {"simulation": {}}}}
+    (folder / "job.json").write_text(json.dumps(job))
