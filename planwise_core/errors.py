@@ -35,11 +35,13 @@ class PlanwiseError(Exception):
 
 
 class ConfigError(PlanwiseError):
-    """The run configuration is invalid; ``problems`` lists every problem found."""
+    """The run configuration is invalid; ``problems`` lists every problem found (``items``: the same as
+    planwise_core.problems.Problem data, when the validator found them)."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[str], items: tuple = ()):
         self.source = source
         self.problems = list(problems)
+        self.items = tuple(items)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"Invalid configuration in {source}:\n{lines}")
 

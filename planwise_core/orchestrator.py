@@ -62,7 +62,7 @@ class Simulation:
         self.chain = [chain[0]] + [lvl for lvl in chain[1:] if lvl.plugin in available]
         self.performance_mode = performance_mode
         self.last_error: str | None = None
-        self.interrupted = False
+        self.interrupted: str | None = None  # the signal that stopped the run: "Ctrl-C" or "SIGTERM"
         self.publishing = False
         self.plan: Plan | None = None
         self.progress = progress or (lambda *a, **k: None)
@@ -131,7 +131,7 @@ class Simulation:
                 else:
                     self._publish()
             except KeyboardInterrupt:
-                self._log_end("interrupted", "interrupted (Ctrl-C); it can be resumed")
+                self._log_end("interrupted", f"interrupted ({self.interrupted or 'Ctrl-C'}); it can be resumed")
                 raise
             except BaseException as exc:
                 self._log_end("failed", str(exc) or type(exc).__name__)
@@ -293,21 +293,21 @@ class Simulation:
 
     @contextlib.contextmanager
     def _sigint_guard(self):
-        """Ctrl-C stops the run: remembered, so that a step which swallowed it is neither retried nor fallen back."""
+        """Ctrl-C or SIGTERM stops the run (logged interrupted); remembered, so a step that swallowed it is not retried."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def interrupted(signum, frame):
-            self.interrupted = True
+            self.interrupted = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
             if not self.publishing:  # once publishing, the run finishes: the new results are going in place
                 raise KeyboardInterrupt
 
-        previous = signal.signal(signal.SIGINT, interrupted)
+        previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            [signal.signal(sig, handler) for sig, handler in previous.items()]
 
     def _stop_if_interrupted(self) -> None:
         if self.interrupted:

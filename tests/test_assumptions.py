@@ -107,6 +107,38 @@ def test_inline_tables_in_the_config_are_validated_with_their_key_path(tmp_path)
     assert found == ["assumptions.new_hire_age_distribution: row 2: age must be an integer (got 'x')"]
 
 
+def test_table_problems_as_data_name_the_table_row_and_column(tmp_path):
+    """AssumptionsError.items: one Problem per text line, located at ("assumptions", table, row, column), the row
+    counted from 0 among the data rows (CSV line 2 and inline row 1 are row 0), with no file path in the message."""
+    folder = folder_with(
+        tmp_path,
+        age_bands="age_band_id,age_band,min_age,max_age,termination_multiplier,promotion_multiplier\n"
+                  "1,<30,0,30,abc,1\n2,30+,30,200,1,-1\n",
+        new_hire_age_distribution="age,share\n25,0.5\n35,0.4\n",
+        retirement_rate="age_range,min_age,max_age,retirement_rate\n")
+    with pytest.raises(AssumptionsError) as err:
+        resolve_assumptions(PlanwiseConfig().with_overrides(assumptions=str(folder)))
+    items = err.value.items
+    assert len(items) == len(err.value.problems) == 4
+    assert {(p.key, p.severity) for p in items} == {
+        ("assumptions.age_bands[0].termination_multiplier", "error"),
+        ("assumptions.age_bands[1].promotion_multiplier", "error"),
+        ("assumptions.new_hire_age_distribution.share", "error"),
+        ("assumptions.retirement_rate", "error")}
+    cell = next(p for p in items if p.path[-1] == "termination_multiplier")
+    assert cell.path == ("assumptions", "age_bands", 0, "termination_multiplier")
+    assert cell.message == "line 2: termination_multiplier must be a number (got 'abc')"
+    assert all(str(tmp_path) not in p.message for p in items if p.path[1:2] != ("retirement_rate",))
+
+    bad = [{"age": 30, "share": 0.6}, {"age": "x", "share": 0.4}]
+    with pytest.raises(AssumptionsError) as err:
+        resolve_assumptions(PlanwiseConfig().with_overrides(assumptions={"new_hire_age_distribution": bad}))
+    (item,) = err.value.items
+    assert item.to_dict() == {"key": "assumptions.new_hire_age_distribution[1].age", "severity": "error",
+                              "path": ["assumptions", "new_hire_age_distribution", 1, "age"],
+                              "message": "row 2: age must be an integer (got 'x')"}
+
+
 def test_the_cola_table_must_cover_the_years_when_it_is_read(tmp_path):
     folder = folder_with(tmp_path, cola_by_year="simulation_year,cola_rate\n2025,0.01\n2026,0.02\n")
     config = PlanwiseConfig().with_overrides(assumptions=str(folder), **{"simulation.end_year": 2028})

@@ -217,6 +217,29 @@ def test_all_problems_are_reported_at_once():
     assert len(raised.value.problems) == 3
 
 
+def test_problems_as_data_carry_the_key_path_the_message_and_the_severity():
+    """Problems.items: every text line once, as a Problem whose path is a tuple of keys and list indices."""
+    config = with_change("simulation.end_year", 2040)  # a warning: 16 years
+    config["workforce"]["total_termination_rate"] = 1.5
+    config["plan"] = {"match": {"tiers": [{"deferral_max": 0.03, "rate": 1.0}, {"deferral_max": 3, "rate": 0.5}]}}
+    problems = check_configuration(config)
+    assert [str(p) for p in problems.items] == [*problems.errors, *problems.warnings]
+    by_key = {p.key: p for p in problems.items}
+    tier = by_key["plan.match.tiers[1].deferral_max"]
+    assert tier.path == ("plan", "match", "tiers", 1, "deferral_max") and tier.severity == "error"
+    assert tier.message == "must be in (0, 1] (got 3; did you mean 0.03?)"
+    assert by_key["workforce.total_termination_rate"].to_dict() == {
+        "key": "workforce.total_termination_rate", "path": ["workforce", "total_termination_rate"],
+        "severity": "error", "message": "must be in [0, 1] (got 1.5; did you mean 0.015?)"}
+    assert by_key["simulation.end_year"].severity == "warning"
+    assert by_key["simulation.end_year"].message == "16 simulated years (more than 10); runs get long"
+    with pytest.raises(ConfigError) as raised:
+        config_from_dict(config)
+    assert [str(p) for p in raised.value.items] == raised.value.problems
+    top = check_configuration(["simulation"]).items[0]
+    assert (top.path, top.key) == ((), "(top level)")
+
+
 def test_empty_config_lists_every_required_section():
     assert check_configuration({}).errors == (
         "simulation: required section is missing (add a 'simulation:' mapping)",

@@ -213,6 +213,18 @@ def test_report_has_a_print_stylesheet_and_prints(report, tmp_path):
     assert len(re.findall(rb"/Type\s*/Page[^s]", document)) >= 3
 
 
+def test_legend_swatches_are_svg_so_a_chart_needs_no_inline_style(report):
+    """A legend's colour keys are SVG shapes: no style= attribute anywhere (a strict CSP blocks them), and a chart
+    cut out of the page alone keeps its key colours."""
+    page = report.read_text(encoding="utf-8")
+    assert not re.search(r"<[a-z][^>]*\sstyle=", page), "an inline style= attribute"
+    chart = re.search(r'<figure class="chart" data-chart="events">.*?</figure>', page, flags=re.S).group(0)
+    keys = re.findall(r'<span class="key"><svg class="swatch" viewBox="0 0 10 10" aria-hidden="true">'
+                      r'<rect width="10" height="10" rx="2" fill="(#[0-9a-f]{6})"/></svg>([^<]+)</span>', chart)
+    assert len(keys) >= 2 and len({colour for colour, _ in keys}) == len(keys), keys
+    assert chart.count('class="key"') == len(keys)
+
+
 def test_report_escapes_text():
     nested_table = macro("nested_table")  # the shared macro the assumptions section is rendered with
     table = str(nested_table({"<script>alert(1)</script>": {"a&b": "\"quoted\" <b>", "list": [1, None, True]}}))
@@ -256,7 +268,7 @@ def test_browser_check_catches_script_errors(report, tmp_path):
     assert "notAFunction" in attrs.get("data-script-error", ""), attrs
 
     blank = tmp_path / "blank.html"  # one chart loses its svg: it must not count as rendered
-    blank.write_text(re.sub(r'(data-chart="events">.*?)<svg.*?</svg>', r"\1", page, count=1, flags=re.S),
+    blank.write_text(re.sub(r'(data-chart="events">.*?)<svg viewBox.*?</svg>', r"\1", page, count=1, flags=re.S),
                      encoding="utf-8")
     attrs = body_attributes(browse(blank, tmp_path, "--dump-dom").stdout)
     assert attrs.get("data-charts-rendered") == str(len(PLAN_CHARTS) - 1), attrs

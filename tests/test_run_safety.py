@@ -203,7 +203,10 @@ def test_readers_refuse_a_database_whose_years_come_from_different_runs(tmp_path
 # --------------------------------------------------------------------------- Ctrl-C
 
 
-def test_one_ctrl_c_stops_the_run_cleanly_and_it_resumes(tmp_path, reference, census, site):
+@pytest.mark.parametrize(("sig", "named"), [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_one_ctrl_c_or_sigterm_stops_the_run_cleanly_and_it_resumes(tmp_path, reference, census, site, sig, named):
+    """Ctrl-C, or SIGTERM (a service manager, a web server cancelling its worker), records the run interrupted,
+    never failed nor left running; the results already published are untouched and --resume finishes it."""
     database = copy_of(reference, tmp_path)
     before = digests(database)
     probe = tmp_path / "probe.log"
@@ -216,17 +219,18 @@ def test_one_ctrl_c_stops_the_run_cleanly_and_it_resumes(tmp_path, reference, ce
         if '"event": "year_completed"' in line and '"year": 2025' in line:
             break
     time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
     assert "Interrupted" in err and "Traceback" not in err
     assert digests(database) == before
-    assert run_log(database)[-1][1] == "interrupted"
+    run_id, status, error = run_log(database)[-1]
+    assert (status, error) == ("interrupted", f"interrupted ({named}); it can be resumed")
     calls = probe.read_text().splitlines()
     assert calls.count("process_year 2026") <= 1 and "process_year 2027" not in calls  # not retried
     resumed = subprocess.run([*args, "--resume"], capture_output=True, text=True, env=env, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert run_log(database)[-1][1] == "completed" and digests(database) != before
+    assert run_log(database)[-1][:2] == (run_id, "completed") and digests(database) != before
 
 
 # --------------------------------------------------------------------------- files PlanWise did not write

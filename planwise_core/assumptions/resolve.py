@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from pathlib import Path
 
 import attrs
@@ -18,15 +19,22 @@ from planwise_core.assumptions.rules import RunNeeds
 from planwise_core.assumptions.spec import REPLACEABLE, SCHEMA, TABLES, table_name
 from planwise_core.assumptions.tables import BUILT_IN, Table, inline_table, read_csv_table
 from planwise_core.errors import PlanwiseError
+from planwise_core.problems import Problem
 
 FOLDER_KEY = "folder"
+SECTION = "assumptions"
+# Where a table's problem lies, as the table reader writes it: "line 4: ...", "row 2 (label): ...", "line 3 and ...".
+_WHERE = re.compile(r"^(line|row) (\d+)\b[^:]*: (\w+)?")
 
 
 class AssumptionsError(PlanwiseError):
-    """One or more parameter tables are refused; ``problems`` lists every problem found."""
+    """One or more parameter tables are refused; ``problems`` lists every problem found (text, as printed), and
+    ``items`` the same as :class:`~planwise_core.problems.Problem` data: path ``("assumptions", table, row,
+    column)`` with the row counted from 0 among the data rows, when the problem is about one row or column."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], items: tuple[Problem, ...] = ()):
         self.problems = list(problems)
+        self.items = tuple(items) or tuple(Problem((SECTION,), p) for p in self.problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"Invalid assumptions (parameter tables; nothing was written):\n{lines}\n"
                          "See docs/assumptions.md for each table's columns and rules.")
@@ -78,23 +86,50 @@ def _unknown(name: str, where: str) -> str:
     return f"{where}: no parameter table is called {name!r} ({hint})"
 
 
-def _folder_tables(folder: Path, run: RunNeeds, problems: list[str]) -> dict[str, Table]:
+@attrs.define
+class _Found:
+    """Every problem found: the text lines (as printed) and the same as Problem data."""
+
+    problems: list[str] = attrs.Factory(list)
+    items: list[Problem] = attrs.Factory(list)
+
+    def add(self, text: str, *path: str) -> None:
+        self.problems.append(text)
+        self.items.append(Problem((SECTION, *path), text))
+
+    def table(self, name: str, prefix: str, errors: list[str]) -> None:
+        for error in errors:
+            self.problems.append(f"{prefix}: {error}")
+            self.items.append(Problem(_located(name, error), error))
+
+
+def _located(name: str, error: str) -> tuple:
+    """("assumptions", table[, row][, column]) of a table reader's message; rows count from 0 (CSV line 2 is 0)."""
+    columns, where = TABLES[name].column_names, _WHERE.match(error)
+    if where:
+        row = int(where[2]) - (2 if where[1] == "line" else 1)
+        return (SECTION, name, row) + ((where[3],) if where[3] in columns else ())
+    first = error.split(" ", 1)[0]
+    return (SECTION, name) + ((first,) if first in columns else ())
+
+
+def _folder_tables(folder: Path, run: RunNeeds, problems: _Found) -> dict[str, Table]:
     if not folder.is_dir():
-        problems.append(f"{folder}: the assumptions folder does not exist (or is not a folder)")
+        problems.add(f"{folder}: the assumptions folder does not exist (or is not a folder)")
         return {}
     found: dict[str, Table] = {}
     files: dict[str, Path] = {}
     for path in sorted(folder.glob("*.csv")):
         name = table_name(path.stem)
         if name not in REPLACEABLE:
-            problems.append(_unknown(name, str(path)))
+            problems.add(_unknown(name, str(path)), path.stem)
         elif name in files:
-            problems.append(f"{path}: {name} is also given by {files[name].name}; keep one")
+            problems.add(f"{path}: {name} is also given by {files[name].name}; keep one", name)
         else:
             files[name] = path
     for name, path in files.items():
         table, errors = read_csv_table(TABLES[name], path, run)
-        problems += [f"{path}: {e}" for e in errors]
+        problems.table(name, str(path), errors)
         if table:
             found[name] = table
     return found
@@ -104,7 +139,7 @@ def resolve_assumptions(config, spec=None, where: str = "assumptions") -> Assump
     """The tables in force for ``config`` (or for ``spec``, an ``assumptions:`` value); AssumptionsError."""
     spec = config.assumptions if spec is None else spec
     run = run_needs(config)
-    problems: list[str] = []
+    problems = _Found()
     given: dict[str, Table] = {}
     if isinstance(spec, str):
         given = _folder_tables(Path(spec), run, problems)
@@ -116,17 +151,18 @@ def resolve_assumptions(config, spec=None, where: str = "assumptions") -> Assump
                 continue
             name = table_name(str(key))
             if name not in REPLACEABLE:
-                problems.append(_unknown(name, f"{where}.{key}"))
+                problems.add(_unknown(name, f"{where}.{key}"), str(key))
                 continue
             table, errors = inline_table(TABLES[name], rows, f"inline ({where}.{key})", run)
-            problems += [f"{where}.{key}: {e}" for e in errors]
+            problems.table(name, f"{where}.{key}", errors)
             if table:
                 given[name] = table
     for name in TABLES:
         given.setdefault(name, _builtin(name))
-    problems += _builtin_needs(given, run)
-    if problems:
-        raise AssumptionsError(problems)
+    for need in _builtin_needs(given, run):
+        problems.add(need, "cola_by_year")
+    if problems.problems:
+        raise AssumptionsError(problems.problems, tuple(problems.items))
     return AssumptionSet(dict(sorted(given.items())))
 
 

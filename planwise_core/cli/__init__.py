@@ -72,6 +72,7 @@ EXAMPLES = {
     "report": "planwise report --database output/planwise.duckdb --out report.html",
     "export": "planwise export --database output/planwise.duckdb --format xlsx --out exports",
     "diff": "planwise diff output/baseline.duckdb output/high_turnover.duckdb",
+    "employee": "planwise employee EMP_000042 --database output/planwise.duckdb",
     "compare-engines": "planwise compare-engines --census census.csv --end-year 2026",
     "plugins": "planwise plugins --all",
     "batch": "planwise batch scenarios.yaml --output output/batches/q3",
@@ -105,7 +106,7 @@ def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plug
 
 for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
                  outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble,
-                 serve.serve):
+                 outputs.employee, serve.serve):
     cli.add_command(_command)
     _command.epilog = f"\b\nExample:\n  {EXAMPLES[_command.name]}"
 census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"

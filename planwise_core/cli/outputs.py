@@ -64,6 +64,23 @@ def summary(database, as_json):
         click.echo(format_provenance(provenance))
 
 
+@click.command()
+@click.argument("employee_id", metavar="ID")
+@click.option("--database", type=click.Path(dir_okay=False, exists=True), default="output/planwise.duckdb",
+              show_default=True, help="Database a `planwise run` wrote (opened read-only).")
+@click.option("--json", "as_json", is_flag=True, help="Print the story as JSON (cents, basis points, ISO dates).")
+def employee(employee_id, database, as_json):
+    """Tell one employee's story year by year: events, pay, level, plan dates, and every money amount with the
+    limits and the rule that produced it."""
+    from planwise_core.outputs.employee import UnknownEmployeeError, employee_story
+
+    try:
+        story = employee_story(Path(database), employee_id)
+    except UnknownEmployeeError as exc:
+        raise click.BadParameter(str(exc), param_hint="'ID'") from None
+    click.echo(json.dumps(story.to_dict(), indent=2) if as_json else story.text())
+
+
 @click.command("diff")
 @click.argument("first", type=click.Path(dir_okay=False))
 @click.argument("second", type=click.Path(dir_okay=False))

@@ -10,6 +10,23 @@ class Invalid(Exception):
     """A value failed its check; each arg is one reason."""
 
 
+SCHEMA_INFO = "schema_info"  # a check's attribute: what it accepts, as data (read by config/describe.py)
+
+
+def described_as(check: Callable[[Any], Any], lazy: Callable[[], dict] | None = None,
+                 **info: Any) -> Callable[[Any], Any]:
+    """``check`` with ``info`` (type, min, max, choices, nullable, ...), or ``lazy()`` computing it, attached for
+    :func:`check_info`."""
+    setattr(check, SCHEMA_INFO, lazy or info)
+    return check
+
+
+def check_info(check: Callable[[Any], Any]) -> dict[str, Any]:
+    """What a check accepts as data (a callable info is computed now, e.g. choices read from a table)."""
+    info = getattr(check, SCHEMA_INFO, {})
+    return dict(info()) if callable(info) else dict(info)
+
+
 def short_repr(value: Any, width: int = 60) -> str:
     """repr() cut to ``width``: a message names a value, it never copies a whole file's contents."""
     text = repr(value)
@@ -27,16 +44,25 @@ def as_int(value: Any) -> int:
     return value
 
 
+described_as(as_int, type="integer")
+
+
 def as_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Invalid(f"must be a number {described(value)}")
     return float(value)
 
 
+described_as(as_float, type="number")
+
+
 def as_bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"must be true or false {described(value)}")
     return value
+
+
+described_as(as_bool, type="boolean")
 
 
 def _interval(low: float, high: float | None, low_open: bool, high_open: bool) -> str:
@@ -58,7 +84,8 @@ def ranged(convert: Callable[[Any], float], low: float, high: float | None = Non
             raise Invalid(f"must be {_interval(low, high, low_open, high_open)} (got {short_repr(value)}{hint})")
         return number
 
-    return check
+    return described_as(check, **check_info(convert), min=low, max=high, min_exclusive=low_open,
+                        max_exclusive=high_open)
 
 
 RATE = ranged(as_float, 0, 1)
@@ -67,7 +94,7 @@ POSITIVE_INT = ranged(as_int, 1)
 
 
 def nullable(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: None if value is None else check(value)
+    return described_as(lambda value: None if value is None else check(value), **check_info(check), nullable=True)
 
 
 # Calendar years the simulation accepts: wide enough for any real plan, narrow enough that every date
@@ -88,6 +115,9 @@ def optional_date(value: Any) -> datetime.date | None:
     return day
 
 
+described_as(optional_date, type="date", nullable=True)
+
+
 def choice(options: tuple[str, ...], case_sensitive: bool = True) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         key = value if case_sensitive or not isinstance(value, str) else value.lower()
@@ -95,7 +125,7 @@ def choice(options: tuple[str, ...], case_sensitive: bool = True) -> Callable[[A
             raise Invalid(f"must be one of {', '.join(options)} (got {short_repr(value)})")
         return key
 
-    return check
+    return described_as(check, type="string", choices=tuple(options))
 
 
 def _rate_key(key: Any) -> float:
@@ -131,6 +161,9 @@ def distribution(value: Any) -> tuple[tuple[float, float], ...]:
     return tuple(sorted(pairs))
 
 
+described_as(distribution, type="distribution")  # a mapping rate -> share
+
+
 def assumptions_spec(value: Any) -> Any:
     """``assumptions:``: null, a folder path, or a mapping of table name -> inline rows (and ``folder:``).
     Only the shape is checked here; the tables themselves are validated by planwise_core.assumptions."""
@@ -143,6 +176,9 @@ def assumptions_spec(value: Any) -> Any:
         return value
     raise Invalid("must be a folder of parameter-table CSV files, or a mapping of table name to rows "
                   f"{described(value)}")
+
+
+described_as(assumptions_spec, type="assumptions", nullable=True)  # a folder, or a mapping table -> rows
 
 
 class YearRates(tuple):
@@ -175,4 +211,4 @@ def by_year(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
             raise Invalid(*reasons)
         return YearRates(sorted(pairs))
 
-    return parse
+    return described_as(parse, **check_info(check), by_year=True)

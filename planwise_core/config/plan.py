@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 
 from planwise_core.config.checks import (
-    NON_NEGATIVE_INT, RATE, Invalid, as_bool, as_float, as_int, choice, described, nullable, optional_date, ranged,
+    NON_NEGATIVE_INT, RATE, Invalid, as_bool, as_float, as_int, choice, described, described_as, nullable,
+    optional_date, ranged,
 )
 from planwise_core.config.fields import Records, records_field, section_field, value_field
 from planwise_core.errors import PlanwiseError
@@ -81,6 +82,9 @@ def _mmdd(value: Any) -> str:
     return str(value)
 
 
+described_as(_mmdd, type="string", pattern="MM-DD")
+
+
 def _vesting_steps(value: Any) -> tuple[tuple[int, float], ...] | None:
     """A custom schedule {years of service: vested fraction}: fractions in [0, 1], non-decreasing, reaching 1,
     and at every year at least as generous as the 3-year cliff or the 2-6 graded minimum."""
@@ -107,6 +111,9 @@ def _vesting_steps(value: Any) -> tuple[tuple[int, float], ...] | None:
         raise Invalid("is less generous than both legal minimums: the 3-year cliff {0: 0, 3: 1} and the 2-6 graded "
                       "{2: 0.2, 3: 0.4, 4: 0.6, 5: 0.8, 6: 1} (vest faster)")
     return tuple(steps)
+
+
+described_as(_vesting_steps, type="vesting_steps", nullable=True)  # a mapping years of service -> vested fraction
 
 
 def is_generous_enough(steps) -> bool:
@@ -186,7 +193,9 @@ class Allocation:
 
 @attrs.frozen
 class Vesting:
-    schedule: str = value_field("immediate", lambda v: choice((*vesting_presets(), CUSTOM))(v))
+    schedule: str = value_field("immediate", described_as(
+        lambda v: choice((*vesting_presets(), CUSTOM))(v),
+        lambda: {"type": "string", "choices": (*vesting_presets(), CUSTOM)}))
     custom: tuple[tuple[int, float], ...] | None = value_field(None, _vesting_steps)
     service_method: str = value_field("elapsed_time", choice(SERVICE_METHODS))
 

@@ -12,29 +12,42 @@ from planwise_core.config.schema import (
     RECORD, REQUIRED, SECTION, CHECK, PlanwiseConfig, Records, SimulationConfig, dump, schema_fields,
 )
 from planwise_core.errors import ConfigError
+from planwise_core.problems import ERROR, TOP_LEVEL, WARNING, Problem
 
 MAX_YEARS_WITHOUT_WARNING = 10
 GROWTH_WARNING_THRESHOLD = 0.5
 
 _log = logging.getLogger("planwise.config")
-_TOP_LEVEL = "(top level)"
+_TOP_LEVEL = TOP_LEVEL
+
 
 @attrs.frozen
 class Problems:
+    """The text lines (``"key.path: message"``, as the CLI prints them) and the same problems as data (``items``:
+    :class:`~planwise_core.problems.Problem`, errors first, each with its key path and severity)."""
+
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    items: tuple[Problem, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 @attrs.define
 class _Report:
     errors: list[str] = attrs.Factory(list)
     warnings: list[str] = attrs.Factory(list)
+    problems: list[Problem] = attrs.Factory(list)
 
     def error(self, path: str, reason: str) -> None:
         self.errors.append(f"{path}: {reason}")
+        self.problems.append(Problem.at(path, reason, ERROR))
 
     def warn(self, path: str, reason: str) -> None:
         self.warnings.append(f"{path}: {reason}")
+        self.problems.append(Problem.at(path, reason, WARNING))
+
+    def result(self) -> "Problems":
+        ordered = sorted(self.problems, key=lambda p: p.severity != ERROR)  # stable: errors, then warnings
+        return Problems(tuple(self.errors), tuple(self.warnings), tuple(ordered))
 
     def valid(self, *paths: str) -> bool:
         """No error so far at any of ``paths`` or below them (a rule reading those keys may run)."""
@@ -200,11 +213,11 @@ def _parse(config: Any) -> tuple[PlanwiseConfig, Problems]:
         report.error(_TOP_LEVEL, f"must be a mapping of sections (the file holds a {type(config).__name__}, "
                                  "not 'simulation:', 'workforce:', ... keys)")
         parsed = PlanwiseConfig()
-    return parsed, Problems(tuple(report.errors), tuple(report.warnings))
+    return parsed, report.result()
 
 
 def check_configuration(config: dict) -> Problems:
-    """Every error and warning of ``config`` at once, each prefixed by its key path."""
+    """Every error and warning of ``config`` at once, each prefixed by its key path (``.items``: as Problem data)."""
     return _parse(config)[1]
 
 
@@ -218,7 +231,7 @@ def config_from_dict(d: dict, source: str = "<config>") -> PlanwiseConfig:
     """Validate ``d`` and build the config, defaults filling absent optional keys."""
     config, problems = _parse(d)
     if problems.errors:
-        raise ConfigError(source, list(problems.errors))
+        raise ConfigError(source, list(problems.errors), [p for p in problems.items if p.severity == ERROR])
     for warning in problems.warnings:
         _log.warning("%s: %s", source, warning)
     return attrs.evolve(config, warnings=problems.warnings)

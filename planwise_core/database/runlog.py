@@ -2,7 +2,7 @@
 and the lineage check that refuses results spliced together from different runs.
 
 Statuses in ``planwise_run_log``: ``running`` (under way), ``completed`` (its results were published),
-``failed`` (with ``error``; the previous results are untouched), ``interrupted`` (Ctrl-C, or found still
+``failed`` (with ``error``; the previous results are untouched), ``interrupted`` (Ctrl-C or SIGTERM, or found still
 ``running`` by the next run after the process was killed). ``--resume`` turns the same row back to running.
 """
 
