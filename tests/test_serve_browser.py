@@ -178,6 +178,26 @@ def test_a_completed_run_shows_the_whole_report_with_every_chart(site):
     visit_ok(driver, "run-report")
 
 
+def test_one_employee_year_by_year(site):
+    import duckdb
+
+    driver, url, workspace = site
+    database = workspace / "runs" / "run_20260101_000000_aaaaa1" / "sim" / "simulation.duckdb"
+    con = duckdb.connect(str(database), read_only=True)
+    employee, = con.execute("select min(employee_id) from fct_workforce_snapshot").fetchone()
+    pays = [f"${p:,.2f}" for (p,) in con.execute("select current_compensation from fct_workforce_snapshot "
+                                                 "where employee_id = ? order by simulation_year",
+                                                 [employee]).fetchall()]
+    con.close()
+    driver.get(f"{url}/runs/run_20260101_000000_aaaaa1")
+    by(driver, "input[name=employee_id]").send_keys(employee)
+    by(driver, "#employee-button").click()
+    wait(lambda: "/employee?" in driver.current_url)
+    rows = driver.find_elements("css selector", "#employee-years tbody tr")
+    assert [r.find_elements("css selector", "td")[5].text for r in rows] == pays
+    visit_ok(driver, "employee")
+
+
 def test_compare_two_runs_and_visit_every_other_page(site):
     driver, url, _ws = site
     driver.get(url + "/")

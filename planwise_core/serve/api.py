@@ -293,6 +293,13 @@ async def run_summary(request: Request, run_id: str):
     return await run_in_threadpool(runs.summary, runs.database(ws, sched, _job(request, run_id)["id"]))
 
 
+@reads.get("/runs/{run_id}/employees/{employee_id}")
+async def run_employee(request: Request, run_id: str, employee_id: str):
+    ws, sched = ctx(request)
+    db = runs.database(ws, sched, _job(request, run_id)["id"])
+    return await run_in_threadpool(runs.employee, ws, db, employee_id)
+
+
 @reads.get("/runs/{run_id}/log")
 def run_log(request: Request, run_id: str, tail: int = Query(200, ge=1, le=5000)):
     ws = request.app.state.ws

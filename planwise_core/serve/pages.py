@@ -31,6 +31,8 @@ def environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True)
     env.globals["nav"] = NAV
     env.globals["levels"] = OPTIMIZATION_LEVELS
+    env.filters["dollars"] = lambda c: "" if c is None else f"${c / 100:,.2f}"
+    env.filters["percent_bp"] = lambda b: "" if b is None else f"{b / 100:.2f}%"
     return env
 
 
@@ -158,6 +160,17 @@ def run_page(request: Request, run_id: str):
 @reads.get("/fragments/runs/{run_id}/progress")
 def progress_fragment(request: Request, run_id: str):
     return render(request, "progress.html", run=_run(request, run_id))
+
+
+@reads.get("/runs/{run_id}/employee")
+async def employee_page(request: Request, run_id: str, employee_id: str = ""):
+    ws, sched = request.app.state.ws, request.app.state.scheduler
+    db = runs.database(ws, sched, _run(request, run_id)["id"])
+    try:
+        story = await run_in_threadpool(runs.employee, ws, db, employee_id.strip())
+    except runs.RunRefused as exc:
+        return render(request, "employee.html", exc.status, run_id=run_id, story=None, message=str(exc))
+    return render(request, "employee.html", run_id=run_id, story=story, message=None)
 
 
 @writes.post("/runs/{run_id}/cancel")

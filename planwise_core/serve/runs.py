@@ -196,6 +196,21 @@ def report(ws: Workspace, run_id: str, db: Path) -> Path:
     return out
 
 
+EMPLOYEE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def employee(ws: Workspace, db: Path, employee_id: str) -> dict:
+    """``planwise employee ID`` of a completed run, as JSON (money in cents, rates in basis points)."""
+    from planwise_core.outputs.employee import UnknownEmployeeError, employee_story
+
+    if not EMPLOYEE_ID.fullmatch(employee_id):
+        raise RunRefused(400, "bad_id", "malformed employee id (letters, digits, '_', '.', '-'; at most 64)")
+    try:
+        return scrub_value(ws, employee_story(db, employee_id).to_dict())
+    except UnknownEmployeeError as exc:
+        raise RunRefused(404, "unknown_employee", ws.scrub(str(exc))) from None
+
+
 def export(ws: Workspace, run_id: str, db: Path, fmt: str) -> Path:
     from planwise_core.outputs.export import export_results
 

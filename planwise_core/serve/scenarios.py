@@ -32,6 +32,11 @@ def problem(text: str, severity: str = "error") -> dict:
     return {"key": key.strip(), "message": message, "severity": severity}
 
 
+def as_dict(ws: Workspace, item) -> dict:
+    """A library Problem as the API's ``{key, message, severity}``."""
+    return {"key": item.key, "message": ws.scrub(item.message), "severity": item.severity}
+
+
 def base_config(ws: Workspace) -> dict:
     from planwise_core.config import DEFAULT_CONFIG_PATH, load_raw_config
 
@@ -73,14 +78,14 @@ def check(ws: Workspace, name: str, overrides: dict, tables: Path | None = None,
 
     merged = apply_overrides(base_config(ws) if base is None else base, overrides)
     found = check_configuration(merged)
-    problems = [problem(e) for e in found.errors] + [problem(w, "warning") for w in found.warnings]
+    problems = [as_dict(ws, p) for p in found.items]  # the validator's own key paths (docs/configuration.md)
     folder = tables if tables is not None else tables_folder(ws, name)
     if not found.errors and folder.is_dir() and any(folder.iterdir()):
         try:
             config = config_from_dict({**merged, "assumptions": str(folder)}, source=f"scenario {name}")
             resolve_assumptions(config)
         except AssumptionsError as exc:
-            problems += [problem(ws.scrub(p)) for p in exc.problems]
+            problems += [as_dict(ws, p) for p in exc.items]
         except ConfigError as exc:
             problems += [problem(ws.scrub(p)) for p in exc.problems]
     return problems, merged
