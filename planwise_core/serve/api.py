@@ -53,9 +53,10 @@ def config_defaults(request: Request):
 
 @reads.get("/config/schema")
 def config_schema():
+    from planwise_core.config.describe import config_schema as keys
     from planwise_core.serve.forms import schema
 
-    return {"sections": schema()}
+    return {"sections": schema(), "keys": keys()}
 
 
 # ---------------------------------------------------------------------------- censuses

@@ -62,9 +62,23 @@ def fields(cls=None, prefix: str = "") -> list[dict]:
     return out
 
 
+def _described(field: dict) -> dict:
+    """The field with the validator's own description, range and choices (config.describe)."""
+    from planwise_core.config.describe import config_schema
+
+    info = config_schema().get(field["key"], {})
+    low, high = info.get("min"), info.get("max")
+    span = ""
+    if low is not None or high is not None:
+        span = (f"{'(' if info.get('min_exclusive') else '['}{'' if low is None else low}, "
+                f"{'' if high is None else high}{')' if info.get('max_exclusive') else ']'}")
+    return {**field, "description": info.get("description", ""), "range": span,
+            "choices": [str(c) for c in info.get("choices") or []]}
+
+
 def schema() -> list[dict]:
     sections: dict[str, list] = {}
-    for field in fields():
+    for field in map(_described, fields()):
         section = field["key"].split(".")[0] if "." in field["key"] else "general"
         sections.setdefault(section, []).append(field)
     return [{"name": name, "keys": keys} for name, keys in sections.items()]
