@@ -153,3 +153,28 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_the_server_stops_quickly_with_event_streams_open(served):
+    """Three open streams (25 s each) must not hold the stop: Ctrl-C ends them at once."""
+    import threading
+
+    server, _census = served
+
+    def listen():
+        request = urllib.request.Request(server.url + "/api/v1/events", headers=AUTH)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as stream:
+                stream.read()
+        except OSError:
+            pass
+    threads = [threading.Thread(target=listen, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    server.stop(signal.SIGINT)
+    assert time.monotonic() - started < 6.0
+    for thread in threads:
+        thread.join(5)
+        assert not thread.is_alive()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -52,7 +53,7 @@ def serve(workspace, host, port, allow_remote, allowed_host, new_token, max_conc
     """Serve the pages and the REST API of a workspace folder on this machine; prints a sign-in URL."""
     from planwise_core.serve.jobs import default_concurrency
     from planwise_core.serve.server import serve as run_server
-    from planwise_core.serve.settings import Settings, load_token
+    from planwise_core.serve.settings import TOKEN_ENV, Settings, load_token
     from planwise_core.serve.workspace import Workspace
 
     if not _loopback(host) and not allow_remote:
@@ -78,7 +79,8 @@ def serve(workspace, host, port, allow_remote, allowed_host, new_token, max_conc
                 sched.resume(job_id)
         click.echo(f"PlanWise serving {ws.name} ({len(sched.jobs)} runs)")
         click.echo(f"  Open: {url}/?token={token}")
-        click.echo(f"  Scripts: Authorization: Bearer <the token in {ws.name}/.serve/token>")
+        where = TOKEN_ENV if os.environ.get(TOKEN_ENV) else f"{ws.name}/.serve/token"
+        click.echo(f"  Scripts: Authorization: Bearer <the token in {where}>")
         if sched.interrupted_at_start and not resume_interrupted:
             click.echo(f"  {len(sched.interrupted_at_start)} runs were interrupted when the server last stopped: "
                        "resume them on the Runs page.")
@@ -86,5 +88,8 @@ def serve(workspace, host, port, allow_remote, allowed_host, new_token, max_conc
 
     try:
         run_server(settings, announce)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the server has stopped cleanly
+        pass
     except OSError as exc:
         raise PlanwiseError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo("Stopped. Runs that were running are interrupted: resume them on the Runs page.")

@@ -17,11 +17,16 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Server(uvicorn.Server):
-    """uvicorn, with the sockets reported once bound (``--port 0``)."""
+    """uvicorn, with the sockets reported once bound (``--port 0``), and a stop that first ends the open event
+    streams (an open stream would otherwise hold the stop for the whole graceful-shutdown delay)."""
 
-    def __init__(self, config, on_bound):
+    def __init__(self, config, on_bound, on_exit):
         super().__init__(config)
-        self.on_bound = on_bound
+        self.on_bound, self.on_exit = on_bound, on_exit
+
+    def handle_exit(self, sig, frame):
+        self.on_exit()
+        super().handle_exit(sig, frame)
 
     async def startup(self, sockets=None):
         await super().startup(sockets)
@@ -65,5 +70,5 @@ def serve(settings: Settings, announce) -> None:
         os.chmod(path, 0o600)
         announce(gate.app, url)
 
-    Server(config, on_bound).run(sockets=[sock])
+    Server(config, on_bound, lambda: gate.app.state.scheduler.stopping.set()).run(sockets=[sock])
     (settings.workspace / ".serve" / "server.json").unlink(missing_ok=True)
