@@ -35,7 +35,7 @@ def static_dir(package: str) -> str:
 
 def create_app(settings: Settings) -> FastAPI:
     ws = Workspace.open(settings.workspace)
-    scheduler = Scheduler(ws, settings.max_concurrent, settings.max_queued, settings.cancel_grace)
+    scheduler = Scheduler(ws, settings.max_concurrent, settings.max_queued, settings.cancel_grace, settings.worker)
     scheduler.load()
 
     @contextlib.asynccontextmanager

@@ -44,8 +44,10 @@ def default_concurrency() -> int:
 
 
 class Scheduler:
-    def __init__(self, ws: Workspace, max_concurrent: int, max_queued: int = 100, cancel_grace: float = 30.0):
+    def __init__(self, ws: Workspace, max_concurrent: int, max_queued: int = 100, cancel_grace: float = 30.0,
+                 worker: str | None = None):
         self.ws, self.max_concurrent, self.max_queued, self.cancel_grace = ws, max_concurrent, max_queued, cancel_grace
+        self.worker = worker or os.environ.get(WORKER_ENV)
         self.jobs: dict[str, dict] = {}
         self.procs: dict[str, subprocess.Popen] = {}
         self.offsets: dict[str, int] = {}
@@ -176,7 +178,7 @@ class Scheduler:
 
     def _start(self, job: dict) -> None:
         folder = self.ws.folder("run", job["id"])
-        script = os.environ.get(WORKER_ENV)
+        script = self.worker
         command = [sys.executable, script] if script else [sys.executable, "-m", "planwise_core.serve.worker"]
         env = {**os.environ, "PLANWISE_DUCKDB_THREADS": str(max(1, (os.cpu_count() or 1) // self.max_concurrent))}
         with (folder / "worker.log").open("ab") as out:

@@ -28,6 +28,7 @@ class Settings:
     max_upload_bytes: int = 512 * 1024 * 1024
     cancel_grace: float = 30.0
     read_only: bool = False
+    worker: str | None = None  # a script run instead of the real worker (tests: a quick fake one)
     stream_seconds: float = 25.0  # every SSE stream ends after this; the browser reconnects with Last-Event-ID
 
     @property

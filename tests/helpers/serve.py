@@ -27,7 +27,7 @@ def app_client(workspace: Path, raise_server_exceptions: bool = True, **settings
     from planwise_core.serve.app import create_app
     from planwise_core.serve.settings import Settings
 
-    os.environ["PLANWISE_SERVE_WORKER"] = FAKE_WORKER
+    settings.setdefault("worker", FAKE_WORKER)
     gate = create_app(Settings(workspace=workspace, token=TOKEN, allowed_hosts=(HOST,), **settings))
     return TestClient(gate, base_url=ORIGIN, raise_server_exceptions=raise_server_exceptions), gate
 
@@ -81,7 +81,8 @@ def start_server(workspace: Path, log: Path, *extra: str, env: dict | None = Non
     """A real ``planwise serve --port 0`` subprocess; (process, base URL) once it listens."""
     server_json = workspace / ".serve" / "server.json"
     server_json.unlink(missing_ok=True)
-    env = {**os.environ, "PLANWISE_SERVE_TOKEN": TOKEN, **(env or {})}
+    env = {**{k: v for k, v in os.environ.items() if k != "PLANWISE_SERVE_WORKER"}, "PLANWISE_SERVE_TOKEN": TOKEN,
+           **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "planwise_core", "serve", str(workspace), "--port", "0", *extra],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=workspace.parent)
     deadline = time.monotonic() + 60
