@@ -293,3 +293,30 @@ def test_openapi_matches_the_snapshot(served):
     expected = json.loads(SNAPSHOT.read_text())
     assert summary == expected, ("the API changed; if on purpose, update tests/snapshots/serve_openapi.json: "
                                  f"added {sorted(set(summary) - set(expected))}, removed {sorted(set(expected) - set(summary))}")
+
+
+def test_a_non_loopback_host_needs_allow_remote(tmp_path):
+    from click.testing import CliRunner
+
+    from planwise_core.cli import cli
+
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path / "ws"), "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "--allow-remote" in result.output
+    assert not (tmp_path / "ws").exists()  # refused before anything was created
+
+
+def test_the_token_file_is_private_and_a_new_token_signs_everyone_out(tmp_path, monkeypatch):
+    from planwise_core.serve.security import cookie_name, session_cookie
+    from planwise_core.serve.settings import Settings, load_token
+
+    monkeypatch.delenv("PLANWISE_SERVE_TOKEN", raising=False)
+    first = load_token(tmp_path)
+    assert (tmp_path / "token").stat().st_mode & 0o777 == 0o600 and len(first) >= 32
+    assert load_token(tmp_path) == first
+    second = load_token(tmp_path, new=True)
+    assert second != first
+    old = Settings(workspace=tmp_path, token=first)
+    value = session_cookie(old, 80).split(";")[0].split("=", 1)[1]
+    ident, signature = value.split(".")
+    assert signature == old.sign("cookie:" + ident) != Settings(workspace=tmp_path, token=second).sign("cookie:" + ident)
+    assert cookie_name(80) == "planwise_80"
