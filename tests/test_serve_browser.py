@@ -52,7 +52,12 @@ def site(sims, tmp_path_factory):
                  f"--user-data-dir={tmp_path_factory.mktemp('profile')}", "--window-size=1280,1000"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    downloads = tmp_path_factory.mktemp("downloads")
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     saved_step = os.environ.get("FAKE_WORKER_STEP")
     try:
@@ -176,6 +181,18 @@ def test_a_completed_run_shows_the_whole_report_with_every_chart(site):
     assert body.get_attribute("data-charts-rendered") == body.get_attribute("data-charts-total") != "0"
     driver.switch_to.default_content()
     visit_ok(driver, "run-report")
+
+
+def test_download_the_workbook_from_the_run_page(site):
+    import openpyxl
+
+    driver, url, _ws = site
+    driver.get(f"{url}/runs/run_20260101_000000_aaaaa1")
+    by(driver, "#export-xlsx").click()
+    workbook = wait(lambda: next((p for p in driver.downloads.iterdir() if p.suffix == ".xlsx"), None), 60)
+    assert len(openpyxl.load_workbook(workbook, read_only=True).sheetnames) >= 3
+    driver.get(f"{url}/about")
+    visit_ok(driver, "about-after-download")
 
 
 def test_one_employee_year_by_year(site):
