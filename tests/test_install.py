@@ -3,11 +3,16 @@ into a fresh virtual environment, run from another folder."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -16,6 +21,7 @@ import pytest
 
 from conftest import table_digest
 from helpers.cli import planwise
+from test_serve_vendor import HTMX_SHA256 as VENDORED_HTMX_SHA256
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,3 +133,23 @@ def test_the_wheel_installs_and_runs_from_another_folder(tmp_path):
     summary = planwise("summary", "--database", "out/replaced.duckdb", cwd=elsewhere, env=env,
                        exe=str(venv / "bin" / "planwise"))
     assert "parameter tables: 1 replaced (promotion_hazard), the others built-in" in summary.stdout
+
+    # `planwise serve` from the wheel: its templates, static files and the vendored htmx are package data.
+    assert "planwise_core/serve/static/vendor/htmx-2.0.11.min.js" in names
+    assert "planwise_core/serve/templates/login.html" in names
+    server = subprocess.Popen([str(venv / "bin" / "planwise"), "serve", "ws", "--port", "0"], cwd=elsewhere, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        record = elsewhere / "ws" / ".serve" / "server.json"
+        for _ in range(600):
+            if record.is_file() or server.poll() is not None:
+                break
+            time.sleep(0.1)
+        url = json.loads(record.read_text())["url"]
+        with urllib.request.urlopen(url + "/static/vendor/htmx-2.0.11.min.js", timeout=30) as response:
+            assert hashlib.sha256(response.read()).hexdigest() == VENDORED_HTMX_SHA256
+        with urllib.request.urlopen(url + "/login", timeout=30) as response:
+            assert response.status == 200 and "Sign in" in response.read().decode()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)

@@ -1,0 +1,370 @@
+"""The HTML pages: server-rendered, every form a plain POST answered by 303 (or 422 with the problems in
+place), htmx and serve.js only adding live updates (docs/serve.md, "Pages")."""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from planwise_core.levels import OPTIMIZATION_LEVELS
+from planwise_core.serve import censuses, forms, runs, scenarios, uploads
+from planwise_core.serve.jobs import ACTIVE
+from planwise_core.serve.security import same_token, session_cookie
+from planwise_core.serve.workspace import check_id, check_scenario
+
+reads = APIRouter(include_in_schema=False)
+writes = APIRouter(include_in_schema=False)
+NAV = (("/", "Runs"), ("/runs/new", "New run"), ("/scenarios", "Scenarios"), ("/censuses", "Censuses"),
+       ("/about", "About"))
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    loader = jinja2.ChoiceLoader([jinja2.PackageLoader("planwise_core.serve", "templates"),
+                                  jinja2.PackageLoader("planwise_core.report", "templates")])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals["nav"] = NAV
+    env.globals["levels"] = OPTIMIZATION_LEVELS
+    env.filters["dollars"] = lambda c: "" if c is None else f"${c / 100:,.2f}"
+    env.filters["percent_bp"] = lambda b: "" if b is None else f"{b / 100:.2f}%"
+    return env
+
+
+def render(request: Request | None, template: str, status: int = 200, **context) -> HTMLResponse:
+    state = getattr(request, "state", None)
+    context.setdefault("csrf", getattr(state, "csrf", "") if state else "")
+    context.setdefault("workspace", request.app.state.ws.name if request else "")
+    return HTMLResponse(environment().get_template(template).render(**context), status)
+
+
+def error_page(status: int, message: str, problems, request_id: str) -> str:
+    return environment().get_template("error.html").render(
+        status=status, message=message, problems=problems or [], request_id=request_id, csrf="", workspace="")
+
+
+def see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, 303)
+
+
+async def form(request: Request) -> dict:
+    data = await request.form()
+    return {k: str(v) for k, v in data.items()}
+
+
+# ---------------------------------------------------------------------------- sign-in
+
+
+@reads.get("/login")
+def login_page(request: Request, next: str = "/"):
+    return render(request, "login.html", next=next if next.startswith("/") and not next.startswith("//") else "/",
+                  problem=None)
+
+
+@writes.post("/login")
+async def login(request: Request):
+    data = await form(request)
+    target = data.get("next", "/")
+    target = target if target.startswith("/") and not target.startswith("//") else "/"
+    if not same_token(data.get("token", ""), request.app.state.settings.token):
+        return render(request, "login.html", 401, next=target, problem="Wrong token: copy it from the terminal "
+                                                                      "where `planwise serve` runs.")
+    response = see(target)
+    response.headers["set-cookie"] = session_cookie(request.app.state.settings, request.scope["server"][1]
+                                                    if request.scope.get("server") else 0)
+    return response
+
+
+@writes.post("/logout")
+def logout(request: Request):
+    response = see("/login")
+    port = request.scope["server"][1] if request.scope.get("server") else 0
+    response.headers["set-cookie"] = f"planwise_{port}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+    return response
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def _run_lists(request: Request) -> dict:
+    ws, sched = request.app.state.ws, request.app.state.scheduler
+    jobs = sorted(sched.jobs.values(), key=lambda j: j.get("created_at") or "", reverse=True)
+    views = [runs.view(ws, sched, j, full=j["status"] in ACTIVE) for j in jobs]
+    return {"active": [v for v in views if v["status"] in ACTIVE],
+            "queued": [v for v in views if v["status"] == "queued"],
+            "attention": [v for v in views if v["status"] in ("failed", "cancelled", "interrupted")],
+            "recent": [v for v in views if v["status"] == "completed"]}
+
+
+@reads.get("/")
+def home(request: Request, scenario: str = "", status: str = ""):
+    lists = _run_lists(request)
+    recent = [r for r in lists["recent"] if not scenario or r["scenario"] == scenario]
+    return render(request, "runs.html", **{**lists, "recent": recent}, scenario=scenario)
+
+
+@reads.get("/fragments/queue")
+def queue_fragment(request: Request):
+    return render(request, "queue.html", **_run_lists(request))
+
+
+@reads.get("/runs/new")
+def new_run(request: Request, scenario: str = ""):
+    ws = request.app.state.ws
+    return render(request, "new_run.html", scenarios=scenarios.listing(ws), censuses=censuses.listing(ws),
+                  values={"scenario": scenario}, problems=[], message=None)
+
+
+@writes.post("/runs")
+async def create_run(request: Request):
+    from planwise_core.serve.api import submit
+
+    data = await form(request)
+    body = {k: v for k, v in (("scenario", data.get("scenario") or None), ("census_id", data.get("census_id") or None),
+                              ("years", data.get("years") or None),
+                              ("optimization_level", data.get("optimization_level") or None)) if v}
+    if data.get("seed"):
+        body["seed"] = scenarios.parse_value(data["seed"])
+    body["set"] = {k.strip(): scenarios.parse_value(v) for k, _, v in
+                   (line.partition("=") for line in data.get("set", "").splitlines() if "=" in line)}
+    try:
+        job, _ = submit(request, body, data.get("idempotency_key") or None)
+    except (runs.RunRefused, scenarios.ScenarioError) as exc:
+        ws = request.app.state.ws
+        return render(request, "new_run.html", 422, scenarios=scenarios.listing(ws), censuses=censuses.listing(ws),
+                      values=data, problems=exc.problems, message=str(exc))
+    return see(f"/runs/{job['id']}")
+
+
+def _run(request: Request, run_id: str) -> dict:
+    check_id("run", run_id)
+    job = request.app.state.scheduler.jobs.get(run_id)
+    if job is None:
+        raise runs.RunRefused(404, "not_found", "no run with this id")
+    return runs.view(request.app.state.ws, request.app.state.scheduler, job)
+
+
+@reads.get("/runs/{run_id}")
+def run_page(request: Request, run_id: str):
+    run = _run(request, run_id)
+    job = request.app.state.scheduler.jobs[run_id]
+    has_results = (request.app.state.ws.folder("run", run_id) / "sim" / "simulation.duckdb").is_file()
+    return render(request, "run.html", run=run, config_yaml=runs.config_yaml(job), has_results=has_results)
+
+
+@reads.get("/fragments/runs/{run_id}/progress")
+def progress_fragment(request: Request, run_id: str):
+    return render(request, "progress.html", run=_run(request, run_id))
+
+
+@reads.get("/runs/{run_id}/employee")
+async def employee_page(request: Request, run_id: str, employee_id: str = ""):
+    ws, sched = request.app.state.ws, request.app.state.scheduler
+    db = runs.database(ws, sched, _run(request, run_id)["id"])
+    try:
+        story = await run_in_threadpool(runs.employee, ws, db, employee_id.strip())
+    except runs.RunRefused as exc:
+        return render(request, "employee.html", exc.status, run_id=run_id, story=None, message=str(exc))
+    return render(request, "employee.html", run_id=run_id, story=story, message=None)
+
+
+@writes.post("/runs/{run_id}/cancel")
+def cancel_run(request: Request, run_id: str):
+    request.app.state.scheduler.cancel(_run(request, run_id)["id"])
+    return see(f"/runs/{run_id}")
+
+
+@writes.post("/runs/{run_id}/resume")
+def resume_run(request: Request, run_id: str):
+    request.app.state.scheduler.resume(_run(request, run_id)["id"])
+    return see(f"/runs/{run_id}")
+
+
+@writes.post("/runs/{run_id}/exports")
+async def export_run(request: Request, run_id: str):
+    fmt = (await form(request)).get("format", "xlsx")
+    ws, sched = request.app.state.ws, request.app.state.scheduler
+    db = runs.database(ws, sched, _run(request, run_id)["id"])
+    path = await run_in_threadpool(runs.export, ws, run_id, db, fmt)
+    return see(f"/api/v1/runs/{run_id}/exports/{path.name}")
+
+
+@reads.get("/compare")
+async def compare_page(request: Request, allow_different_census: bool = False):
+    ids = [r for r in request.query_params.getlist("runs") for r in r.split(",") if r]
+    ws, sched = request.app.state.ws, request.app.state.scheduler
+    try:
+        result = await run_in_threadpool(runs.compare, ws, sched, [check_id("run", i) for i in ids],
+                                          allow_different_census)
+    except runs.RunRefused as exc:
+        again = "/compare?" + urlencode({"runs": ",".join(ids), "allow_different_census": 1})
+        return render(request, "compare.html", exc.status, result=None, message=str(exc), again=again, ids=ids)
+    return render(request, "compare.html", result=result, message=None, again="", ids=ids)
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+
+@reads.get("/scenarios")
+def scenarios_page(request: Request):
+    return render(request, "scenarios.html", scenarios=scenarios.listing(request.app.state.ws), problems=[],
+                  message=None)
+
+
+@writes.post("/scenarios")
+async def create_scenario(request: Request):
+    data = await form(request)
+    ws = request.app.state.ws
+    try:
+        name = check_scenario(data.get("name", ""))
+        scenarios.save(ws, name, {"description": data.get("description", "")}, None, create=True)
+    except (scenarios.ScenarioError, ValueError) as exc:
+        return render(request, "scenarios.html", 422, scenarios=scenarios.listing(ws), problems=[],
+                      message=str(exc))
+    return see(f"/scenarios/{name}")
+
+
+def _scenario_page(request, name, status=200, problems=None, submitted=None, message=None, saved=False):
+    ws = request.app.state.ws
+    scenario = scenarios.read(ws, name)
+    overrides = scenario.get("overrides") or {}
+    if problems is None:
+        problems, _ = scenarios.check(ws, name, overrides)
+    return render(request, "scenario.html", status, scenario=scenario,
+                  sections=forms.form_sections(overrides, problems, submitted), message=message,
+                  problems=problems, saved=saved)
+
+
+@reads.get("/scenarios/{name}")
+def scenario_page(request: Request, name: str, saved: int = 0):
+    return _scenario_page(request, check_scenario(name), saved=bool(saved))
+
+
+@writes.post("/scenarios/{name}")
+async def save_scenario(request: Request, name: str):
+    data = await form(request)
+    overrides, submitted = forms.overrides_from_form(data)
+    try:
+        scenarios.save(request.app.state.ws, check_scenario(name),
+                       {"overrides": overrides, "description": data.get("description", "")},
+                       int(data.get("revision") or 0) or None)
+    except scenarios.ScenarioError as exc:
+        return _scenario_page(request, name, exc.status, exc.problems, submitted, str(exc))
+    return see(f"/scenarios/{name}?saved=1")
+
+
+@writes.post("/scenarios/{name}/validate")
+async def validate_scenario(request: Request, name: str):
+    overrides, _ = forms.overrides_from_form(await form(request))
+    problems, _ = scenarios.check(request.app.state.ws, check_scenario(name), overrides)
+    return render(request, "problems_oob.html", sections=forms.form_sections(overrides, problems))
+
+
+@writes.post("/scenarios/{name}/delete")
+def delete_scenario(request: Request, name: str):
+    scenarios.delete(request.app.state.ws, check_scenario(name))
+    return see("/scenarios")
+
+
+@reads.get("/scenarios/{name}/tables/{table}")
+def table_page(request: Request, name: str, table: str):
+    ws = request.app.state.ws
+    return render(request, "table.html", scenario=scenarios.read(ws, check_scenario(name)), table=table,
+                  text=scenarios.table_csv(ws, name, table), problems=[], message=None)
+
+
+@writes.post("/scenarios/{name}/tables/{table}")
+async def save_table(request: Request, name: str, table: str):
+    ws = request.app.state.ws
+    text = (await form(request)).get("csv", "")
+    try:
+        scenarios.save_table(ws, check_scenario(name), table, text.replace("\r\n", "\n"))
+    except scenarios.ScenarioError as exc:
+        return render(request, "table.html", exc.status, scenario=scenarios.read(ws, name), table=table, text=text,
+                      problems=exc.problems, message=str(exc))
+    return see(f"/scenarios/{name}")
+
+
+@writes.post("/scenarios/{name}/tables/{table}/reset")
+def reset_table(request: Request, name: str, table: str):
+    scenarios.reset_table(request.app.state.ws, check_scenario(name), table)
+    return see(f"/scenarios/{name}")
+
+
+# ---------------------------------------------------------------------------- censuses
+
+
+@reads.get("/censuses")
+def censuses_page(request: Request):
+    return render(request, "censuses.html", censuses=censuses.listing(request.app.state.ws), message=None,
+                  problems=[], limit=request.app.state.settings.max_upload_bytes)
+
+
+@writes.post("/censuses")
+async def upload_census(request: Request):
+    ws, settings = request.app.state.ws, request.app.state.settings
+    try:
+        fields, part, filename = await uploads.receive_multipart(
+            request, ws.serve_dir / "tmp", settings.max_upload_bytes, getattr(request.state, "csrf_pending", None))
+        try:
+            kind = uploads.sniff(part)
+            record = await run_in_threadpool(censuses.store, ws, part, kind, fields.get("name") or filename,
+                                             fields.get("census_date"), fields.get("on_invalid_rows"))
+        finally:
+            uploads.discard(part)
+    except (uploads.UploadError, censuses.CensusRefused) as exc:
+        return render(request, "censuses.html", exc.status, censuses=censuses.listing(ws), message=str(exc),
+                      problems=getattr(exc, "problems", []), limit=settings.max_upload_bytes)
+    return see(f"/censuses/{record['id']}")
+
+
+@writes.post("/censuses/generate")
+async def generate_census(request: Request):
+    data = await form(request)
+    try:
+        employees, seed = int(data.get("employees", "0")), int(data.get("seed") or 42)
+        if not 1 <= employees <= 1_000_000:
+            raise ValueError
+    except ValueError:
+        return render(request, "censuses.html", 422, censuses=censuses.listing(request.app.state.ws),
+                      message="employees must be a whole number from 1 to 1,000,000", problems=[],
+                      limit=request.app.state.settings.max_upload_bytes)
+    record = await run_in_threadpool(censuses.generate, request.app.state.ws, employees, seed, data.get("name"))
+    return see(f"/censuses/{record['id']}")
+
+
+@reads.get("/censuses/{census_id}")
+async def census_page(request: Request, census_id: str):
+    ws = request.app.state.ws
+    record = censuses.get(ws, check_id("cen", census_id))
+    profile = await run_in_threadpool(censuses.profile, ws, census_id)
+    used_by = [j["id"] for j in request.app.state.scheduler.jobs.values() if j["census"].get("id") == census_id]
+    return render(request, "census.html", census=record, profile=profile, used_by=used_by)
+
+
+@writes.post("/censuses/{census_id}/delete")
+def delete_census(request: Request, census_id: str):
+    sched = request.app.state.scheduler
+    in_use = any(j["census"].get("id") == census_id and j["status"] in ACTIVE + ("queued",)
+                 for j in sched.jobs.values())
+    censuses.delete(request.app.state.ws, check_id("cen", census_id), in_use)
+    return see("/censuses")
+
+
+@reads.get("/about")
+def about(request: Request):
+    from importlib.metadata import version
+
+    ws, settings = request.app.state.ws, request.app.state.settings
+    return render(request, "about.html", version=version("planwise"), usage=ws.disk_usage(), settings=settings,
+                  origin=f"http://{request.headers.get('host', '')}")
+
+
+@reads.get("/favicon.ico")
+def favicon():
+    return Response(status_code=204)

@@ -1,0 +1,70 @@
+"""One web run in its own process: ``python -m planwise_core.serve.worker runs/<id>`` (cwd: the workspace).
+
+It reads the run spec the server recorded in ``job.json`` and runs it with the batch runner into
+``runs/<id>/sim`` (run.json, run.log, progress.jsonl, the database). SIGINT (cancel, server stop) and SIGTERM
+interrupt the run, which stays resumable; exit 130. A server that dies takes its workers with it (exit 70).
+Once completed, it writes ``headline.json`` (the last year's headline metrics) for the runs list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+INTERRUPTED_EXIT = 130
+
+
+def _sigterm(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def run_job(folder: Path) -> int:
+    from planwise_core.batch.executors import die_with_parent
+    from planwise_core.batch.plan import RunSpec
+    from planwise_core.batch.runner import execute_run
+
+    die_with_parent(os.getppid())
+    signal.signal(signal.SIGTERM, _sigterm)
+    job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    spec = RunSpec(**job["spec"])
+    try:
+        record = execute_run(spec)
+    except KeyboardInterrupt:
+        return INTERRUPTED_EXIT
+    if record["status"] == "completed":
+        write_headline(folder, spec.database)
+    return 0
+
+
+def write_headline(folder: Path, database: Path) -> None:
+    from planwise_core.outputs.headline import available, headline
+    from planwise_core.report.page import connect_read_only
+    from planwise_core.serve.workspace import write_json
+
+    con = connect_read_only(Path(database), "the run wrote no database")
+    try:
+        rows = headline(con, available(con))
+    finally:
+        con.close()
+    if rows:
+        year = max(rows)
+        write_json(folder / "headline.json", {"year": year, **{k: _plain(v) for k, v in rows[year].items()}})
+
+
+def _plain(value):
+    try:
+        return float(value) if value is not None and not isinstance(value, (int, str)) else value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    return run_job(Path(args[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
