@@ -108,6 +108,7 @@ for _command in (run.run, run.foundation, run.validate_config, census.census_gro
     _command.epilog = f"\b\nExample:\n  {EXAMPLES[_command.name]}"
 census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"
 census.census_profile.epilog = "\b\nExample:\n  planwise census profile census.csv --json"
+census.census_template.epilog = "\b\nExample:\n  planwise census template --out my_census.csv"
 
 
 def main() -> None:
