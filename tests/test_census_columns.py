@@ -175,6 +175,9 @@ def test_a_run_on_a_mapped_extract_simulates_leavers_as_leavers(tmp_path, extrac
     proc = planwise("--config", config, "run", "--census", extract, "--database", database, "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["census"]["mapped_columns"] == MAPPING
+    summary = planwise("summary", "--database", database, cwd=tmp_path).stdout
+    assert "columns read under another name: employee_birth_date <- 'DOB'" in summary
+    assert "; columns ignored: Employee Name" in summary
     with duckdb.connect(str(database), read_only=True) as con:
         census = dict(con.execute("select employee_id, employee_termination_date from raw.census").fetchall())
         baseline = dict(con.execute("select employee_id, deferral_rate from int_baseline_workforce").fetchall())
