@@ -97,13 +97,20 @@ def add_table(workbook, formats: _Formats, con, name: str, query: str, per_sheet
 def fill(con, built: Path, target: Path, sheets: list[Sheet], progress: Progress | None = None) -> None:
     """Copy the workbook XlsxWriter ``built`` to ``target``, streaming each data sheet's rows into it."""
     by_entry = {f"xl/worksheets/sheet{s.index + 1}.xml": s for s in sheets}
-    with zipfile.ZipFile(built) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in source.infolist():
-            sheet = by_entry.get(info.filename)
-            if sheet is None:
-                out.writestr(info, source.read(info))
-            else:
-                _write_sheet(con, out, info, source.read(info).decode("utf-8"), sheet, progress)
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    # One thread renders the rows as fast as the zip stream takes them; more run ahead of it and hold row
+    # text (100K x 5 contributions sheet: 779 MB peak and 10.4 s CPU with two threads, 532 MB and 7.9 s with one).
+    con.execute("SET threads = 1")
+    try:
+        with zipfile.ZipFile(built) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in source.infolist():
+                sheet = by_entry.get(info.filename)
+                if sheet is None:
+                    out.writestr(info, source.read(info))
+                else:
+                    _write_sheet(con, out, info, source.read(info).decode("utf-8"), sheet, progress)
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
 
 
 def _write_sheet(con, out: zipfile.ZipFile, info: zipfile.ZipInfo, xml: str, sheet: Sheet,
