@@ -4,8 +4,8 @@ XlsxWriter writes the workbook: its parts, styles, each sheet's header row (froz
 formats, and the metadata sheet. The table rows, millions of cells, are rendered by DuckDB as the same
 SpreadsheetML XlsxWriter writes (``xlsx_rows``: one vectorized expression per column, no Python per cell) and
 streamed into each sheet's ``<sheetData>`` when the zip is written again: 3-4 times less CPU than writing
-each cell through XlsxWriter (docs/performance.md), with memory still flat (rows are fetched in batches and
-compressed as they come). Every value keeps its type: text is always an inline string, never a formula (CSV/
+each cell through XlsxWriter (docs/performance.md); rows are fetched in batches and compressed as they
+come (the memory peak is the sort of the widest table and DuckDB's buffers). Every value keeps its type: text is always an inline string, never a formula (CSV/
 formula injection), money a number with a 2-decimal format, dates Excel dates.
 
 Excel holds at most 1,048,576 rows per sheet (one is the header): a longer table is split into numbered
