@@ -136,7 +136,9 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     if loaded is not None:  # the file's rows, dropped rows and warnings, as the load recorded them
         record = json.loads(loaded[0])
         profile = attrs.evolve(profile, rows=record.get("rows"), dropped=record.get("dropped") or 0,
-                               warnings=tuple(record.get("warnings") or ()))
+                               warnings=tuple(record.get("warnings") or ()),
+                               ignored_columns=tuple(record.get("extra_columns") or ()),
+                               mapped_columns=tuple((record.get("mapped_columns") or {}).items()))
     return profile.to_dict()
 
 
