@@ -193,8 +193,12 @@ DEFECTS = [
      ["column employee_id: duplicate id 'E1' at lines 2, 4, 5 "]),
     ("bad_birth_date", census_text(R("E1"), R("E2", birth="1980-13-01")),
      ["column employee_birth_date: must be a date YYYY-MM-DD at line 3 "]),
-    ("bad_hire_date", census_text(R("E1", hire="15/03/2010"), R("E2", hire="")),
+    ("bad_hire_date", census_text(R("E1", hire="15-03-2010"), R("E2", hire="")),
      ["column employee_hire_date: must be a date YYYY-MM-DD at lines 2, 3 "]),
+    # A day/month date is a format to convert, not a bad row: the exact conversion and the option that reads it.
+    ("day_month_hire_date", census_text(R("E1", hire="15/03/2010"), R("E2")),
+     ["column employee_hire_date: dates written as '15/03/2010', not YYYY-MM-DD; they are DD/MM/YYYY",
+      "(15/03/2010 -> 2010-03-15)", "--date-format '%d/%m/%Y'", "at line 2"]),
     ("bad_termination_date", census_text(R("E1"), R("E2", term="2024-02-30")),
      ["column employee_termination_date: must be empty or a date YYYY-MM-DD at line 3 "]),
     ("salary_not_positive", census_text(R("E1"), R("E2", salary="abc"), R("E3"), R("E4", salary="-5")),

@@ -44,7 +44,7 @@ def plan_database(sims, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def workbook(plan_database) -> Path:
-    return export_results(plan_database, "xlsx", plan_database.parent / "out")[0]
+    return export_results(plan_database, "xlsx", plan_database.parent / "out", detail=True)[0]
 
 
 def as_stored(cell, value):
@@ -113,7 +113,7 @@ def test_strings_never_become_formulas(plan_database, tmp_path):
                .fetchall()]
         for old, new in zip(ids, INJECTIONS):
             con.execute("update fct_workforce_snapshot set employee_id = ? where employee_id = ?", [new, old])
-    path = export_results(hostile, "xlsx", tmp_path / "out")[0]
+    path = export_results(hostile, "xlsx", tmp_path / "out", tables="snapshot")[0]
     with zipfile.ZipFile(path) as archive:
         xml = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in xml, "a cell holds a formula"
@@ -147,7 +147,7 @@ def test_a_table_longer_than_a_sheet_is_split_into_numbered_sheets(plan_database
 
 
 def test_metadata_and_years(plan_database, tmp_path):
-    path = export_results(plan_database, "xlsx", tmp_path, years=(2026, 2027))[0]
+    path = export_results(plan_database, "xlsx", tmp_path, years=(2026, 2027), detail=True)[0]
     book = openpyxl.load_workbook(path, read_only=True)
     meta = dict(sheet_rows(book, "metadata")[1:])
     with duckdb.connect(str(plan_database), read_only=True) as con:
@@ -162,6 +162,7 @@ def test_metadata_and_years(plan_database, tmp_path):
     assert meta["run's planwise version"] == "0.1.0"
     assert re.fullmatch(r"[0-9a-f]{64} \(built-in\)", meta["table job_levels"])
     assert meta["years exported"] == "2026-2027"
+    assert meta["tables exported"] == "summary, plan_summary, events, snapshot"  # the tables this database has
     assert dt.datetime.fromisoformat(meta["created at"]).tzinfo is not None
     assert [r[0] for r in sheet_rows(book, "summary")[1:]] == [2026, 2027]
     assert len(sheet_rows(book, "events")) - 1 == events
@@ -173,15 +174,39 @@ def test_metadata_and_years(plan_database, tmp_path):
 
 def test_cli_export_xlsx_with_years(sims, tmp_path):
     database = sims.get(SPEC).database
-    proc = planwise("export", "--database", database, "--format", "xlsx", "--years", "2026", "--out", "x", cwd=tmp_path)
+    proc = planwise("export", "--database", database, "--format", "xlsx", "--years", "2026", "--out", "x", "--detail",
+                    cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [f"wrote {Path('x') / 'results.xlsx'}"]
     book = openpyxl.load_workbook(tmp_path / "x" / "results.xlsx", read_only=True)
     # The default configuration runs the plan layer: its two tables get their sheets.
     assert book.sheetnames == ["summary", "plan_summary", "events", "snapshot", "contributions", "metadata"]
     assert [r[0] for r in sheet_rows(book, "summary")[1:]] == [2026]
+    with duckdb.connect(str(database), read_only=True) as con:
+        events = con.execute("select count(*) from fct_yearly_events where simulation_year = 2026").fetchone()[0]
+    # Progress on stderr, one line per table with its rows; stdout keeps only the file written.
+    assert f"export: events: {events:,} rows in " in proc.stderr and "export: contributions: " in proc.stderr
     for bad, message in (("2029-2027", "runs backwards"), ("27", "give one year"), ("2031", "holds 2025-2027")):
         proc = planwise("export", "--database", database, "--format", "xlsx", "--years", bad, "--out", "y",
                         cwd=tmp_path)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "y").exists()
+
+
+def test_the_default_workbook_holds_the_per_year_tables_and_tables_choose(sims, tmp_path):
+    database = sims.get(SPEC).database
+    proc = planwise("export", "--database", database, "--format", "xlsx", "--out", "x", "--quiet", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    book = openpyxl.load_workbook(tmp_path / "x" / "results.xlsx", read_only=True)
+    assert book.sheetnames == ["summary", "plan_summary", "metadata"]
+    assert dict(sheet_rows(book, "metadata")[1:])["tables exported"] == "summary, plan_summary"
+    proc = planwise("export", "--database", database, "--format", "csv", "--tables", "plan_summary, summary",
+                    "--out", "c", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["plan_summary.csv", "summary.csv"]
+    for args, message in ((["--tables", "summary,payroll"], "--tables 'summary,payroll': unknown table 'payroll'; "
+                           "choose among summary, plan_summary, events, snapshot, contributions"),
+                          (["--tables", "summary", "--detail"], "--tables and --detail both choose the tables")):
+        proc = planwise("export", "--database", database, "--format", "xlsx", "--out", "y", *args, cwd=tmp_path)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert not (tmp_path / "y").exists()

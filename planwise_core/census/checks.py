@@ -36,15 +36,16 @@ def _levels_text(levels: tuple[int, ...]) -> str:
 
 
 def error_rules(cd: date, max_salary: Decimal | None, capacity_text: str = "",
-                levels: tuple[int, ...] = (1, 2, 3, 4, 5)) -> list[RowRule]:
-    """The census's error rules; ``levels`` are the job levels in force (the job_levels table)."""
+                levels: tuple[int, ...] = (1, 2, 3, 4, 5), date_text: str = "YYYY-MM-DD") -> list[RowRule]:
+    """The census's error rules; ``levels`` are the job levels in force (the job_levels table), ``date_text``
+    the date format read (census.date_format)."""
     levels_text, levels_short = _levels_text(tuple(sorted(levels)))
-    date_fix = "write dates as YYYY-MM-DD"
+    date_fix = f"write dates as {date_text}" + ("" if date_text == "YYYY-MM-DD" else " (census.date_format)")
     rules = [
         RowRule("employee_id", "must not be empty", "s_id IS NULL", "give every row an employee id or remove it"),
-        RowRule("employee_birth_date", "must be a date YYYY-MM-DD", "p_birth IS NULL", date_fix),
-        RowRule("employee_hire_date", "must be a date YYYY-MM-DD", "p_hire IS NULL", date_fix),
-        RowRule("employee_termination_date", "must be empty or a date YYYY-MM-DD",
+        RowRule("employee_birth_date", f"must be a date {date_text}", "p_birth IS NULL", date_fix),
+        RowRule("employee_hire_date", f"must be a date {date_text}", "p_hire IS NULL", date_fix),
+        RowRule("employee_termination_date", f"must be empty or a date {date_text}",
                 "s_term IS NOT NULL AND p_term IS NULL", date_fix + ", or leave it empty for actives"),
         RowRule("employee_birth_date", f"birth date is before {EARLIEST_DATE}", f"p_birth < DATE '{EARLIEST_DATE}'",
                 "check the year"),

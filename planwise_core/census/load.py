@@ -15,7 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from planwise_core.census.sql import KNOWN, sql_literal
+from planwise_core.census.formats import Reading, rate_decimal_sql
+from planwise_core.census.sql import sql_literal
 from planwise_core.census.validate import REFUSE, CensusSummary, Inspection
 from planwise_core.spreadsheet import formula_safe_sql
 
@@ -29,10 +30,12 @@ CREATE OR REPLACE TABLE raw.census_load (
 
 
 def census_options(config) -> dict:
-    """How ``config`` wants its census read: what to do with invalid rows, and the salaries it can carry."""
+    """How ``config`` wants its census read: what to do with invalid rows, the salaries it can carry, and the
+    column mapping and formats of census.* (formats.Reading)."""
     from planwise_core.census.capacity import capacity_for
 
-    return {"on_invalid_rows": config.census.on_invalid_rows, "capacity": capacity_for(config)}
+    return {"on_invalid_rows": config.census.on_invalid_rows, "capacity": capacity_for(config),
+            "reading": Reading.of(config.census)}
 
 
 def publish_rejects(con: duckdb.DuckDBPyConnection, built: Path, final: Path, census_loaded: bool):
@@ -59,26 +62,27 @@ def rejects_path_for(database: Path) -> Path:
 
 def load_census(con: duckdb.DuckDBPyConnection, path: str | Path, census_date: date, *,
                 on_invalid_rows: str = REFUSE, capacity=None, rejects_file: Path | None = None,
-                run_id: str | None = None) -> CensusSummary:
+                run_id: str | None = None, reading: Reading | None = None) -> CensusSummary:
     """Validate, then replace raw.census (and its load record) with the typed census in one transaction.
 
     ``refuse``: any invalid row refuses the file (CensusError, nothing written). ``drop``: invalid rows are
     left out, recorded in raw.census_rejects and, when ``rejects_file`` is given, written there as CSV.
     """
     path = Path(path)
-    inspection = Inspection(con, path, census_date, on_invalid_rows, capacity)
+    inspection = Inspection(con, path, census_date, on_invalid_rows, capacity, reading)
     summary = inspection.run()
     _number_rejects(con, inspection)
     partial = None
     con.begin()
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        present = set(KNOWN) & set(inspection.columns)
+        present = set(inspection.sources)
+        rate = rate_decimal_sql("s_def", inspection.reading.percent_strings)
         con.execute(f"""CREATE OR REPLACE TABLE raw.census AS SELECT
             s_id AS employee_id, p_birth AS employee_birth_date, p_hire AS employee_hire_date,
             p_term AS employee_termination_date,
             p_comp::DECIMAL(18, 2) AS employee_gross_compensation,
-            coalesce(try_cast(s_def AS DECIMAL(9, 6)), p_def::DECIMAL(9, 6), 0)::DECIMAL(9, 6)
+            coalesce({rate}, p_def::DECIMAL(9, 6), 0)::DECIMAL(9, 6)
                 AS employee_deferral_rate,
             {'p_level::INTEGER' if 'level_id' in present else 'NULL::INTEGER'} AS level_id,
             coalesce(try_cast(s_mbal AS DECIMAL(18, 2)), p_mbal::DECIMAL(18, 2), 0)::DECIMAL(18, 2)

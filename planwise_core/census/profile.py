@@ -59,6 +59,8 @@ class CensusProfile:
     rows: int | None = None  # census rows, terminated ones included (file profiles only)
     warnings: tuple[str, ...] = ()
     dropped: int = 0  # invalid rows left out (on_invalid_rows: drop), not profiled
+    ignored_columns: tuple[str, ...] = ()  # the file's columns that are not census columns (file profiles only)
+    mapped_columns: tuple[tuple[str, str], ...] = ()  # (census column, the file's header read for it)
 
     @property
     def participation_pct(self) -> Decimal | None:
@@ -79,7 +81,8 @@ class CensusProfile:
             "enrolled": self.enrolled, "participation_pct": self.participation_pct,
             "average_deferral_rate": self.average_deferral_rate,
             "deferral_rates": [{"rate": rate, "enrolled": count} for rate, count in self.deferral_rates.items()],
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings), "ignored_columns": list(self.ignored_columns),
+            "mapped_columns": dict(self.mapped_columns),
         })
 
 
@@ -103,7 +106,8 @@ def profile_census(path: str | Path, census_date: date, seeds_dir: Path | None =
     # The validator's warnings (suspicious rows a run still simulates, domain.md Census): read by name, as the
     # validator gains them with the dirty-census work (issue 11.5); a summary without them has none to show.
     warnings = tuple(getattr(summary, "warnings", ()))
-    return attrs.evolve(profile, rows=summary.rows, warnings=warnings, dropped=summary.dropped)
+    return attrs.evolve(profile, rows=summary.rows, warnings=warnings, dropped=summary.dropped,
+                        ignored_columns=summary.extra_columns, mapped_columns=summary.mapped_columns)
 
 
 def baseline_profile(con: duckdb.DuckDBPyConnection, census_date: date | None = None,
@@ -135,7 +139,9 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     if loaded is not None:  # the file's rows, dropped rows and warnings, as the load recorded them
         record = recorded_json(loaded[0], "raw.census_load", "summary_json", loaded[1]) or {}
         profile = attrs.evolve(profile, rows=record.get("rows"), dropped=record.get("dropped") or 0,
-                               warnings=tuple(record.get("warnings") or ()))
+                               warnings=tuple(record.get("warnings") or ()),
+                               ignored_columns=tuple(record.get("extra_columns") or ()),
+                               mapped_columns=tuple((record.get("mapped_columns") or {}).items()))
     return profile.to_dict()
 
 
@@ -296,6 +302,10 @@ def format_profile(profile: CensusProfile) -> str:
                   f"{'-' if average is None else f'{average * 100:.2f} %'}"]
     lines += _table(["deferral rate", "enrolled", "share"],
                     [[label, str(n), _pct(n, profile.enrolled)] for label, n in deferral_buckets(profile.deferral_rates)])
+    if profile.rows is not None:  # a file's profile: which of its columns were read, and which were not
+        lines += ["", "Columns read under another name: " + (", ".join(
+            f"{c} <- {h!r}" for c, h in profile.mapped_columns) or "none")]
+        lines += [f"Columns ignored (not census columns): {', '.join(profile.ignored_columns) or 'none'}"]
     lines += ["", f"Validation warnings: {len(profile.warnings) or 'none'}"]
     lines += [f"  - {warning}" for warning in profile.warnings]
     return "\n".join(lines)

@@ -8,11 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-REQUIRED = ("employee_id", "employee_birth_date", "employee_hire_date", "employee_gross_compensation")
-OPTIONAL = ("employee_termination_date", "employee_deferral_rate", "level_id",
-            # The plan's money layer (docs/census.md): opening employer balances and a permanent escalation opt-out.
-            "employer_match_balance", "employer_core_balance", "auto_escalation_opt_out")
-KNOWN = REQUIRED + OPTIONAL
+from planwise_core.census.columns import KNOWN, OPTIONAL, REQUIRED  # noqa: F401 - re-exported
+from planwise_core.census.formats import Reading, date_sql, rate_sql
 ALIAS = {"employee_id": "id", "employee_birth_date": "birth", "employee_hire_date": "hire",
           "employee_termination_date": "term", "employee_gross_compensation": "comp",
           "employee_deferral_rate": "def", "level_id": "level", "employer_match_balance": "mbal",
@@ -83,29 +80,28 @@ def header_names(con: duckdb.DuckDBPyConnection, path: Path, kind: str, skip: in
         return next(csv.reader(handle, delimiter=delimiter, **quoting), [])
 
 
-def parsed_sql(source: str, present: set[str], with_rid: bool) -> str:
+def parsed_sql(source: str, sources: dict[str, str], with_rid: bool, reading: Reading = Reading()) -> str:
     """Trimmed text (s_*) and parsed values (p_*) of every known column; absent columns are NULL.
 
-    The salary is parsed once, exactly, as DECIMAL rounded half up to cents (p_comp); text that is not a
+    ``sources``: census column -> the file's header that holds it. Dates are read in ``reading.date_format``,
+    the deferral rate as a fraction (or a percentage with ``reading.percent_strings``). The salary is parsed once, exactly, as DECIMAL rounded half up to cents (p_comp); text that is not a
     finite number, or beyond DECIMAL(38, 2), is NULL.
     """
-    texts = [f"nullif(trim({quote_identifier(c)}), '') AS s_{a}" if c in present else f"NULL::VARCHAR AS s_{a}"
-             for c, a in ALIAS.items()]
+    texts = [f"nullif(trim({quote_identifier(sources[c])}), '') AS s_{a}" if c in sources
+             else f"NULL::VARCHAR AS s_{a}" for c, a in ALIAS.items()]
+    fmt = reading.date_format
     return f"""
     SELECT *,
-        {_iso_date('s_birth')} AS p_birth, {_iso_date('s_hire')} AS p_hire, {_iso_date('s_term')} AS p_term,
+        {date_sql('s_birth', fmt)} AS p_birth, {date_sql('s_hire', fmt)} AS p_hire,
+        {date_sql('s_term', fmt)} AS p_term,
         -- DECIMAL(38) parsing is two orders of magnitude slower: only for what DECIMAL(18) cannot hold.
         coalesce(try_cast(s_comp AS DECIMAL(18, 2))::DECIMAL(38, 2), try_cast(s_comp AS DECIMAL(38, 2))) AS p_comp,
-        try_cast(s_def AS DOUBLE) AS p_def,
+        {rate_sql('s_def', reading.percent_strings)} AS p_def,
         try_cast(s_level AS DOUBLE) AS p_level,
         try_cast(s_mbal AS DOUBLE) AS p_mbal, try_cast(s_cbal AS DOUBLE) AS p_cbal,
         CASE WHEN lower(s_esc) IN {TRUE_WORDS} THEN true WHEN lower(s_esc) IN {FALSE_WORDS} THEN false END AS p_esc
     FROM (SELECT {'_rid, ' if with_rid else ''}{', '.join(texts)} FROM ({source}) src)
     """
-
-
-def _iso_date(expr: str) -> str:
-    return f"CASE WHEN regexp_full_match({expr}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN try_cast({expr} AS DATE) END"
 
 
 def quote_identifier(identifier: str) -> str:

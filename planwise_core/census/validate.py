@@ -7,7 +7,6 @@ Everything row-wise runs in DuckDB SQL so a 1M-row census stays fast.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,8 @@ import duckdb
 
 from planwise_core.census.capacity import RATE_CEILING
 from planwise_core.census.checks import RowRule, duplicate_ids_sql, error_rules, findings_sql, warning_rules
+from planwise_core.census.columns import probable_column
+from planwise_core.census.formats import Reading, check_sql, format_checks, format_fix, readable
 from planwise_core.census.sql import (
     KNOWN, REQUIRED, csv_line_map, file_kind, first_line, header_names, leading_comment_lines, parsed_sql,
     ragged_lines, short_name, source_sql,
@@ -44,6 +45,7 @@ class CensusSummary:
     dropped_problems: tuple[str, ...] = ()
     extra_columns: tuple[str, ...] = ()
     on_invalid_rows: str = REFUSE
+    mapped_columns: tuple[tuple[str, str], ...] = ()  # (census column, the file's header) read under another name
 
     @property
     def loaded(self) -> int:
@@ -54,18 +56,19 @@ class CensusSummary:
                 "actives": self.actives, "terminated": self.terminated, "enrolled": self.enrolled,
                 "warning_rows": self.warning_rows, "warnings": list(self.warnings),
                 "dropped_problems": list(self.dropped_problems), "extra_columns": list(self.extra_columns),
-                "on_invalid_rows": self.on_invalid_rows}
+                "mapped_columns": dict(self.mapped_columns), "on_invalid_rows": self.on_invalid_rows}
 
 
 def validate_census(path: str | Path, census_date: date, on_invalid_rows: str = REFUSE,
-                    capacity=None) -> CensusSummary:
+                    capacity=None, reading: Reading | None = None) -> CensusSummary:
     """Check the whole census; raise one CensusError listing every problem, else summarise it.
 
-    ``capacity`` (census.capacity.Capacity): the largest salaries the run's configuration can carry.
+    ``capacity`` (census.capacity.Capacity): the largest salaries the run's configuration can carry;
+    ``reading`` (census.formats.Reading): the column mapping, date format and percentages of census.*.
     """
     con = duckdb.connect()
     try:
-        return Inspection(con, Path(path), census_date, on_invalid_rows, capacity).run()
+        return Inspection(con, Path(path), census_date, on_invalid_rows, capacity, reading).run()
     finally:
         con.close()
 
@@ -77,9 +80,10 @@ class Inspection:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, census_date: date,
-                 on_invalid_rows: str = REFUSE, capacity=None):
+                 on_invalid_rows: str = REFUSE, capacity=None, reading: Reading | None = None):
         self.con, self.path, self.census_date = con, path, census_date
-        self.policy, self.capacity = on_invalid_rows, capacity
+        self.policy, self.capacity, self.reading = on_invalid_rows, capacity, reading or Reading()
+        self.sources: dict[str, str] = {}  # census column -> the file's header that holds it
         self.kind = file_kind(path)
         self.problems: list[str] = []
         self.columns: list[str] = []
@@ -97,9 +101,10 @@ class Inspection:
             self.problems.append("the file has no data rows (add at least one employee below the header)")
         if self.problems:
             self._fail()
-        present = set(self.columns) & set(KNOWN)
+        present = set(self.sources)
         self.con.execute("CREATE OR REPLACE TEMP TABLE census_parsed AS "
-                         + parsed_sql("SELECT rowid AS _rid, * FROM census_raw", present, with_rid=True))
+                         + parsed_sql("SELECT rowid AS _rid, * FROM census_raw", self.sources, True, self.reading))
+        self._check_formats(present)
         errors = self._row_errors(present)
         refused = bool(errors) and self.policy != DROP
         if refused:
@@ -109,7 +114,8 @@ class Inspection:
             self._fail(hint=refused)
         warning_rows, warnings = self._warnings(present)
         return attrs.evolve(summary, dropped=self._dropped(), warning_rows=warning_rows, warnings=tuple(warnings),
-                            dropped_problems=tuple(errors), extra_columns=tuple(extra), on_invalid_rows=self.policy)
+                            dropped_problems=tuple(errors), extra_columns=tuple(extra), on_invalid_rows=self.policy,
+                            mapped_columns=tuple((c, h) for c, h in self.sources.items() if c != h))
 
     def _stage(self) -> None:
         try:
@@ -156,7 +162,19 @@ class Inspection:
                 "(quote values that contain the delimiter, or fix the row)")
 
     def _check_columns(self) -> list[str]:
-        missing = [c for c in REQUIRED if c not in self.columns]
+        """Map the file's headers to census columns; every problem of the header; the columns ignored."""
+        self.sources = {c: c for c in KNOWN if c in self.columns}
+        for target, header in self.reading.columns:
+            if header not in self.columns:
+                self.problems.append(f"column {short_name(header)}: census.columns (or --column) maps {target} to "
+                                     f"it, but the file has no such column; columns found: "
+                                     f"{', '.join(short_name(c) for c in self.columns)} (give the header exactly)")
+            elif target in self.columns and target != header:
+                self.problems.append(f"column {target}: the file has it and census.columns (or --column) maps it "
+                                     f"to {short_name(header)} too (remove the mapping or one of the columns)")
+            else:
+                self.sources[target] = header
+        missing = [c for c in REQUIRED if c not in self.sources]
         if missing:
             self.problems.append(
                 f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}: required but missing; "
@@ -164,22 +182,40 @@ class Inspection:
                 " (name the columns in the header exactly as in docs/census.md)")
         extra = []
         for column in self.columns:
-            if column in KNOWN:
+            if column in self.sources.values():
                 continue
-            match = difflib.get_close_matches(column.strip().lower(), KNOWN, n=1, cutoff=0.8)
-            if match and match[0] not in self.columns:
-                self.problems.append(f"column {short_name(column)}: unknown column that looks like a misspelling "
-                                     f"of {match[0]} (rename it to {match[0]})")
+            match = probable_column(column)
+            if match and match not in self.sources:
+                self.problems.append(
+                    f"column {short_name(column)}: not a census column, but it looks like another name or a "
+                    f"misspelling of {match}, which the file does not have; rename it to {match}, or map it: "
+                    f"census.columns: {{{match}: {_yaml_text(column)}}} in the configuration, or "
+                    f"--column {match}={_shell_text(column)}")
             else:
                 extra.append(column)
         return extra
+
+    def _check_formats(self, present: set[str]) -> None:
+        """Dates and rates written in a form the reading was not told about refuse the file, whatever
+        on_invalid_rows says: a whole column would be misread, not one row (docs/census.md, Formats)."""
+        found = []
+        for check in format_checks(self.reading):
+            if check.column not in present:
+                continue
+            count, rids, example, first, second = self.con.execute(check_sql(check)).fetchone()
+            if count:
+                found.append(f"column {check.column}: {format_fix(check, example, first, second)}; at "
+                             f"{self._where(rids, count)}")
+        if found:
+            self.problems += found
+            self._fail()
 
     # -- errors, kept rows, warnings --------------------------------------------------------
 
     def _error_rules(self, present: set[str]) -> list[RowRule]:
         cap = self.capacity
         rules = error_rules(self.census_date, cap.max_salary if cap else None, cap.describe() if cap else "",
-                            cap.levels if cap else (1, 2, 3, 4, 5))
+                            cap.levels if cap else (1, 2, 3, 4, 5), readable(self.reading.date_format))
         return [r for r in rules if r.applies(present)]
 
     def _params(self) -> dict:
@@ -283,6 +319,14 @@ class Inspection:
         error = CensusError(f"Census {self.path} is invalid (nothing was loaded{counting}):\n{body}{tail}")
         error.problems = problems
         raise error
+
+
+def _yaml_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _shell_text(text: str) -> str:
+    return text if text.replace("_", "").isalnum() else "'" + text.replace("'", "'\\''") + "'"
 
 
 def _listing(numbers: list[int], noun: str, count: int | None = None) -> str:

@@ -114,6 +114,7 @@ for _command in (run.run, run.foundation, run.validate_config, census.census_gro
 census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"
 census.census_history.epilog = "\b\nExample:\n  planwise census history --employees 10000 --years 4 --out history"
 census.census_profile.epilog = "\b\nExample:\n  planwise census profile census.csv --json"
+census.census_template.epilog = "\b\nExample:\n  planwise census template --out my_census.csv"
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ import json
 
 import click
 
-from planwise_core.cli.state import ON_INVALID_ROWS, with_cli_overrides
+from pathlib import Path
+
+from planwise_core.cli.state import ON_INVALID_ROWS, census_reading_options, with_cli_overrides
 from planwise_core.limits import MAX_GENERATED_EMPLOYEES
 
 
@@ -44,17 +46,19 @@ def _census_date_in_range(ctx, param, value):
               help="Date the census describes (default: the configuration's, Dec 31 before start_year).")
 @click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
 @ON_INVALID_ROWS
+@census_reading_options
 @click.pass_obj
-def census_profile(state, file, census_date, as_json, on_invalid_rows):
+def census_profile(state, file, census_date, as_json, **options):
     """Profile a census as the simulation's baseline will see it: bands, levels, pay, participation.
 
     It reads the file exactly as a run with the same configuration would: with --on-invalid-rows drop
-    (or census.on_invalid_rows: drop) the invalid rows are left out and counted, not profiled.
+    (or census.on_invalid_rows: drop) the invalid rows are left out and counted, not profiled. It lists the
+    columns read under another name (--column, census.columns) and the columns ignored.
     """
     from planwise_core.census.load import census_options
     from planwise_core.census.profile import format_profile, profile_census
 
-    config = with_cli_overrides(state.load_config(), {"on_invalid_rows": on_invalid_rows})
+    config = with_cli_overrides(state.load_config(), options)
     when = census_date.date() if census_date else config.simulation.effective_census_date
     profile = profile_census(file, when, **census_options(config))
     click.echo(json.dumps(profile.to_dict(), indent=2) if as_json else format_profile(profile))
@@ -80,3 +84,15 @@ def census_history(employees, years, seed, first_date, shift, vanish_share, no_t
     path = generate_history(employees, out, snapshots=years, seed=seed, first=first_date.date(), shift=shift,
                             vanish_share=vanish_share, terminated_rows=not no_terminated_rows)
     click.echo(f"wrote {years} snapshots of {employees} employees to {path}")
+
+
+@census_group.command("template")
+@click.option("--out", type=click.Path(dir_okay=False), help="CSV file to write (default: print it).")
+def census_template(out):
+    """A census CSV to fill in: every column, a '#' line explaining each (the loader skips them), sample rows."""
+    from planwise_core.census.template import template_text, write_template
+
+    if out is None:
+        click.echo(template_text(), nl=False)
+    else:
+        click.echo(f"wrote {write_template(Path(out))}")

@@ -32,14 +32,41 @@ def report(database, out):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/export", show_default=True,
               help="Folder for the files (created; same-named files are replaced).")
 @click.option("--years", help="Only these years: 2027 or 2027-2029 (each must be in the database).")
-def export(database, fmt, out_dir, years):
+@click.option("--tables", help="Only these tables, comma-separated: summary, plan_summary, events, snapshot, "
+                               "contributions (default: all; xlsx: summary and plan_summary).")
+@click.option("--detail", is_flag=True, help="xlsx: also the long tables (events, snapshot, contributions).")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+def export(database, fmt, out_dir, years, tables, detail, quiet):
     """Export the per-year summary, the plan cost (when the plan layer ran), the events and the workforce snapshot
-    as Parquet or CSV files, or as one Excel workbook with a metadata sheet."""
+    as Parquet or CSV files, or as one Excel workbook with a metadata sheet (per-year tables unless --detail)."""
     from planwise_core.outputs.export import export_results, parse_years
 
     span = parse_years(years) if years is not None else None
-    for path in export_results(Path(database), fmt, Path(out_dir), years=span):
+    progress = None if quiet else ExportProgress()
+    for path in export_results(Path(database), fmt, Path(out_dir), years=span, tables=tables, detail=detail,
+                               progress=progress):
         click.echo(f"wrote {path}")
+
+
+class ExportProgress:
+    """stderr lines as an export goes: each table when done, and every 100,000 rows of a long sheet."""
+
+    STEP = 100_000
+
+    def __init__(self):
+        import time
+
+        self.clock, self.shown = time.monotonic, {}
+        self.since = self.clock()  # when the table now being written started: when the last one ended
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        if done >= total:
+            now = self.clock()
+            click.echo(f"export: {table}: {total:,} rows in {now - self.since:.1f}s", err=True)
+            self.since = now
+        elif done // self.STEP > self.shown.get(table, 0):
+            self.shown[table] = done // self.STEP
+            click.echo(f"export: {table}: {done:,} of {total:,} rows ({100 * done // total} %)", err=True)
 
 
 @click.command()

@@ -12,7 +12,9 @@ from pathlib import Path
 import attrs
 import click
 
-from planwise_core.cli.state import ON_INVALID_ROWS, YEARS, CliState, input_options, scenario_options, with_cli_overrides
+from planwise_core.cli.state import (
+    ON_INVALID_ROWS, YEARS, CliState, census_reading_options, input_options, scenario_options, with_cli_overrides,
+)
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.fileio import atomic_write_text
@@ -24,6 +26,7 @@ from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
 @click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in 10,000 employees).")
 @ON_INVALID_ROWS
+@census_reading_options
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--seed", type=int, help="Random seed (overrides random_seed).")
 @click.option("--optimization", type=click.Choice(OPTIMIZATION_LEVELS, case_sensitive=False),
@@ -148,6 +151,7 @@ def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
 @click.command()
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
 @ON_INVALID_ROWS
+@census_reading_options
 @click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
 @click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -42,12 +42,53 @@ RUN_OVERRIDES = {
     "optimization": "orchestration.optimization_level", "max_workers": "orchestration.max_workers",
     "batch_size": "orchestration.batch_size", "fail_fast": "orchestration.fail_fast",
     "enable_compression": "orchestration.enable_compression", "on_invalid_rows": "census.on_invalid_rows",
+    "date_format": "census.date_format", "percent_strings": "census.percent_strings",
 }
 
 ON_INVALID_ROWS = click.option(
     "--on-invalid-rows", type=click.Choice(INVALID_ROW_POLICIES),
     help="A census with invalid rows: refuse it whole, or drop those rows and list them in "
          "<database>.rejects.csv (overrides census.on_invalid_rows; default refuse).")
+
+
+class ColumnMapping(click.ParamType):
+    """``--column NAME=HEADER``: the census column NAME is the file's column HEADER (exactly as written)."""
+
+    name = "NAME=HEADER"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        target, sep, header = str(value).partition("=")
+        if not sep or not target.strip():
+            self.fail(f"{value!r} is not NAME=HEADER (e.g. --column employee_termination_date='Term Date')",
+                      param, ctx)
+        if not header.strip():
+            self.fail(f"{value!r} gives no header: write the file's column after '=' "
+                      f"(e.g. --column {target.strip()}='Term Date')", param, ctx)
+        return target.strip(), header
+
+
+def census_reading_options(f):
+    """``--column``, ``--date-format`` and ``--percent-strings``: how to read the census (census.* keys)."""
+    f = click.option("--percent-strings", is_flag=True,
+                     help="Read deferral rates written as 6% as 0.06 (census.percent_strings).")(f)
+    f = click.option("--date-format", help="How the census writes dates, e.g. '%m/%d/%Y' (census.date_format; "
+                                           "default YYYY-MM-DD).")(f)
+    return click.option("--column", "columns", type=ColumnMapping(), multiple=True,
+                        help="The census column NAME is the file's column HEADER, e.g. --column "
+                             "employee_termination_date='Term Date' (repeatable; adds to census.columns).")(f)
+
+
+def _column_overrides(config: PlanwiseConfig, pairs) -> dict:
+    """census.columns with the --column pairs added (a pair replaces the configuration's for its column)."""
+    given: dict[str, str] = {}
+    for target, header in pairs:
+        if target in given and given[target] != header:
+            raise click.BadParameter(f"{target} is given twice ({given[target]!r} and {header!r}); give it once",
+                                     param_hint="'--column'")
+        given[target] = header
+    return dict(config.census.columns) | given
 
 
 def with_cli_overrides(config: PlanwiseConfig, options: dict) -> PlanwiseConfig:
@@ -66,6 +107,9 @@ def with_cli_overrides(config: PlanwiseConfig, options: dict) -> PlanwiseConfig:
     if options.get("assumptions"):
         overrides["assumptions"] = str(Path(options["assumptions"]).resolve())
         given["assumptions"] = "--assumptions"
+    if options.get("columns"):
+        overrides["census.columns"] = _column_overrides(config, options["columns"])
+        given["census.columns"] = "--column"
     for key, value in options.get("set_values") or ():
         if key in overrides and not _same_setting(key, overrides[key], value):
             raise click.UsageError(f"{_shown(key)} is given twice on the command line with different values "

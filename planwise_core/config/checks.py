@@ -4,6 +4,9 @@ import datetime
 import reprlib
 from typing import Any, Callable
 
+from planwise_core.census.columns import mapping_problems
+from planwise_core.census.formats import date_format_problem
+
 DISTRIBUTION_TOLERANCE = 0.001
 
 
@@ -231,3 +234,26 @@ def by_year(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return YearRates(sorted(pairs))
 
     return described_as(parse, **check_info(check), by_year=True)
+
+
+def column_mapping(value: Any) -> tuple[tuple[str, str], ...]:
+    """``census.columns``: {census column: header of the file}; dumped back as a mapping."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping of census column to the file's header, e.g. "
+                      f"{{employee_termination_date: \"Termination Date\"}} {described(value)}")
+    problems = mapping_problems(value)
+    if problems:
+        raise Invalid(*problems)
+    return tuple(sorted((str(k), v) for k, v in value.items()))
+
+
+def date_format(value: Any) -> str:
+    """``census.date_format``: a strptime format of %Y, %m and %d (ISO ``%Y-%m-%d`` by default)."""
+    if not isinstance(value, str):
+        raise Invalid(f"must be a date format such as '%m/%d/%Y' {described(value)}")
+    problem = date_format_problem(value)
+    if problem:
+        raise Invalid(problem)
+    return value

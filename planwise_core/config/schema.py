@@ -11,7 +11,8 @@ from typing import Any
 import attrs
 
 from planwise_core.config.checks import (
-    RATE, YEAR, YearRates, as_bool, as_float, assumptions_spec, by_year, as_int, choice, distribution, nullable, optional_date, ranged,
+    RATE, YEAR, YearRates, as_bool, as_float, assumptions_spec, by_year, as_int, choice, column_mapping, date_format,
+    distribution, nullable, optional_date, ranged,
 )
 from planwise_core.config.fields import (  # noqa: F401 - re-exported for the validator
     CHECK, RECORD, REQUIRED, SECTION, Records, schema_fields, section_field, value_field,
@@ -130,6 +131,11 @@ class OrchestrationConfig:
 class CensusConfig:
     # refuse: a census with any invalid row is refused whole; drop: invalid rows go to a rejects file.
     on_invalid_rows: str = value_field(REFUSE, choice(INVALID_ROW_POLICIES))
+    # The file's headers for census columns it names otherwise, e.g. {employee_termination_date: "Term Date"}.
+    columns: tuple[tuple[str, str], ...] = value_field((), column_mapping)
+    # How the file writes its dates (strptime) and whether "6%" is a deferral rate (0.06): never guessed.
+    date_format: str = value_field("%Y-%m-%d", date_format)
+    percent_strings: bool = value_field(False, as_bool)
 
 
 @attrs.frozen

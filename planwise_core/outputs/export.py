@@ -41,6 +41,8 @@ EXPORTS = (
 )
 # The workbook opens on the per-year numbers; the long tables come after.
 SHEET_ORDER = ("summary", "plan_summary", "events", "snapshot", "contributions")
+# What a workbook holds unless the detail is asked for: the per-year tables a finance team reads.
+PER_YEAR = ("summary", "plan_summary")
 BAND_KEYS = (("age_band", "stg_age_bands", "age_band_id"), ("tenure_band", "stg_tenure_bands", "tenure_band_id"))
 YEARS = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?$")
 
@@ -73,8 +75,33 @@ def _check_years(con, database: Path, years: tuple[int, int] | None) -> tuple[in
     return years
 
 
-def queries(con, years: tuple[int, int] | None, fmt: str = "parquet") -> list[tuple[str, str]]:
-    """(name, query) of every export this database has, cut to ``years``.
+def parse_tables(text: str | None) -> tuple[str, ...] | None:
+    """``summary,plan_summary`` -> the export names, checked; None (or empty) for the default."""
+    if text is None or not text.strip():
+        return None
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [n for n in names if n not in SHEET_ORDER]
+    if unknown:
+        raise PlanwiseError(f"{option('tables')} {text!r}: unknown table{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(map(repr, unknown))}; choose among {', '.join(SHEET_ORDER)} "
+                            "(comma-separated).")
+    return names
+
+
+def chosen(fmt: str, tables: tuple[str, ...] | None, detail: bool) -> tuple[str, ...]:
+    """The exports asked for: ``tables``, else every table (``detail``, or Parquet and CSV), else the workbook's
+    per-year tables."""
+    if tables and detail:
+        raise PlanwiseError(f"{option('tables')} and {option('detail')} both choose the tables; give one.")
+    if tables:
+        return tables
+    return SHEET_ORDER if detail or fmt != "xlsx" else PER_YEAR
+
+
+def queries(con, years: tuple[int, int] | None, fmt: str = "parquet",
+            tables: tuple[str, ...] = SHEET_ORDER, strict: bool = False) -> list[tuple[str, str]]:
+    """(name, query) of every export in ``tables`` this database has, cut to ``years``; a table asked for by
+    name (``strict``) that the database lacks (the plan tables without the money layer) is an error.
 
     For CSV, text that a spreadsheet would run as a formula (an id such as =HYPERLINK(...)) gets a leading
     apostrophe; Parquet keeps the values exactly, and the workbook writes every text cell as a string.
@@ -82,10 +109,15 @@ def queries(con, years: tuple[int, int] | None, fmt: str = "parquet") -> list[tu
     where = f" where simulation_year between {years[0]} and {years[1]}" if years else ""
     out = []
     for e in EXPORTS:
+        if e.name not in tables:
+            continue
         if e.required or table_exists(con, e.table):
             keys, joins = _band_keys(con, e.table)
             out.append((e.name, f"select {_columns(con, e.table, fmt)}{keys} from {e.table} t{joins}{where} "
                                 f"order by {e.order}"))
+        elif strict:
+            raise PlanwiseError(f"{option('tables')}: this database has no {e.table} (the plan's money layer did "
+                                f"not run), so it cannot export {e.name}.")
     return out
 
 
@@ -142,10 +174,13 @@ def _config_rows(config) -> list[tuple[str, object]]:
     return [(f"config {key}", value) for key, value in flatten(config or {}).items()]
 
 
-def export_results(database: Path | str, fmt: str, out_dir: Path | str,
-                   years: tuple[int, int] | None = None) -> list[Path]:
+def export_results(database: Path | str, fmt: str, out_dir: Path | str, years: tuple[int, int] | None = None,
+                   tables: tuple[str, ...] | str | None = None, detail: bool = False, progress=None) -> list[Path]:
     """Write the exports of ``fmt`` to ``out_dir`` (one file per table, or one workbook for xlsx); returns the paths.
 
+    ``tables``: the exports to write (names of SHEET_ORDER, or ``"summary,plan_summary"``); default every table,
+    except for xlsx: the per-year tables (summary, plan_summary) unless ``detail``. ``progress(table, rows
+    written, rows)`` follows each table (each batch of rows for xlsx).
     ``years``: (first, last) to export only those years (each must be in the database). The database is
     opened read-only. Existing files of the same names are replaced (each file is written beside its final
     name first, then renamed, so a failed export leaves the old file). CSV text cells that a spreadsheet
@@ -154,6 +189,8 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise PlanwiseError(f"Unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    named = parse_tables(tables) if isinstance(tables, str) else parse_tables(",".join(tables or ()))
+    wanted = chosen(fmt, named, detail)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise PlanwiseError(f"{out_dir} is a file: pass {option('out_dir')} a folder.")
@@ -161,23 +198,27 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
     with open_results(database) as con:
         con.execute("set enable_progress_bar = false")  # DuckDB's bar would land in the command's output
         years = _check_years(con, database, years)
+        exports = queries(con, years, fmt, wanted, bool(named))  # before anything is written: it may refuse
         with _write_errors(out_dir) as where:
             out_dir.mkdir(parents=True, exist_ok=True)
             if fmt == "xlsx":
                 from planwise_core.outputs.xlsx import write_workbook
 
                 where[0] = out_dir / WORKBOOK
-                sheets = sorted(queries(con, years), key=lambda q: SHEET_ORDER.index(q[0]))
-                return [write_workbook(con, out_dir / WORKBOOK, sheets, metadata(con, database, years))]
+                sheets = sorted(exports, key=lambda q: SHEET_ORDER.index(q[0]))
+                info = [*metadata(con, database, years), ("tables exported", ", ".join(name for name, _ in sheets))]
+                return [write_workbook(con, out_dir / WORKBOOK, sheets, info, progress=progress)]
             written = []
-            for name, query in queries(con, years, fmt):
+            for name, query in exports:
                 path = where[0] = out_dir / f"{name}.{fmt}"
                 with reserved_temp(path, suffix=f".{fmt}") as tmp:  # a fresh file of ours, never a planted link
                     try:
-                        con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}")
+                        rows = con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}").fetchone()[0]
                     finally:  # DuckDB writes through its own tmp_<name> file when the target exists
                         (tmp.parent / f"tmp_{tmp.name}").unlink(missing_ok=True)
                     os.replace(tmp, path)
+                if progress:
+                    progress(name, rows, rows)
                 written.append(path)
     return written
 

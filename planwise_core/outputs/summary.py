@@ -76,6 +76,9 @@ def format_census(info: dict | None) -> str:
         where = f"listed in {info['rejects_file']}" if info.get("rejects_file") else "see raw.census_rejects"
         text += f", {info['dropped']:,} dropped as invalid ({where})"
     text += f", {info['warning_rows']:,} with warnings" if info["warning_rows"] else ", no warnings"
+    if info.get("mapped_columns"):
+        text += "; columns read under another name: " + ", ".join(
+            f"{column} <- {header!r}" for column, header in info["mapped_columns"].items())
     if info["extra_columns"]:
         text += f"; columns ignored: {', '.join(info['extra_columns'])}"
     return text

@@ -48,8 +48,8 @@ def foundation_key(census_key: str, config) -> str:
     names, prefixes = foundation_vars()
     dbt_vars = config.to_dbt_vars()
     used = {k: v for k, v in dbt_vars.items() if k in names or k.startswith(prefixes)}
-    # The census as loaded depends on these too (validation, dropped rows, census date).
-    used["__census"] = (census_key, config.census.on_invalid_rows, str(config.simulation.effective_census_date),
+    # The census as loaded depends on these too (census.*: validation, dropped rows, mapping, formats; census date).
+    used["__census"] = (census_key, config.to_dict()["census"], str(config.simulation.effective_census_date),
                         config.simulation.start_year)
     return hashlib.sha256(json.dumps(used, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
