@@ -196,7 +196,7 @@ def run_simulation_job(database: str, census: str, overrides: dict, foundation: 
             years = list(range(config.simulation.start_year, config.simulation.end_year + 1))
             result = run_on_foundation(base, Path(database), config, years)
         else:
-            result = Simulation(config, Path(database), census=Path(census)).run()
+            result = Simulation(config, Path(database), census=Path(census)).run().to_dict()
         keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
         payload = json.loads(json.dumps({k: result.get(k) for k in keep}, default=str))
         partial = folder / ".result.json.tmp"
@@ -211,7 +211,7 @@ class _Done:
     def __init__(self, fn, *args):
         try:
             self._value, self._error = fn(*args), None
-        except BaseException as exc:  # re-raised by result()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result()
             self._value, self._error = None, exc
 
     def result(self):

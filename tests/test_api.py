@@ -22,7 +22,7 @@ import pytest
 import planwise_core
 import planwise_core.api as api
 import planwise_core.api.benchmarks  # noqa: F401 - patched below
-import planwise_core.api.errors  # noqa: F401
+import planwise_core.api.errors  # noqa: F401 - loaded before the tests below read its module
 from planwise_core.errors import CensusError, ConfigError, DatabaseBusyError, PlanwiseError, SimulationError
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
@@ -96,7 +96,7 @@ def docs_namespace(workdir):
     for number, block in enumerate(_python_blocks(DOCS.read_text()), 1):
         try:
             exec(compile(block, f"docs/api.md python block {number}", "exec"), namespace)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure of a docs example fails the test, naming the block
             pytest.fail(f"docs/api.md python block {number} failed: {exc!r}\n{block}")
     return namespace
 

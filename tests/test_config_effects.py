@@ -247,7 +247,7 @@ def check_scope_all_eligible(base, var):
     # census employees in scope are no longer voluntary enrollees
     assert count(var, "event_category = 'voluntary'") < count(base, "event_category = 'voluntary'")
     # nobody already enrolled in the census is swept
-    assert scalar(var, f"""select count(*) from fct_yearly_events e join raw.census c using (employee_id)
+    assert scalar(var, """select count(*) from fct_yearly_events e join raw.census c using (employee_id)
                            where e.event_type = 'enrollment' and c.employee_deferral_rate > 0""") == 0
 
 

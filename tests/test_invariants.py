@@ -696,7 +696,7 @@ def test_hire_salaries_inside_hiring_ranges(con):
     found = rows(con, """select to_level, min(compensation_amount), max(compensation_amount), count(*)
                          from fct_yearly_events where event_type = 'hire' group by 1 order by 1""")
     assert [r[0] for r in found] == [1, 2, 3, 4, 5]
-    for level, lo, hi, n in found:
+    for level, lo, hi, _n in found:
         assert HIRING_RANGES[level][0] <= lo <= hi <= HIRING_RANGES[level][1], level
     # the hire event's salary is the snapshot's opening rate, and the snapshot level is the hire level
     assert _violations(con, """

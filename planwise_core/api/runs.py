@@ -1,15 +1,13 @@
 """MultiYearOrchestrator and its configuration and result objects: multi-year runs from async code.
 
-The blocking runs execute in a worker thread (``asyncio.to_thread``), one at a time per process: the
-in-process dbt runner uses process-wide state (environment variables, dbt's adapter connections), so
-runs started concurrently from one event loop are queued behind a lock rather than interleaved.
+The blocking runs execute in a worker thread (``asyncio.to_thread``). Runs started concurrently from one event
+loop are queued rather than interleaved: each engine holds its own process lock around a run (engines.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,10 @@ import attrs
 from planwise_core import levels
 from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
 from planwise_core.errors import PlanwiseError
+from planwise_core.names import DEFAULT_DATABASE
 
 FOUNDATION_TARGET_SECONDS = 10.0
 IMPROVEMENT_TARGET = 0.82
-DEFAULT_DATABASE = "output/planwise.duckdb"
-
-# One engine run at a time per process (see the module docstring).
-ENGINE_LOCK = threading.Lock()
 
 
 class OptimizationLevel(enum.Enum):
@@ -156,14 +151,13 @@ def timed_foundation(config: PlanwiseConfig, database: Path, census, plugin: str
     """Load the census and run the foundation hooks into ``database``; domain errors become success=False."""
     from planwise_core.orchestrator import Simulation
 
-    with ENGINE_LOCK:
-        started = time.perf_counter()
-        try:
-            result = Simulation(config, database, census=census, plugin=plugin, pm=pm or plugin_manager()
-                                ).foundation_only()
-        except PlanwiseError as exc:
-            return FoundationSetupResult(success=False, execution_time=round(time.perf_counter() - started, 3),
-                                         error=str(exc))
+    started = time.perf_counter()
+    try:
+        result = Simulation(config, database, census=census, plugin=plugin, pm=pm or plugin_manager()
+                            ).foundation_only()
+    except PlanwiseError as exc:
+        return FoundationSetupResult(success=False, execution_time=round(time.perf_counter() - started, 3),
+                                     error=str(exc))
     return FoundationSetupResult(success=True, execution_time=round(result.seconds, 3), plugin=result.plugin,
                                  steps=[attrs.asdict(s) for s in result.steps], baseline_rows=result.baseline_rows)
 
@@ -198,9 +192,8 @@ class MultiYearOrchestrator:
                           performance_mode=self.config.performance_monitoring)
 
     def _run_blocking(self) -> MultiYearResult:
-        with ENGINE_LOCK:
-            simulation = self._simulation()
-            raw = simulation.run()
+        simulation = self._simulation()
+        raw = simulation.run().to_dict()
         self.state_manager = simulation.state
         result = MultiYearResult.from_run(raw)
         self._history.append(result)

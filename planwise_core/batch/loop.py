@@ -170,7 +170,7 @@ def _submit_all(handle: ExecutorHandle, todo: list[RunSpec], slots: int, progres
             _follow(spec, offsets, progress)
             try:
                 record = future.result()
-            except Exception as exc:  # the worker died (killed, out of memory) or the task was lost
+            except Exception as exc:  # noqa: BLE001 - the worker died (killed, out of memory) or the task was lost
                 record = _lost_run(spec, exc)
                 if isinstance(exc, cf.process.BrokenProcessPool):
                     _rebuild(handle)

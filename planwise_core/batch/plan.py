@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from planwise_core.census.generate import BUILTIN_CENSUS
 from planwise_core.config import PlanwiseConfig, unknown_key_message
 from planwise_core.config.checks import short_repr
 from planwise_core.config.yaml_io import load_yaml_file
@@ -26,7 +27,7 @@ FILE_KEYS = ("base_config", "census", "plugin", "seeds", "scenarios")
 SCENARIO_KEYS = ("name", "description", "config", "overrides", "assumptions", "seeds", "census", "plugin")
 MAX_SEEDS = 10_000
 
-BUILTIN_EMPLOYEES = 10_000
+BUILTIN_EMPLOYEES = BUILTIN_CENSUS[0]
 
 
 class BatchError(PlanwiseError):

@@ -19,6 +19,7 @@ import attrs
 import duckdb
 
 from planwise_core.census.load import load_census
+from planwise_core.database import runlog
 from planwise_core.census.sql import sql_literal
 from planwise_core.assumptions.spec import DEFAULTS_DIR
 
@@ -120,13 +121,11 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     if "int_baseline_workforce" not in tables:
         return None
     census_date = None
-    if "planwise_run_log" in tables:  # the run whose results these are: the last that completed
-        row = con.execute("select config_json from planwise_run_log where status = 'completed' "
-                          "order by finished_at desc nulls last limit 1").fetchone()
-        if row is not None:
-            simulation = json.loads(row[0]).get("simulation", {})
-            census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
-                           else date(int(simulation["start_year"]) - 1, 12, 31))
+    run = runlog.results_run(con)  # the run whose results these are
+    if run is not None and run.get("config"):
+        simulation = run["config"].get("simulation", {})
+        census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
+                       else date(int(simulation["start_year"]) - 1, 12, 31))
     profile = baseline_profile(con, census_date)
     loaded = con.execute("select summary_json from raw.census_load").fetchone() if _has_load_record(con) else None
     if loaded is not None:  # the file's rows, dropped rows and warnings, as the load recorded them

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from planwise_core.database.sql import ident, literal
+
 REQUIRED = ("employee_id", "employee_birth_date", "employee_hire_date", "employee_gross_compensation")
 OPTIONAL = ("employee_termination_date", "employee_deferral_rate", "level_id",
             # The plan's money layer (docs/census.md): opening employer balances and a permanent escalation opt-out.
@@ -108,12 +110,7 @@ def _iso_date(expr: str) -> str:
     return f"CASE WHEN regexp_full_match({expr}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN try_cast({expr} AS DATE) END"
 
 
-def quote_identifier(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def sql_literal(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+quote_identifier, sql_literal = ident, literal  # the census modules' names for the toolbox's two quoting helpers
 
 
 def short_name(name: str, width: int = 40) -> str:

@@ -9,7 +9,6 @@ import csv
 import datetime
 import functools
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import attrs

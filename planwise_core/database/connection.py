@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from planwise_core.database.sql import ident, table_exists
 from planwise_core.errors import DatabaseBusyError, option
 from planwise_core.fileio import open_no_follow
 
@@ -94,13 +95,6 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
 
 
-def table_exists(con, name: str, schema: str = "main") -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchone()
-    return row[0] > 0
-
-
 def completed_years(con) -> list[int]:
     if not table_exists(con, "fct_workforce_snapshot"):
         return []
@@ -114,7 +108,7 @@ def delete_years(con, tables: list[str] | tuple[str, ...], first_year: int, last
     con.execute("begin transaction")
     for table in tables:
         if table_exists(con, table):
-            con.execute(f'delete from "{table}" where simulation_year between ? and ?', [first_year, last_year])
+            con.execute(f"delete from {ident(table)} where simulation_year between ? and ?", [first_year, last_year])
     con.execute("commit")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from planwise_core.database.sql import attached, ident
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import fsync_dir
 
@@ -138,8 +139,7 @@ def carry_own_tables(con, published: Path, project_relations: set[str]) -> list[
     """Copy into the build (``con``) the tables users added to the published database: every base table the
     build lacks that is not one of the dbt project's relations (a model or seed dropped from the project
     stays dropped). Views are not carried. Returns their qualified names."""
-    con.execute(f"attach '{str(published).replace(chr(39), chr(39) * 2)}' as prev (read_only)")
-    try:
+    with attached(con, published, "prev"):
         mine = set(con.execute("select table_schema, table_name from information_schema.tables "
                                "where table_catalog = current_database()").fetchall())
         theirs = con.execute("select table_schema, table_name from information_schema.tables "
@@ -148,14 +148,8 @@ def carry_own_tables(con, published: Path, project_relations: set[str]) -> list[
         for schema, name in theirs:
             if (schema, name) in mine or name in project_relations:
                 continue
-            q_schema, q_name = (_ident(v) for v in (schema, name))
+            q_schema, q_name = (ident(v) for v in (schema, name))
             con.execute(f"create schema if not exists {q_schema}")
             con.execute(f"create table {q_schema}.{q_name} as select * from prev.{q_schema}.{q_name}")
             carried.append(f"{schema}.{name}")
         return carried
-    finally:
-        con.execute("detach prev")
-
-
-def _ident(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from planwise_core.database import table_exists
+from planwise_core.database.sql import ident, literal
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs.provenance import census_identity, flatten, results_run
 from planwise_core.fileio import reserved_temp
-from planwise_core.report.run_report import open_results
+from planwise_core.outputs.results import open_results
 from planwise_core.spreadsheet import formula_safe_sql
 
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)", "xlsx": None}
@@ -53,10 +54,6 @@ def parse_years(text: str) -> tuple[int, int]:
     return first, last
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _check_years(con, database: Path, years: tuple[int, int] | None) -> tuple[int, int] | None:
     held = [r[0] for r in con.execute("select distinct simulation_year from fct_workforce_snapshot order by 1")
             .fetchall()]
@@ -91,7 +88,7 @@ def _columns(con, table: str, fmt: str) -> str:
         return "t.*"
     columns = []
     for name, type_, *_ in con.execute(f"describe {table}").fetchall():
-        column = '"' + name.replace('"', '""') + '"'
+        column = ident(name)
         columns.append(f"{formula_safe_sql('t.' + column)} as {column}" if type_ == "VARCHAR" else f"t.{column}")
     return ", ".join(columns)
 
@@ -168,7 +165,7 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str,
         for name, query in queries(con, years, fmt):
             path = out_dir / f"{name}.{fmt}"
             with reserved_temp(path, suffix=f".{fmt}") as tmp:  # a fresh file of ours, never a planted link
-                con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}")
+                con.execute(f"copy ({query}) to {literal(tmp)} {FORMATS[fmt]}")
                 os.replace(tmp, path)
             written.append(path)
     return written

@@ -12,12 +12,10 @@ import html
 import importlib.resources
 from pathlib import Path
 
-import duckdb
 import jinja2
 from markupsafe import Markup
 
 from planwise_core.fileio import atomic_write_text
-from planwise_core.errors import PlanwiseError, option
 from planwise_core.report import formatting
 
 # Nothing is loaded from anywhere: the stylesheet and the script are inlined, charts are inline SVG.
@@ -54,23 +52,6 @@ def render(template: str, **context) -> str:
 def macro(name: str):
     """A macro of ``macros.html`` as a Python callable returning markup (for fragments and tests)."""
     return getattr(environment().get_template("macros.html").module, name)
-
-
-def connect_read_only(database: Path, missing_hint: str):
-    """A read-only connection to an existing DuckDB file, or a PlanwiseError saying why not."""
-    if not database.exists():
-        raise PlanwiseError(f"Database {database} does not exist: {missing_hint}")
-    if database.is_dir():
-        raise PlanwiseError(f"{database} is a folder, not a DuckDB database: pass {option('database')} a .duckdb file.")
-    try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise PlanwiseError(f"Database {database} is open in another process (a running simulation?): "
-                                "wait for it to finish and try again.") from None
-        raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
-    except duckdb.Error as exc:
-        raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
 
 
 def write_page(out: Path, page: str) -> Path:
