@@ -13,16 +13,9 @@ from typing import Callable
 
 import pytest
 
-from conftest import (
-    BASELINE_2Y,
-    OTHER_SEED_2Y,
-    SMALL_CENSUS,
-    SimSpec,
-    expected_requirements,
-    rows,
-    scalar,
-    selected_params,
-)
+from helpers.invariants import expected_requirements
+from helpers.sims import BASELINE_2Y, OTHER_SEED_2Y, SMALL_CENSUS, SimSpec, selected_params
+from helpers.sql import rows, scalar
 
 CENSUS = SMALL_CENSUS
 # The baseline and the other-seed run are two years so test_determinism can share them.

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import duckdb
-from conftest import table_digest
+from helpers.sql import table_digest
 from test_golden import GOLDEN, golden_census
 
 from planwise_core.engine_comparison import compare_engines

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import table_digest
+from helpers.sql import table_digest
 from helpers.cli import planwise
 
 pytestmark = pytest.mark.slow

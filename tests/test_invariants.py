@@ -12,22 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import (
-    CENSUS_DATE,
-    EVENT_TYPE_RANK,
-    HIRING_RANGES,
-    NEW_HIRE_ID,
-    REQUIREMENT_COLUMNS,
-    CensusSpec,
-    SimSpec,
-    completed_years,
-    days_in_year,
-    expected_requirements,
-    invariant_problems,
-    largest_remainder,
-    rows,
-    scalar,
-)
+from helpers.common import completed_years
+from helpers.invariants import EVENT_TYPE_RANK, REQUIREMENT_COLUMNS, expected_requirements, invariant_problems
+from helpers.sims import CENSUS_DATE, HIRING_RANGES, NEW_HIRE_ID, CensusSpec, SimSpec, days_in_year, largest_remainder
+from helpers.sql import rows, scalar
 
 YEARS = list(range(2025, 2030))
 SPEC = SimSpec.make(CensusSpec.generated(3000, 7), end_year=2029)

@@ -102,3 +102,14 @@ def test_no_import_cycle_between_packages():
         graphlib.TopologicalSorter(graph).prepare()
     except graphlib.CycleError as exc:
         pytest.fail(f"package import cycle: {' -> '.join(exc.args[1])}")
+
+
+def test_no_test_module_imports_conftest():
+    """Test helpers live in tests/helpers/; conftest.py holds pytest's hooks and fixtures only."""
+    tests = Path(__file__).resolve().parent
+    offenders = [p.name for p in tests.rglob("*.py") if p.name != "conftest.py" and any(
+        (isinstance(n, ast.ImportFrom) and n.module == "conftest")
+        or (isinstance(n, ast.Import) and any(a.name == "conftest" for a in n.names))
+        for n in ast.walk(ast.parse(p.read_text())))]
+    assert offenders == []
+    assert sorted(p.name for p in tests.glob("*.py") if not p.name.startswith("test_")) == ["conftest.py"]

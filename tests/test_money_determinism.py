@@ -10,7 +10,8 @@ import shutil
 import duckdb
 import pytest
 
-from conftest import CensusSpec, rows
+from helpers.sims import CensusSpec
+from helpers.sql import rows
 from test_money_invariants import MONEY_PLAN, SPEC
 
 from planwise_core.config import PlanwiseConfig

@@ -18,7 +18,7 @@ from typing import Callable
 import duckdb
 import pytest
 
-from conftest import invariant_problems
+from helpers.invariants import invariant_problems
 
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig

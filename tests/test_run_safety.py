@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import table_digest
+from helpers.sql import table_digest
 from helpers.cli import FIXTURE_DISTS, PLANWISE, planwise
 from helpers.common import file_sha256 as sha
 

@@ -11,17 +11,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import (
-    CensusSpec,
-    SimSpec,
-    completed_years,
-    invariant_problems,
-    expected_requirements,
-    largest_remainder,
-    rows,
-    scalar,
-    selected_params,
-)
+from helpers.common import completed_years
+from helpers.invariants import invariant_problems, expected_requirements
+from helpers.sims import CensusSpec, SimSpec, largest_remainder, selected_params
+from helpers.sql import rows, scalar
 
 YEARS = [2025, 2026, 2027]
 SALARY_BANDS = {1: (45_000, 80_000), 2: (80_000, 120_000), 3: (120_000, 160_000), 4: (160_000, 275_000),

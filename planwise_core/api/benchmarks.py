@@ -1,4 +1,4 @@
-"""The seed API's module-level run functions: foundation benchmark, one multi-year run, engine comparison."""
+"""The inherited API's module-level run functions: foundation benchmark, one multi-year run, engine comparison."""
 
 from __future__ import annotations
 

@@ -47,5 +47,5 @@ def test_configuration_compatibility(config_path: str | Path | None = None, pm=N
     }
 
 
-test_configuration_compatibility.__test__ = False  # a seed-API name, not a pytest test
+test_configuration_compatibility.__test__ = False  # an inherited API name, not a pytest test
 

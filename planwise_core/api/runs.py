@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from planwise_core import levels
-from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
+from planwise_core.config import SHORTHANDS, PlanwiseConfig, default_config
 from planwise_core.errors import PlanwiseError
 from planwise_core.names import DEFAULT_DATABASE
 
@@ -76,20 +76,11 @@ class MultiYearConfig:
 
     def overrides(self) -> dict[str, Any]:
         """The dotted-path overrides applied to the base PlanwiseConfig."""
-        values = {
-            "simulation.start_year": self.start_year,
-            "simulation.end_year": self.end_year,
-            "orchestration.optimization_level": self.optimization_level.value,
-            "orchestration.max_workers": self.max_workers,
-            "orchestration.batch_size": self.batch_size,
-            "orchestration.enable_compression": self.enable_state_compression,
-            "orchestration.fail_fast": self.fail_fast,
-        }
-        if self.random_seed is not None:
-            values["random_seed"] = self.random_seed
-        if self.max_retries is not None:
-            values["orchestration.max_retries"] = self.max_retries
-        return values
+        values = {"start_year": self.start_year, "end_year": self.end_year,
+                  "optimization_level": self.optimization_level.value, "max_workers": self.max_workers,
+                  "batch_size": self.batch_size, "enable_state_compression": self.enable_state_compression,
+                  "fail_fast": self.fail_fast, "random_seed": self.random_seed, "max_retries": self.max_retries}
+        return {SHORTHANDS[name]: value for name, value in values.items() if value is not None}
 
 
 @attrs.frozen(kw_only=True)
@@ -116,7 +107,7 @@ class MultiYearResult:
 
 @attrs.frozen(kw_only=True)
 class FoundationSetupResult:
-    """Outcome of a foundation setup (census load excluded): seeds, staging, baseline and their dbt tests."""
+    """Outcome of a foundation setup (census load excluded): staging, baseline and their dbt tests."""
 
     success: bool
     execution_time: float
@@ -134,10 +125,7 @@ class FoundationSetupResult:
 # --- blocking helpers (run in a worker thread) --------------------------------------------------
 
 
-def load_base_config(path: str | Path | None) -> PlanwiseConfig:
-    if path is not None:
-        return load_config(path)
-    return load_config(DEFAULT_CONFIG_PATH) if DEFAULT_CONFIG_PATH.exists() else PlanwiseConfig()
+load_base_config = default_config  # the name the API modules use
 
 
 def plugin_manager():
@@ -214,7 +202,7 @@ class MultiYearOrchestrator:
                            self._pm)
 
     async def _execute_foundation_setup(self) -> FoundationSetupResult:
-        """Load the census and build the foundation (seeds, staging, baseline, tests) into the database only."""
+        """Load the census and parameter tables and build the foundation (staging, baseline, tests) into the database only."""
         return await asyncio.to_thread(self._foundation_blocking)
 
     def get_performance_summary(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import yaml
 from planwise_core.config import config_from_dict
 from planwise_core.errors import PlanwiseError
 from planwise_core.fileio import atomic_write_text
+from planwise_core.monitoring.logs import log_to
 from planwise_core.batch.plan import RunSpec
 from planwise_core.events import RunEvent
 from planwise_core.run_result import RunResult
@@ -68,8 +69,6 @@ def execute_run(spec: RunSpec) -> dict:
 
 
 def _execute(spec: RunSpec) -> dict:
-    from planwise_core.orchestrator import Simulation
-
     folder = Path(spec.folder)
     previous = read_run_record(folder)
     if previous is not None and previous.get("fingerprint") != spec.fingerprint:
@@ -83,43 +82,22 @@ def _execute(spec: RunSpec) -> dict:
               "started_at": dt.datetime.now().isoformat(timespec="seconds")}
     write_json(folder / "run.json", record)
     atomic_write_text(folder / "config.yaml", yaml.safe_dump(spec.config, sort_keys=False))
-    handler = logging.FileHandler(folder / "run.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("planwise")
-    saved = root.level, root.propagate
-    root.addHandler(handler)
-    # The run's log goes to its run.log only: a worker's stderr is not the batch's progress display.
-    root.setLevel(logging.INFO)
-    root.propagate = False
     progress = _ProgressFile(folder / "progress.jsonl")
     started = time.perf_counter()
-    result: RunResult | None = None
-    try:
-        config = config_from_dict(spec.config, source=f"{spec.run_id}/config.yaml")
-        census = spec.census or _shared_builtin_census(folder)
-        progress.write("started")
-        if resumable:
-            try:
-                result = Simulation(config, spec.database, census=census, plugin=spec.plugin,
-                                    progress=progress).run(resume=True)
-            except PlanwiseError as exc:  # nothing (or nothing consistent) to resume: start over
-                log.info("%s: not resumable (%s); running from the start", spec.run_id, exc)
-        if result is None:
-            result = Simulation(config, spec.database, census=census, plugin=spec.plugin,
-                                progress=progress).run()
-        error = None if result.success else f"years {list(result.failed_years)} failed: {result.error}"
-    except PlanwiseError as exc:
-        error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - an unexpected failure of this run must not stop the others
-        error = f"{type(exc).__name__}: {exc}"
-        atomic_write_text(folder / "error.log", traceback.format_exc())
-    finally:
-        progress.write("finished")
-        progress.close()
-        root.removeHandler(handler)
-        root.setLevel(saved[0])
-        root.propagate = saved[1]
-        handler.close()
+    # The run's log goes to its run.log only: a worker's stderr is not the batch's progress display.
+    with log_to(folder / "run.log"):
+        try:
+            result, error = _simulate(spec, folder, resumable, progress), None
+            if not result.success:
+                error = f"years {list(result.failed_years)} failed: {result.error}"
+        except PlanwiseError as exc:
+            result, error = None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure of this run must not stop the others
+            result, error = None, f"{type(exc).__name__}: {exc}"
+            atomic_write_text(folder / "error.log", traceback.format_exc())
+        finally:
+            progress.write("finished")
+            progress.close()
     record.update({
         "status": "completed" if error is None else "failed", "error": error,
         "seconds": round(time.perf_counter() - started, 3),
@@ -128,6 +106,22 @@ def _execute(spec: RunSpec) -> dict:
     })
     write_json(folder / "run.json", record)
     return record
+
+
+def _simulate(spec: RunSpec, folder: Path, resumable: bool, progress: _ProgressFile) -> RunResult:
+    """The run: resumed when its folder holds an interrupted one that still can be, else from the start."""
+    from planwise_core.orchestrator import Simulation
+
+    config = config_from_dict(spec.config, source=f"{spec.run_id}/config.yaml")
+    census = spec.census or _shared_builtin_census(folder)
+    progress.write("started")
+    if resumable:
+        try:
+            return Simulation(config, spec.database, census=census, plugin=spec.plugin,
+                              progress=progress).run(resume=True)
+        except PlanwiseError as exc:  # nothing (or nothing consistent) to resume: start over
+            log.info("%s: not resumable (%s); running from the start", spec.run_id, exc)
+    return Simulation(config, spec.database, census=census, plugin=spec.plugin, progress=progress).run()
 
 
 def _outcome(result: RunResult | None) -> dict:

@@ -1,7 +1,7 @@
 """What an analyst looks at before simulating: the census as the model's baseline will see it.
 
 Two entry points share one aggregation: ``profile_census`` reads a census file (validated and loaded
-exactly as a run loads it) and the model's own parameter seeds; ``baseline_profile`` reads a run
+exactly as a run loads it) and the built-in parameter tables; ``baseline_profile`` reads a run
 database's ``int_baseline_workforce`` and staging tables, for the report. For the same census and
 census date both give the same numbers (tests/test_census_profile.py).
 """
@@ -84,25 +84,25 @@ class CensusProfile:
         })
 
 
-def profile_census(path: str | Path, census_date: date, seeds_dir: Path | None = None, **census_options
+def profile_census(path: str | Path, census_date: date, tables_dir: Path | None = None, **census_options
                    ) -> CensusProfile:
     """Validate and load ``path`` as a run would, then profile its actives at ``census_date``.
 
     ``census_options`` are those of a run (``census.load.census_options(config)``: ``on_invalid_rows``,
     ``capacity``). Raises CensusError (every problem of the file) when a run would refuse the census.
     """
-    seeds = Path(seeds_dir or DEFAULTS_DIR)
+    tables = Path(tables_dir or DEFAULTS_DIR)
     con = duckdb.connect()
     try:
         summary = load_census(con, path, census_date, **census_options)
         relations = Relations("profile_baseline", "profile_age_bands", "profile_tenure_bands", "profile_job_levels")
-        _stage_seeds(con, seeds, relations)
+        _stage_parameter_tables(con, tables, relations)
         con.execute(f"CREATE TEMP TABLE {relations.baseline} AS {_baseline_sql(census_date, relations)}")
         profile = _aggregate(con, relations, census_date, str(path))
     finally:
         con.close()
-    # The validator's warnings (suspicious rows a run still simulates, domain.md Census): read by name, as the
-    # validator gains them with the dirty-census work (issue 11.5); a summary without them has none to show.
+    # The validator's warnings (suspicious rows a run still simulates, domain.md Census); a summary without
+    # them has none to show.
     warnings = tuple(getattr(summary, "warnings", ()))
     return attrs.evolve(profile, rows=summary.rows, warnings=warnings, dropped=summary.dropped)
 
@@ -140,10 +140,10 @@ def _has_load_record(con: duckdb.DuckDBPyConnection) -> bool:
                        "and table_name = 'census_load'").fetchone()[0] > 0
 
 
-def _stage_seeds(con: duckdb.DuckDBPyConnection, seeds: Path, relations: Relations) -> None:
+def _stage_parameter_tables(con: duckdb.DuckDBPyConnection, tables: Path, relations: Relations) -> None:
     """The built-in band and level tables, typed as planwise_core.assumptions declares them."""
     def read(name: str) -> str:
-        return f"read_csv({sql_literal(seeds / f'{name}.csv')}, header = true, all_varchar = true)"
+        return f"read_csv({sql_literal(tables / f'{name}.csv')}, header = true, all_varchar = true)"
 
     con.execute(f"""CREATE TEMP TABLE {relations.age_bands} AS SELECT age_band_id::INTEGER AS age_band_id, age_band,
                     min_age::INTEGER AS min_age, max_age::INTEGER AS max_age FROM {read('age_bands')}""")

@@ -159,7 +159,7 @@ def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
 @input_options
 @click.pass_obj
 def foundation(state: CliState, census, database, benchmark, as_json, **options):
-    """Load the census and build seeds, staging and the baseline workforce; time each step."""
+    """Load the census and parameter tables and build staging and the baseline workforce; time each step."""
     from planwise_core.monitoring.monitor import peak_rss_mb
     from planwise_core.orchestrator import Simulation
 

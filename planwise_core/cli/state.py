@@ -8,7 +8,7 @@ import attrs
 import click
 import yaml
 
-from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
+from planwise_core.config import SHORTHANDS, PlanwiseConfig, default_config
 from planwise_core.config.checks import FIRST_YEAR, LAST_YEAR
 from planwise_core.config.schema import INVALID_ROW_POLICIES
 
@@ -23,9 +23,7 @@ class CliState:
     trace: bool
 
     def load_config(self) -> PlanwiseConfig:
-        if self.config_path:
-            return load_config(self.config_path)
-        return load_config(DEFAULT_CONFIG_PATH) if DEFAULT_CONFIG_PATH.exists() else PlanwiseConfig()
+        return default_config(self.config_path or None)
 
     def plugin_manager(self):
         from planwise_core.manager import enable_tracing, get_plugin_manager
@@ -36,12 +34,9 @@ class CliState:
         return pm
 
 
-RUN_OVERRIDES = {
-    "start_year": "simulation.start_year", "end_year": "simulation.end_year", "seed": "random_seed",
-    "optimization": "orchestration.optimization_level", "max_workers": "orchestration.max_workers",
-    "batch_size": "orchestration.batch_size", "fail_fast": "orchestration.fail_fast",
-    "enable_compression": "orchestration.enable_compression", "on_invalid_rows": "census.on_invalid_rows",
-}
+# The run flags that set configuration keys (their paths: config.SHORTHANDS).
+RUN_OVERRIDES = ("start_year", "end_year", "seed", "optimization", "max_workers", "batch_size", "fail_fast",
+                 "enable_compression", "on_invalid_rows")
 
 ON_INVALID_ROWS = click.option(
     "--on-invalid-rows", type=click.Choice(INVALID_ROW_POLICIES),
@@ -52,8 +47,7 @@ ON_INVALID_ROWS = click.option(
 def with_cli_overrides(config: PlanwiseConfig, options: dict) -> PlanwiseConfig:
     """``config`` with the command's flags, ``--years``, ``--assumptions`` and every ``--set`` applied, validated
     together: one ConfigError lists every problem, each with its key path."""
-    overrides = {path: options[name] for name, path in RUN_OVERRIDES.items()
-                 if options.get(name) not in (None, False)}
+    overrides = {SHORTHANDS[name]: options[name] for name in RUN_OVERRIDES if options.get(name) not in (None, False)}
     years = options.get("years")
     if years:
         for flag in ("start_year", "end_year"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import duckdb
 
 from planwise_core.database.sql import ident, table_exists
 from planwise_core.errors import DatabaseBusyError, option
-from planwise_core.fileio import open_no_follow
+from planwise_core.fileio import exclusive_lock
 
 
 @contextlib.contextmanager
@@ -62,18 +61,13 @@ def run_lock(database: Path):
     created_folder = not database.parent.exists()
     database.parent.mkdir(parents=True, exist_ok=True)
     lock_path = database.with_name(database.name + ".lock")
-    fd = open_no_follow(lock_path)  # a symlink planted as the lock file is refused, its target untouched
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if not _same_file(fd, lock_path):  # removed by a run that just ended: this lock guards nothing
-                raise BlockingIOError
-        except BlockingIOError:
-            owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise DatabaseBusyError(
-                f"Database {database} is in use by another planwise run (pid {owner}). "
-                "Wait for it to finish, or use another " + option("database") + "."
-            ) from None
+
+    def busy(fd: int) -> DatabaseBusyError:
+        owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+        return DatabaseBusyError(f"Database {database} is in use by another planwise run (pid {owner}). "
+                                 "Wait for it to finish, or use another " + option("database") + ".")
+
+    with exclusive_lock(lock_path, busy) as fd:  # a symlink planted as the lock file is refused
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         try:
@@ -84,15 +78,6 @@ def run_lock(database: Path):
                 if created_folder:
                     with contextlib.suppress(OSError):  # not empty: something else is there, keep it
                         database.parent.rmdir()
-    finally:
-        os.close(fd)
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except FileNotFoundError:
-        return False
 
 
 def completed_years(con) -> list[int]:

@@ -137,7 +137,7 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
 
 def carry_own_tables(con, published: Path, project_relations: set[str]) -> list[str]:
     """Copy into the build (``con``) the tables users added to the published database: every base table the
-    build lacks that is not one of the dbt project's relations (a model or seed dropped from the project
+    build lacks that is not one of the engine's own relations (a model dropped from the project
     stays dropped). Views are not carried. Returns their qualified names."""
     with attached(con, published, "prev"):
         mine = set(con.execute("select table_schema, table_name from information_schema.tables "

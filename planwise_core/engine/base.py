@@ -66,7 +66,7 @@ class DbtEngine:
             delete_years(con, self.year_tables(ctx), first, last)
 
     def own_relations(self, ctx) -> set[str]:
-        """The project's models and seeds, and the old parameter-table names (``config_*``)."""
+        """The project's models, and the parameter tables' former names (``config_*``)."""
         nodes = parsed_manifest(DbtProject(ctx.database)).nodes.values()
         return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {
             LEGACY_PREFIX + name for name in TABLES}

@@ -25,8 +25,7 @@ FILTERS = {"scalar": formatting.scalar_text}  # numbers arrive formatted; config
 
 def _escape(value):
     """Autoescaping with the standard library's entities (``&quot;``, ``&#x27;``) rather than markupsafe's
-    numeric ones, so the pages keep the text they had before the templates; markup (macros, the inlined
-    static files) passes through."""
+    numeric ones; markup (macros, the inlined static files) passes through."""
     return value if hasattr(value, "__html__") else Markup(html.escape(str(value), quote=True))
 
 

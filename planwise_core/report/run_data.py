@@ -49,7 +49,7 @@ def plan_summary(con) -> dict[int, dict]:
     return {r["simulation_year"]: r for r in dicts(con, f"select * from {hl.PLAN_SUMMARY} order by simulation_year")}
 
 
-def seed_tables(con, years: list[int]) -> list[tuple[str, list[str], list[tuple]]]:
+def read_parameter_tables(con, years: list[int]) -> list[tuple[str, list[str], list[tuple]]]:
     """(name, columns, rows) of every parameter table in the database (the ``assumptions`` schema; ``config_*``
     seeds in a database made before the host loaded them), and the IRS limits by year with their
     published/projected status when the money layer built them. A table keyed by ``simulation_year`` is cut to
@@ -97,7 +97,7 @@ def collect(con) -> dict:
         [last]).fetchall()]
     data["age"], data["tenure"] = by_band(con, "age"), by_band(con, "tenure")
     data["plan"] = plan_summary(con)
-    data["seeds"] = seed_tables(con, years)
+    data["parameter_tables"] = read_parameter_tables(con, years)
     data["run"] = results_run(con)
     data["year_log"] = runlog.year_rows(con)
     return data

@@ -3,7 +3,7 @@
 Headline per year (head count, payroll, employer plan cost, cost % of payroll, participation) and its change
 over the horizon; workforce (status, events, growth, age and tenure bands, level mix, retirements); pay;
 the retirement plan (participation by band, deferral rates, employer cost when the money layer ran); the
-baseline census profile; the assumptions (configuration and parameter seeds); performance. Every chart
+baseline census profile; the assumptions (configuration and parameter tables); performance. Every chart
 carries the table of its numbers (run_data collects, workforce_figures / plan_figures draw, assumptions
 tabulates); the page is ``templates/run_report.html``.
 """
@@ -18,7 +18,7 @@ from typing import Mapping
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import headline as hl
 from planwise_core.outputs.results import REQUIRED_TABLES, open_results
-from planwise_core.report.assumptions import default_census_profile, profile_blocks, seed_tables
+from planwise_core.report.assumptions import default_census_profile, parameter_tables, profile_blocks
 from planwise_core.report.charts import Figure, bar_chart
 from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_money, fmt_pct2, fmt_rate, fmt_seconds, num,
                                              or_dash)
@@ -170,7 +170,7 @@ def render_report(data: dict, database: Path, census_profile: Mapping | None = N
                   no_plan=None if data["plan"] else NO_PLAN, summary=summary_table(data["summary"]),
                   has_profile=census_profile is not None, profile_facts=profile_facts, profile_tables=profile_tables,
                   run_facts=run_facts(data["run"]), config=config, config_text=config_text,
-                  seeds=seed_tables(data["seeds"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))
+                  parameter_tables=parameter_tables(data["parameter_tables"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))
 
 
 def write_report(database: Path | str, out: Path | str, census_profile: Mapping | None = None) -> Path:
