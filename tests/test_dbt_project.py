@@ -107,6 +107,17 @@ def test_one_macro_per_file_named_after_it_and_described_with_its_arguments(mani
         assert list(described) == wanted, macro.name
 
 
+def test_the_parameter_table_sources_declare_the_columns_and_types_the_host_loads(manifest):
+    """models/staging/_sources.yml repeats, for dbt, the tables planwise_core.assumptions.spec declares."""
+    from planwise_core.assumptions.spec import SCHEMA, TABLES
+
+    sources = {n.name: n for n in manifest.sources.values() if n.source_name == SCHEMA}
+    assert sorted(sources) == sorted(TABLES)
+    for name, spec in TABLES.items():
+        declared = [(c.name, (c.data_type or "").lower()) for c in sources[name].columns.values()]
+        assert declared == [(c.name, c.sql.lower()) for c in spec.columns], name
+
+
 def test_config_defaults_and_dbt_project_vars_agree():
     """Each default is written once in the config schema; dbt_project.yml repeats it for standalone dbt use."""
     import yaml

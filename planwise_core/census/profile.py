@@ -20,6 +20,7 @@ import duckdb
 
 from planwise_core.census.load import load_census
 from planwise_core.database import runlog
+from planwise_core.database.sql import table_exists
 from planwise_core.census.sql import sql_literal
 from planwise_core.assumptions.spec import DEFAULTS_DIR
 
@@ -116,9 +117,7 @@ def baseline_profile(con: duckdb.DuckDBPyConnection, census_date: date | None = 
 def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The run report's baseline section: ``baseline_profile`` of a run database as ``planwise census profile
     --json`` prints it, at the census date of the run that wrote it; None without a baseline."""
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'main'").fetchall()}
-    if "int_baseline_workforce" not in tables:
+    if not table_exists(con, "int_baseline_workforce"):
         return None
     census_date = None
     run = runlog.results_run(con)  # the run whose results these are
@@ -136,8 +135,7 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 
 
 def _has_load_record(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                       "and table_name = 'census_load'").fetchone()[0] > 0
+    return table_exists(con, "census_load", schema="raw")
 
 
 def _stage_parameter_tables(con: duckdb.DuckDBPyConnection, tables: Path, relations: Relations) -> None:

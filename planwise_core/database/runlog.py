@@ -25,8 +25,6 @@ create table if not exists planwise_run_log (
     error varchar, census_sha256 varchar, continued_from varchar, planwise_version varchar,
     assumptions_json varchar)
 """
-# Columns added after the first release: a database made by an older version gets them (null) when next run.
-RUN_LOG_ADDED = ("planwise_version varchar", "assumptions_json varchar")
 YEAR_LOG_DDL = """
 create table if not exists planwise_year_log (
     run_id varchar, simulation_year integer, plugin varchar, optimization_level varchar,
@@ -85,8 +83,6 @@ def config_differences(first: dict, second: dict, prefix: str = "", end_year: bo
 
 def ensure_tables(con) -> None:
     con.execute(RUN_LOG_DDL)
-    for column in RUN_LOG_ADDED:
-        con.execute(f"alter table planwise_run_log add column if not exists {column}")
     con.execute(YEAR_LOG_DDL)
 
 
@@ -222,11 +218,8 @@ def year_origins(con) -> dict[int, dict | None]:
         return {}
     if not (table_exists(con, "planwise_year_log") and table_exists(con, "planwise_run_log")):
         return {y: None for y in years}
-    recorded = con.execute("select count(*) from information_schema.columns where table_name = 'planwise_run_log' "
-                           "and column_name = 'assumptions_json'").fetchone()[0]
-    assumptions = "r.assumptions_json" if recorded else "null as assumptions_json"
-    cur = con.execute(f"""
-        select y.simulation_year, r.run_id, r.config_json, r.census_sha256, r.census_path, {assumptions}
+    cur = con.execute("""
+        select y.simulation_year, r.run_id, r.config_json, r.census_sha256, r.census_path, r.assumptions_json
         from (select simulation_year, run_id from planwise_year_log
               qualify row_number() over (partition by simulation_year order by completed_at desc) = 1) y
         join planwise_run_log r using (run_id)""")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from planwise_core.database.sql import attached, ident
+from planwise_core.database.sql import attached, ident, table_exists
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import fsync_dir
 
@@ -96,10 +96,8 @@ def settle(path: Path) -> None:
 
 
 def written_by_planwise(con) -> bool:
-    """The marker table, or (a database from a PlanWise version before the marker) its run log with results."""
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'main'").fetchall()}
-    return MARKER_TABLE in tables or {"planwise_run_log", "fct_workforce_snapshot"} <= tables
+    """Whether the database holds PlanWise's marker table (written by every run)."""
+    return table_exists(con, MARKER_TABLE)
 
 
 def check_planwise_file(database: Path, purpose: str) -> bool:
