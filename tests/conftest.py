@@ -27,7 +27,7 @@ import os
 
 import pytest
 
-from helpers.sims import SimRegistry, run_simulation_job, session_folder  # noqa: F401 - pool workers unpickle it by this module too
+from helpers.sims import SimRegistry, session_folder
 
 
 def pytest_configure(config):
