@@ -6,17 +6,9 @@ does not import dbt; ``from planwise_core import MultiYearOrchestrator`` loads p
 
 import pluggy
 
-from planwise_core.names import PROJECT
+from planwise_core.names import API_NAMES as _API_NAMES, PROJECT
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
-
-_API_NAMES = (
-    "OptimizationLevel", "MultiYearConfig", "MultiYearResult", "FoundationSetupResult", "MultiYearOrchestrator",
-    "create_multi_year_orchestrator", "create_high_performance_orchestrator",
-    "run_foundation_benchmark", "run_enhanced_multi_year_simulation", "run_comprehensive_performance_comparison",
-    "error_context", "OperationError", "BatchSimulationProcessor",
-    "load_and_validate_config", "validate_configuration", "test_configuration_compatibility", "PerformanceMonitor",
-)
 
 __all__ = ["PROJECT", "hookimpl", *_API_NAMES]
 

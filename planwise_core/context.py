@@ -12,8 +12,11 @@ from planwise_core.levels import EngineSettings
 from planwise_core.monitoring.monitor import PerformanceMonitor
 
 
-@attrs.define(kw_only=True)
+@attrs.frozen(kw_only=True)
 class RunContext:
+    """Frozen: the host gives each attempt its own copy (``attrs.evolve`` with the level's settings); the
+    ``engine_state`` dict, the monitor and the log are shared by every copy of one run."""
+
     config: PlanwiseConfig
     database: Path  # the run's build database (database/workspace.py), not the published file
     run_id: str

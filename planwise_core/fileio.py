@@ -9,6 +9,7 @@ one, never half of one; a failure (full disk, Ctrl-C) leaves the old file and no
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
 import tempfile
@@ -63,6 +64,33 @@ def open_no_follow(path: Path, flags: int = os.O_RDWR | os.O_CREAT, mode: int = 
         os.close(fd)
         raise PlanwiseError(f"{path} is not a regular file: remove it and run again.")
     return fd
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, busy):
+    """Hold an exclusive ``flock`` on ``path`` (created, never through a symlink) for the block; yields its fd.
+
+    When another process holds it, or removed the file while we waited for it (the lock then guards nothing),
+    raises ``busy(fd)``: the caller's one message, which may read what the holder wrote into the file.
+    """
+    fd = open_no_follow(path)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not _same_file(fd, path):
+                raise BlockingIOError
+        except BlockingIOError:
+            raise busy(fd) from None
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def fsync_dir(folder: Path) -> None:

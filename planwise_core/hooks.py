@@ -1,11 +1,12 @@
-"""The typed hook facade: the only caller of ``pm.hook``; engine hooks reach the selected engine only."""
+"""The typed hook facade: the only caller of ``pm.hook`` and of the selected engine's contract (engines.py)."""
 
 from __future__ import annotations
 
 import pluggy
 
+from planwise_core.engines import engine_specs
 from planwise_core.errors import SimulationError
-from planwise_core.manager import ENGINE_HOOKS, is_engine, require_engine
+from planwise_core.manager import ENGINE_HOOKS, require_engine
 from planwise_core.results import FoundationResult, PluginMetrics, TransitionResult, YearResult
 
 
@@ -13,10 +14,10 @@ class Hooks:
     """The only place that calls ``pm.hook``: engine hooks reach one engine only."""
 
     def __init__(self, pm: pluggy.PluginManager, engine: str):
-        require_engine(pm, engine)
+        self.spec = require_engine(pm, engine)
         self.pm = pm
         self.engine = engine
-        others = [p for n, p in pm.list_name_plugin() if is_engine(p) and n != engine]
+        others = [s.engine for n, s in engine_specs(pm).items() if n != engine]
         self._callers = {h: pm.subset_hook_caller(h, others) for h in ENGINE_HOOKS}
 
     def _first(self, hook: str, **kwargs):
@@ -37,3 +38,23 @@ class Hooks:
 
     def collect_metrics(self, ctx) -> list[PluginMetrics]:
         return [m for m in self.pm.hook.collect_metrics(ctx=ctx) if m is not None]
+
+    # -- the engine's contract (engines.Engine) ---------------------------------------------------------
+
+    def check(self, config) -> list[str]:
+        return list(self.spec.engine.check(config))
+
+    def advice(self, config) -> list[str]:
+        return list(self.spec.engine.advice(config))
+
+    def year_tables(self, ctx) -> tuple[str, ...]:
+        return tuple(self.spec.engine.year_tables(ctx))
+
+    def discard_years(self, ctx, first: int, last: int | None = None) -> None:
+        self.spec.engine.discard_years(ctx, first, last)
+
+    def own_relations(self, ctx) -> set[str]:
+        return set(self.spec.engine.own_relations(ctx))
+
+    def lock(self):
+        return self.spec.engine.lock()

@@ -8,6 +8,7 @@ The engine hooks (``foundation_setup``, ``process_year``, ``transition_year``)
 are ``firstresult``: the host calls them on the selected engine plugin plus every
 non-engine plugin, and the first non-None result wins. Non-engine plugins
 (observers, probes) should return None from them so that the engine's result wins.
+Engines are registered by ``planwise_engines``, which returns typed specs (engines.py).
 """
 
 from __future__ import annotations
@@ -74,4 +75,17 @@ def collect_metrics(ctx):
 
     :param ctx: the run context.
     :return: a :class:`~planwise_core.results.PluginMetrics` or None.
+    """
+
+
+@hookspec
+def planwise_engines():
+    """Register engines: return (or yield) :class:`~planwise_core.engines.EngineSpec` values.
+
+    Called whenever the host looks up its engines (building the fallback chain, selecting ``--plugin``,
+    listing plugins), on every registered plugin; it must be cheap and return the same engine objects each
+    time. Two engines with one name, or two engines claiming one level, are an error naming both plugins'
+    distributions.
+
+    :return: an iterable of ``EngineSpec`` (or None for a plugin that registers no engine).
     """

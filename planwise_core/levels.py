@@ -1,7 +1,9 @@
-"""Engines and optimization levels, defined once: a level is an engine plugin plus how it drives dbt.
+"""The built-in engines' names and the optimization levels, defined once.
 
-The fallback chain walks the levels in order (HIGH -> MEDIUM -> LOW -> FALLBACK); a year that fails at
-one level is retried at the next. Nothing else in the host names an engine or a level literally.
+A level is a rung of the fallback chain (HIGH -> MEDIUM -> LOW -> FALLBACK) with its engine settings; a year
+that fails at one level is retried at the next. Which engine runs a level is the engine's own declaration
+(``EngineSpec.levels``, engines.py); the built-in engines' names are here because the host compares them
+(outputs/compare.py, api/compat.py). Nothing else in the host names an engine or a level literally.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import attrs
 
 OPTIMIZED = "optimized"
 LEGACY = "legacy"
-BUILTIN_ENGINES = (OPTIMIZED, LEGACY)
 
 HIGH, MEDIUM, LOW, FALLBACK = "high", "medium", "low", "fallback"
 OPTIMIZATION_LEVELS = (HIGH, MEDIUM, LOW, FALLBACK)
@@ -33,19 +34,23 @@ class Level:
     settings: EngineSettings
 
 
-def level_map(max_workers: int) -> dict[str, Level]:
+def level_settings(max_workers: int) -> dict[str, EngineSettings]:
+    """How each level drives its engine."""
     return {
-        HIGH: Level(HIGH, OPTIMIZED, EngineSettings(threads=max_workers, per_model=False)),
-        MEDIUM: Level(MEDIUM, OPTIMIZED, EngineSettings(threads=1, per_model=False)),
-        LOW: Level(LOW, OPTIMIZED, EngineSettings(threads=1, per_model=True)),
-        FALLBACK: Level(FALLBACK, LEGACY, EngineSettings(threads=1, per_model=True)),
+        HIGH: EngineSettings(threads=max_workers, per_model=False),
+        MEDIUM: EngineSettings(threads=1, per_model=False),
+        LOW: EngineSettings(threads=1, per_model=True),
+        FALLBACK: EngineSettings(threads=1, per_model=True),
     }
 
 
-def fallback_chain(start_level: str, max_workers: int, plugin: str | None = None) -> list[Level]:
-    """Levels from ``start_level`` down to FALLBACK; ``plugin`` replaces the first rung's engine."""
-    levels = list(level_map(max_workers).values())
-    chain = levels[OPTIMIZATION_LEVELS.index(start_level.lower()):]
-    if plugin and plugin != chain[0].plugin:
-        chain[0] = attrs.evolve(chain[0], plugin=plugin)
+def fallback_chain(start_level: str, max_workers: int, served: dict[str, str], plugin: str | None = None) -> list[Level]:
+    """Levels from ``start_level`` down to FALLBACK, each run by the engine that serves it (``served``: level ->
+    engine name). A level no engine serves is left out; ``plugin`` runs the first level whoever serves it."""
+    settings = level_settings(max_workers)
+    names = OPTIMIZATION_LEVELS[OPTIMIZATION_LEVELS.index(start_level.lower()):]
+    chain = [Level(name, served[name], settings[name]) for name in names if name in served]
+    if plugin:
+        first = Level(names[0], plugin, settings[names[0]])
+        chain = [first] + [level for level in chain if level.name != names[0]]
     return chain

@@ -10,6 +10,7 @@ from importlib import metadata
 import pluggy
 
 from planwise_core import hookspecs
+from planwise_core.engines import EngineSpec, engine_names, engine_specs, is_engine
 from planwise_core.errors import PluginError
 from planwise_core.levels import OPTIMIZED
 from planwise_core.names import PROJECT
@@ -17,6 +18,7 @@ from planwise_core.names import PROJECT
 log = logging.getLogger("planwise.plugins")
 
 ENGINE_HOOKS = ("foundation_setup", "process_year", "transition_year")
+__all__ = ["engine_names", "get_plugin_manager", "require_engine", "describe_plugins", "enable_tracing"]
 BLOCK_ENV = "PLANWISE_BLOCK_PLUGINS"
 
 
@@ -59,12 +61,18 @@ def get_plugin_manager(blocked: tuple[str, ...] = (), load_entrypoints: bool = T
 def _load_entrypoints(pm: PlanwisePluginManager) -> None:
     """Like ``load_setuptools_entrypoints``, but a broken plugin is named in the error."""
     for ep in metadata.entry_points(group=PROJECT):
-        if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
-            continue
         dist = ep.dist.name if ep.dist else "?"
+        if pm.is_blocked(ep.name):
+            continue
+        if pm.get_plugin(ep.name) is not None:
+            taken = pm.distributions.get(ep.name, ("planwise",))[0]
+            if taken == dist:  # the same distribution seen twice on the path
+                continue
+            raise PluginError(f"Conflicting plugins for '{ep.name}': {taken}, {dist}. Uninstall one of them, or "
+                              f"block the name with {BLOCK_ENV}={ep.name}.")
         try:
             plugin = ep.load()
-        except Exception as exc:  # any import-time failure of foreign code
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of foreign code
             raise PluginError(
                 f"Plugin '{ep.name}' (distribution {dist}) failed to import: {exc!r}. "
                 f"Fix or uninstall it, or block it with {BLOCK_ENV}={ep.name}."
@@ -76,14 +84,6 @@ def _load_entrypoints(pm: PlanwisePluginManager) -> None:
         pm.distributions[ep.name] = (dist, ep.dist.version if ep.dist else "?")
 
 
-def is_engine(plugin) -> bool:
-    return bool(getattr(plugin, "planwise_engine", False))
-
-
-def engine_names(pm: pluggy.PluginManager) -> list[str]:
-    return sorted(name for name, p in pm.list_name_plugin() if is_engine(p))
-
-
 def engine_choice(names: list[str]) -> str:
     """What to choose instead of an unusable engine name; never an empty list."""
     if names:
@@ -93,11 +93,12 @@ def engine_choice(names: list[str]) -> str:
     return f"No engine plugin is available ({why}): unblock or install one, e.g. {OPTIMIZED}"
 
 
-def require_engine(pm: pluggy.PluginManager, name: str) -> None:
-    names = engine_names(pm)
-    if name not in names:
+def require_engine(pm: pluggy.PluginManager, name: str) -> EngineSpec:
+    specs = engine_specs(pm)
+    if name not in specs:
         what = f"Plugin '{name}' is blocked ({BLOCK_ENV})" if pm.is_blocked(name) else f"Unknown plugin '{name}'"
-        raise PluginError(f"{what}. {engine_choice(names)}")
+        raise PluginError(f"{what}. {engine_choice(list(specs))}")
+    return specs[name]
 
 
 def describe_plugins(pm: pluggy.PluginManager, detail: bool = False) -> list[dict]:
@@ -111,7 +112,7 @@ def describe_plugins(pm: pluggy.PluginManager, detail: bool = False) -> list[dic
             continue
         callers = pm.get_hookcallers(plugin) or []
         dist, version = getattr(pm, "distributions", {}).get(name) or _builtin_dist()
-        row = {"name": name, "engine": is_engine(plugin), "hooks": sorted(h.name for h in callers),
+        row = {"name": name, "engine": is_engine(pm, plugin), "hooks": sorted(h.name for h in callers),
                "distribution": dist, "version": version}
         if detail:
             row["hookimpls"] = {h.name: _impl_detail(h, plugin) for h in callers}

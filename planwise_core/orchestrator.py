@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import logging
 import signal
 import threading
@@ -24,12 +23,16 @@ from planwise_core.census.report import log_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
 from planwise_core.levels import Level, fallback_chain
-from planwise_core.database import completed_years, connect, delete_years, run_lock, runlog, table_exists
+from planwise_core.database import completed_years, connect, run_lock, runlog, table_exists
 from planwise_core.database.workspace import Workspace, carry_own_tables, drop_build_record, mark, publish_guard
-from planwise_core.errors import PlanwiseError, is_data_error, option
+from planwise_core.engines import level_engines
+from planwise_core.events import FoundationDone, FoundationStarted, YearDone, YearStarted
+from planwise_core.errors import PlanwiseError, PluginError, is_data_error, option
 from planwise_core.hooks import Hooks
-from planwise_core.manager import engine_names, get_plugin_manager, require_engine
+from planwise_core.manager import engine_choice, engine_names, get_plugin_manager, require_engine
+from planwise_core.names import DEFAULT_DATABASE
 from planwise_core.results import FoundationResult, YearResult
+from planwise_core.run_result import RunResult, YearOutcome, performance_metrics
 from planwise_core.database.checkpoints import CheckpointError, StateManager
 from planwise_core.outputs.summary import census_load, year_summary
 from planwise_core.run_plan import CONTINUE, FRESH, Plan, plan_run
@@ -37,9 +40,6 @@ from planwise_core.run_plan import CONTINUE, FRESH, Plan, plan_run
 log = logging.getLogger("planwise.run")
 REJECTS_IN_BUILD = "rejects.csv"
 
-DEFAULT_DATABASE = Path("output/planwise.duckdb")
-BUILTIN_CENSUS_SIZE = 10_000
-BUILTIN_CENSUS_SEED = 42
 
 
 class Simulation:
@@ -53,62 +53,57 @@ class Simulation:
         self.census = Path(census) if census else None
         self.pm = pm or get_plugin_manager()
         orch = config.orchestration
-        if plugin:
-            require_engine(self.pm, plugin)
-        chain = fallback_chain(orch.optimization_level, orch.max_workers, plugin)
-        require_engine(self.pm, chain[0].plugin)
-        # Lower rungs whose engine is blocked or missing are skipped, not fatal.
-        available = set(engine_names(self.pm))
-        self.chain = [chain[0]] + [lvl for lvl in chain[1:] if lvl.plugin in available]
+        self.chain = _chain(self.pm, orch, plugin)
+        self.hooks = {level.plugin: Hooks(self.pm, level.plugin) for level in self.chain}
         self.performance_mode = performance_mode
         self.last_error: str | None = None
         self.interrupted: str | None = None  # the signal that stopped the run: "Ctrl-C" or "SIGTERM"
         self.publishing = False
         self.plan: Plan | None = None
-        self.progress = progress or (lambda *a, **k: None)
+        self.progress = progress or (lambda event: None)  # called with each events.RunEvent
         self.state = StateManager(self.workspace.state_dir, enable_compression=orch.enable_compression,
                                   batch_size=orch.batch_size)
         self.run_id = f"run_{dt.datetime.now():%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:6]}"
         self.ctx = RunContext(config=config, database=self.workspace.build, run_id=self.run_id,
                               settings=self.chain[0].settings, performance_mode=performance_mode)
 
-    @functools.cached_property
-    def year_tables(self) -> tuple[str, ...]:
-        """The year-partitioned result tables, as the dbt project declares them (its year_partition models)."""
-        from planwise_core.engine.nodes import year_partitioned_models
-        from planwise_core.engine.project import DbtProject
-
-        return year_partitioned_models(DbtProject(self.workspace.build))
-
     @property
-    def project_relations(self) -> set[str]:
-        """Tables the project builds (models, seeds), the host's own, and the old seeds' names (``config_*``)."""
-        from planwise_core.assumptions.spec import LEGACY_PREFIX, TABLES
-        from planwise_core.engine.project import DbtProject, parsed_manifest
+    def engine(self) -> Hooks:
+        """The first level's engine: its year tables and relations are the run's."""
+        return self.hooks[self.chain[0].plugin]
 
-        nodes = parsed_manifest(DbtProject(self.workspace.build)).nodes.values()
-        return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {"planwise_build"} | {
-            LEGACY_PREFIX + name for name in TABLES}
+    def _discard_years(self, first: int, last: int | None = None, level: Level | None = None) -> None:
+        self.hooks[(level or self.chain[0]).plugin].discard_years(self.ctx, first, last)
+
+    @contextlib.contextmanager
+    def _engines_held(self):
+        """Each engine's process lock, and its check of the configuration before anything is written."""
+        with contextlib.ExitStack() as stack:
+            for hooks in self.hooks.values():
+                stack.enter_context(hooks.lock())
+            problems = [p for hooks in self.hooks.values() for p in hooks.check(self.config)]
+            if problems:
+                raise PlanwiseError("; ".join(dict.fromkeys(problems)))
+            yield
 
     # -- public -----------------------------------------------------------------------------
 
     def foundation_only(self) -> FoundationResult:
         """Census and foundation into a new build, published in place of the database's results."""
-        with run_lock(self.database), self._sigint_guard():
-            _check_dbt_project()
+        with run_lock(self.database), self._sigint_guard(), self._engines_held():
             self.workspace.check_published()
             assumptions = resolve_assumptions(self.config)  # refused before anything is written
             self.workspace.start_empty()
             self._load_census(self._census_path())
             self._load_assumptions(assumptions)
-            result = self._foundation(Hooks(self.pm, self.chain[0].plugin))
+            result = self._foundation(self.engine)
             with connect(self.workspace.build) as con:
                 runlog.ensure_tables(con)
             self._publish(run_logged=False)
             return result
 
-    def run(self, resume: bool = False) -> dict:
-        """Run every year; returns the run result dict (see docs/outputs.md).
+    def run(self, resume: bool = False) -> RunResult:
+        """Run every year; returns the run result (``to_dict()``: the JSON shape of docs/outputs.md).
 
         Refusals (bad inputs, nothing to resume, a foreign database) raise PlanwiseError before anything is
         written; a failed year returns ``success`` False; Ctrl-C raises KeyboardInterrupt. In every case but
@@ -116,16 +111,19 @@ class Simulation:
         """
         started = time.perf_counter()
         self.ctx.monitor.start()
-        with run_lock(self.database), self._sigint_guard():
-            _check_dbt_project()
+        with run_lock(self.database), self._sigint_guard(), self._engines_held():
             self.plan = plan = plan_run(self.workspace, self.config, self._census_path(), self.census is not None,
                                         self.run_id, self.chain[0].plugin, resume)
             self._adopt(plan)
             self._log_start()
             try:
-                years_done, foundation = self._prepare(plan)
-                outcomes, failed = self._run_years(years_done)
-                metrics = Hooks(self.pm, self.chain[0].plugin).collect_metrics(self.ctx)
+                try:
+                    years_done, foundation = self._prepare(plan)
+                    outcomes, failed = self._run_years(years_done)
+                except BaseException:
+                    self._metrics_after_failure()
+                    raise
+                metrics = self.engine.collect_metrics(self.ctx)
                 if failed:
                     self._log_end("failed", self.last_error)
                 else:
@@ -139,18 +137,17 @@ class Simulation:
             with connect(self.workspace.build if failed else self.database) as con:
                 summary = year_summary(con, self.config.simulation.start_year, self.config.simulation.end_year)
                 census = census_load(con)
-        return {**self._result(started, outcomes, failed, foundation, metrics, summary, years_done), "census": census,
-                "assumptions": plan.record.assumptions}
+        return self._result(started, outcomes, failed, foundation, metrics, summary, years_done, census)
 
     # -- steps ------------------------------------------------------------------------------
 
     def _census_path(self) -> Path:
-        return self.census or builtin_census(self.database.parent, BUILTIN_CENSUS_SIZE, BUILTIN_CENSUS_SEED)
+        return self.census or builtin_census(self.database.parent)
 
     def _adopt(self, plan: Plan) -> None:
         """Run as the plan says: a resume keeps its run id, a continuation its projection's start year."""
-        self.run_id = self.ctx.run_id = plan.record.run_id
-        self.config = self.ctx.config = plan.config
+        self.run_id, self.config = plan.record.run_id, plan.config
+        self.ctx = attrs.evolve(self.ctx, run_id=self.run_id, config=self.config)
         if plan.kind == CONTINUE:
             log.info("continuing run %s's projection from its %s snapshot (years %s-%s kept)",
                      plan.record.continued_from, plan.first_new_year - 1, plan.kept[0], plan.kept[-1],
@@ -172,10 +169,10 @@ class Simulation:
         log.info("parameter tables loaded (replaced: %s)", ", ".join(assumptions.replaced()) or "none")
 
     def _foundation(self, hooks: Hooks) -> FoundationResult:
-        self.progress("foundation")
+        self.progress(FoundationStarted())
         result = hooks.foundation_setup(self.ctx)
         self.ctx.monitor.checkpoint("foundation")
-        self.progress("foundation_done")
+        self.progress(FoundationDone())
         return result
 
     def _prepare(self, plan: Plan) -> tuple[list[int], FoundationResult | None]:
@@ -191,8 +188,8 @@ class Simulation:
             if plan.kind != FRESH and plan.census is None:
                 runlog.write_build(con, plan.record, first, foundation_done=True)
         if plan.kind == CONTINUE:
+            self._discard_years(plan.first_new_year, 9999)
             with connect(self.workspace.build) as con:
-                delete_years(con, self.year_tables, plan.first_new_year, 9999)
                 for year in plan.kept:
                     self.state.checkpoint(con, year)
             return list(plan.kept), None
@@ -202,10 +199,9 @@ class Simulation:
             runlog.write_build(con, plan.record, first, foundation_done=False)
         self._load_census(plan.census)
         self._load_assumptions(plan.assumptions)
-        with connect(self.workspace.build) as con:
-            delete_years(con, self.year_tables, first, 9999)
+        self._discard_years(first, 9999)
         self.state.discard_from(first)
-        foundation = self._foundation(Hooks(self.pm, self.chain[0].plugin))
+        foundation = self._foundation(self.engine)
         with connect(self.workspace.build) as con:
             runlog.foundation_done(con)
         return [], foundation
@@ -215,7 +211,7 @@ class Simulation:
             done = self._checkpointed_years(con)
             # A year killed half-way may have left rows behind: drop everything after the last checkpoint.
             first_missing = (done[-1] + 1) if done else self.config.simulation.start_year
-            delete_years(con, self.year_tables, first_missing, 9999)
+        self._discard_years(first_missing, 9999)
         self.state.discard_from(first_missing)
         return done
 
@@ -254,7 +250,7 @@ class Simulation:
                     result, attempts = self._attempt_year(level, year)
                     outcomes.append((result, level, attempts))
                     break
-                except Exception as exc:  # an engine or a third-party plugin failed: contain it
+                except Exception as exc:  # noqa: BLE001 - an engine or a third-party plugin failed: contain it
                     self._stop_if_interrupted()
                     log.warning("year %s failed at level %s (%s): %s", year, level.name, level.plugin, exc)
                     if orch.fail_fast or rung + 1 == len(self.chain) or is_data_error(exc):
@@ -270,24 +266,30 @@ class Simulation:
     def _attempt_year(self, level: Level, year: int) -> tuple[YearResult, int]:
         orch = self.config.orchestration
         retries = 0 if orch.fail_fast else orch.max_retries
-        hooks = Hooks(self.pm, level.plugin)
-        self.ctx.settings = level.settings
+        hooks = self.hooks[level.plugin]
+        ctx = attrs.evolve(self.ctx, settings=level.settings)  # engine_state is shared: the same dict
         for attempt in range(retries + 1):
             try:
-                self.progress("year", year=year, level=level.name)
+                self.progress(YearStarted(year, level.name))
                 if year > self.config.simulation.start_year:
-                    hooks.transition_year(self.ctx, year - 1, year)
-                result = hooks.process_year(self.ctx, year)
+                    hooks.transition_year(ctx, year - 1, year)
+                result = hooks.process_year(ctx, year)
                 self._log_year(result, level, attempt + 1)
                 return result, attempt + 1
             except Exception as exc:
                 self._stop_if_interrupted()
-                with connect(self.workspace.build) as con:
-                    delete_years(con, self.year_tables, year)
+                self._discard_years(year, level=level)
                 if attempt == retries or is_data_error(exc):
                     raise
                 time.sleep(orch.retry_backoff_seconds * 2 ** attempt)
         raise AssertionError("unreachable")
+
+    def _metrics_after_failure(self) -> None:
+        """collect_metrics also after a failed foundation or year; never hides the failure that ended the run."""
+        try:
+            self.engine.collect_metrics(self.ctx)
+        except Exception as exc:  # noqa: BLE001 - the original failure matters more
+            log.error("collect_metrics failed after the run failed: %s", exc)
 
     # -- interruption -----------------------------------------------------------------------
 
@@ -336,7 +338,7 @@ class Simulation:
             mark(con)
             if self.database.exists():
                 runlog.copy_history(con, str(self.database))
-                carry_own_tables(con, self.database, self.project_relations)
+                carry_own_tables(con, self.database, self.engine.own_relations(self.ctx) | {"planwise_build"})
             if run_logged:
                 runlog.finish(con, self.run_id, "completed")
             published_rejects = (publish_rejects(con, self.workspace.folder / REJECTS_IN_BUILD,
@@ -352,49 +354,39 @@ class Simulation:
     def _log_year(self, result: YearResult, level: Level, attempts: int) -> None:
         with connect(self.workspace.build) as con:
             self.state.checkpoint(con, result.year)
-            con.execute("insert into planwise_year_log values (?, ?, ?, ?, ?, ?, ?, ?, now())",
-                        [self.run_id, result.year, result.plugin, level.name, result.seconds, result.rows,
-                         result.dbt_invocations, attempts])
+            runlog.log_year(con, self.run_id, result.year, result.plugin, level.name, result.seconds, result.rows,
+                            result.dbt_invocations, attempts)
         self.ctx.monitor.checkpoint(f"year_{result.year}")
         log.info("year %s completed by %s (%s) in %.2fs", result.year, result.plugin, level.name, result.seconds,
                  extra={"event": "year_completed", "year": result.year, "plugin": result.plugin,
                         "optimization_level": level.name, "seconds": round(result.seconds, 3)})
-        self.progress("year_done", year=result.year, result=result)
+        self.progress(YearDone(result))
 
-    def _result(self, started, outcomes, failed, foundation, metrics, summary, years_done) -> dict:
+    def _result(self, started, outcomes, failed, foundation, metrics, summary, years_done, census) -> RunResult:
         total = time.perf_counter() - started
-        completed = sorted(years_done + [r.year for r, _, _ in outcomes])
-        rows = sum(r.rows for r, _, _ in outcomes)
+        years = tuple(YearOutcome(r.year, r.plugin, lvl.name, r.seconds, r.rows, r.dbt_invocations, att,
+                                  tuple(attrs.asdict(s) for s in r.steps) if self.performance_mode else None)
+                      for r, lvl, att in outcomes)
+        completed = tuple(sorted(years_done + [y.year for y in years]))
         planned = self.config.simulation.end_year - self.config.simulation.start_year + 1
-        year_detail = {str(r.year): {"plugin": r.plugin, "optimization_level": lvl.name, "seconds": round(r.seconds, 3),
-                                     "rows": r.rows, "dbt_invocations": r.dbt_invocations, "attempts": att,
-                                     **({"steps": [attrs.asdict(s) for s in r.steps]} if self.performance_mode else {})}
-                       for r, lvl, att in outcomes}
-        perf = {"records_per_second": round(rows / total, 1) if total else 0.0,
-                "year_times": {y: d["seconds"] for y, d in year_detail.items()},
-                "monitor": self.ctx.monitor.get_summary()}
-        if foundation is not None:
-            perf["foundation_seconds"] = round(foundation.seconds, 3)
-            perf["foundation_steps"] = [attrs.asdict(s) for s in foundation.steps]
-        return {
-            "simulation_id": self.run_id, "success": not failed, "database": str(self.database),
-            "completed_years": completed, "failed_years": failed,
-            "success_rate": round(len(completed) / planned, 4) if planned else 0.0,
-            "total_execution_time": round(total, 3), "years": year_detail,
-            "resumed_years": years_done, "error": self.last_error,
-            "continued_from": ({"run_id": self.plan.record.continued_from, "year": self.plan.first_new_year - 1}
-                               if self.plan.kind == CONTINUE else None),
-            "performance_metrics": perf,
-            "plugin_metrics": {m.plugin: m.metrics for m in metrics},
-            "state_metrics": self.state.get_performance_metrics(),
-            "summary": summary,
-        }
+        return RunResult(
+            simulation_id=self.run_id, success=not failed, database=str(self.database), completed_years=completed,
+            failed_years=tuple(failed), success_rate=round(len(completed) / planned, 4) if planned else 0.0,
+            total_execution_time=round(total, 3), years=years, resumed_years=tuple(years_done), error=self.last_error,
+            continued_from=({"run_id": self.plan.record.continued_from, "year": self.plan.first_new_year - 1}
+                            if self.plan.kind == CONTINUE else None),
+            performance_metrics=performance_metrics(years, total, self.ctx.monitor, foundation),
+            plugin_metrics={m.plugin: m.metrics for m in metrics}, state_metrics=self.state.get_performance_metrics(),
+            summary=tuple(summary), census=census, assumptions=self.plan.record.assumptions)
 
 
-def _check_dbt_project() -> None:
-    """The dbt project (PLANWISE_DBT_DIR) must be there before anything is deleted or built."""
-    from planwise_core.engine.base import check_dbt_project
-
-    problems = check_dbt_project()
-    if problems:
-        raise PlanwiseError("; ".join(problems))
+def _chain(pm, orch, plugin: str | None) -> list[Level]:
+    """The fallback chain from the configured level; ``plugin`` runs the first level. Lower levels whose engine
+    is blocked or missing are skipped, not fatal."""
+    if plugin:
+        require_engine(pm, plugin)
+    chain = fallback_chain(orch.optimization_level, orch.max_workers, level_engines(pm), plugin)
+    if not chain or chain[0].name != orch.optimization_level.lower():
+        raise PluginError(f"No engine serves optimization level '{orch.optimization_level}'. "
+                          f"{engine_choice(engine_names(pm))}")
+    return chain

@@ -26,6 +26,7 @@ from planwise_core.config import PlanwiseConfig
 from planwise_core.database import runlog
 from planwise_core.database.connection import completed_years
 from planwise_core.database.runlog import RunRecord, assumptions_differences, behaviour, config_differences
+from planwise_core.database.sql import open_read_only
 from planwise_core.database.workspace import Workspace
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import file_sha256
@@ -63,7 +64,7 @@ def plan_run(ws: Workspace, config: PlanwiseConfig, census: Path, census_given: 
 
 
 def _origins(database: Path) -> tuple[dict, str | None]:
-    with contextlib.closing(duckdb.connect(str(database), read_only=True)) as con:
+    with contextlib.closing(open_read_only(database, "")) as con:
         origins = runlog.year_origins(con)
         return origins, (runlog.lineage_problem(con) if origins else None)
 
@@ -151,23 +152,21 @@ def _read_build(ws: Workspace) -> dict | None:
     if not ws.has_build():
         return None
     try:
-        with contextlib.closing(duckdb.connect(str(ws.build), read_only=True)) as con:
+        with contextlib.closing(open_read_only(ws.build, "")) as con:
             return runlog.read_build(con)
-    except duckdb.Error:  # killed while the build file was being created or copied
+    except (PlanwiseError, duckdb.Error):  # killed while the build file was being created or copied
         return None
 
 
 def _nothing_to_resume(ws: Workspace, config: PlanwiseConfig, published: bool) -> None:
     last = None
     if published:
-        with contextlib.closing(duckdb.connect(str(ws.database), read_only=True)) as con:
-            if completed_years(con):
-                cur = con.execute("select run_id, status, config_json from planwise_run_log "
-                                  "where status = 'completed' order by finished_at desc limit 1")
-                last = cur.fetchone()
-    if last and behaviour(json.loads(last[2])) != behaviour(config.to_dict()):
-        keys = ", ".join(config_differences(json.loads(last[2]), config.to_dict(), end_year=True)[:6])
+        with contextlib.closing(open_read_only(ws.database, "")) as con:
+            run = runlog.results_run(con) if completed_years(con) else None
+            last = run if run and run["status"] == "completed" and run["config"] is not None else None
+    if last and behaviour(last["config"]) != behaviour(config.to_dict()):
+        keys = ", ".join(config_differences(last["config"], config.to_dict(), end_year=True)[:6])
         raise PlanwiseError(f"Cannot resume: the configuration differs from the last run's ({keys}), which "
                             f"completed. Run without {option('resume')} to replace its results.")
-    why = f"its last run {last[0]} completed" if last else "no interrupted run was found"
+    why = f"its last run {last['run_id']} completed" if last else "no interrupted run was found"
     raise PlanwiseError(f"Nothing to resume in {ws.database}: {why}. Run without {option('resume')}.")

@@ -22,7 +22,7 @@ import pytest
 import planwise_core
 import planwise_core.api as api
 import planwise_core.api.benchmarks  # noqa: F401 - patched below
-import planwise_core.api.errors  # noqa: F401
+import planwise_core.api.errors  # noqa: F401 - loaded before the tests below read its module
 from planwise_core.errors import CensusError, ConfigError, DatabaseBusyError, PlanwiseError, SimulationError
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
@@ -96,7 +96,7 @@ def docs_namespace(workdir):
     for number, block in enumerate(_python_blocks(DOCS.read_text()), 1):
         try:
             exec(compile(block, f"docs/api.md python block {number}", "exec"), namespace)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure of a docs example fails the test, naming the block
             pytest.fail(f"docs/api.md python block {number} failed: {exc!r}\n{block}")
     return namespace
 
@@ -340,7 +340,7 @@ def test_benchmark_mode_times_legacy_in_another_temporary_database(monkeypatch, 
 
 def test_comparison_adds_target_met(monkeypatch):
     """Logic only (compare_engines stubbed): the real comparison runs the legacy engine, too slow here."""
-    import planwise_core.outputs.compare
+    import planwise_core.engine_comparison
 
     seen = {}
 
@@ -350,7 +350,7 @@ def test_comparison_adds_target_met(monkeypatch):
         return {"legacy_time": 50.0, "optimized_time": 10.0, "improvement": seen["improvement"],
                 "legacy": dict(brief, total_execution_time=50.0), "optimized": brief}
 
-    monkeypatch.setattr(planwise_core.outputs.compare, "compare_engines", fake_compare)
+    monkeypatch.setattr(planwise_core.engine_comparison, "compare_engines", fake_compare)
     monkeypatch.setattr(api.benchmarks, "plugin_manager", lambda: None)
     seen["improvement"] = 0.82
     result = asyncio.run(api.run_comprehensive_performance_comparison(2025, 2026, benchmark_mode=True))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import round_half_up, rows
+from helpers.invariants import round_half_up
+from helpers.sql import rows
 
 from planwise_core.assumptions.spec import DEFAULTS_DIR
 from planwise_core.census import generate_census

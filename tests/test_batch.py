@@ -130,8 +130,8 @@ def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path
     assert first.returncode == 1, first.stderr[-3000:]
     # Reported before anything ran: both problems of the invalid scenario, with their keys.
     report_lines = first.stderr.splitlines()
-    invalid_at = next(i for i, l in enumerate(report_lines) if "'bad_config' is invalid" in l)
-    started_at = next(i for i, l in enumerate(report_lines) if "starting" in l)
+    invalid_at = next(i for i, line in enumerate(report_lines) if "'bad_config' is invalid" in line)
+    started_at = next(i for i, line in enumerate(report_lines) if "starting" in line)
     assert invalid_at < started_at
     assert "workforce.total_termination_rate" in first.stderr and "did you mean 'target_growth_rate'" in first.stderr
     # One progress line per run step and the batch total.

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from planwise_core.batch import BatchError, plan_batch, plan_ensemble, plan_scenarios, run_batch
 from planwise_core.batch.executors import run_memory_estimate, size_local_pool
@@ -294,6 +293,6 @@ def test_with_every_engine_blocked_the_choice_is_never_empty(tmp_path, monkeypat
     proc = subprocess.run([str(PLANWISE), "run", "--database", tmp_path / "x.duckdb"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == ("Error: Plugin 'optimized' is blocked (PLANWISE_BLOCK_PLUGINS). No engine plugin "
+    assert proc.stderr.strip() == ("Error: No engine serves optimization level 'high'. No engine plugin "
                                    "is available (PLANWISE_BLOCK_PLUGINS=optimized,legacy blocks them): unblock or "
                                    "install one, e.g. optimized")

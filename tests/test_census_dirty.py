@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from planwise_core.census import (
-    capacity_for, generate_census, load_census, rejects_path_for, validate_census,
+    capacity_for, generate_census, load_census, validate_census,
 )
 from planwise_core.config import PlanwiseConfig, load_config
 from planwise_core.errors import CensusError

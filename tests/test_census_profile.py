@@ -15,7 +15,8 @@ import attrs
 import duckdb
 import pytest
 
-from conftest import CENSUS_COLUMNS, completed_years
+from helpers.common import completed_years
+from helpers.sims import CENSUS_COLUMNS
 from test_cli import planwise
 
 from planwise_core.census.profile import baseline_profile, format_profile, profile_census

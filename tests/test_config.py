@@ -1,6 +1,5 @@
 """Run configuration: one case per validation rule, loading, round-trips, dbt vars."""
 
-import copy
 import datetime
 import logging
 

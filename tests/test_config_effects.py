@@ -13,16 +13,9 @@ from typing import Callable
 
 import pytest
 
-from conftest import (
-    BASELINE_2Y,
-    OTHER_SEED_2Y,
-    SMALL_CENSUS,
-    SimSpec,
-    expected_requirements,
-    rows,
-    scalar,
-    selected_params,
-)
+from helpers.invariants import expected_requirements
+from helpers.sims import BASELINE_2Y, OTHER_SEED_2Y, SMALL_CENSUS, SimSpec, selected_params
+from helpers.sql import rows, scalar
 
 CENSUS = SMALL_CENSUS
 # The baseline and the other-seed run are two years so test_determinism can share them.
@@ -247,7 +240,7 @@ def check_scope_all_eligible(base, var):
     # census employees in scope are no longer voluntary enrollees
     assert count(var, "event_category = 'voluntary'") < count(base, "event_category = 'voluntary'")
     # nobody already enrolled in the census is swept
-    assert scalar(var, f"""select count(*) from fct_yearly_events e join raw.census c using (employee_id)
+    assert scalar(var, """select count(*) from fct_yearly_events e join raw.census c using (employee_id)
                            where e.event_type = 'enrollment' and c.employee_deferral_rate > 0""") == 0
 
 

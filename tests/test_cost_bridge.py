@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import rows
+from helpers.sql import rows
 from helpers.common import html_section
 from test_diff import HIGH_TURNOVER
 from test_report import SPEC

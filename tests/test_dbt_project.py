@@ -90,6 +90,34 @@ def test_every_model_is_described(manifest):
     assert [m.name for m in _models(manifest).values() if not m.description.strip()] == []
 
 
+def test_one_macro_per_file_named_after_it_and_described_with_its_arguments(manifest):
+    import re
+    from pathlib import Path
+
+    ours = [m for m in manifest.macros.values() if m.package_name == "planwise"
+            and m.original_file_path.startswith("macros") and not m.name.startswith("materialization_")]
+    assert len(ours) >= 40
+    assert [m.name for m in ours if Path(m.original_file_path).stem != m.name] == []
+    assert [m.name for m in ours if len(Path(m.original_file_path).parts) != 3] == []  # macros/<topic>/<name>.sql
+    assert [m.name for m in ours if not m.description.strip()] == []
+    for macro in ours:
+        signature = re.search(r"macro\s+\w+\(([^)]*)\)", macro.macro_sql).group(1)
+        wanted = [a.split("=")[0].strip() for a in signature.split(",") if a.strip()]
+        described = {a.name: a.description for a in macro.arguments if a.description.strip()}
+        assert list(described) == wanted, macro.name
+
+
+def test_the_parameter_table_sources_declare_the_columns_and_types_the_host_loads(manifest):
+    """models/staging/_sources.yml repeats, for dbt, the tables planwise_core.assumptions.spec declares."""
+    from planwise_core.assumptions.spec import SCHEMA, TABLES
+
+    sources = {n.name: n for n in manifest.sources.values() if n.source_name == SCHEMA}
+    assert sorted(sources) == sorted(TABLES)
+    for name, spec in TABLES.items():
+        declared = [(c.name, (c.data_type or "").lower()) for c in sources[name].columns.values()]
+        assert declared == [(c.name, c.sql.lower()) for c in spec.columns], name
+
+
 def test_config_defaults_and_dbt_project_vars_agree():
     """Each default is written once in the config schema; dbt_project.yml repeats it for standalone dbt use."""
     import yaml

@@ -11,9 +11,9 @@ import hashlib
 
 import pytest
 
-from conftest import BASELINE_2Y as BASELINE
-from conftest import OTHER_SEED_2Y as OTHER_SEED
-from conftest import rows, scalar
+from helpers.sims import BASELINE_2Y as BASELINE
+from helpers.sims import OTHER_SEED_2Y as OTHER_SEED
+from helpers.sql import rows, scalar
 
 REPLICA = dataclasses.replace(BASELINE, replica=1)
 TABLES = {

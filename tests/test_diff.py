@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SimSpec
+from helpers.sims import SimSpec
 from helpers.independent import year_figures
-from money_tables import with_money_layer
+from helpers.money_tables import with_money_layer
 from planwise_core.outputs.diff import CensusMismatchError, diff_databases, format_diff
 from planwise_core.outputs.provenance import flatten
 from test_report import SPEC, planwise

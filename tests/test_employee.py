@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import rows
+from helpers.sql import rows
 from helpers.cli import planwise
 from planwise_core.assumptions.spec import DEFAULTS_DIR
 from planwise_core.outputs.employee import MONEY_COLUMNS, UnknownEmployeeError, employee_story

@@ -7,10 +7,11 @@ import logging
 import pytest
 
 import duckdb
-from conftest import table_digest
+from helpers.sql import table_digest
 from test_golden import GOLDEN, golden_census
 
-from planwise_core.outputs.compare import all_identical, compare_databases, compare_engines
+from planwise_core.engine_comparison import compare_engines
+from planwise_core.outputs.compare import all_identical, compare_databases
 from planwise_core.config import PlanwiseConfig
 from planwise_core.orchestrator import Simulation
 
@@ -41,7 +42,8 @@ def test_legacy_and_optimized_write_identical_tables(tmp_path, census, caplog):
     events = []
     with caplog.at_level(logging.DEBUG, logger="planwise.dbt"):
         result = compare_engines(config, tmp_path, census=census,
-                                 progress=lambda engine, event, **info: events.append((engine, event, info.get("year"))))
+                                 progress=lambda engine, event: events.append((engine, event.stage,
+                                                                               getattr(event, "year", None))))
     # Progress while it runs (planwise compare-engines prints these on stderr): each engine's steps, then the check.
     assert events == [(engine, event, year) for engine in ("legacy", "optimized")
                       for event, year in (("foundation", None), ("foundation_done", None), ("year", 2025),

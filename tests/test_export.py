@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import CensusSpec, SimSpec
+from helpers.sims import CensusSpec, SimSpec
 from planwise_core.outputs.export import export_results
 from helpers.cli import planwise
 from helpers.common import file_sha256 as sha256
@@ -141,7 +141,7 @@ def test_cli_export_refuses_missing_database_and_bad_format(tmp_path):
 
 
 def test_years_cut_every_file_and_the_plan_tables_are_exported_when_present(database, tmp_path):
-    from money_tables import PLAN_SUMMARY_COLUMNS, with_money_layer
+    from helpers.money_tables import PLAN_SUMMARY_COLUMNS, with_money_layer
 
     plan_database, plan = with_money_layer(database, tmp_path / "plan.duckdb")
     paths = export_results(plan_database, "csv", tmp_path / "out", years=(2026, 2027))

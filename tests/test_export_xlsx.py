@@ -20,7 +20,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from money_tables import with_money_layer
+from helpers.money_tables import with_money_layer
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs.export import export_results
 from planwise_core.outputs.xlsx import EXCEL_MAX_ROWS, write_workbook

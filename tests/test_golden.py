@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import invariant_problems, table_digest
+from helpers.invariants import invariant_problems
+from helpers.sql import table_digest
 
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig

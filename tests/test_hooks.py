@@ -19,6 +19,7 @@ from planwise_core.census import generate_census
 from helpers.cli import copy_dist
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import EngineSettings
+from planwise_core.engines import EngineSpec
 from planwise_core.engine.nodes import year_partitioned_models
 from planwise_core.engine.project import DbtProject
 from planwise_core.errors import PluginError, SimulationError
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SPECS = {name: fn for name, fn in vars(hookspecs).items() if hasattr(fn, f"{PROJECT}_spec")}
 FIRSTRESULT = {"foundation_setup", "process_year", "transition_year"}
+COLLECTED = {"collect_metrics", "planwise_engines"}
 CTX = object()  # the hooks under test never look inside the context
 DUMMY_ARGS = {"ctx": CTX, "year": 2025, "from_year": 2025, "to_year": 2026}
 CANNED = {
@@ -39,6 +41,7 @@ CANNED = {
     "transition_year": TransitionResult(2025, 2026, 3),
     "collect_metrics": PluginMetrics("rec", {"calls": 1}),
 }
+CALLED = sorted(set(SPECS) - {"planwise_engines"})  # planwise_engines: tested on its own (it takes no ctx)
 UNKNOWN_PLUGIN = "Unknown plugin 'nope'. Choose one of: legacy, optimized"
 
 
@@ -47,13 +50,17 @@ class Canned:
 
     def __init__(self, name: str = "rec", engine: bool = False, results: dict | None = None):
         self.name = name
-        self.planwise_engine = engine
+        self.engine = engine
         self.results = CANNED if results is None else results
         self.calls: list[tuple[str, dict]] = []
 
     def _answer(self, hook: str, **kwargs):
         self.calls.append((hook, kwargs))
         return self.results.get(hook)
+
+    @hookimpl
+    def planwise_engines(self):
+        return [EngineSpec(self.name, self)] if self.engine else None
 
     @hookimpl
     def foundation_setup(self, ctx):
@@ -98,14 +105,14 @@ def returning(hook: str, value, log: list, label: str, **opts):
 # --------------------------------------------------------------------------- 1. every spec, dummy arguments
 
 
-def test_hookspecs_are_the_four_documented_hooks_with_their_firstresult_flags():
-    assert set(SPECS) == FIRSTRESULT | {"collect_metrics"}
+def test_hookspecs_are_the_five_documented_hooks_with_their_firstresult_flags():
+    assert set(SPECS) == FIRSTRESULT | COLLECTED
     for name, fn in SPECS.items():
         assert fn.planwise_spec["firstresult"] is (name in FIRSTRESULT), name
         assert fn.__doc__ and "Called" in fn.__doc__, f"{name}: the docstring must say when it is called"
 
 
-@pytest.mark.parametrize("hook", sorted(SPECS))
+@pytest.mark.parametrize("hook", CALLED)
 def test_every_hook_returns_what_the_plugin_returns(hook):
     pm = bare_manager()
     plugin = Canned()
@@ -118,7 +125,16 @@ def test_every_hook_returns_what_the_plugin_returns(hook):
     assert plugin.calls == [(hook, kwargs)]
 
 
-@pytest.mark.parametrize("hook", sorted(SPECS))
+def test_planwise_engines_collects_every_plugins_specs():
+    pm = bare_manager()
+    engine = Canned("eng", engine=True)
+    pm.register(engine, name="eng")
+    pm.register(Canned("observer"), name="observer")
+
+    assert pm.hook.planwise_engines() == [[EngineSpec("eng", engine)]]  # the observer's None is dropped
+
+
+@pytest.mark.parametrize("hook", CALLED)
 def test_facade_returns_the_engine_result_on_a_manager_without_builtins(hook):
     pm = get_plugin_manager(blocked=("optimized", "legacy"), load_entrypoints=False)
     assert pm.get_plugins() == set() and engine_names(pm) == []

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import table_digest
+from helpers.sql import table_digest
 from helpers.cli import planwise
 from test_serve_vendor import HTMX_SHA256 as VENDORED_HTMX_SHA256
 

@@ -1,6 +1,6 @@
 """The shared invariant set (helpers/invariants.py) can fail: each corruption of a copy of a good run is named.
 
-Every run of the simulation registry passes this set before a test sees it (conftest.SimRegistry.get); this
+Every run of the simulation registry passes this set before a test sees it (helpers.sims.SimRegistry.get); this
 module shows the set is not vacuous, one broken rule at a time, on a copy of the shared 2-year run.
 """
 
@@ -11,7 +11,8 @@ import shutil
 import duckdb
 import pytest
 
-from conftest import BASELINE_2Y, invariant_problems
+from helpers.invariants import invariant_problems
+from helpers.sims import BASELINE_2Y
 
 pytestmark = pytest.mark.slow
 

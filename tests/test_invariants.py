@@ -12,22 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import (
-    CENSUS_DATE,
-    EVENT_TYPE_RANK,
-    HIRING_RANGES,
-    NEW_HIRE_ID,
-    REQUIREMENT_COLUMNS,
-    CensusSpec,
-    SimSpec,
-    completed_years,
-    days_in_year,
-    expected_requirements,
-    invariant_problems,
-    largest_remainder,
-    rows,
-    scalar,
-)
+from helpers.common import completed_years
+from helpers.invariants import EVENT_TYPE_RANK, REQUIREMENT_COLUMNS, expected_requirements, invariant_problems
+from helpers.sims import CENSUS_DATE, HIRING_RANGES, NEW_HIRE_ID, CensusSpec, SimSpec, days_in_year, largest_remainder
+from helpers.sql import rows, scalar
 
 YEARS = list(range(2025, 2030))
 SPEC = SimSpec.make(CensusSpec.generated(3000, 7), end_year=2029)
@@ -696,7 +684,7 @@ def test_hire_salaries_inside_hiring_ranges(con):
     found = rows(con, """select to_level, min(compensation_amount), max(compensation_amount), count(*)
                          from fct_yearly_events where event_type = 'hire' group by 1 order by 1""")
     assert [r[0] for r in found] == [1, 2, 3, 4, 5]
-    for level, lo, hi, n in found:
+    for level, lo, hi, _n in found:
         assert HIRING_RANGES[level][0] <= lo <= hi <= HIRING_RANGES[level][1], level
     # the hire event's salary is the snapshot's opening rate, and the snapshot level is the hire level
     assert _violations(con, """

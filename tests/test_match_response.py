@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import rows
+from helpers.sql import rows
 from helpers.common import draw
 from test_invariants import SPEC
 

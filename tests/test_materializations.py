@@ -12,7 +12,7 @@ import sys
 import duckdb
 import pytest
 
-from conftest import CensusSpec, SimSpec
+from helpers.sims import CensusSpec, SimSpec
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
 from planwise_core.database.connection import Keeper

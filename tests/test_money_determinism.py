@@ -10,14 +10,15 @@ import shutil
 import duckdb
 import pytest
 
-from conftest import CensusSpec, SimSpec, rows
+from helpers.sims import CensusSpec
+from helpers.sql import rows
 from test_money_invariants import MONEY_PLAN, SPEC
 
 from planwise_core.config import PlanwiseConfig
 from planwise_core.context import RunContext
 from planwise_core.hooks import Hooks
 from planwise_core.manager import get_plugin_manager
-from planwise_core.outputs.compare import compare_engines
+from planwise_core.engine_comparison import compare_engines
 
 REPLICA = dataclasses.replace(SPEC, replica=1)
 MONEY_TABLES = {"fct_dc_contributions": "employee_id, simulation_year", "fct_dc_plan_summary": "simulation_year"}

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from money_rows import MoneyYear, Person, fetch
+from helpers.money_rows import MoneyYear, Person, fetch
 
 YEAR = 2026
 

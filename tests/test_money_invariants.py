@@ -8,7 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import CensusSpec, SimSpec, invariant_problems, rows, scalar
+from helpers.invariants import invariant_problems
+from helpers.sims import CensusSpec, SimSpec
+from helpers.sql import rows, scalar
 from helpers.common import draw
 
 YEARS = list(range(2025, 2030))

@@ -18,7 +18,7 @@ from typing import Callable
 import duckdb
 import pytest
 
-from conftest import invariant_problems
+from helpers.invariants import invariant_problems
 
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
@@ -257,7 +257,7 @@ def forfeiture_use(changes: dict, check: Callable) -> MoneyCase:
                      check, years=(2025, 2026))
 
 
-def _net_cost(year: int):  # noqa: D103
+def _net_cost(year: int):
     return lambda con: summary(con, "net_employer_cost", year)
 
 

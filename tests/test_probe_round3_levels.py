@@ -13,7 +13,8 @@ from datetime import date
 
 import pytest
 
-from conftest import BASELINE_2Y, CensusSpec, SimSpec, rows
+from helpers.sims import BASELINE_2Y, CensusSpec, SimSpec
+from helpers.sql import rows
 
 TOP_SALARY = 700_000
 

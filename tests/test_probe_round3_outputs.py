@@ -17,7 +17,7 @@ import time
 import duckdb
 import pytest
 
-from conftest import BASELINE_2Y
+from helpers.sims import BASELINE_2Y
 from helpers.cli import PLANWISE, clean_failure, planwise, planwise_env
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import CensusSpec, SimSpec, rows, scalar
+from helpers.sims import CensusSpec, SimSpec
+from helpers.sql import rows, scalar
 from helpers.common import money_text
 from planwise_core.errors import PlanwiseError
 from planwise_core.report.page import macro

@@ -11,11 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SimSpec, rows
+from helpers.sims import SimSpec
+from helpers.sql import rows
 from helpers.common import html_section as section
 from helpers.common import money_text as money
 from helpers.independent import year_figures
-from money_tables import with_money_layer
+from helpers.money_tables import with_money_layer
 from planwise_core.report.run_report import write_report
 from test_report import (PLAN_CHARTS, SPEC, body_attributes, browse, chart_elements, figure_table, keep_screenshot)
 

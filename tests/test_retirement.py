@@ -13,16 +13,10 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import (
-    CensusSpec,
-    SimSpec,
-    completed_years,
-    invariant_problems,
-    days_in_year,
-    expected_requirements,
-    rows,
-    scalar,
-)
+from helpers.common import completed_years
+from helpers.invariants import invariant_problems, expected_requirements
+from helpers.sims import CensusSpec, SimSpec, days_in_year
+from helpers.sql import rows, scalar
 from helpers.common import draw as uniform_draw
 
 from helpers.independent import year_figures

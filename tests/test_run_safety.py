@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import table_digest
+from helpers.sql import table_digest
 from helpers.cli import FIXTURE_DISTS, PLANWISE, planwise
 from helpers.common import file_sha256 as sha
 
@@ -250,20 +250,16 @@ def test_a_database_another_program_wrote_is_never_written(tmp_path, census):
     assert sha(foreign) == before
 
 
-def test_a_database_from_before_the_marker_table_is_read_and_continued(tmp_path, reference, census):
-    """PlanWise databases written before the marker table existed are recognised by their run log."""
+def test_a_database_without_the_marker_table_is_refused_untouched(tmp_path, reference):
+    """Every PlanWise database has the marker table (no release wrote one without it): results and a run log
+    alone do not make a database PlanWise's."""
     old = copy_of(reference, tmp_path)
     with duckdb.connect(str(old)) as con:
         con.execute("drop table planwise_database")
+    before = sha(old)
     summary = planwise("summary", "--database", old)
-    assert summary.returncode == 0 and "2027" in summary.stdout, summary.stderr
-    proc = planwise("run", "--census", census[0], "--database", old, "--start-year", "2028", "--end-year", "2028")
-    assert proc.returncode == 0, proc.stderr
-    assert "\n1 year(s) simulated, 3 kept from the database in " in proc.stdout, proc.stdout
-    with duckdb.connect(str(old), read_only=True) as con:
-        assert con.execute("select count(*) from planwise_database").fetchone()[0] == 1
-        assert [r[0] for r in con.execute("select distinct simulation_year from fct_workforce_snapshot "
-                                          "order by 1").fetchall()] == [2025, 2026, 2027, 2028]
+    assert summary.returncode == 1 and "not written by PlanWise" in summary.stderr, summary.stderr
+    assert sha(old) == before
 
 
 @pytest.mark.parametrize("content, fragment", [(b"", "empty file"), (b"name,salary\nA,1\n", "not a DuckDB")])

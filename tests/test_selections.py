@@ -16,7 +16,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import CensusSpec, SimSpec, completed_years, rows, scalar
+from helpers.common import completed_years
+from helpers.sims import CensusSpec, SimSpec
+from helpers.sql import rows, scalar
 from helpers.common import draw as uniform_draw
 from test_invariants import SPEC as INVARIANTS_SPEC
 

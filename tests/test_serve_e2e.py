@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import table_digest
+from helpers.sql import table_digest
 from helpers.serve import TOKEN, start_server
 
 pytestmark = pytest.mark.slow

@@ -11,17 +11,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from conftest import (
-    CensusSpec,
-    SimSpec,
-    completed_years,
-    invariant_problems,
-    expected_requirements,
-    largest_remainder,
-    rows,
-    scalar,
-    selected_params,
-)
+from helpers.common import completed_years
+from helpers.invariants import invariant_problems, expected_requirements
+from helpers.sims import CensusSpec, SimSpec, largest_remainder, selected_params
+from helpers.sql import rows, scalar
 
 YEARS = [2025, 2026, 2027]
 SALARY_BANDS = {1: (45_000, 80_000), 2: (80_000, 120_000), 3: (120_000, 160_000), 4: (160_000, 275_000),
@@ -160,7 +153,7 @@ def test_very_young_workforce_eligibility_by_age(open_run):
                                 s.eligibility_date, b.is_enrolled
                          from fct_workforce_snapshot s join int_baseline_workforce b using (employee_id)""")
     assert found
-    for emp, year, birth, hired, elig, census_participant in found:
+    for emp, _year, birth, hired, elig, census_participant in found:
         by_rules = max(hired + timedelta(days=30), date(birth.year + 21, birth.month, birth.day))
         # census participants count as eligible from the census date at the latest (domain.md step 8)
         assert elig == (min(by_rules, date(2024, 12, 31)) if census_participant else by_rules), emp
@@ -250,7 +243,7 @@ def test_shrinking_workforce(open_run):
                               retirements
                        from int_workforce_requirements order by 1""")
     previous = None
-    for year, n, target, q_exp, extra, q_total, hires, q_nh, retired in req:
+    for _year, n, target, q_exp, extra, q_total, hires, q_nh, retired in req:
         exp = expected_requirements(n, -0.2, 0.12, 0.25, retired)
         assert target == exp["target_end_headcount"] == int(n * 0.8 + 0.5)
         assert (hires, q_nh) == (0, 0)

@@ -1,9 +1,8 @@
-"""Programmatic (async) API in the shape of the seed ``orchestrator_dbt`` API, over the real PlanWise run.
+"""Programmatic (async) API in the shape of the inherited ``orchestrator_dbt`` API, over the real PlanWise run.
 
 Every name here drives :class:`planwise_core.orchestrator.Simulation`; nothing is simulated or estimated.
-The blocking runs execute in a worker thread (``asyncio.to_thread``), one at a time per process: the
-in-process dbt runner uses process-wide state (environment variables, dbt's adapter connections), so
-runs started concurrently from one event loop are queued behind a lock rather than interleaved.
+The blocking runs execute in a worker thread (``asyncio.to_thread``); runs started concurrently from one event
+loop are queued, not interleaved: each engine holds its process lock around a run (engines.py).
 
 Reference with runnable examples: docs/api.md.
 """
@@ -21,10 +20,6 @@ from planwise_core.api.runs import (
 from planwise_core.config import load_and_validate_config, validate_configuration
 from planwise_core.monitoring.monitor import PerformanceMonitor
 
-__all__ = [
-    "OptimizationLevel", "MultiYearConfig", "MultiYearResult", "FoundationSetupResult", "MultiYearOrchestrator",
-    "create_multi_year_orchestrator", "create_high_performance_orchestrator",
-    "run_foundation_benchmark", "run_enhanced_multi_year_simulation", "run_comprehensive_performance_comparison",
-    "error_context", "OperationError", "BatchSimulationProcessor",
-    "load_and_validate_config", "validate_configuration", "test_configuration_compatibility", "PerformanceMonitor",
-]
+from planwise_core.names import API_NAMES
+
+__all__ = list(API_NAMES)

@@ -8,25 +8,24 @@ from typing import Any
 from pathlib import Path
 
 from planwise_core.api.runs import OptimizationLevel, load_base_config
+from planwise_core.config import SHORTHANDS
 from planwise_core.errors import require_path
 
 
-# Seed-API scenario keys that are shorthands for configuration overrides.
-_SCENARIO_SHORTHANDS = {"start_year": "simulation.start_year", "end_year": "simulation.end_year",
-                        "random_seed": "random_seed", "optimization_level": "orchestration.optimization_level",
-                        "max_workers": "orchestration.max_workers", "fail_fast": "orchestration.fail_fast"}
+# API scenario keys that are shorthands for configuration overrides (their paths: config.SHORTHANDS).
+_SCENARIO_SHORTHANDS = ("start_year", "end_year", "random_seed", "optimization_level", "max_workers", "fail_fast")
 
 
 def _scenario_entry(i: int, scenario: dict[str, Any]) -> dict[str, Any]:
-    """A seed-API scenario dict -> a scenario-file entry (docs/batch.md)."""
+    """An API scenario dict -> a scenario-file entry (docs/batch.md)."""
     entry = {k: v for k, v in scenario.items() if k not in _SCENARIO_SHORTHANDS and
              k not in ("config_path", "census_path")}
     entry.setdefault("name", f"scenario_{i}")
     overrides = dict(entry.get("overrides") or {})
-    for key, dotted in _SCENARIO_SHORTHANDS.items():
+    for key in _SCENARIO_SHORTHANDS:
         if scenario.get(key) is not None:
             value = scenario[key]
-            overrides[dotted] = value.value if isinstance(value, OptimizationLevel) else value
+            overrides[SHORTHANDS[key]] = value.value if isinstance(value, OptimizationLevel) else value
     if overrides:
         entry["overrides"] = overrides
     if scenario.get("config_path") is not None:

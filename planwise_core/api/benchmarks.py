@@ -1,4 +1,4 @@
-"""The seed API's module-level run functions: foundation benchmark, one multi-year run, engine comparison."""
+"""The inherited API's module-level run functions: foundation benchmark, one multi-year run, engine comparison."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 from planwise_core import levels
 from planwise_core.api.runs import (
-    ENGINE_LOCK, DEFAULT_DATABASE, IMPROVEMENT_TARGET, MultiYearConfig, MultiYearOrchestrator, OptimizationLevel,
+    DEFAULT_DATABASE, IMPROVEMENT_TARGET, MultiYearConfig, MultiYearOrchestrator, OptimizationLevel,
     load_base_config, timed_foundation, as_level, plugin_manager,
 )
 
@@ -94,13 +94,13 @@ async def run_enhanced_multi_year_simulation(start_year: int, end_year: int, opt
 
 
 def _comparison_blocking(start_year, end_year, config_path, benchmark_mode, census_path, workdir) -> dict[str, Any]:
-    from planwise_core.outputs.compare import compare_engines
+    from planwise_core.engine_comparison import compare_engines
     from planwise_core.monitoring.monitor import peak_rss_mb
 
     config = load_base_config(config_path).with_overrides(
         **{"simulation.start_year": start_year, "simulation.end_year": end_year})
     pm = plugin_manager()
-    with ENGINE_LOCK, contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         folder = Path(workdir) if workdir is not None else Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="planwise_compare_")))
         folder.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ def _combined(original: type[BaseException]) -> type[OperationError]:
 def _make(original: type[BaseException], *args) -> OperationError:
     try:
         return _combined(original)(*args)
-    except Exception:  # the original type's __new__ refuses these arguments
+    except Exception:  # noqa: BLE001 - the original type's __new__ refuses these arguments
         return OperationError(*args)
 
 

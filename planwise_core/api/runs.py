@@ -1,15 +1,13 @@
 """MultiYearOrchestrator and its configuration and result objects: multi-year runs from async code.
 
-The blocking runs execute in a worker thread (``asyncio.to_thread``), one at a time per process: the
-in-process dbt runner uses process-wide state (environment variables, dbt's adapter connections), so
-runs started concurrently from one event loop are queued behind a lock rather than interleaved.
+The blocking runs execute in a worker thread (``asyncio.to_thread``). Runs started concurrently from one event
+loop are queued rather than interleaved: each engine holds its own process lock around a run (engines.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,15 +15,12 @@ from typing import Any
 import attrs
 
 from planwise_core import levels
-from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
+from planwise_core.config import SHORTHANDS, PlanwiseConfig, default_config
 from planwise_core.errors import PlanwiseError, require_path
+from planwise_core.names import DEFAULT_DATABASE
 
 FOUNDATION_TARGET_SECONDS = 10.0
 IMPROVEMENT_TARGET = 0.82
-DEFAULT_DATABASE = "output/planwise.duckdb"
-
-# One engine run at a time per process (see the module docstring).
-ENGINE_LOCK = threading.Lock()
 
 
 class OptimizationLevel(enum.Enum):
@@ -83,20 +78,11 @@ class MultiYearConfig:
 
     def overrides(self) -> dict[str, Any]:
         """The dotted-path overrides applied to the base PlanwiseConfig."""
-        values = {
-            "simulation.start_year": self.start_year,
-            "simulation.end_year": self.end_year,
-            "orchestration.optimization_level": self.optimization_level.value,
-            "orchestration.max_workers": self.max_workers,
-            "orchestration.batch_size": self.batch_size,
-            "orchestration.enable_compression": self.enable_state_compression,
-            "orchestration.fail_fast": self.fail_fast,
-        }
-        if self.random_seed is not None:
-            values["random_seed"] = self.random_seed
-        if self.max_retries is not None:
-            values["orchestration.max_retries"] = self.max_retries
-        return values
+        values = {"start_year": self.start_year, "end_year": self.end_year,
+                  "optimization_level": self.optimization_level.value, "max_workers": self.max_workers,
+                  "batch_size": self.batch_size, "enable_state_compression": self.enable_state_compression,
+                  "fail_fast": self.fail_fast, "random_seed": self.random_seed, "max_retries": self.max_retries}
+        return {SHORTHANDS[name]: value for name, value in values.items() if value is not None}
 
 
 @attrs.frozen(kw_only=True)
@@ -123,7 +109,7 @@ class MultiYearResult:
 
 @attrs.frozen(kw_only=True)
 class FoundationSetupResult:
-    """Outcome of a foundation setup (census load excluded): seeds, staging, baseline and their dbt tests."""
+    """Outcome of a foundation setup (census load excluded): staging, baseline and their dbt tests."""
 
     success: bool
     execution_time: float
@@ -141,10 +127,7 @@ class FoundationSetupResult:
 # --- blocking helpers (run in a worker thread) --------------------------------------------------
 
 
-def load_base_config(path: str | Path | None) -> PlanwiseConfig:
-    if path is not None:
-        return load_config(path)
-    return load_config(DEFAULT_CONFIG_PATH) if DEFAULT_CONFIG_PATH.exists() else PlanwiseConfig()
+load_base_config = default_config  # the name the API modules use
 
 
 def plugin_manager():
@@ -158,14 +141,13 @@ def timed_foundation(config: PlanwiseConfig, database: Path, census, plugin: str
     """Load the census and run the foundation hooks into ``database``; domain errors become success=False."""
     from planwise_core.orchestrator import Simulation
 
-    with ENGINE_LOCK:
-        started = time.perf_counter()
-        try:
-            result = Simulation(config, database, census=census, plugin=plugin, pm=pm or plugin_manager()
-                                ).foundation_only()
-        except PlanwiseError as exc:
-            return FoundationSetupResult(success=False, execution_time=round(time.perf_counter() - started, 3),
-                                         error=str(exc))
+    started = time.perf_counter()
+    try:
+        result = Simulation(config, database, census=census, plugin=plugin, pm=pm or plugin_manager()
+                            ).foundation_only()
+    except PlanwiseError as exc:
+        return FoundationSetupResult(success=False, execution_time=round(time.perf_counter() - started, 3),
+                                     error=str(exc))
     return FoundationSetupResult(success=True, execution_time=round(result.seconds, 3), plugin=result.plugin,
                                  steps=[attrs.asdict(s) for s in result.steps], baseline_rows=result.baseline_rows)
 
@@ -203,9 +185,8 @@ class MultiYearOrchestrator:
                           performance_mode=self.config.performance_monitoring)
 
     def _run_blocking(self) -> MultiYearResult:
-        with ENGINE_LOCK:
-            simulation = self._simulation()
-            raw = simulation.run()
+        simulation = self._simulation()
+        raw = simulation.run().to_dict()
         self.state_manager = simulation.state
         result = MultiYearResult.from_run(raw)
         self._history.append(result)
@@ -226,7 +207,7 @@ class MultiYearOrchestrator:
                            self._pm)
 
     async def _execute_foundation_setup(self) -> FoundationSetupResult:
-        """Load the census and build the foundation (seeds, staging, baseline, tests) into the database only."""
+        """Load the census and parameter tables and build the foundation (staging, baseline, tests) into the database only."""
         return await asyncio.to_thread(self._foundation_blocking)
 
     def get_performance_summary(self) -> dict[str, Any]:

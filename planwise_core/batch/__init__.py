@@ -14,8 +14,8 @@ A run that completed with the same inputs (its fingerprint) is reused on the nex
 or interrupted one resumes from its last completed year when it can.
 """
 
-from planwise_core.batch.loop import BatchResult, NullProgress, run_batch, summarize_failures  # noqa: F401
-from planwise_core.batch.plan import (  # noqa: F401
+from planwise_core.batch.loop import BatchResult, NullProgress, run_batch, summarize_failures
+from planwise_core.batch.plan import (
     BatchError, BatchPlan, InvalidScenario, RunSpec, plan_batch, plan_ensemble, plan_scenarios,
 )
-from planwise_core.batch.runner import execute_run, read_run_record  # noqa: F401
+from planwise_core.batch.runner import execute_run, read_run_record

@@ -6,10 +6,8 @@ import collections
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
-import os
 import shutil
 import time
 import uuid
@@ -21,7 +19,7 @@ import attrs
 from planwise_core.batch.executors import (
     ExecutorHandle, check_dask_address, dask_executor, local_executor, require_main_guard, size_local_pool,
 )
-from planwise_core.fileio import open_no_follow
+from planwise_core.fileio import exclusive_lock
 from planwise_core.batch.plan import BatchError, BatchPlan, InvalidScenario, RunSpec
 from planwise_core.errors import option
 from planwise_core.batch.runner import execute_run, read_run_record, write_json
@@ -73,15 +71,9 @@ class NullProgress:
 @contextlib.contextmanager
 def _output_lock(output: Path) -> Iterator[None]:
     output.mkdir(parents=True, exist_ok=True)
-    fd = open_no_follow(output / ".batch.lock")
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BatchError(f"Another batch is writing to {output}; wait for it or use another {option('output')}.") from None
+    busy = BatchError(f"Another batch is writing to {output}; wait for it or use another {option('output')}.")
+    with exclusive_lock(output / ".batch.lock", lambda fd: busy):
         yield
-    finally:
-        os.close(fd)
 
 
 def run_batch(plan: BatchPlan, *, max_concurrent: int | None = None, dask: str | None = None,
@@ -190,7 +182,7 @@ def _submit_all(handle: ExecutorHandle, todo: list[RunSpec], slots: int, progres
             _follow(spec, offsets, progress)
             try:
                 record = future.result()
-            except Exception as exc:  # the worker died (killed, out of memory) or the task was lost
+            except Exception as exc:  # noqa: BLE001 - the worker died (killed, out of memory) or the task was lost
                 trouble = handle.trouble() if handle.trouble is not None else None
                 record = _lost_run(spec, exc, trouble[0] if trouble else None)
                 if isinstance(exc, cf.process.BrokenProcessPool):

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from planwise_core.census.generate import BUILTIN_CENSUS
 from planwise_core.config import PlanwiseConfig, unknown_key_message
 from planwise_core.config.checks import short_repr
 from planwise_core.config.yaml_io import load_yaml_file
@@ -26,7 +27,7 @@ FILE_KEYS = ("base_config", "census", "plugin", "seeds", "scenarios")
 SCENARIO_KEYS = ("name", "description", "config", "overrides", "assumptions", "seeds", "census", "plugin")
 MAX_SEEDS = 10_000
 
-BUILTIN_EMPLOYEES = 10_000
+BUILTIN_EMPLOYEES = BUILTIN_CENSUS[0]
 
 
 class BatchError(PlanwiseError):
@@ -224,102 +225,139 @@ def plan_batch(scenario_file: str | Path, output: str | Path, base_config: Planw
                           base_config=base_config, census=census, plugin=plugin)
 
 
+@attrs.frozen
+class _FileDefaults:
+    """What a scenario file gives every scenario that does not say otherwise."""
+
+    base: PlanwiseConfig
+    census: Path | None
+    plugin: str | None
+    engines: list
+    seeds: Any
+    output: Path
+    relative_to: Path
+
+
 def plan_scenarios(data: Any, output: str | Path, *, source: str = "<scenarios>", relative_to: Path | None = None,
                    base_config: PlanwiseConfig | None = None, census: str | Path | None = None,
                    plugin: str | None = None, kind: str = "batch") -> BatchPlan:
     """Validate scenario definitions (the parsed YAML: a list of scenarios or a mapping with ``scenarios``)."""
-    relative_to = relative_to or Path.cwd()
-    output = Path(output).resolve()
-    file_problems: list[str] = []
     if isinstance(data, list):
         data = {"scenarios": data}
     if not isinstance(data, dict) or "scenarios" not in data:
         raise BatchError(f"Invalid scenario file {source}: expected a list of scenarios, or a mapping with a "
                          f"'scenarios' list (see docs/batch.md).")
-    for key in data:
-        if key not in FILE_KEYS:
-            file_problems.append(f"{key}: {unknown_key_message(key, list(FILE_KEYS))}")
+    defaults, file_problems = _file_defaults(data, base_config, census, plugin, relative_to or Path.cwd(),
+                                             Path(output).resolve())
+    scenarios = data["scenarios"]
+    file_problems += _name_problems(scenarios)
+    if file_problems:
+        lines = "\n".join(f"  - {p}" for p in file_problems)
+        raise BatchError(f"Invalid scenario file {source} (nothing was run):\n{lines}")
+    runs, invalid, infos = [], [], []
+    for i, entry in enumerate(scenarios, start=1):
+        info, scenario_runs, problem = _scenario_runs(i, entry, defaults)
+        infos.append(info)
+        runs += scenario_runs
+        invalid += [problem] if problem else []
+    return BatchPlan(kind=kind, source=source, output=defaults.output, runs=tuple(runs), invalid=tuple(invalid),
+                     scenarios=tuple(infos))
+
+
+def _file_defaults(data: dict, base_config, census, plugin, relative_to: Path,
+                   output: Path) -> tuple[_FileDefaults, list[str]]:
+    """The file's own keys, checked: its base configuration, census and engine (the caller's replace them)."""
+    problems = [f"{key}: {unknown_key_message(key, list(FILE_KEYS))}" for key in data if key not in FILE_KEYS]
     base = base_config or PlanwiseConfig()
     if data.get("base_config") is not None:
-        base, problems = _load_base(data["base_config"], "base_config", relative_to)
-        file_problems += problems
+        base, base_problems = _load_base(data["base_config"], "base_config", relative_to)
+        problems += base_problems
     # ``census`` (the caller's census, --census) replaces the file's default census, not a scenario's own.
     if census is not None:
-        default_census, problems = _census_path(str(census), option("census"), Path.cwd())
+        default_census, census_problems = _census_path(str(census), option("census"), Path.cwd())
     else:
-        default_census, problems = _census_path(data.get("census"), "census", relative_to)
-    file_problems += problems
+        default_census, census_problems = _census_path(data.get("census"), "census", relative_to)
+    problems += census_problems
     engines = _engines() if plugin or data.get("plugin") or any(
         isinstance(e, dict) and e.get("plugin") for e in data.get("scenarios") or []) else []
     default_plugin = data.get("plugin", plugin)
     if default_plugin is not None and default_plugin not in engines:
-        file_problems.append(f"plugin: unknown engine plugin {short_repr(default_plugin)}; "
-                             f"{_lower_first(engine_choice(engines))}")
-    scenarios = data["scenarios"]
+        problems.append(f"plugin: unknown engine plugin {short_repr(default_plugin)}; "
+                        f"{_lower_first(engine_choice(engines))}")
+    return _FileDefaults(base, default_census, default_plugin, engines, data.get("seeds"), output,
+                         relative_to), problems
+
+
+def _name_problems(scenarios: Any) -> list[str]:
+    """Every scenario has a name fit for a folder, and no two share one."""
     if not isinstance(scenarios, list) or not scenarios:
-        file_problems.append("scenarios: expected a non-empty list of scenarios")
-        scenarios = []
-    names = []
+        return ["scenarios: expected a non-empty list of scenarios"]
+    problems, names = [], []
     for i, entry in enumerate(scenarios, start=1):
         name = entry.get("name") if isinstance(entry, dict) else None
         if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name):
-            file_problems.append(f"scenarios[{i}].name: every scenario needs a name of letters, digits, '_', '.' or "
-                                 f"'-' (at most 64, used as a folder name), got {short_repr(name)}")
+            problems.append(f"scenarios[{i}].name: every scenario needs a name of letters, digits, '_', '.' or "
+                            f"'-' (at most 64, used as a folder name), got {short_repr(name)}")
         names.append(name)
     dupes = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
     if dupes:
-        file_problems.append(f"scenarios: names must be unique, repeated: {', '.join(dupes)}")
-    if file_problems:
-        lines = "\n".join(f"  - {p}" for p in file_problems)
-        raise BatchError(f"Invalid scenario file {source} (nothing was run):\n{lines}")
+        problems.append(f"scenarios: names must be unique, repeated: {', '.join(dupes)}")
+    return problems
 
-    runs, invalid, infos = [], [], []
-    for i, entry in enumerate(scenarios, start=1):
-        name = entry["name"]
-        where = f"scenarios[{i}] ({name})"
-        described = entry.get("description")
-        info = ScenarioInfo(scenario=name, position=i, description="" if described is None else str(described),
-                            overrides=entry["overrides"] if isinstance(entry.get("overrides"), dict) else {})
-        problems = [f"{where}.{k}: {unknown_key_message(k, list(SCENARIO_KEYS))}" for k in entry if k not in SCENARIO_KEYS]
-        overrides = entry.get("overrides") or {}
-        config = None
-        scenario_base = base
-        if entry.get("config") is not None:
-            scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", relative_to,
-                                                        recorded=True)
-            problems += config_problems
-        if not isinstance(overrides, dict):
-            problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {short_repr(overrides)}")
-        elif scenario_base is not None:
-            try:
-                config = scenario_base.with_overrides(**_flatten(overrides))
-            except ConfigError as exc:
-                problems += [f"{where}.overrides: {p}" for p in exc.problems]
-        config, tables = _scenario_assumptions(entry, config, where, relative_to, problems)
-        scenario_census, census_problems = _census_path(entry.get("census"), where, relative_to)
-        problems += census_problems
-        scenario_census = scenario_census or default_census
-        scenario_plugin = entry.get("plugin", default_plugin)
-        if scenario_plugin is not None and scenario_plugin not in engines:
-            problems.append(f"{where}.plugin: unknown engine plugin {short_repr(scenario_plugin)}; "
-                            f"{_lower_first(engine_choice(engines))}")
-        seeds, seed_problems = _seeds(entry.get("seeds", data.get("seeds")), where,
-                                      (config or scenario_base or base).random_seed)
-        problems += seed_problems
-        infos.append(attrs.evolve(info, replaced_tables=tuple(tables.replaced()) if tables else ()))
-        if problems:
-            invalid.append(InvalidScenario(scenario=name, problems=tuple(problems), seeds=tuple(seeds)))
-            continue
-        hashes = {n: t.sha256 for n, t in tables.tables.items()}
-        for seed in seeds:
-            run_config = config if seed == config.random_seed else config.with_overrides(random_seed=seed)
-            runs.append(RunSpec(
-                run_id=f"{name}/seed-{seed}", scenario=name, seed=seed, config=run_config.to_dict(),
-                census=str(scenario_census) if scenario_census else None, plugin=scenario_plugin,
-                folder=str(output / "runs" / name / f"seed-{seed}"),
-                fingerprint=_fingerprint(run_config, scenario_census, scenario_plugin, hashes), overrides=overrides))
-    return BatchPlan(kind=kind, source=source, output=output, runs=tuple(runs), invalid=tuple(invalid),
-                     scenarios=tuple(infos))
+
+def _scenario_runs(i: int, entry: dict, defaults: _FileDefaults
+                   ) -> tuple[ScenarioInfo, list[RunSpec], InvalidScenario | None]:
+    """One scenario: its description, and its runs (one per seed) or why it cannot run."""
+    name = entry["name"]
+    where = f"scenarios[{i}] ({name})"
+    described = entry.get("description")
+    info = ScenarioInfo(scenario=name, position=i, description="" if described is None else str(described),
+                        overrides=entry["overrides"] if isinstance(entry.get("overrides"), dict) else {})
+    problems = [f"{where}.{k}: {unknown_key_message(k, list(SCENARIO_KEYS))}" for k in entry if k not in SCENARIO_KEYS]
+    config, scenario_base = _scenario_config(entry, where, defaults, problems)
+    config, tables = _scenario_assumptions(entry, config, where, defaults.relative_to, problems)
+    scenario_census, census_problems = _census_path(entry.get("census"), where, defaults.relative_to)
+    problems += census_problems
+    scenario_census = scenario_census or defaults.census
+    scenario_plugin = entry.get("plugin", defaults.plugin)
+    if scenario_plugin is not None and scenario_plugin not in defaults.engines:
+        problems.append(f"{where}.plugin: unknown engine plugin {short_repr(scenario_plugin)}; "
+                        f"{_lower_first(engine_choice(defaults.engines))}")
+    seeds, seed_problems = _seeds(entry.get("seeds", defaults.seeds), where,
+                                  (config or scenario_base or defaults.base).random_seed)
+    problems += seed_problems
+    info = attrs.evolve(info, replaced_tables=tuple(tables.replaced()) if tables else ())
+    if problems:
+        return info, [], InvalidScenario(scenario=name, problems=tuple(problems), seeds=tuple(seeds))
+    hashes = {n: t.sha256 for n, t in tables.tables.items()}
+    overrides = entry.get("overrides") or {}
+    runs = []
+    for seed in seeds:
+        run_config = config if seed == config.random_seed else config.with_overrides(random_seed=seed)
+        runs.append(RunSpec(
+            run_id=f"{name}/seed-{seed}", scenario=name, seed=seed, config=run_config.to_dict(),
+            census=str(scenario_census) if scenario_census else None, plugin=scenario_plugin,
+            folder=str(defaults.output / "runs" / name / f"seed-{seed}"),
+            fingerprint=_fingerprint(run_config, scenario_census, scenario_plugin, hashes), overrides=overrides))
+    return info, runs, None
+
+
+def _scenario_config(entry: dict, where: str, defaults: _FileDefaults, problems: list[str]):
+    """(the scenario's configuration or None when invalid, the configuration its overrides apply to)."""
+    overrides = entry.get("overrides") or {}
+    config, scenario_base = None, defaults.base
+    if entry.get("config") is not None:
+        scenario_base, config_problems = _load_base(entry["config"], f"{where}.config", defaults.relative_to,
+                                                    recorded=True)
+        problems += config_problems
+    if not isinstance(overrides, dict):
+        problems.append(f"{where}.overrides: expected a mapping of configuration keys, got {short_repr(overrides)}")
+    elif scenario_base is not None:
+        try:
+            config = scenario_base.with_overrides(**_flatten(overrides))
+        except ConfigError as exc:
+            problems += [f"{where}.overrides: {p}" for p in exc.problems]
+    return config, scenario_base
 
 
 def plan_ensemble(seeds: int, output: str | Path, base_config: PlanwiseConfig | None = None,

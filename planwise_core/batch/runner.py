@@ -18,10 +18,15 @@ import yaml
 from planwise_core.config import config_from_dict
 from planwise_core.errors import PlanwiseError
 from planwise_core.fileio import atomic_write_text
+from planwise_core.monitoring.logs import log_to
 from planwise_core.batch.plan import RunSpec
+from planwise_core.events import RunEvent
+from planwise_core.run_result import RunResult
 
 log = logging.getLogger("planwise.batch")
 
+# One run at a time per worker process: a run sends the process-wide "planwise" logger to its own run.log.
+# (dbt's process state is guarded by the engines themselves: engines.Engine.lock.)
 _PROCESS_LOCK = threading.Lock()
 
 
@@ -42,13 +47,12 @@ class _ProgressFile:
     def __init__(self, path: Path):
         self.fh = path.open("a", encoding="utf-8")
 
-    def __call__(self, stage: str, **info) -> None:
-        event = {"t": time.time(), "stage": stage}
-        if "year" in info:
-            event["year"] = info["year"]
-        if "level" in info:
-            event["level"] = info["level"]
-        self.fh.write(json.dumps(event) + "\n")
+    def __call__(self, event: RunEvent) -> None:
+        self.write(event.stage, **{k: getattr(event, k) for k in ("year", "level") if hasattr(event, k)})
+
+    def write(self, stage: str, **info) -> None:
+        """One line: the time, the stage (a run event's, or ``started``/``finished``), its year and level."""
+        self.fh.write(json.dumps({"t": time.time(), "stage": stage, **info}) + "\n")
         self.fh.flush()
 
     def close(self) -> None:
@@ -65,8 +69,6 @@ def execute_run(spec: RunSpec) -> dict:
 
 
 def _execute(spec: RunSpec) -> dict:
-    from planwise_core.orchestrator import Simulation
-
     folder = Path(spec.folder)
     previous = read_run_record(folder)
     if previous is not None and previous.get("fingerprint") != spec.fingerprint:
@@ -80,63 +82,64 @@ def _execute(spec: RunSpec) -> dict:
               "started_at": dt.datetime.now().isoformat(timespec="seconds")}
     write_json(folder / "run.json", record)
     atomic_write_text(folder / "config.yaml", yaml.safe_dump(spec.config, sort_keys=False))
-    handler = logging.FileHandler(folder / "run.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("planwise")
-    saved = root.level, root.propagate
-    root.addHandler(handler)
-    # The run's log goes to its run.log only: a worker's stderr is not the batch's progress display.
-    root.setLevel(logging.INFO)
-    root.propagate = False
     progress = _ProgressFile(folder / "progress.jsonl")
     started = time.perf_counter()
-    result: dict | None = None
-    try:
-        config = config_from_dict(spec.config, source=f"{spec.run_id}/config.yaml")
-        census = spec.census or _shared_builtin_census(folder)
-        progress("started")
-        if resumable:
-            try:
-                result = Simulation(config, spec.database, census=census, plugin=spec.plugin,
-                                    progress=progress).run(resume=True)
-            except PlanwiseError as exc:  # nothing (or nothing consistent) to resume: start over
-                log.info("%s: not resumable (%s); running from the start", spec.run_id, exc)
-        if result is None:
-            result = Simulation(config, spec.database, census=census, plugin=spec.plugin,
-                                progress=progress).run()
-        error = None if result["success"] else f"years {result['failed_years']} failed: {result['error']}"
-    except PlanwiseError as exc:
-        error = str(exc)
-    except Exception as exc:  # an unexpected failure of this run must not stop the others
-        error = f"{type(exc).__name__}: {exc}"
-        atomic_write_text(folder / "error.log", traceback.format_exc())
-    finally:
-        progress("finished")
-        progress.close()
-        root.removeHandler(handler)
-        root.setLevel(saved[0])
-        root.propagate = saved[1]
-        handler.close()
+    # The run's log goes to its run.log only: a worker's stderr is not the batch's progress display.
+    with log_to(folder / "run.log"):
+        try:
+            result, error = _simulate(spec, folder, resumable, progress), None
+            if not result.success:
+                error = f"years {list(result.failed_years)} failed: {result.error}"
+        except PlanwiseError as exc:
+            result, error = None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure of this run must not stop the others
+            result, error = None, f"{type(exc).__name__}: {exc}"
+            atomic_write_text(folder / "error.log", traceback.format_exc())
+        finally:
+            progress.write("finished")
+            progress.close()
     record.update({
         "status": "completed" if error is None else "failed", "error": error,
         "seconds": round(time.perf_counter() - started, 3),
-        "completed_years": result["completed_years"] if result else [],
-        "failed_years": result["failed_years"] if result else [],
-        "resumed_years": result.get("resumed_years", []) if result else [],
-        "dbt_invocations": sum(m.get("dbt_invocations") or 0 for m in (result.get("plugin_metrics") or {}).values()
-                               if isinstance(m, dict)) if result else 0,
-        "rows": sum(y.get("rows") or 0 for y in result["years"].values()) if result else 0,
-        "peak_memory_mb": (result.get("performance_metrics") or {}).get("peak_memory_mb") if result else None,
+        **_outcome(result),
         "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
     })
     write_json(folder / "run.json", record)
     return record
 
 
+def _simulate(spec: RunSpec, folder: Path, resumable: bool, progress: _ProgressFile) -> RunResult:
+    """The run: resumed when its folder holds an interrupted one that still can be, else from the start."""
+    from planwise_core.orchestrator import Simulation
+
+    config = config_from_dict(spec.config, source=f"{spec.run_id}/config.yaml")
+    census = spec.census or _shared_builtin_census(folder)
+    progress.write("started")
+    if resumable:
+        try:
+            return Simulation(config, spec.database, census=census, plugin=spec.plugin,
+                              progress=progress).run(resume=True)
+        except PlanwiseError as exc:  # nothing (or nothing consistent) to resume: start over
+            log.info("%s: not resumable (%s); running from the start", spec.run_id, exc)
+    return Simulation(config, spec.database, census=census, plugin=spec.plugin, progress=progress).run()
+
+
+def _outcome(result: RunResult | None) -> dict:
+    """The run record's fields taken from the run result (empty when the run raised before it had one)."""
+    if result is None:
+        return {"completed_years": [], "failed_years": [], "resumed_years": [], "dbt_invocations": 0, "rows": 0,
+                "peak_memory_mb": None}
+    return {"completed_years": list(result.completed_years), "failed_years": list(result.failed_years),
+            "resumed_years": list(result.resumed_years),
+            "dbt_invocations": sum(m.get("dbt_invocations") or 0 for m in result.plugin_metrics.values()
+                                   if isinstance(m, dict)),
+            "rows": sum(y.rows for y in result.years),
+            "peak_memory_mb": result.performance_metrics.get("peak_memory_mb")}
+
+
 def _shared_builtin_census(run_folder: Path) -> Path:
     """The built-in census, generated once into the batch's output folder (``<output>/runs/<scenario>/seed-N``
     -> ``<output>``) and shared by its runs, not copied into every run folder."""
     from planwise_core.census import builtin_census
-    from planwise_core.orchestrator import BUILTIN_CENSUS_SEED, BUILTIN_CENSUS_SIZE
 
-    return builtin_census(Path(run_folder).resolve().parents[2], BUILTIN_CENSUS_SIZE, BUILTIN_CENSUS_SEED)
+    return builtin_census(Path(run_folder).resolve().parents[2])

@@ -16,6 +16,7 @@ quantile q among n sorted values being q * (n - 1) (numpy's default, Excel's PER
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -23,24 +24,13 @@ from pathlib import Path
 
 import duckdb
 
+from planwise_core.database.sql import open_read_only
+from planwise_core.outputs.metrics import BAND_METRICS, METRIC_LABELS, METRICS, PLAN_METRICS
 from planwise_core.outputs.summary import year_summary
 
-BATCH_DATABASE = "batch.duckdb"
+__all__ = ["BAND_METRICS", "METRIC_LABELS", "METRICS", "PLAN_METRICS"]  # their home is outputs/metrics.py
 
-# The metrics summarised per scenario and year (columns of batch_run_years) that the batch report draws.
-METRICS = ("headcount", "hires", "terminations", "payroll", "participation_pct", "average_deferral_rate")
-# The plan's cost (docs/plan_money.md), summarised and banded too, so two match formulas can be compared
-# side by side; null for runs with plan.enabled false.
-PLAN_METRICS = ("employer_cost", "employer_cost_pct_payroll", "employer_match", "employer_core")
-BAND_METRICS = METRICS + PLAN_METRICS
-METRIC_LABELS = {
-    "headcount": "Headcount (end of year, active)", "hires": "Hires", "terminations": "Terminations (all)",
-    "payroll": "Payroll (prorated compensation)", "participation_pct": "Participation (% of actives enrolled)",
-    "average_deferral_rate": "Average deferral rate (enrolled actives)",
-    "employer_cost": "Employer cost (match + core, before forfeitures)",
-    "employer_cost_pct_payroll": "Employer cost (% of payroll)",
-    "employer_match": "Employer match", "employer_core": "Employer core",
-}
+BATCH_DATABASE = "batch.duckdb"
 
 DDL = """
 create or replace table batch_info (
@@ -94,11 +84,8 @@ RUN_COLUMNS = ("run_id", "scenario", "seed", "status", "error", "seconds", "comp
 
 def run_year_rows(database: Path, first_year: int, last_year: int) -> list[dict]:
     """The per-year metrics of one run, read from its database opened read-only."""
-    con = duckdb.connect(str(database), read_only=True)
-    try:
+    with contextlib.closing(open_read_only(database, "the run wrote no database")) as con:
         rows = year_summary(con, first_year, last_year)
-    finally:
-        con.close()
     return [{
         "simulation_year": r["simulation_year"], "headcount": r["end_headcount"], "hires": r["hires"],
         "terminations": r["terminations"],

@@ -11,6 +11,7 @@ from decimal import Decimal
 import attrs
 
 from planwise_core.census.capacity import RATE_CEILING
+from planwise_core.database.sql import literal
 
 EARLIEST_DATE = date(1900, 1, 1)
 HIGH_SALARY = 10_000_000
@@ -110,7 +111,7 @@ def warning_rules() -> list[RowRule]:
 
 def findings_sql(rules: list[RowRule], source: str) -> str:
     """(_rid, rule number, column, reason) for every row a rule flags, as one UNION ALL over ``source``."""
-    parts = [f"SELECT _rid, {i} AS rule, '{r.column}' AS column_name, {_literal(r.reason)} AS reason "
+    parts = [f"SELECT _rid, {i} AS rule, '{r.column}' AS column_name, {literal(r.reason)} AS reason "
              f"FROM {source} WHERE {r.condition}" for i, r in enumerate(rules)]
     return " UNION ALL ".join(parts) if parts else \
         "SELECT NULL::BIGINT AS _rid, NULL::INTEGER AS rule, NULL AS column_name, NULL AS reason WHERE false"
@@ -123,5 +124,3 @@ def duplicate_ids_sql(source: str) -> str:
         FROM {source} WHERE s_id IS NOT NULL QUALIFY count(*) OVER (PARTITION BY s_id) > 1"""
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

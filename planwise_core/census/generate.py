@@ -116,7 +116,11 @@ def _threshold_case(draw: str, weighted: list | tuple) -> str:
     return f"(CASE {' '.join(parts)} ELSE {weighted[-1][0]} END)"
 
 
-def builtin_census(cache_dir: Path, employees: int = 10000, seed: int = 42) -> Path:
+# The census a run uses when none is given: (employees, seed) of the synthetic census.
+BUILTIN_CENSUS = (10_000, 42)
+
+
+def builtin_census(cache_dir: Path, employees: int = BUILTIN_CENSUS[0], seed: int = BUILTIN_CENSUS[1]) -> Path:
     """The built-in synthetic census, generated once into cache_dir and reused."""
     cache_dir = Path(cache_dir)
     target = cache_dir / f"synthetic_census_{employees}_{seed}.parquet"

@@ -1,7 +1,7 @@
 """What an analyst looks at before simulating: the census as the model's baseline will see it.
 
 Two entry points share one aggregation: ``profile_census`` reads a census file (validated and loaded
-exactly as a run loads it) and the model's own parameter seeds; ``baseline_profile`` reads a run
+exactly as a run loads it) and the built-in parameter tables; ``baseline_profile`` reads a run
 database's ``int_baseline_workforce`` and staging tables, for the report. For the same census and
 census date both give the same numbers (tests/test_census_profile.py).
 """
@@ -18,6 +18,8 @@ import attrs
 import duckdb
 
 from planwise_core.census.load import load_census
+from planwise_core.database import runlog
+from planwise_core.database.sql import table_exists
 from planwise_core.census.sql import sql_literal
 from planwise_core.assumptions.spec import DEFAULTS_DIR
 from planwise_core.database.runlog import recorded_json
@@ -86,25 +88,25 @@ class CensusProfile:
         })
 
 
-def profile_census(path: str | Path, census_date: date, seeds_dir: Path | None = None, **census_options
+def profile_census(path: str | Path, census_date: date, tables_dir: Path | None = None, **census_options
                    ) -> CensusProfile:
     """Validate and load ``path`` as a run would, then profile its actives at ``census_date``.
 
     ``census_options`` are those of a run (``census.load.census_options(config)``: ``on_invalid_rows``,
     ``capacity``). Raises CensusError (every problem of the file) when a run would refuse the census.
     """
-    seeds = Path(seeds_dir or DEFAULTS_DIR)
+    tables = Path(tables_dir or DEFAULTS_DIR)
     con = duckdb.connect()
     try:
         summary = load_census(con, path, census_date, **census_options)
         relations = Relations("profile_baseline", "profile_age_bands", "profile_tenure_bands", "profile_job_levels")
-        _stage_seeds(con, seeds, relations)
+        _stage_parameter_tables(con, tables, relations)
         con.execute(f"CREATE TEMP TABLE {relations.baseline} AS {_baseline_sql(census_date, relations)}")
         profile = _aggregate(con, relations, census_date, str(path))
     finally:
         con.close()
-    # The validator's warnings (suspicious rows a run still simulates, domain.md Census): read by name, as the
-    # validator gains them with the dirty-census work (issue 11.5); a summary without them has none to show.
+    # The validator's warnings (suspicious rows a run still simulates, domain.md Census); a summary without
+    # them has none to show.
     warnings = tuple(getattr(summary, "warnings", ()))
     return attrs.evolve(profile, rows=summary.rows, warnings=warnings, dropped=summary.dropped,
                         ignored_columns=summary.extra_columns, mapped_columns=summary.mapped_columns)
@@ -119,20 +121,16 @@ def baseline_profile(con: duckdb.DuckDBPyConnection, census_date: date | None = 
 def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The run report's baseline section: ``baseline_profile`` of a run database as ``planwise census profile
     --json`` prints it, at the census date of the run that wrote it; None without a baseline."""
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'main'").fetchall()}
-    if "int_baseline_workforce" not in tables:
+    if not table_exists(con, "int_baseline_workforce"):
         return None
     census_date, source = None, "int_baseline_workforce"
-    if "planwise_run_log" in tables:  # the run whose results these are: the last that completed
-        row = con.execute("select config_json, run_id, census_path from planwise_run_log where status = 'completed' "
-                          "order by finished_at desc nulls last limit 1").fetchone()
-        if row is not None:
-            config = recorded_json(row[0], "planwise_run_log", "config_json", row[1])
-            simulation = (config if isinstance(config, dict) else {}).get("simulation", {})
-            census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
-                           else date(int(simulation["start_year"]) - 1, 12, 31))
-            source = Path(row[2]).name if row[2] else source  # the census file's name, not a model's
+    run = runlog.results_run(con)  # the run whose results these are
+    if run is not None and run.get("config"):
+        simulation = run["config"].get("simulation", {})
+        census_date = (date.fromisoformat(simulation["census_date"]) if simulation.get("census_date")
+                       else date(int(simulation["start_year"]) - 1, 12, 31))
+    if run is not None and run.get("census_path"):
+        source = Path(run["census_path"]).name  # the census file's name, not a model's
     profile = baseline_profile(con, census_date, source)
     loaded = con.execute("select summary_json, run_id from raw.census_load").fetchone() if _has_load_record(con) \
         else None
@@ -146,14 +144,13 @@ def report_profile(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 
 
 def _has_load_record(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                       "and table_name = 'census_load'").fetchone()[0] > 0
+    return table_exists(con, "census_load", schema="raw")
 
 
-def _stage_seeds(con: duckdb.DuckDBPyConnection, seeds: Path, relations: Relations) -> None:
+def _stage_parameter_tables(con: duckdb.DuckDBPyConnection, tables: Path, relations: Relations) -> None:
     """The built-in band and level tables, typed as planwise_core.assumptions declares them."""
     def read(name: str) -> str:
-        return f"read_csv({sql_literal(seeds / f'{name}.csv')}, header = true, all_varchar = true)"
+        return f"read_csv({sql_literal(tables / f'{name}.csv')}, header = true, all_varchar = true)"
 
     con.execute(f"""CREATE TEMP TABLE {relations.age_bands} AS SELECT age_band_id::INTEGER AS age_band_id, age_band,
                     min_age::INTEGER AS min_age, max_age::INTEGER AS max_age FROM {read('age_bands')}""")

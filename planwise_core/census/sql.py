@@ -10,6 +10,7 @@ import duckdb
 
 from planwise_core.census.columns import KNOWN, OPTIONAL, REQUIRED  # noqa: F401 - re-exported
 from planwise_core.census.formats import Reading, date_sql, rate_sql
+from planwise_core.database.sql import ident, literal
 ALIAS = {"employee_id": "id", "employee_birth_date": "birth", "employee_hire_date": "hire",
           "employee_termination_date": "term", "employee_gross_compensation": "comp",
           "employee_deferral_rate": "def", "level_id": "level", "employer_match_balance": "mbal",
@@ -104,12 +105,7 @@ def parsed_sql(source: str, sources: dict[str, str], with_rid: bool, reading: Re
     """
 
 
-def quote_identifier(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def sql_literal(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+quote_identifier, sql_literal = ident, literal  # the census modules' names for the toolbox's two quoting helpers
 
 
 def short_name(name: str, width: int = 40) -> str:

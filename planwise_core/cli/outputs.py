@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
+from planwise_core.names import DEFAULT_DATABASE
 
 
 @click.command()
-@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True,
+@click.option("--database", type=click.Path(dir_okay=False), default=DEFAULT_DATABASE, show_default=True,
               help="Database a `planwise run` wrote (opened read-only).")
 @click.option("--out", type=click.Path(dir_okay=False), default="output/report.html", show_default=True,
               help="HTML file to write (replaced if it exists; its folder is created).")
@@ -24,7 +25,7 @@ def report(database, out):
 
 
 @click.command()
-@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True,
+@click.option("--database", type=click.Path(dir_okay=False), default=DEFAULT_DATABASE, show_default=True,
               help="Database a `planwise run` wrote (opened read-only).")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "xlsx"], case_sensitive=False),
               default="parquet", show_default=True,
@@ -70,14 +71,14 @@ class ExportProgress:
 
 
 @click.command()
-@click.option("--database", type=click.Path(dir_okay=False, exists=True), default="output/planwise.duckdb",
+@click.option("--database", type=click.Path(dir_okay=False, exists=True), default=DEFAULT_DATABASE,
               show_default=True, help="Database a `planwise run` wrote (opened read-only).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def summary(database, as_json):
     """Print the per-year summary of the simulation stored in a database (opened read-only)."""
     from planwise_core.outputs.provenance import format_provenance, run_provenance
     from planwise_core.outputs.summary import census_load, format_census, format_summary, year_summary
-    from planwise_core.report.run_report import open_results
+    from planwise_core.outputs.results import open_results
 
     with open_results(Path(database)) as con:
         rows = year_summary(con, 0, 9999)
@@ -136,7 +137,7 @@ def diff(first, second, as_json, allow_different_census):
 def compare_engines(state: CliState, out_dir, census, as_json, quiet, **options):
     """Regression check of the engines: run legacy and optimized on the same inputs, report their times and
     whether every result table is identical (exit 1 if not)."""
-    from planwise_core.outputs.compare import compare_engines as run_both
+    from planwise_core.engine_comparison import compare_engines as run_both
 
     config = with_cli_overrides(state.load_config(), options)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -154,12 +155,13 @@ def compare_engines(state: CliState, out_dir, census, as_json, quiet, **options)
         raise click.ClickException("The engines' tables differ (or a run failed): regression test FAILED.")
 
 
-def _engine_progress(engine: str, event: str, **info) -> None:
+def _engine_progress(engine: str, event) -> None:
     """One stderr line per step of each engine's run (stdout keeps the result, --json included)."""
-    if event == "year_done":
-        click.echo(f"[{engine}] year {info['year']} done in {info['result'].seconds:.1f}s", err=True)
-        return
-    what = {"foundation": "census and foundation", "year": f"year {info.get('year')} ({info.get('level')})",
-            "compare": "comparing the tables"}.get(event)
-    if what:
+    from planwise_core.events import CompareStarted, FoundationStarted, YearDone, YearStarted
+
+    if isinstance(event, YearDone):
+        click.echo(f"[{engine}] year {event.year} done in {event.result.seconds:.1f}s", err=True)
+    elif isinstance(event, (FoundationStarted, YearStarted, CompareStarted)):
+        what = {FoundationStarted: "census and foundation", CompareStarted: "comparing the tables"}.get(
+            type(event)) or f"year {event.year} ({event.level})"
         click.echo(f"[{engine}] {what}...", err=True)

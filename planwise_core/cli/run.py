@@ -16,9 +16,12 @@ from planwise_core.cli.state import (
     ON_INVALID_ROWS, YEARS, CliState, census_reading_options, input_options, scenario_options, with_cli_overrides,
 )
 from planwise_core.config import PlanwiseConfig, check_configuration, load_raw_config
+from planwise_core.events import FoundationDone, RunEvent, YearDone, YearStarted
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.fileio import atomic_write_text
+from planwise_core.names import DEFAULT_DATABASE
 from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
+from planwise_core.run_result import RunResult
 
 
 @click.command()
@@ -27,7 +30,7 @@ from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in 10,000 employees).")
 @ON_INVALID_ROWS
 @census_reading_options
-@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
+@click.option("--database", type=click.Path(dir_okay=False), default=DEFAULT_DATABASE, show_default=True)
 @click.option("--seed", type=int, help="Random seed (overrides random_seed).")
 @click.option("--optimization", type=click.Choice(OPTIMIZATION_LEVELS, case_sensitive=False),
               help="Starting optimization level of the fallback chain.")
@@ -56,36 +59,36 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, js
                          performance_mode=performance_mode, progress=progress if show_progress else None)
         result = sim.run(resume=resume)
     if json_out:
-        atomic_write_text(Path(json_out), json.dumps(result, indent=2, default=str) + "\n")
-    if result["continued_from"]:
-        kept = result["resumed_years"]
-        click.echo(f"Continued run {result['continued_from']['run_id']}'s projection from its "
-                   f"{result['continued_from']['year']} snapshot (kept {kept[0]}-{kept[-1]}).", err=True)
+        atomic_write_text(Path(json_out), json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    if result.continued_from:
+        kept = result.resumed_years
+        click.echo(f"Continued run {result.continued_from['run_id']}'s projection from its "
+                   f"{result.continued_from['year']} snapshot (kept {kept[0]}-{kept[-1]}).", err=True)
     if as_json:
-        click.echo(json.dumps(result, indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         _print_outcome(result)
-    if not result["success"]:
-        raise click.ClickException(f"Years failed: {result['failed_years']} ({result['error']}). The database's "
+    if not result.success:
+        raise click.ClickException(f"Years failed: {list(result.failed_years)} ({result.error}). The database's "
                                    "previous results are unchanged; continue this run with --resume.")
 
 
-def _print_outcome(result: dict) -> None:
+def _print_outcome(result: RunResult) -> None:
     from planwise_core.outputs.summary import format_census, format_summary
 
-    if not result["success"]:
+    if not result.success:
         click.echo("The failed attempt's completed years (not published; the database keeps its previous results):")
-    click.echo(format_summary(result["summary"]))
-    click.echo(format_census(result["census"]))
-    replaced = [name for name, t in result["assumptions"].items() if t["replaced"]]
+    click.echo(format_summary(list(result.summary)))
+    click.echo(format_census(result.census))
+    replaced = [name for name, t in result.assumptions.items() if t["replaced"]]
     click.echo(f"parameter tables: {', '.join(replaced) + ' replaced' if replaced else 'all built-in'}")
-    kept = set(result["resumed_years"])
-    simulated = [y for y in result["completed_years"] if y not in kept]
-    years = ", ".join(f"{y}: {d['plugin']}/{d['optimization_level']}" for y, d in result["years"].items())
+    kept = set(result.resumed_years)
+    simulated = [y for y in result.completed_years if y not in kept]
+    years = ", ".join(f"{y.year}: {y.plugin}/{y.optimization_level}" for y in result.years)
     kept_note = f", {len(kept)} kept from the database" if kept else ""
-    where = result["database"] if result["success"] else f"nothing published to {result['database']}"
-    click.echo(f"\n{len(simulated)} year(s) simulated{kept_note} in {result['total_execution_time']:.1f}s "
-               f"({result['performance_metrics']['records_per_second']:.0f} rows/s) [{years}] -> {where}")
+    where = result.database if result.success else f"nothing published to {result.database}"
+    click.echo(f"\n{len(simulated)} year(s) simulated{kept_note} in {result.total_execution_time:.1f}s "
+               f"({result.performance_metrics['records_per_second']:.0f} rows/s) [{years}] -> {where}")
 
 
 class ProgressBar:
@@ -125,12 +128,12 @@ class ProgressBar:
             self.bar.label = f"{label}, {time.monotonic() - self.started:.0f}s in all"
             self.bar.render_progress()
 
-    def __call__(self, stage: str, **info) -> None:
-        if stage in ("foundation_done", "year_done"):
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, (FoundationDone, YearDone)):
             with self._lock:
                 self.bar.update(1)
             return
-        self.stage = "foundation" if stage == "foundation" else f"year {info['year']} ({info['level']})"
+        self.stage = f"year {event.year} ({event.level})" if isinstance(event, YearStarted) else "foundation"
         self.since = time.monotonic()
         self._render()
 
@@ -139,11 +142,12 @@ def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
     """Seconds the foundation usually takes (docs/performance.md): dbt's start-up, then about a second per
     10,000 employees; the lower levels start one dbt process per model (about 90 s at 10,000)."""
     from planwise_core.batch.executors import census_employees
+    from planwise_core.census.generate import BUILTIN_CENSUS
 
     try:
         employees = census_employees(census)
     except Exception:  # noqa: BLE001 - an estimate never stops a run; the run itself reports a bad census
-        employees = 10_000
+        employees = BUILTIN_CENSUS[0]
     start_up = 5.0 if config.orchestration.optimization_level == HIGH else 80.0
     return start_up + employees / 10_000
 
@@ -152,14 +156,14 @@ def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
 @ON_INVALID_ROWS
 @census_reading_options
-@click.option("--database", type=click.Path(dir_okay=False), default="output/planwise.duckdb", show_default=True)
+@click.option("--database", type=click.Path(dir_okay=False), default=DEFAULT_DATABASE, show_default=True)
 @click.option("--benchmark", is_flag=True, help="Also print rows per second and peak memory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @scenario_options
 @input_options
 @click.pass_obj
 def foundation(state: CliState, census, database, benchmark, as_json, **options):
-    """Load the census and build seeds, staging and the baseline workforce; time each step."""
+    """Load the census and parameter tables and build staging and the baseline workforce; time each step."""
     from planwise_core.monitoring.monitor import peak_rss_mb
     from planwise_core.orchestrator import Simulation
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 import click
 
-from planwise_core.config import DEFAULT_CONFIG_PATH, PlanwiseConfig, load_config
+from planwise_core.config import SHORTHANDS, PlanwiseConfig, default_config
 from planwise_core.config.checks import FIRST_YEAR, LAST_YEAR
 from planwise_core.config.yaml_io import parse_yaml_value
 from planwise_core.errors import ConfigError
@@ -24,9 +24,7 @@ class CliState:
     trace: bool
 
     def load_config(self) -> PlanwiseConfig:
-        if self.config_path:
-            return load_config(self.config_path)
-        return load_config(DEFAULT_CONFIG_PATH) if DEFAULT_CONFIG_PATH.exists() else PlanwiseConfig()
+        return default_config(self.config_path or None)
 
     def plugin_manager(self):
         from planwise_core.manager import enable_tracing, get_plugin_manager
@@ -37,13 +35,9 @@ class CliState:
         return pm
 
 
-RUN_OVERRIDES = {
-    "start_year": "simulation.start_year", "end_year": "simulation.end_year", "seed": "random_seed",
-    "optimization": "orchestration.optimization_level", "max_workers": "orchestration.max_workers",
-    "batch_size": "orchestration.batch_size", "fail_fast": "orchestration.fail_fast",
-    "enable_compression": "orchestration.enable_compression", "on_invalid_rows": "census.on_invalid_rows",
-    "date_format": "census.date_format", "percent_strings": "census.percent_strings",
-}
+# The run flags that set configuration keys (their paths: config.SHORTHANDS).
+RUN_OVERRIDES = ("start_year", "end_year", "seed", "optimization", "max_workers", "batch_size", "fail_fast",
+                 "enable_compression", "on_invalid_rows", "date_format", "percent_strings")
 
 ON_INVALID_ROWS = click.option(
     "--on-invalid-rows", type=click.Choice(INVALID_ROW_POLICIES),
@@ -94,9 +88,8 @@ def _column_overrides(config: PlanwiseConfig, pairs) -> dict:
 def with_cli_overrides(config: PlanwiseConfig, options: dict) -> PlanwiseConfig:
     """``config`` with the command's flags, ``--years``, ``--assumptions`` and every ``--set`` applied, validated
     together: one ConfigError lists every problem, each with its key path."""
-    overrides = {path: options[name] for name, path in RUN_OVERRIDES.items()
-                 if options.get(name) not in (None, False)}
-    given = {path: f"--{name.replace('_', '-')}" for name, path in RUN_OVERRIDES.items() if path in overrides}
+    overrides = {SHORTHANDS[name]: options[name] for name in RUN_OVERRIDES if options.get(name) not in (None, False)}
+    given = {SHORTHANDS[name]: f"--{name.replace('_', '-')}" for name in RUN_OVERRIDES if SHORTHANDS[name] in overrides}
     years = options.get("years")
     if years:
         for flag in ("start_year", "end_year"):

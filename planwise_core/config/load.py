@@ -18,6 +18,27 @@ def load_raw_config(path: str | Path) -> dict | Any:
     return {} if data is None else data
 
 
+# Short names of configuration keys: the CLI's flags and the Python API's arguments, one table for both.
+SHORTHANDS = {
+    "start_year": "simulation.start_year", "end_year": "simulation.end_year",
+    "seed": "random_seed", "random_seed": "random_seed",
+    "optimization": "orchestration.optimization_level", "optimization_level": "orchestration.optimization_level",
+    "max_workers": "orchestration.max_workers", "batch_size": "orchestration.batch_size",
+    "fail_fast": "orchestration.fail_fast", "max_retries": "orchestration.max_retries",
+    "enable_compression": "orchestration.enable_compression",
+    "enable_state_compression": "orchestration.enable_compression",
+    "on_invalid_rows": "census.on_invalid_rows",
+    "date_format": "census.date_format", "percent_strings": "census.percent_strings",
+}
+
+
+def default_config(path: str | Path | None = None) -> PlanwiseConfig:
+    """The configuration at ``path``; without one, the documented default file, else the schema's defaults."""
+    if path is not None:
+        return load_config(path)
+    return load_config(DEFAULT_CONFIG_PATH) if DEFAULT_CONFIG_PATH.exists() else PlanwiseConfig()
+
+
 def load_config(path: str | Path) -> PlanwiseConfig:
     """Read and validate a YAML run configuration; every failure is a ConfigError naming the file.
 

@@ -9,7 +9,6 @@ import csv
 import datetime
 import functools
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -57,7 +56,7 @@ DOLLARS = ranged(as_float, 0, LIMIT_DOLLARS_CEILING)
 POOL_DOLLARS = ranged(as_float, 0, 1_000_000_000_000)
 
 
-def _seed(name: str) -> list[dict]:
+def _parameter_rows(name: str) -> list[dict]:
     from planwise_core.assumptions.spec import DEFAULTS_DIR
 
     path = DEFAULTS_DIR / f"{name}.csv"
@@ -71,7 +70,7 @@ def _seed(name: str) -> list[dict]:
 def vesting_presets() -> dict[str, tuple[tuple[int, Fraction], ...]]:
     """Preset name -> steps (service years, vested fraction), from the built-in vesting_schedules table."""
     presets: dict[str, list] = {}
-    for row in _seed("vesting_schedules"):
+    for row in _parameter_rows("vesting_schedules"):
         presets.setdefault(row["schedule"], []).append((int(row["service_years"]), Fraction(row["vested_fraction"])))
     return {name: tuple(sorted(steps)) for name, steps in presets.items()}
 
@@ -79,7 +78,7 @@ def vesting_presets() -> dict[str, tuple[tuple[int, Fraction], ...]]:
 @functools.cache
 def first_irs_year() -> int:
     """The first year of the built-in irs_limits table: no simulated year may precede it."""
-    return min(int(row["limit_year"]) for row in _seed("irs_limits"))
+    return min(int(row["limit_year"]) for row in _parameter_rows("irs_limits"))
 
 
 def last_irs_limits() -> tuple[int, int]:

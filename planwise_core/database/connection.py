@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from pathlib import Path
 
 import duckdb
 
+from planwise_core.database.sql import ident, not_duckdb, table_exists  # noqa: F401 - not_duckdb re-exported
 from planwise_core.errors import DatabaseBusyError, option
-from planwise_core.fileio import open_no_follow
+from planwise_core.fileio import exclusive_lock
 
 
 @contextlib.contextmanager
@@ -61,18 +61,13 @@ def run_lock(database: Path):
     created_folder = not database.parent.exists()
     database.parent.mkdir(parents=True, exist_ok=True)
     lock_path = database.with_name(database.name + ".lock")
-    fd = open_no_follow(lock_path)  # a symlink planted as the lock file is refused, its target untouched
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if not _same_file(fd, lock_path):  # removed by a run that just ended: this lock guards nothing
-                raise BlockingIOError
-        except BlockingIOError:
-            owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise DatabaseBusyError(
-                f"Database {database} is in use by another planwise run (pid {owner}). "
-                "Wait for it to finish, or use another " + option("database") + "."
-            ) from None
+
+    def busy(fd: int) -> DatabaseBusyError:
+        owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+        return DatabaseBusyError(f"Database {database} is in use by another planwise run (pid {owner}). "
+                                 "Wait for it to finish, or use another " + option("database") + ".")
+
+    with exclusive_lock(lock_path, busy) as fd:  # a symlink planted as the lock file is refused
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         try:
@@ -83,22 +78,6 @@ def run_lock(database: Path):
                 if created_folder:
                     with contextlib.suppress(OSError):  # not empty: something else is there, keep it
                         database.parent.rmdir()
-    finally:
-        os.close(fd)
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except FileNotFoundError:
-        return False
-
-
-def table_exists(con, name: str, schema: str = "main") -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchone()
-    return row[0] > 0
 
 
 def completed_years(con) -> list[int]:
@@ -114,7 +93,7 @@ def delete_years(con, tables: list[str] | tuple[str, ...], first_year: int, last
     con.execute("begin transaction")
     for table in tables:
         if table_exists(con, table):
-            con.execute(f'delete from "{table}" where simulation_year between ? and ?', [first_year, last_year])
+            con.execute(f"delete from {ident(table)} where simulation_year between ? and ?", [first_year, last_year])
     con.execute("commit")
 
 
@@ -122,23 +101,3 @@ def year_row_counts(con, year: int) -> tuple[int, int]:
     events = con.execute("select count(*) from fct_yearly_events where simulation_year = ?", [year]).fetchone()[0]
     snapshot = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?", [year]).fetchone()[0]
     return events, snapshot
-
-
-def not_duckdb(path: Path) -> str | None:
-    """What a non-empty file is when it is not a DuckDB database ("a Parquet file", "a text file (a CSV?)"), or
-    None when it carries DuckDB's header (the magic bytes ``DUCK`` at offset 8) or cannot be read."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return None
-    if not head or head[8:12] == b"DUCK":
-        return None
-    if head.startswith(b"PAR1"):
-        return "a Parquet file"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut at the 4,096th byte
-            return "not a DuckDB file (its first bytes are no DuckDB header)"
-    return "a text file (a CSV?)"

@@ -12,8 +12,11 @@ import json
 
 import attrs
 
-from planwise_core.database.connection import completed_years, table_exists
+from planwise_core.database.connection import completed_years
+from planwise_core.database.sql import attached, dicts, table_exists
 from planwise_core.errors import PlanwiseError
+
+RUN_LOG, YEAR_LOG = "planwise_run_log", "planwise_year_log"
 
 RUN_LOG_DDL = """
 create table if not exists planwise_run_log (
@@ -22,8 +25,6 @@ create table if not exists planwise_run_log (
     error varchar, census_sha256 varchar, continued_from varchar, planwise_version varchar,
     assumptions_json varchar)
 """
-# Columns added after the first release: a database made by an older version gets them (null) when next run.
-RUN_LOG_ADDED = ("planwise_version varchar", "assumptions_json varchar")
 YEAR_LOG_DDL = """
 create table if not exists planwise_year_log (
     run_id varchar, simulation_year integer, plugin varchar, optimization_level varchar,
@@ -82,8 +83,6 @@ def config_differences(first: dict, second: dict, prefix: str = "", end_year: bo
 
 def ensure_tables(con) -> None:
     con.execute(RUN_LOG_DDL)
-    for column in RUN_LOG_ADDED:
-        con.execute(f"alter table planwise_run_log add column if not exists {column}")
     con.execute(YEAR_LOG_DDL)
 
 
@@ -116,15 +115,74 @@ def finish(con, run_id: str, status: str, error: str | None = None) -> None:
 
 
 def copy_history(con, published: str) -> None:
-    """Give the build every earlier attempt recorded in the published database (attached as ``prev``)."""
-    con.execute(f"attach '{published.replace(chr(39), chr(39) * 2)}' as prev (read_only)")
-    try:
-        if con.execute("select count(*) from information_schema.tables where table_catalog = 'prev' "
-                       "and table_name = 'planwise_run_log'").fetchone()[0]:
+    """Give the build every earlier attempt recorded in the published database."""
+    with attached(con, published, "prev"):
+        if table_exists(con, RUN_LOG, catalog="prev"):
             con.execute("insert into planwise_run_log by name select * from prev.planwise_run_log "
                         "where run_id not in (select run_id from planwise_run_log)")
-    finally:
-        con.execute("detach prev")
+
+
+def log_year(con, run_id: str, year: int, plugin: str, level: str, seconds: float, rows: int,
+             dbt_invocations: int, attempts: int) -> None:
+    """Record that ``run_id`` produced ``year`` (the successful attempt's engine, level and cost)."""
+    con.execute("insert into planwise_year_log values (?, ?, ?, ?, ?, ?, ?, ?, now())",
+                [run_id, year, plugin, level, seconds, rows, dbt_invocations, attempts])
+
+
+# -- which run produced these results ------------------------------------------------------
+
+
+def results_run(con) -> dict | None:
+    """The ``planwise_run_log`` row of the run that produced the database's results, or None.
+
+    That is the run that logged the last simulated year (``planwise_year_log``, latest row of that year);
+    without a year log, the latest run that completed, else the latest run. ``config`` holds its
+    configuration parsed from ``config_json`` (None when the text is not JSON).
+    """
+    if not table_exists(con, RUN_LOG):
+        return None
+    found = []
+    if table_exists(con, YEAR_LOG) and table_exists(con, "fct_workforce_snapshot"):
+        found = dicts(con, """
+            select r.* from planwise_run_log r join (
+                select run_id from planwise_year_log
+                where simulation_year = (select max(simulation_year) from fct_workforce_snapshot)
+                order by completed_at desc limit 1) y using (run_id)""")
+    if not found:
+        found = dicts(con, "select * from planwise_run_log order by status = 'completed' desc, "
+                           "started_at desc nulls last limit 1")
+    return _with_config(found[0]) if found else None
+
+
+def run_row(con, run_id: str) -> dict | None:
+    """The log row of ``run_id`` (with ``config`` parsed), or None."""
+    found = dicts(con, "select * from planwise_run_log where run_id = ?", [run_id]) if table_exists(con, RUN_LOG) else []
+    return _with_config(found[0]) if found else None
+
+
+def _with_config(run: dict) -> dict:
+    try:
+        run["config"] = json.loads(run.get("config_json") or "null")
+    except ValueError:
+        run["config"] = None
+    return run
+
+
+def year_rows(con, run_id: str | None = None) -> list[dict]:
+    """The year-log row behind each year of the results (the latest per year: a resumed run logs only the years
+    it ran), by year; with ``run_id``, only the rows that run wrote."""
+    if not table_exists(con, YEAR_LOG):
+        return []
+    if run_id is not None:
+        return dicts(con, "select * exclude (run_id), run_id from planwise_year_log where run_id = ? "
+                          "qualify row_number() over (partition by simulation_year order by completed_at desc) = 1 "
+                          "order by simulation_year", [run_id])
+    return dicts(con, """
+        select run_id, simulation_year, plugin, optimization_level, seconds, rows_written, dbt_invocations,
+               attempts, completed_at
+        from planwise_year_log where simulation_year in (select distinct simulation_year from fct_workforce_snapshot)
+        qualify row_number() over (partition by simulation_year order by completed_at desc) = 1
+        order by simulation_year""")
 
 
 # -- the build record ----------------------------------------------------------------------
@@ -160,11 +218,8 @@ def year_origins(con) -> dict[int, dict | None]:
         return {}
     if not (table_exists(con, "planwise_year_log") and table_exists(con, "planwise_run_log")):
         return {y: None for y in years}
-    recorded = con.execute("select count(*) from information_schema.columns where table_name = 'planwise_run_log' "
-                           "and column_name = 'assumptions_json'").fetchone()[0]
-    assumptions = "r.assumptions_json" if recorded else "null as assumptions_json"
-    cur = con.execute(f"""
-        select y.simulation_year, r.run_id, r.config_json, r.census_sha256, r.census_path, {assumptions}
+    cur = con.execute("""
+        select y.simulation_year, r.run_id, r.config_json, r.census_sha256, r.census_path, r.assumptions_json
         from (select simulation_year, run_id from planwise_year_log
               qualify row_number() over (partition by simulation_year order by completed_at desc) = 1) y
         join planwise_run_log r using (run_id)""")

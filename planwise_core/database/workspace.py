@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from planwise_core.database.connection import not_duckdb
+from planwise_core.database.sql import attached, ident, table_exists
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.fileio import fsync_dir
 
@@ -122,15 +123,8 @@ OLD_SNAPSHOT_COLUMNS = {"employee_id", "simulation_year", "employment_status", "
 
 
 def written_by_planwise(con) -> bool:
-    """The marker table, or (a database from a PlanWise version before the marker) a run log with PlanWise's
-    columns and results with the snapshot's columns: a same-named table of other columns is not ours."""
-    rows = con.execute("select table_name, column_name from information_schema.columns "
-                       "where table_schema = 'main'").fetchall()
-    columns: dict[str, set[str]] = {}
-    for table, column in rows:
-        columns.setdefault(table, set()).add(column)
-    return MARKER_TABLE in columns or (OLD_RUN_LOG_COLUMNS <= columns.get("planwise_run_log", set())
-                                       and OLD_SNAPSHOT_COLUMNS <= columns.get("fct_workforce_snapshot", set()))
+    """Whether the database holds PlanWise's marker table (written by every run)."""
+    return table_exists(con, MARKER_TABLE)
 
 
 def check_planwise_file(database: Path, purpose: str) -> bool:
@@ -172,10 +166,9 @@ def check_planwise_file(database: Path, purpose: str) -> bool:
 
 def carry_own_tables(con, published: Path, project_relations: set[str]) -> list[str]:
     """Copy into the build (``con``) the tables users added to the published database: every base table the
-    build lacks that is not one of the dbt project's relations (a model or seed dropped from the project
+    build lacks that is not one of the engine's own relations (a model dropped from the project
     stays dropped). Views are not carried. Returns their qualified names."""
-    con.execute(f"attach '{str(published).replace(chr(39), chr(39) * 2)}' as prev (read_only)")
-    try:
+    with attached(con, published, "prev"):
         mine = set(con.execute("select table_schema, table_name from information_schema.tables "
                                "where table_catalog = current_database()").fetchall())
         theirs = con.execute("select table_schema, table_name from information_schema.tables "
@@ -184,14 +177,8 @@ def carry_own_tables(con, published: Path, project_relations: set[str]) -> list[
         for schema, name in theirs:
             if (schema, name) in mine or name in project_relations:
                 continue
-            q_schema, q_name = (_ident(v) for v in (schema, name))
+            q_schema, q_name = (ident(v) for v in (schema, name))
             con.execute(f"create schema if not exists {q_schema}")
             con.execute(f"create table {q_schema}.{q_name} as select * from prev.{q_schema}.{q_name}")
             carried.append(f"{schema}.{name}")
         return carried
-    finally:
-        con.execute("detach prev")
-
-
-def _ident(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'

@@ -8,19 +8,23 @@ import time
 import attrs
 
 from planwise_core import hookimpl
-from planwise_core.database import connect, table_exists, year_row_counts
+from planwise_core.assumptions.spec import LEGACY_PREFIX, TABLES
+from planwise_core.database import connect, delete_years, table_exists, year_row_counts
 from planwise_core.database.connection import Keeper
-from planwise_core.engine.invokers import Invoker
-from planwise_core.engine.nodes import BASELINE, FOUNDATION, STAGING, YEAR_START, YEARLY, selected_models, transition_checks
+from planwise_core.engine.invokers import DBT_PROCESS_LOCK, Invoker
+from planwise_core.engine.nodes import (BASELINE, FOUNDATION, STAGING, YEAR_START, YEARLY, selected_models,
+                                        transition_checks, year_partitioned_models)
+from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject, parsed_manifest
+from planwise_core.engines import EngineSpec
 from planwise_core.errors import SimulationError
 from planwise_core.results import FoundationResult, PluginMetrics, StepResult, TransitionResult, YearResult
 
 
 class DbtEngine:
-    """An engine plugin: implements the engine hooks over the dbt project."""
+    """An engine plugin: implements the engine hooks and the engine contract (engines.Engine) over the dbt project."""
 
-    planwise_engine = True
     name = "engine"
+    levels: tuple[str, ...] = ()  # the optimization levels this engine serves by default
     # True for an engine that runs dbt in this process: each engine hook then keeps the build open while it
     # works (Keeper), so that dbt's and the engine's own connections share one DuckDB instance (fewer file
     # opens, one checkpoint per hook instead of one per connection). The file is released when the hook
@@ -42,12 +46,34 @@ class DbtEngine:
     def per_model(self, ctx) -> bool:
         return ctx.settings.per_model
 
-    def check_config(self, config) -> list[str]:
+    @hookimpl
+    def planwise_engines(self):
+        return [EngineSpec(self.name, self, self.levels)]
+
+    def check(self, config) -> list[str]:
         """Issues that stop this engine from running ``config`` (empty when it can)."""
         return check_dbt_project()
 
-    def recommendations(self, config) -> list[str]:
+    def advice(self, config) -> list[str]:
         return []
+
+    def year_tables(self, ctx) -> tuple[str, ...]:
+        """The year_partition models, as the dbt project declares them."""
+        return year_partitioned_models(DbtProject(ctx.database))
+
+    def discard_years(self, ctx, first: int, last: int | None = None) -> None:
+        with connect(ctx.database) as con:
+            delete_years(con, self.year_tables(ctx), first, last)
+
+    def own_relations(self, ctx) -> set[str]:
+        """The project's models, and the parameter tables' former names (``config_*``)."""
+        nodes = parsed_manifest(DbtProject(ctx.database)).nodes.values()
+        return {n.name for n in nodes if n.resource_type in ("model", "seed")} | {
+            LEGACY_PREFIX + name for name in TABLES}
+
+    def lock(self):
+        """dbt's process-wide state (environment, parsed manifests, dbt-duckdb's connections): one run at a time."""
+        return DBT_PROCESS_LOCK
 
     def invoker(self, ctx) -> Invoker:
         """One dbt session per engine and settings: a fallback level gets its own thread count."""
@@ -139,10 +165,9 @@ class DbtEngine:
     @staticmethod
     def _start_built_for(ctx, year: int) -> bool:
         with connect(ctx.database) as con:
-            try:
-                built = con.execute("select max(simulation_year) from int_workforce_start").fetchone()[0]
-            except Exception:  # the table does not exist before the first year
+            if not table_exists(con, "int_workforce_start"):  # before the first year
                 return False
+            built = con.execute("select max(simulation_year) from int_workforce_start").fetchone()[0]
         return built == year and year != ctx.start_year
 
     @hookimpl
@@ -158,9 +183,7 @@ class DbtEngine:
 
 
 def check_dbt_project() -> list[str]:
-    """Problems that stop any dbt engine: the project folder and the dbt executable."""
-    from planwise_core.engine.project import DBT_PROJECT_DIR
-
+    """Problems that stop any dbt engine: the project folder."""
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
         return [f"dbt project not found at {DBT_PROJECT_DIR} (set PLANWISE_DBT_DIR)"]
     return []

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from planwise_core.engine.project import DbtProject, parsed_manifest
 from planwise_core.errors import SimulationError
 
 log = logging.getLogger("planwise.dbt")
+
+# In-process dbt changes process-wide state: os.environ (the database path, threads), the parsed manifests of
+# engine/project.py and dbt-duckdb's connection manager. The dbt engines hold this lock around a whole run
+# (engines.Engine.lock); re-entrant, so that a run whose fallback chain holds both engines takes it once.
+DBT_PROCESS_LOCK = threading.RLock()
 
 
 @attrs.frozen

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
+from pathlib import Path
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _BASE_KEYS = ("ts", "level", "logger", "message")
@@ -41,3 +43,22 @@ def setup_logging(verbose: bool = False, structured: bool = False, log_file: str
         file_handler.setFormatter(JsonFormatter() if structured else
                                   logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(file_handler)
+
+
+@contextlib.contextmanager
+def log_to(path: Path, level: int = logging.INFO):
+    """Send the ``planwise`` logger to ``path`` only for the block (not to the process's stderr), then restore it."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("planwise")
+    saved = root.level, root.propagate
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        root.propagate = saved[1]
+        handler.close()

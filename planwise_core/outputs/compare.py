@@ -1,11 +1,11 @@
-"""The engines' regression check (``planwise compare-engines``): the same inputs through legacy and optimized,
-each into its own database, then every output table compared row by row."""
+"""Two result databases compared table by table, row by row: the engines' regression check
+(``planwise compare-engines``, run by planwise_core/engine_comparison.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from planwise_core.levels import FALLBACK, HIGH, LEGACY, OPTIMIZED
+from planwise_core.database.sql import literal
 
 import duckdb
 
@@ -17,15 +17,11 @@ def compare_databases(first: Path, second: Path, tables: tuple[str, ...] = OUTPU
     """For each table: row counts and the number of rows found in only one of the two databases."""
     con = duckdb.connect()
     try:
-        con.execute(f"attach {_literal(first)} as a (read_only)")
-        con.execute(f"attach {_literal(second)} as b (read_only)")
+        con.execute(f"attach {literal(first)} as a (read_only)")
+        con.execute(f"attach {literal(second)} as b (read_only)")
         return {table: _compare_table(con, table) for table in tables}
     finally:
         con.close()
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _compare_table(con, table: str) -> dict:
@@ -40,39 +36,3 @@ def _compare_table(con, table: str) -> dict:
 
 def all_identical(comparison: dict) -> bool:
     return all(t["identical"] for t in comparison.values())
-
-
-def compare_engines(config, workdir: Path, census: Path | None = None, pm=None, progress=None) -> dict:
-    """Run legacy and optimized on the same inputs in separate databases; time both and compare every table.
-
-    ``progress(engine, event, **info)`` is called as each run goes (the Simulation's events: ``foundation``,
-    ``foundation_done``, ``year``, ``year_done``), then with ``compare`` before the tables are compared.
-    """
-    from planwise_core.orchestrator import Simulation
-
-    workdir = Path(workdir)
-    runs = {}
-    for engine, level in ((LEGACY, FALLBACK), (OPTIMIZED, HIGH)):
-        engine_config = config.with_overrides(**{"orchestration.optimization_level": level})
-        step = (lambda event, _engine=engine, **info: progress(_engine, event, **info)) if progress else None
-        runs[engine] = Simulation(engine_config, workdir / f"{engine}.duckdb", census=census, plugin=engine, pm=pm,
-                                  progress=step).run()
-    legacy, optimized = runs[LEGACY], runs[OPTIMIZED]
-    both_ran = legacy["success"] and optimized["success"]
-    if both_ran and progress:
-        progress("both", "compare")
-    tables = compare_databases(workdir / f"{LEGACY}.duckdb", workdir / f"{OPTIMIZED}.duckdb") if both_ran else {}
-    identical = both_ran and all_identical(tables)
-    legacy_time, optimized_time = legacy["total_execution_time"], optimized["total_execution_time"]
-    return {
-        "legacy_time": legacy_time, "optimized_time": optimized_time,
-        "improvement": round(1 - optimized_time / legacy_time, 4) if legacy_time else 0.0,
-        "speedup": round(legacy_time / optimized_time, 2) if optimized_time else 0.0,
-        "identical": identical, "regression_test_passed": identical, "mvp_available": True,
-        "tables": tables, LEGACY: _brief(legacy), OPTIMIZED: _brief(optimized),
-    }
-
-
-def _brief(result: dict) -> dict:
-    return {k: result[k] for k in ("success", "completed_years", "failed_years", "total_execution_time", "database",
-                                   "error")}

@@ -22,7 +22,7 @@ from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs import headline as hl
 from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run, run_provenance
-from planwise_core.report.run_report import open_results
+from planwise_core.outputs.results import open_results
 
 ENGINE_SECTION = "orchestration"  # how the engines run: never changes results
 

@@ -14,10 +14,11 @@ from typing import NamedTuple
 import duckdb
 
 from planwise_core.database import table_exists
+from planwise_core.database.sql import ident, literal
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs.provenance import census_identity, flatten, results_run
 from planwise_core.fileio import reserved_temp
-from planwise_core.report.run_report import open_results
+from planwise_core.outputs.results import open_results
 from planwise_core.spreadsheet import formula_safe_sql
 
 FORMATS = {"parquet": "(FORMAT parquet)", "csv": "(FORMAT csv, HEADER true)", "xlsx": None}
@@ -56,10 +57,6 @@ def parse_years(text: str) -> tuple[int, int]:
     if last < first:
         raise PlanwiseError(f"{option('years')} {text}: the range runs backwards; write {last}-{first}.")
     return first, last
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _check_years(con, database: Path, years: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -126,7 +123,7 @@ def _columns(con, table: str, fmt: str) -> str:
         return "t.*"
     columns = []
     for name, type_, *_ in con.execute(f"describe {table}").fetchall():
-        column = '"' + name.replace('"', '""') + '"'
+        column = ident(name)
         columns.append(f"{formula_safe_sql('t.' + column)} as {column}" if type_ == "VARCHAR" else f"t.{column}")
     return ", ".join(columns)
 
@@ -213,7 +210,7 @@ def export_results(database: Path | str, fmt: str, out_dir: Path | str, years: t
                 path = where[0] = out_dir / f"{name}.{fmt}"
                 with reserved_temp(path, suffix=f".{fmt}") as tmp:  # a fresh file of ours, never a planted link
                     try:
-                        rows = con.execute(f"copy ({query}) to {_literal(tmp)} {FORMATS[fmt]}").fetchone()[0]
+                        rows = con.execute(f"copy ({query}) to {literal(tmp)} {FORMATS[fmt]}").fetchone()[0]
                     finally:  # DuckDB writes through its own tmp_<name> file when the target exists
                         (tmp.parent / f"tmp_{tmp.name}").unlink(missing_ok=True)
                     os.replace(tmp, path)

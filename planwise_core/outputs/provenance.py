@@ -11,44 +11,11 @@ import json
 import re
 
 from planwise_core.database import table_exists
+from planwise_core.database.runlog import results_run
 
 CENSUS_TABLE = ("raw", "census")
+__all__ = ["results_run"]  # re-exported: the run log answers which run produced the results
 NAME_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")  # a key, or an already dotted path of keys
-
-
-def _dicts(con, sql: str, params=()) -> list[dict]:
-    cur = con.execute(sql, list(params))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
-def results_run(con) -> dict | None:
-    """The ``planwise_run_log`` row of the run that produced the database's results, or None.
-
-    That is the run that logged the last simulated year (``planwise_year_log``, latest row of that year);
-    without a year log, the latest run that completed, else the latest run. ``config`` holds its
-    configuration parsed from ``config_json`` (None when the text is not JSON).
-    """
-    if not table_exists(con, "planwise_run_log"):
-        return None
-    found = []
-    if table_exists(con, "planwise_year_log") and table_exists(con, "fct_workforce_snapshot"):
-        found = _dicts(con, """
-            select r.* from planwise_run_log r join (
-                select run_id from planwise_year_log
-                where simulation_year = (select max(simulation_year) from fct_workforce_snapshot)
-                order by completed_at desc limit 1) y using (run_id)""")
-    if not found:
-        found = _dicts(con, "select * from planwise_run_log order by status = 'completed' desc, "
-                            "started_at desc nulls last limit 1")
-    if not found:
-        return None
-    run = found[0]
-    try:
-        run["config"] = json.loads(run.get("config_json") or "null")
-    except ValueError:
-        run["config"] = None
-    return run
 
 
 def census_columns(con) -> list[str]:

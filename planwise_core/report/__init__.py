@@ -6,4 +6,4 @@ page renders them through the Jinja2 templates of ``templates/`` (one layout, sh
 per page) with the stylesheet and script of ``static/`` inlined, and writes the file atomically.
 """
 
-from planwise_core.report.run_report import write_report  # noqa: F401
+from planwise_core.report.run_report import write_report

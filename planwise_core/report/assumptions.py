@@ -1,9 +1,8 @@
 """The run report's baseline and assumptions: the census profile, and the parameter tables in force.
 
 Baseline: the census profile is an input of the page (``census_profile``, a mapping such as
-``planwise census profile --json`` prints). When none is given, :func:`default_census_profile` asks
-``planwise_core.census.profile`` for one if that module exists (issue 13) and its ``report_profile``
-function takes the database connection; otherwise the section says the profile is not available.
+``planwise census profile --json`` prints). When none is given, :func:`default_census_profile` computes it
+from the database (``census.profile.report_profile``); without a baseline the section says so.
 Any JSON-like mapping renders: scalars as facts, lists of records and mappings of records as tables.
 
 Assumptions: every parameter table the run loaded (the ``assumptions`` schema: level bands, hazards, band
@@ -13,16 +12,13 @@ when the money layer built them (``int_irs_limits_by_year``).
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from decimal import Decimal
 from typing import Mapping
 
+from planwise_core.census.profile import report_profile
 from planwise_core.report.formatting import cell_text
 from planwise_core.report.tables import Table
 
-PROFILE_MODULE = "planwise_core.census.profile"
-PROFILE_FUNCTION = "report_profile"  # report_profile(con) -> mapping | None
 def _titles() -> dict[str, str]:
     from planwise_core.assumptions.spec import TABLES
 
@@ -33,22 +29,22 @@ def _titles() -> dict[str, str]:
     return titles
 
 
-SEED_TITLES = _titles()
-SEED_ORDER = tuple(SEED_TITLES)
+TABLE_TITLES = _titles()
+TABLE_ORDER = tuple(TABLE_TITLES)
 
 
-def seed_tables(seeds: list[tuple[str, list[str], list[tuple]]], recorded: dict | None = None
+def parameter_tables(tables: list[tuple[str, list[str], list[tuple]]], recorded: dict | None = None
                 ) -> list[tuple[str, str, Table]]:
     """(title, table name, Table) per parameter table, the main parameters first; with the run's ``recorded``
     tables ({name: {sha256, source, replaced}}) the title says where the table came from and its hash."""
     recorded = recorded or {}
-    rank = {name: i for i, name in enumerate(SEED_ORDER)}
+    rank = {name: i for i, name in enumerate(TABLE_ORDER)}
     out = []
-    for name, columns, rows in sorted(seeds, key=lambda s: (rank.get(s[0], len(rank)), s[0])):
+    for name, columns, rows in sorted(tables, key=lambda s: (rank.get(s[0], len(rank)), s[0])):
         cells = [["–" if v is None else cell_text(v) for v in row] for row in rows]
         numeric = {i for i in range(len(columns)) if rows and all(
             isinstance(r[i], (int, float, Decimal)) and not isinstance(r[i], bool) for r in rows if r[i] is not None)}
-        title = SEED_TITLES.get(name, name)
+        title = TABLE_TITLES.get(name, name)
         if name in recorded:
             info = recorded[name]
             title += f" — {'REPLACED from ' + info['source'] if info.get('replaced') else 'built-in'}, " \
@@ -58,11 +54,8 @@ def seed_tables(seeds: list[tuple[str, list[str], list[tuple]]], recorded: dict 
 
 
 def default_census_profile(con) -> Mapping | None:
-    """The census profile from ``planwise_core.census.profile.report_profile(con)`` when that exists, else None."""
-    if importlib.util.find_spec(PROFILE_MODULE) is None:
-        return None
-    make = getattr(importlib.import_module(PROFILE_MODULE), PROFILE_FUNCTION, None)
-    return make(con) if callable(make) else None
+    """The census profile of the database's baseline (``census.profile.report_profile``), or None without one."""
+    return report_profile(con)
 
 
 def _text(value) -> str:

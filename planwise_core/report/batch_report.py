@@ -20,15 +20,14 @@ from pathlib import Path
 import duckdb
 from typing import Callable
 
-from planwise_core.batch.store import METRIC_LABELS, METRICS, PLAN_METRICS
+from planwise_core.outputs.metrics import METRIC_LABELS, METRICS, PLAN_METRICS
 from planwise_core.database import table_exists
+from planwise_core.database.sql import dicts, open_read_only
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs.provenance import flatten
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
 from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, half_up, num, scalar_text
-from planwise_core.report.page import connect_read_only, render, write_page
-from planwise_core.outputs import bridge as cost_bridge
-from planwise_core.report.tables import Column, Table, bridge_table, by_columns
+from planwise_core.outputs.metrics import METRIC_LABELS, METRICS, PLAN_METRICS
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
 BASELINE_NAME, BASELINE_COLOR = "baseline", "#1f2d3d"
@@ -56,7 +55,7 @@ PERCENTILE_NOTE = ("P10, P50 and P90 are taken over the seeds' values for each y
 def open_batch(database: Path | str):
     """A read-only connection to a batch database, or a PlanwiseError naming the file and saying why not."""
     database = Path(database)
-    con = connect_read_only(database, "run a batch first, or pass the batch.duckdb a batch wrote.")
+    con = open_read_only(database, "run a batch first, or pass the batch.duckdb a batch wrote.")
     try:
         missing = [t for t in BATCH_TABLES if not table_exists(con, t)]
         if missing:
@@ -67,25 +66,19 @@ def open_batch(database: Path | str):
         con.close()
 
 
-def _dicts(con, sql: str) -> list[dict]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
 def collect_batch(con) -> dict:
     """Everything the page shows, as plain Python values."""
-    info = _dicts(con, "select * from batch_info order by created_at desc limit 1")
-    runs = _dicts(con, "select * from batch_runs order by scenario, seed, run_id")
+    info = dicts(con, "select * from batch_info order by created_at desc limit 1")
+    runs = dicts(con, "select * from batch_runs order by scenario, seed, run_id")
     summary: dict = {}
-    for r in _dicts(con, "select * from batch_scenario_summary order by scenario, simulation_year"):
+    for r in dicts(con, "select * from batch_scenario_summary order by scenario, simulation_year"):
         summary.setdefault(r["scenario"], {})[r["simulation_year"]] = r
     bands: dict = {}
-    for r in _dicts(con, "select * from batch_bands order by scenario, metric, simulation_year"):
+    for r in dicts(con, "select * from batch_bands order by scenario, metric, simulation_year"):
         bands.setdefault((r["scenario"], r["metric"]), {})[r["simulation_year"]] = r
     described = {}
     if table_exists(con, "batch_scenarios"):
-        described = {r["scenario"]: r for r in _dicts(con, "select * from batch_scenarios order by position")}
+        described = {r["scenario"]: r for r in dicts(con, "select * from batch_scenarios order by position")}
     for r in runs:  # older batch databases: the overrides each run recorded
         described.setdefault(r["scenario"], {"scenario": r["scenario"], "position": None, "description": "",
                                              "overrides_json": r.get("overrides_json") or "{}"})

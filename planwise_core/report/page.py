@@ -10,16 +10,12 @@ from __future__ import annotations
 import functools
 import html
 import importlib.resources
-import time
 from pathlib import Path
 
-import duckdb
 import jinja2
 from markupsafe import Markup
 
-from planwise_core.database.connection import not_duckdb
 from planwise_core.fileio import atomic_write_text
-from planwise_core.errors import PlanwiseError, option
 from planwise_core.report import formatting
 
 # Nothing is loaded from anywhere: the stylesheet and the script are inlined, charts are inline SVG.
@@ -29,8 +25,7 @@ FILTERS = {"scalar": formatting.scalar_text}  # numbers arrive formatted; config
 
 def _escape(value):
     """Autoescaping with the standard library's entities (``&quot;``, ``&#x27;``) rather than markupsafe's
-    numeric ones, so the pages keep the text they had before the templates; markup (macros, the inlined
-    static files) passes through."""
+    numeric ones; markup (macros, the inlined static files) passes through."""
     return value if hasattr(value, "__html__") else Markup(html.escape(str(value), quote=True))
 
 
@@ -56,35 +51,6 @@ def render(template: str, **context) -> str:
 def macro(name: str):
     """A macro of ``macros.html`` as a Python callable returning markup (for fragments and tests)."""
     return getattr(environment().get_template("macros.html").module, name)
-
-
-READER_WAIT_SECONDS = 10.0
-
-
-def connect_read_only(database: Path, missing_hint: str):
-    """A read-only connection to an existing DuckDB file, or a PlanwiseError saying why not."""
-    if not database.exists():
-        raise PlanwiseError(f"Database {database} does not exist: {missing_hint}")
-    if database.is_dir():
-        raise PlanwiseError(f"{database} is a folder, not a DuckDB database: pass {option('database')} a .duckdb file.")
-    kind = not_duckdb(database)
-    if kind:
-        raise PlanwiseError(f"{database} is not a DuckDB database: it is {kind}. Pass {option('database')} the "
-                            ".duckdb file a run wrote.")
-    # A run holds the file for a moment while it writes its log row (start, publish): wait it out (docs/cli.md).
-    deadline = time.monotonic() + READER_WAIT_SECONDS
-    while True:
-        try:
-            return duckdb.connect(str(database), read_only=True)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
-            if time.monotonic() > deadline:
-                raise PlanwiseError(f"Database {database} is open in another process (a running simulation?): "
-                                    "wait for it to finish and try again.") from None
-            time.sleep(0.05)
-        except duckdb.Error as exc:
-            raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
 
 
 def write_page(out: Path, page: str) -> Path:

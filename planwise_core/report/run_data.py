@@ -8,7 +8,8 @@ never alphabetically ("5-9" before "10-19"). Nothing here writes.
 
 from __future__ import annotations
 
-from planwise_core.database import table_exists
+from planwise_core.database import runlog, table_exists
+from planwise_core.database.sql import dicts
 from planwise_core.outputs import headline as hl
 from planwise_core.outputs.provenance import results_run
 from planwise_core.outputs.summary import year_summary
@@ -19,12 +20,6 @@ BANDS = {"age": ("age_band", ("stg_age_bands", "assumptions.age_bands", "config_
          "tenure": ("tenure_band", ("stg_tenure_bands", "assumptions.tenure_bands", "config_tenure_bands"),
                     "tenure_band", "min_tenure")}
 IRS_LIMITS = "int_irs_limits_by_year"
-
-
-def dicts(con, sql: str, params=()) -> list[dict]:
-    cur = con.execute(sql, list(params))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def band_order(con, dimension: str, present: list[str]) -> list[str]:
@@ -54,7 +49,7 @@ def plan_summary(con) -> dict[int, dict]:
     return {r["simulation_year"]: r for r in dicts(con, f"select * from {hl.PLAN_SUMMARY} order by simulation_year")}
 
 
-def seed_tables(con, years: list[int]) -> list[tuple[str, list[str], list[tuple]]]:
+def read_parameter_tables(con, years: list[int]) -> list[tuple[str, list[str], list[tuple]]]:
     """(name, columns, rows) of every parameter table in the database (the ``assumptions`` schema; ``config_*``
     seeds in a database made before the host loaded them), and the IRS limits by year with their
     published/projected status when the money layer built them. A table keyed by ``simulation_year`` is cut to
@@ -102,16 +97,7 @@ def collect(con) -> dict:
         [last]).fetchall()]
     data["age"], data["tenure"] = by_band(con, "age"), by_band(con, "tenure")
     data["plan"] = plan_summary(con)
-    data["seeds"] = seed_tables(con, years)
+    data["parameter_tables"] = read_parameter_tables(con, years)
     data["run"] = results_run(con)
-    data["year_log"] = []
-    if table_exists(con, "planwise_year_log"):
-        # The row that produced each year's current data: the latest one per year (a resumed run
-        # logs only the years it ran; the earlier ones keep the interrupted run's row).
-        data["year_log"] = dicts(con, """
-            select run_id, simulation_year, plugin, optimization_level, seconds, rows_written, dbt_invocations,
-                   attempts, completed_at
-            from planwise_year_log where simulation_year in (select distinct simulation_year from fct_workforce_snapshot)
-            qualify row_number() over (partition by simulation_year order by completed_at desc) = 1
-            order by simulation_year""")
+    data["year_log"] = runlog.year_rows(con)
     return data

@@ -3,7 +3,7 @@
 Headline per year (head count, payroll, employer plan cost, cost % of payroll, participation) and its change
 over the horizon; workforce (status, events, growth, age and tenure bands, level mix, retirements); pay;
 the retirement plan (participation by band, deferral rates, employer cost when the money layer ran); the
-baseline census profile; the assumptions (configuration and parameter seeds); performance. Every chart
+baseline census profile; the assumptions (configuration and parameter tables); performance. Every chart
 carries the table of its numbers (run_data collects, workforce_figures / plan_figures draw, assumptions
 tabulates); the page is ``templates/run_report.html``.
 """
@@ -11,22 +11,19 @@ tabulates); the page is ``templates/run_report.html``.
 from __future__ import annotations
 
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Mapping
 
-from planwise_core.database import table_exists
-from planwise_core.database.runlog import check_lineage
-from planwise_core.database.workspace import MARKER_TABLE, written_by_planwise
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs import headline as hl
-from planwise_core.report.assumptions import default_census_profile, profile_blocks, seed_tables
+from planwise_core.outputs.results import REQUIRED_TABLES, open_results
+from planwise_core.report.assumptions import default_census_profile, parameter_tables, profile_blocks
 from planwise_core.report.charts import Figure, bar_chart
 from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_pct2, fmt_rate, fmt_seconds, num,
                                              or_dash)
-from planwise_core.report.page import connect_read_only, render, write_page
+from planwise_core.report.page import render, write_page
 from planwise_core.report.plan_figures import NO_PLAN, plan_figures, plan_table
 from planwise_core.report.plan_sentence import plan_sentence
 from planwise_core.report.drift import level_drift, pay_drift
@@ -34,7 +31,7 @@ from planwise_core.report.run_data import collect
 from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 from planwise_core.report.workforce_figures import pay_figures, workforce_figures
 
-REQUIRED_TABLES = ("fct_yearly_events", "fct_workforce_snapshot", "int_workforce_requirements", "fct_year_summary")
+__all__ = ["REQUIRED_TABLES", "open_results", "write_report"]  # open_results lives in outputs/results.py
 SUMMARY_COLUMNS = (("simulation_year", "year", str), ("start_headcount", "start", fmt_int),
                    ("hires", "hires", fmt_int), ("experienced_terminations", "exp. terms", fmt_int),
                    ("new_hire_terminations", "new-hire terms", fmt_int), ("end_headcount", "end", fmt_int),
@@ -50,27 +47,6 @@ HEADLINE = ("headcount", "payroll", "employer_cost", "employer_cost_pct_payroll"
 
 
 # --------------------------------------------------------------------------- the database
-
-
-@contextlib.contextmanager
-def open_results(database: Path | str):
-    """A read-only connection to a database that holds simulation results, or a PlanwiseError saying why not."""
-    database = Path(database)
-    con = connect_read_only(database, "run a simulation into it first, "
-                                      f"or pass {option('database')} the file a run wrote.")
-    try:
-        if not written_by_planwise(con):
-            raise PlanwiseError(f"{database} was not written by PlanWise (no {MARKER_TABLE} table): pass "
-                                f"{option('database')} a file a run wrote.")
-        missing = [t for t in REQUIRED_TABLES if not table_exists(con, t)]
-        if missing or not con.execute("select count(*) from fct_workforce_snapshot").fetchone()[0]:
-            raise PlanwiseError(f"{database} holds no simulation results (missing: "
-                                f"{', '.join(missing) or 'rows in fct_workforce_snapshot'}): "
-                                "run a simulation into it first.")
-        check_lineage(con, database)
-        yield con
-    finally:
-        con.close()
 
 
 # --------------------------------------------------------------------------- charts and tables
@@ -207,7 +183,7 @@ def render_report(data: dict, database: Path, census_profile: Mapping | None = N
                   pay_drift=data.get("pay_drift"), drift_notes=data.get("drift_notes") or [], summary=summary_table(data["summary"]),
                   has_profile=census_profile is not None, profile_facts=profile_facts, profile_tables=profile_tables,
                   run_facts=run_facts(data["run"]), config=config, config_text=config_text,
-                  seeds=seed_tables(data["seeds"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))
+                  parameter_tables=parameter_tables(data["parameter_tables"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))
 
 
 def write_report(database: Path | str, out: Path | str, census_profile: Mapping | None = None) -> Path:

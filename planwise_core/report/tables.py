@@ -1,6 +1,6 @@
 """Tables as plain values: cell texts already formatted, rendered by the ``data_table`` macro.
 
-Every chart carries one (its numbers, issue 15), and the pages' own tables (the per-year summary,
+Every chart carries one (its numbers), and the pages' own tables (the per-year summary,
 runs, scenarios side by side) use the same type, so they look and print alike.
 """
 

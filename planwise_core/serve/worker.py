@@ -41,10 +41,10 @@ def run_job(folder: Path) -> int:
 
 def write_headline(folder: Path, database: Path) -> None:
     from planwise_core.outputs.headline import available, headline
-    from planwise_core.report.page import connect_read_only
+    from planwise_core.database.sql import open_read_only
     from planwise_core.serve.workspace import write_json
 
-    con = connect_read_only(Path(database), "the run wrote no database")
+    con = open_read_only(Path(database), "the run wrote no database")
     try:
         rows = headline(con, available(con))
     finally:

@@ -1,13 +1,14 @@
-"""The legacy engine: one dbt CLI subprocess per model (and one `dbt seed` for the seeds), sequential."""
+"""The legacy engine: one dbt CLI subprocess per model, sequential."""
 
 from planwise_core.engine.project import DbtProject
 from planwise_core.engine.invokers import SubprocessDbt
 from planwise_core.engine.base import DbtEngine
-from planwise_core.levels import LEGACY
+from planwise_core.levels import FALLBACK, LEGACY
 
 
 class LegacyEngine(DbtEngine):
     name = LEGACY
+    levels = (FALLBACK,)
 
     def make_invoker(self, ctx):
         return SubprocessDbt(DbtProject(ctx.database, threads=1), ctx.config.to_dbt_vars())
@@ -15,7 +16,7 @@ class LegacyEngine(DbtEngine):
     def per_model(self, ctx) -> bool:
         return True
 
-    def recommendations(self, config) -> list[str]:
+    def advice(self, config) -> list[str]:
         sim, orch = config.simulation, config.orchestration
         advice = []
         if orch.max_workers > 1:

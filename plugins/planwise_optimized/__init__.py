@@ -1,13 +1,14 @@
-"""The optimized engine: dbt in-process, parsed once per run, one invocation per step."""
+"""The optimized engine: dbt in-process, the project parsed once per process, one invocation per step."""
 
 from planwise_core.engine.project import DbtProject
 from planwise_core.engine.invokers import InProcessDbt
 from planwise_core.engine.base import DbtEngine
-from planwise_core.levels import OPTIMIZED
+from planwise_core.levels import HIGH, LOW, MEDIUM, OPTIMIZED
 
 
 class OptimizedEngine(DbtEngine):
     name = OPTIMIZED
+    levels = (HIGH, MEDIUM, LOW)
     shares_database = True  # dbtRunner in this process
 
     def make_invoker(self, ctx):

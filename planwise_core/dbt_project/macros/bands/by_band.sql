@@ -1,12 +1,3 @@
-{#- The number a graded formula picks its band by: Dec 31 service, age, or points (age + service). -#}
-{% macro band_key(graded_by, age='current_age', service='current_tenure') -%}
-{%- if graded_by == 'service' -%} {{ service }}
-{%- elif graded_by == 'age' -%} {{ age }}
-{%- elif graded_by == 'points' -%} ({{ age }} + {{ service }})
-{%- else -%} 0
-{%- endif -%}
-{%- endmacro %}
-
 {#- A CASE picking, per band [min, max), the SQL that a caller rendered for it (one band: that SQL alone). -#}
 {% macro by_band(key, bands, rendered) -%}
 {%- if bands | length == 1 and bands[0]['min'] in (none, 0) and bands[0]['max'] is none -%}

@@ -6,8 +6,3 @@
   {%- if exemption is not none %} or current_age >= {{ exemption }}{% endif %})
  and {{ hours_times_10000('days_employed') }} >= {{ round_half_up('cast(' ~ var('plan_' ~ source ~ '_minimum_hours') ~ ' as decimal(18, 4)) * 10000') }} * days_in_year)
 {%- endmacro %}
-
-{#- Estimated hours worked in ``days`` calendar days, times 10,000 and times the days in the year (exact integer). -#}
-{% macro hours_times_10000(days) -%}
-(cast({{ days }} as bigint) * 52 * {{ round_half_up('cast(' ~ var('plan_hours_per_week') ~ ' as decimal(18, 4)) * 10000') }})
-{%- endmacro %}
