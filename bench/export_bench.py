@@ -99,7 +99,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         database = simulate(size, args.years, folder)
         count = cells(database)
-        for attempt in range(args.repeat):
+        for _attempt in range(args.repeat):
             for name, source in variants:
                 row = measure_export(database, folder / f"out_{size}_{name}", source)
                 results.append({"size": size, "years": args.years, "variant": name, "cells": count, **row})

@@ -125,7 +125,7 @@ def test_fully_credible_bands_reproduce_experience_and_scale(history, tmp_path):
             shutil.os.path.join(__import__("planwise_core").__path__[0], "assumptions", "defaults", name))}
         got = {r[key]: float(r["termination_multiplier"]) for r in read_csv(tmp_path / "fit" / "tables" / name)}
         e = {b: exposure.get((dim, b), 0.0) for b in base}
-        mean = lambda m: sum(e[b] * m[b] for b in base) / sum(e.values())  # noqa: E731
+        mean = lambda m, e=e, base=base: sum(e[b] * m[b] for b in base) / sum(e.values())  # noqa: E731
         assert mean(got) == pytest.approx(mean(base), rel=1e-6), name
         defaults[name] = base
 

@@ -66,7 +66,7 @@ def test_responders_and_their_new_rates_follow_the_documented_rule(con, particip
                 if (response := expected_response(emp, rate)) is not None}
     assert len(expected) > 100
     assert {emp: (e[0], e[2]) for emp, e in events.items()} == expected
-    for emp, (category, previous, new, day, year) in events.items():
+    for emp, (_category, previous, new, day, year) in events.items():
         assert (year, day) == (Y0, date(Y0, 1, 1)) and previous == participants[emp]
         assert min(previous, TARGET_BP) <= new <= max(previous, TARGET_BP)  # between r and m*, inclusive
 

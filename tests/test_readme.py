@@ -67,7 +67,7 @@ def test_the_walk_runs_as_written(tmp_path):
     # The diff printed the match's change and the configuration key that differs.
     assert "Employer match" in proc.stdout and "plan.match.tiers" in proc.stdout, proc.stdout[-3000:]
     # The pandas line of the README, on the walk's database.
-    line = next(l for l in section("Analysis in pandas").splitlines() if l.startswith(".venv/bin/python -c"))
+    line = next(text for text in section("Analysis in pandas").splitlines() if text.startswith(".venv/bin/python -c"))
     line = line.replace("output/planwise.duckdb", "output/base.duckdb")
     proc = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "simulation_year" in proc.stdout, proc.stderr

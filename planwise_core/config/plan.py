@@ -83,7 +83,7 @@ def first_irs_year() -> int:
 
 def last_irs_limits() -> tuple[int, int]:
     """(the last published year, its largest limit in dollars) of the built-in irs_limits table."""
-    row = max(_seed("irs_limits"), key=lambda r: int(r["limit_year"]))
+    row = max(_parameter_rows("irs_limits"), key=lambda r: int(r["limit_year"]))
     return int(row["limit_year"]), max(int(v) for k, v in row.items() if k not in ("limit_year", "source") and v)
 
 

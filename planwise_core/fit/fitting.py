@@ -76,7 +76,8 @@ def estimate_history(history: History, config, aset, options: FitOptions) -> tup
     empty = [k for k, n in con.execute("SELECT y.k, count(l.k) FILTER (WHERE l.outcome <> 'retro') FROM years y "
                                        "LEFT JOIN link l ON l.k = y.k GROUP BY y.k ORDER BY y.k").fetchall() if n == 0]
     if empty:
-        raise FitError([f"study year {k} ({history.dates[k - 1]} to {history.dates[k]}) has no start active"])
+        raise FitError([f"study year {k} ({history.dates[k - 1]} to {history.dates[k]}) has no start active"
+                        for k in empty])
     ctx = FitContext(history, config, aset, options, options.standard())
     ctx.orders = studies.band_orders(con)
     ctx.years = {k: history.dates[k].year for k in range(1, len(history.dates))}

@@ -63,7 +63,7 @@ def hire_years(history: History) -> list[dict]:
 def promotion_cells(history: History, orders: dict, top_level: int) -> tuple[list[Cell], dict]:
     """Stayers with tenure >= 1 and a level at both ends below the top: persons and promotions per cell."""
     con = history.con
-    counts = con.execute(f"""SELECT count(*) FILTER (WHERE tenure >= 1),
+    counts = con.execute("""SELECT count(*) FILTER (WHERE tenure >= 1),
             count(*) FILTER (WHERE tenure >= 1 AND level_id IS NOT NULL AND level1 IS NOT NULL),
             count(*) FILTER (WHERE tenure >= 1 AND level1 >= level_id + 2),
             count(*) FILTER (WHERE tenure >= 1 AND level1 < level_id)

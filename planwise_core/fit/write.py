@@ -70,7 +70,7 @@ def table_csv(name: str, table, changes: dict, extra: dict) -> str:
         rows = [(age, share) for age, share in sorted(extra["new_hire_ages"].items())]
     else:
         rows = []
-        for index, row in enumerate(table.rows):
+        for row in table.rows:
             key = 0 if name == "promotion_hazard" else str(row[1] if name in ("age_bands", "tenure_bands") else row[0])
             changed = changes.get(name, {}).get(key, {})
             rows.append(tuple(changed.get(c, v) for c, v in zip(columns, row)))

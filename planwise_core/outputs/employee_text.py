@@ -127,7 +127,7 @@ def _balances(m: dict) -> tuple[int, int]:
 
 
 def _forfeiture(m: dict, r: dict) -> str:
-    v, f = r["vesting"], r["forfeiture"]
+    v = r["vesting"]
     vested = ", ".join(_vested_part(s, v, b) for s, b in zip(("match", "core"), _balances(m)))
     age = f" (fully vested from age {v['normal_retirement_age']})" if "normal_retirement_age" in v else ""
     return f"left this year: {vested}{age}; the vested part is the person's"

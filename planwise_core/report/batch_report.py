@@ -17,17 +17,20 @@ import contextlib
 import json
 from pathlib import Path
 
-import duckdb
 from typing import Callable
 
-from planwise_core.outputs.metrics import METRIC_LABELS, METRICS, PLAN_METRICS
+import duckdb
+
 from planwise_core.database import table_exists
 from planwise_core.database.sql import dicts, open_read_only
 from planwise_core.errors import PlanwiseError
+from planwise_core.outputs import bridge as cost_bridge
+from planwise_core.outputs.metrics import METRIC_LABELS, METRICS, PLAN_METRICS
 from planwise_core.outputs.provenance import flatten
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
 from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, half_up, num, scalar_text
-from planwise_core.outputs.metrics import METRIC_LABELS, METRICS, PLAN_METRICS
+from planwise_core.report.page import render, write_page
+from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
 BASELINE_NAME, BASELINE_COLOR = "baseline", "#1f2d3d"

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from planwise_core.errors import PlanwiseError
 from planwise_core.fileio import atomic_write_text
 from planwise_core.report import formatting
 

@@ -9,7 +9,7 @@ import json
 import logging
 import secrets
 import time
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs, urlencode
 
 from planwise_core.serve.settings import Settings
@@ -118,7 +118,7 @@ class Gate:
         cookie = SimpleCookie()
         try:
             cookie.load(headers.get("cookie", ""))
-        except Exception:
+        except CookieError:  # a malformed Cookie header authenticates nobody
             return None, ""
         morsel = cookie.get(cookie_name(port))
         if morsel is None:

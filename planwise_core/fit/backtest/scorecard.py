@@ -14,7 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from planwise_core.fit.backtest.metrics import family
-from planwise_core.fit.backtest.scoring import HEADLINE, MATERIALITY, score, skill, summarize
+from planwise_core.fit.backtest.scoring import HEADLINE, MATERIALITY, score, skill
 from planwise_core.fileio import atomic_write_text
 
 COLUMNS = ("metric", "family", "period", "arm", "actual", "p10", "p50", "p90", "mean", "min", "max", "inside80",
