@@ -57,6 +57,11 @@ core:
   allocation: {last_day_rule: true, minimum_hours: 1000, retirement_age_exemption: 65}
   vesting: {schedule: graded_6, custom: null, service_method: elapsed_time}
   safe_harbor: false
+match_response:
+  enabled: true
+  upward: {enabled: true, probability: 0.40, maximize_share: 0.60, partial_factor: 0.50}
+  downward: {enabled: true, probability: 0.15, maximize_share: 0.70, partial_factor: 0.50}
+  new_enrollee_share: 0.0
 limit_415: {correction_order: epcrs}
 forfeitures: {use: reduce_employer_contributions, opening_pool: 0.0}
 """)
@@ -277,6 +282,9 @@ CHANGED = {
     "plan.core.vesting.service_method": "hours", "plan.core.safe_harbor": True,
     "plan.limit_415.correction_order": "employer_first", "plan.forfeitures.use": "pay_expenses",
     "plan.forfeitures.opening_pool": 1000.0,
+    "plan.match_response.enabled": False, "plan.match_response.new_enrollee_share": 0.5,
+    **{f"plan.match_response.{side}.{key}": value for side in ("upward", "downward")
+       for key, value in (("enabled", False), ("probability", 0.9), ("maximize_share", 0.1), ("partial_factor", 0.9))},
 }
 
 

@@ -84,6 +84,10 @@ DESCRIPTIONS: dict[str, str] = {
     "census": "how the census file is read",
     "census.on_invalid_rows": "a census with invalid rows is refused whole (refuse), or those rows are left out and "
                               "written to <database>.rejects.csv (drop)",
+    "census.columns": "the file's header for each census column it names otherwise, e.g. "
+                      "{employee_termination_date: \"Term Date\"} (docs/census.md)",
+    "census.date_format": "how the file writes its dates, %Y, %m and %d once each (ISO %Y-%m-%d by default)",
+    "census.percent_strings": "read deferral rates written as percentages ('6%' -> 0.06) instead of refusing them",
     "orchestration": "how a run executes; never changes the results",
     "orchestration.optimization_level": "starting rung of the engine fallback chain (docs/architecture.md)",
     "orchestration.max_workers": "dbt threads at the high level",
@@ -110,6 +114,21 @@ DESCRIPTIONS: dict[str, str] = {
     "plan.deferrals.roth.share": "share of the regular deferrals designated Roth",
     "plan.deferrals.roth.mandatory_roth_catch_up": "from 2026, the catch-up of people whose prior-year wages exceed "
                                                    "the threshold is Roth",
+    "plan.match_response": "participants' elections moving toward the rate that captures the whole match, in the "
+                           "first simulated year (docs/plan_rules.md, R2a)",
+    "plan.match_response.enabled": "let deferral elections react to the match formula",
+    **{f"plan.match_response.{side}": f"participants deferring {where} the match-maximizing rate"
+       for side, where in (("upward", "below"), ("downward", "above"))},
+    **{f"plan.match_response.{side}.enabled": f"let participants {verb} their deferral toward the match-maximizing rate"
+       for side, verb in (("upward", "raise"), ("downward", "lower"))},
+    **{f"plan.match_response.{side}.probability": "probability that such a participant responds"
+       for side in ("upward", "downward")},
+    **{f"plan.match_response.{side}.maximize_share": "share of responders who move all the way to the "
+                                                      "match-maximizing rate" for side in ("upward", "downward")},
+    **{f"plan.match_response.{side}.partial_factor": "the other responders move this fraction of the way"
+       for side in ("upward", "downward")},
+    "plan.match_response.new_enrollee_share": "share of proactive and voluntary enrollees who elect the "
+                                              "match-maximizing rate instead of a draw from the distribution",
     "plan.auto_escalation": "yearly automatic increase of the deferral rate",
     "plan.auto_escalation.enabled": "raise participants' deferral rates every year (deferral_escalation events)",
     "plan.auto_escalation.increment": "added to the deferral rate at each escalation",

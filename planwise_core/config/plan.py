@@ -5,9 +5,7 @@ plan_rules.py. The vesting presets and the first published IRS year are read fro
 tables (planwise_core/assumptions/defaults), so the models and the validator share one definition.
 """
 
-import csv
 import datetime
-import functools
 from fractions import Fraction
 from typing import Any
 
@@ -17,8 +15,8 @@ from planwise_core.config.checks import (
     NON_NEGATIVE_INT, RATE, Invalid, as_bool, as_float, as_int, choice, described, described_as, nullable,
     optional_date, ranged, short_repr,
 )
+from planwise_core.config.builtin_tables import first_irs_year, last_irs_limits, vesting_presets  # noqa: F401 - re-exported
 from planwise_core.config.fields import Records, records_field, section_field, value_field
-from planwise_core.errors import PlanwiseError
 
 GRADED_BY = ("none", "service", "age", "points")
 MATCH_CALCULATIONS = ("annual_true_up", "per_pay_period", "per_pay_period_true_up")
@@ -54,37 +52,6 @@ AGE = ranged(as_int, 0, 100)
 LIMIT_DOLLARS_CEILING = 1_000_000_000
 DOLLARS = ranged(as_float, 0, LIMIT_DOLLARS_CEILING)
 POOL_DOLLARS = ranged(as_float, 0, 1_000_000_000_000)
-
-
-def _parameter_rows(name: str) -> list[dict]:
-    from planwise_core.assumptions.spec import DEFAULTS_DIR
-
-    path = DEFAULTS_DIR / f"{name}.csv"
-    if not path.is_file():
-        raise PlanwiseError(f"the built-in parameter table {path} is missing: reinstall planwise.")
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-@functools.cache
-def vesting_presets() -> dict[str, tuple[tuple[int, Fraction], ...]]:
-    """Preset name -> steps (service years, vested fraction), from the built-in vesting_schedules table."""
-    presets: dict[str, list] = {}
-    for row in _parameter_rows("vesting_schedules"):
-        presets.setdefault(row["schedule"], []).append((int(row["service_years"]), Fraction(row["vested_fraction"])))
-    return {name: tuple(sorted(steps)) for name, steps in presets.items()}
-
-
-@functools.cache
-def first_irs_year() -> int:
-    """The first year of the built-in irs_limits table: no simulated year may precede it."""
-    return min(int(row["limit_year"]) for row in _parameter_rows("irs_limits"))
-
-
-def last_irs_limits() -> tuple[int, int]:
-    """(the last published year, its largest limit in dollars) of the built-in irs_limits table."""
-    row = max(_parameter_rows("irs_limits"), key=lambda r: int(r["limit_year"]))
-    return int(row["limit_year"]), max(int(v) for k, v in row.items() if k not in ("limit_year", "source") and v)
 
 
 def vested_at(steps, years: int) -> Fraction:

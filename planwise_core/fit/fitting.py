@@ -9,7 +9,7 @@ import attrs
 
 from planwise_core.assumptions import load_assumptions, resolve_assumptions
 from planwise_core.census.capacity import capacity_for
-from planwise_core.config import PlanwiseConfig
+from planwise_core.config import PlanwiseConfig, default_config
 from planwise_core.fit import estimate, hiring, linking, pay, studies
 from planwise_core.fit.collect import Collector
 from planwise_core.fit.history import History, load_history, resolve_snapshots
@@ -59,10 +59,8 @@ ESTIMATORS = (estimate.termination_multipliers, estimate.total_termination_rate,
 
 def base_inputs(config=None, assumptions=None):
     """The base configuration (a PlanwiseConfig, a YAML path or None: built-in) and its tables in force."""
-    from planwise_core.cli.state import CliState
-
     if config is None or isinstance(config, (str, Path)):
-        config = CliState(None, str(config) if config else None, False).load_config()
+        config = default_config(config)
     if assumptions is not None:
         config = config.with_overrides("assumptions", assumptions=str(Path(assumptions).resolve()))
     return config, resolve_assumptions(config)

@@ -226,7 +226,7 @@ def employee_story(database: Path | str, employee_id: str) -> EmployeeStory:
     """The story of ``employee_id`` in a finished database (opened read-only); UnknownEmployeeError when the
     database has no such employee, PlanwiseError when it holds no results."""
     from planwise_core.outputs.provenance import results_run
-    from planwise_core.report.run_report import open_results
+    from planwise_core.outputs.results import open_results
 
     database = Path(database)
     with open_results(database) as con:
