@@ -59,6 +59,8 @@ core:
   safe_harbor: false
 limit_415: {correction_order: epcrs}
 forfeitures: {use: reduce_employer_contributions, opening_pool: 0.0}
+ndt: {enabled: false, testing_method: current_year, prior_year_nhce: {adp: null, acp: null},
+      testing_compensation: eligible_period, top_paid_group_election: false, otherwise_excludable: exclude_nhce}
 """)
 
 BASE = {"simulation": {"start_year": 2025, "end_year": 2029}, "workforce": {"total_termination_rate": 0.12},
@@ -277,6 +279,9 @@ CHANGED = {
     "plan.core.vesting.service_method": "hours", "plan.core.safe_harbor": True,
     "plan.limit_415.correction_order": "employer_first", "plan.forfeitures.use": "pay_expenses",
     "plan.forfeitures.opening_pool": 1000.0,
+    "plan.ndt.enabled": True, "plan.ndt.testing_method": "prior_year", "plan.ndt.prior_year_nhce.adp": 0.04,
+    "plan.ndt.prior_year_nhce.acp": 0.02, "plan.ndt.testing_compensation": "plan_year",
+    "plan.ndt.top_paid_group_election": True, "plan.ndt.otherwise_excludable": "none",
 }
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import attrs
 
-from planwise_core.assumptions.rules import RunNeeds
+from planwise_core.assumptions.rules import RunNeeds, same_hce_threshold
 from planwise_core.assumptions.spec import REPLACEABLE, SCHEMA, TABLES, table_name
 from planwise_core.assumptions.tables import BUILT_IN, Table, inline_table, read_csv_table
 from planwise_core.errors import PlanwiseError
@@ -125,6 +125,7 @@ def resolve_assumptions(config, spec=None, where: str = "assumptions") -> Assump
     for name in TABLES:
         given.setdefault(name, _builtin(name))
     problems += _builtin_needs(given, run)
+    problems += same_hce_threshold(given["irs_limits"].rows, given["ndt_thresholds"].rows)
     if problems:
         raise AssumptionsError(problems)
     return AssumptionSet(dict(sorted(given.items())))

@@ -18,6 +18,7 @@ from planwise_core.config.checks import (
     NON_NEGATIVE_INT, RATE, Invalid, as_bool, as_float, as_int, choice, described, nullable, optional_date, ranged,
 )
 from planwise_core.config.fields import Records, records_field, section_field, value_field
+from planwise_core.config.ndt import NdtConfig, ndt_dbt_vars
 from planwise_core.errors import PlanwiseError
 
 GRADED_BY = ("none", "service", "age", "points")
@@ -276,6 +277,7 @@ class PlanConfig:
     core: CoreConfig = section_field(CoreConfig)
     limit_415: Limit415Config = section_field(Limit415Config)
     forfeitures: ForfeituresConfig = section_field(ForfeituresConfig)
+    ndt: NdtConfig = section_field(NdtConfig)
 
 
 def _tiers(tiers) -> list[dict]:
@@ -343,4 +345,5 @@ def plan_dbt_vars(plan: PlanConfig) -> dict[str, Any]:
         "plan_limit_415_correction_order": plan.limit_415.correction_order,
         "plan_forfeitures_use": plan.forfeitures.use,
         "plan_forfeitures_opening_pool": plan.forfeitures.opening_pool,
+        **ndt_dbt_vars(plan.ndt, plan.enabled),
     }

@@ -7,6 +7,7 @@ not, so every problem is reported at once without a misleading follow-up message
 from fractions import Fraction
 from typing import Any
 
+from planwise_core.config.ndt import NdtConfig, ndt_rule, plan_ndt_rule
 from planwise_core.config.plan import (
     CUSTOM, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
 )
@@ -112,6 +113,7 @@ def _plan_rule(plan: PlanConfig, path: str, report) -> None:
     if report.valid(cap, limit) and plan.auto_escalation.cap > plan.deferrals.max_deferral_rate:
         report.error(cap, f"must be at most deferrals.max_deferral_rate {plan.deferrals.max_deferral_rate} "
                           f"(got {plan.auto_escalation.cap})")
+    plan_ndt_rule(plan, path, report)
 
 
 KEY_RULES: dict[type, tuple[Any, ...]] = {
@@ -119,6 +121,7 @@ KEY_RULES: dict[type, tuple[Any, ...]] = {
     MatchConfig: (_match_rule,),
     CoreConfig: (_core_rule,),
     PlanConfig: (_plan_rule,),
+    NdtConfig: (ndt_rule,),
 }
 
 
