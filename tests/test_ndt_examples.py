@@ -69,3 +69,85 @@ def test_example_1_both_tests_pass_with_the_default_options(money):
     assert (acp["status"], acp["hce_avg"], acp["nhce_avg"], acp["limit_pct"], acp["margin"]) == \
         ("pass", D("0.0400"), D("0.0288"), D("0.0488"), D("0.0088"))
     assert adp["total_excess"] == 0 and adp["qnec_rate"] is None
+
+
+@pytest.mark.parametrize("option, expected", [
+    # Top-paid group: 6 counted, a group of 1 (H1); H2 becomes an NHCE; A 4.00 %, limit 6.00 %, H 6.00 %.
+    ({"plan.ndt.top_paid_group_election": True}, ("pass", D("0.0600"), D("0.0400"), D("0.0600"), D("0.0000"))),
+    # N5 tested: A 3.40 %, limit 5.40 % < 5.50 %.
+    ({"plan.ndt.otherwise_excludable": "none"}, ("fail", D("0.0550"), D("0.0340"), D("0.0540"), D("-0.0010"))),
+    # Prior-year method in the first year without a configured value: A deemed 3 %, limit 5.00 %.
+    ({"plan.ndt.testing_method": "prior_year"}, ("fail", D("0.0550"), D("0.0300"), D("0.0500"), D("-0.0050"))),
+])
+def test_example_1_variants(money, option, expected):
+    con = money.run("ex1v" + str(abs(hash(str(option))) % 1000), example_1(), {**NDT_ON, **option}, ndt=True)
+    adp = summary(con, "adp")
+    assert (adp["status"], adp["hce_avg"], adp["nhce_avg"], adp["limit_pct"], adp["margin"]) == expected
+    people = employee(con)
+    if "plan.ndt.top_paid_group_election" in option:
+        assert {k for k, r in people.items() if r["is_hce"]} == {"H1"} and people["H1"]["in_top_paid_group"]
+    if option.get("plan.ndt.otherwise_excludable") == "none":
+        # Leveling at 5.80 %: H1 gives 412.00, distributed (no catch-up at 48), no match lost; QNEC 10 bp.
+        assert adp["highest_permitted"] == D("0.058000") and adp["total_excess"] == D("412.00")
+        assert (people["H1"]["adp_excess"], people["H1"]["adp_distributed"], people["H1"]["match_forfeited_adp"]) == \
+            (D("412.00"), D("412.00"), 0)
+        assert (adp["qnec_rate"], adp["qnec_cost"]) == (D("0.0010"), D("412.59"))
+    if "plan.ndt.testing_method" in option:
+        assert adp["nhce_basis"] == "deemed_3pct" and adp["qnec_rate"] is None
+
+
+def test_example_1_disaggregated_groups(money):
+    con = money.run("ex1d", example_1(), {**NDT_ON, "plan.ndt.otherwise_excludable": "disaggregate"}, ndt=True)
+    assert summary(con, "adp")["status"] == "pass"
+    excludable = summary(con, "adp", "excludable")
+    assert (excludable["status"], excludable["status_reason"], excludable["nhce_count"]) == ("pass", "no_eligible_hce", 1)
+
+
+EXAMPLE_2_PLAN = {**NDT_ON, "plan.match.tiers": [{"deferral_max": 0.06, "rate": 1.0}],
+                  "plan.match.vesting.schedule": "graded_6", "plan.deferrals.roth.enabled": True}
+
+
+def example_2() -> list[Person]:
+    def person(pid, age, hired, w, c, rate):
+        return Person(pid, born(age), hired, w, rate, enrollment=hired, events=[raise_to(c)])
+
+    return [
+        person("HA", 45, date(2023, 2, 1), 380000.0, 400000.0, 0.07),
+        person("HB", 52, date(2022, 3, 1), 175000.0, 180000.0, 0.10),
+        person("HC", 40, date(2024, 5, 1), 195000.0, 200000.0, 0.04),
+        person("N1", 38, date(2016, 4, 1), 78000.0, 80000.0, 0.05),
+        person("N2", 33, date(2019, 9, 3), 58000.0, 60000.0, 0.03),
+        person("N3", 27, date(2020, 1, 6), 48500.0, 50000.0, 0.02),
+        person("N4", 25, date(2022, 1, 10), 39000.0, 40000.0, 0.0),
+    ]
+
+
+def test_examples_2_and_3_adp_and_acp_corrections(money):
+    con = money.run("ex2", example_2(), EXAMPLE_2_PLAN, ndt=True)
+    people, adp, acp = employee(con), summary(con, "adp"), summary(con, "acp")
+    assert people["HA"]["adr"] == D("0.0681")
+    assert (adp["status"], adp["hce_avg"], adp["nhce_avg"], adp["limit_pct"], adp["margin"]) == \
+        ("fail", D("0.0694"), D("0.0250"), D("0.0450"), D("-0.0244"))
+    assert (adp["highest_permitted"], adp["total_excess"], adp["total_recharacterized"], adp["total_distributed"]) == \
+        (D("0.047500"), D("16850.00"), D("5175.00"), D("11675.00"))
+    ha, hb, hc = people["HA"], people["HB"], people["HC"]
+    assert (ha["adp_excess"], hb["adp_excess"], hc["adp_excess"]) == (D("11675.00"), D("5175.00"), 0)
+    assert (hb["adp_recharacterized"], hb["adp_distributed"], ha["adp_distributed"]) == (D("5175.00"), 0, D("11675.00"))
+    assert (ha["match_forfeited_adp"], ha["match_after_adp"], hb["match_forfeited_adp"]) == (D("8775.00"), D("12825.00"), 0)
+    assert (adp["qnec_rate"], adp["qnec_cost"]) == (D("0.0244"), D("5612.00"))
+    # Example 3: the ACP on the match kept.
+    assert (ha["acr"], hb["acr"], hc["acr"]) == (D("0.0356"), D("0.0600"), D("0.0400"))
+    assert (acp["status"], acp["hce_avg"], acp["limit_pct"], acp["margin"], acp["highest_permitted"]) == \
+        ("fail", D("0.0452"), D("0.0450"), D("-0.0002"), D("0.059400"))
+    assert (ha["acp_excess"], ha["acp_distributed"], ha["acp_forfeited"], hb["acp_excess"]) == \
+        (D("108.00"), D("43.20"), D("64.80"), 0)
+    totals = fetch(con, "select sum(corrective_distribution) as dist, sum(adp_recharacterized) as rc, "
+                        "sum(match_forfeited) as lost from fct_ndt_employee")[0]
+    assert (totals["dist"], totals["rc"], totals["lost"]) == (D("11718.20"), D("5175.00"), D("8839.80"))
+
+
+def test_example_2_without_roth_nothing_is_recharacterized(money):
+    con = money.run("ex2r", example_2(), {**EXAMPLE_2_PLAN, "plan.deferrals.roth.enabled": False}, ndt=True)
+    people, adp = employee(con), summary(con, "adp")
+    assert (adp["total_recharacterized"], adp["total_distributed"]) == (0, D("16850.00"))
+    assert (people["HB"]["adp_distributed"], people["HB"]["match_forfeited_adp"]) == (D("5175.00"), 0)
