@@ -151,3 +151,73 @@ def test_example_2_without_roth_nothing_is_recharacterized(money):
     people, adp = employee(con), summary(con, "adp")
     assert (adp["total_recharacterized"], adp["total_distributed"]) == (0, D("16850.00"))
     assert (people["HB"]["adp_distributed"], people["HB"]["match_forfeited_adp"]) == (D("5175.00"), 0)
+
+
+def test_marts_columns_are_described_in_order_with_their_types(money):
+    import yaml
+
+    from planwise_core.engine.project import DBT_PROJECT_DIR
+
+    marts = {m["name"]: m for m in yaml.safe_load((DBT_PROJECT_DIR / "models/marts/_marts.yml").read_text())["models"]}
+    con = money.run("cols", example_1(), NDT_ON, ndt=True)
+    for table in ("fct_ndt_employee", "fct_ndt_summary"):
+        described = [c["name"] for c in marts[table]["columns"] if c.get("description", "").strip()]
+        assert [r[0] for r in con.execute(f"describe {table}").fetchall()] == described
+    types = {r[0]: r[1] for r in con.execute("describe fct_ndt_summary").fetchall()}
+    assert (types["hce_avg"], types["highest_permitted"], types["total_excess"], types["hce_count"]) == \
+        ("DECIMAL(7,4)", "DECIMAL(9,6)", "DECIMAL(18,2)", "INTEGER")
+    types = {r[0]: r[1] for r in con.execute("describe fct_ndt_employee").fetchall()}
+    assert (types["adr"], types["ownership_pct"], types["lookback_comp"], types["is_key"]) == \
+        ("DECIMAL(7,4)", "DECIMAL(9,6)", "DECIMAL(18,2)", "BOOLEAN")
+
+
+def example_4() -> list[Person]:
+    def person(pid, birth, hired, salary, rate, dbal, mbal, own=0.0, officer=False, **kw):
+        return Person(pid, birth, hired, salary, rate, enrollment=hired, ownership=own, officer=officer,
+                      deferral_balance=dbal, match_balance=mbal, **kw)
+
+    return [
+        person("O", date(1971, 4, 1), date(2005, 1, 3), 250000.0, 0.13, 300000.0, 60000.0, own=0.80, officer=True),
+        person("K2", date(1975, 6, 15), date(2012, 3, 1), 240000.0, 0.05, 80000.0, 20000.0, officer=True),
+        person("F1", date(1980, 2, 10), date(2015, 5, 1), 120000.0, 0.05, 40000.0, 0.0, own=0.02),
+        person("E1", date(1990, 1, 20), date(2018, 1, 8), 60000.0, 0.0, 20000.0, 10000.0),
+        person("E2", date(1995, 3, 3), date(2020, 6, 1), 50000.0, 0.02, 15000.0, 5000.0),
+        person("E3", date(1998, 8, 8), date(2021, 9, 1), 40000.0, 0.08, 10000.0, 0.0),
+        person("E5", date(1992, 11, 11), date(2022, 4, 4), 45000.0, 0.0, 5000.0, 0.0, termination=date(YEAR, 5, 31),
+               events=[("termination", "experienced_termination", date(YEAR, 5, 31), 45000.0, None)]),
+        Person("E4", date(1999, 5, 5), date(YEAR, 7, 1), 48000.0, in_census=False, eligibility=date(YEAR, 7, 31),
+               events=[("hire", "new_hire", date(YEAR, 7, 1), 48000.0, None)]),
+    ]
+
+
+EXAMPLE_4_PLAN = {**NDT_ON, "plan.deferrals.roth.enabled": True}
+
+
+def test_example_4_a_top_heavy_year(money):
+    con = money.run("ex4", example_4(), EXAMPLE_4_PLAN, ndt=True)
+    people, th = employee(con), summary(con, "top_heavy")
+    assert {k: r["key_reason"] for k, r in people.items() if r["is_key"]} == {"O": "owner_5pct", "K2": "officer"}
+    assert {k for k, r in people.items() if r["is_hce"]} == {"O", "K2"} and not people["F1"]["is_key"]
+    assert (th["key_balance"], th["total_balance"], th["ratio"], th["is_top_heavy"]) == \
+        (D("460000.00"), D("565000.00"), D("0.814159"), True)
+    assert (th["minimum_rate"], th["minimum_cost"], th["minimum_recipients"], th["status"], th["status_reason"]) == \
+        (D("0.030000"), D("3025.92"), 5, "fail", "minimum_owed")
+    shortfall = {k: r["th_shortfall"] for k, r in people.items() if r["th_shortfall"] > 0}
+    assert shortfall == {"E1": D("1800.00"), "E2": D("500.00"), "E4": D("725.92")}
+    assert people["F1"]["th_required"] == D("3600.00") and people["E5"]["th_required"] == 0
+    assert people["E5"]["th_distribution"] == D("5000.00") and people["E5"]["deferral_balance_eoy"] == 0
+    assert th["total_correction"] == D("3025.92")
+
+
+def test_example_4_safe_harbor_match_is_exempt_until_a_core_is_added(money):
+    sh = {**EXAMPLE_4_PLAN, "plan.match.safe_harbor": True}
+    con = money.run("ex4sh", example_4(), sh, ndt=True)
+    statuses = {(r["test"], r["test_group"]): (r["status"], r["status_reason"])
+                for r in fetch(con, "select * from fct_ndt_summary")}
+    assert statuses[("adp", "main")] == statuses[("acp", "main")] == ("exempt", "safe_harbor_match")
+    assert statuses[("top_heavy", "main")] == ("exempt", "safe_harbor_match")
+    assert fetch(con, "select sum(th_shortfall) as s from fct_ndt_employee")[0]["s"] == 0
+    core = {**sh, "plan.core.enabled": True}
+    con = money.run("ex4core", example_4(), core, ndt=True)
+    assert summary(con, "top_heavy")["status"] != "exempt" and summary(con, "top_heavy")["is_top_heavy"]
+    assert summary(con, "adp")["status"] == "exempt"
