@@ -31,7 +31,7 @@ from planwise_core.hooks import Hooks
 from planwise_core.manager import engine_names, get_plugin_manager, require_engine
 from planwise_core.results import FoundationResult, YearResult
 from planwise_core.database.checkpoints import CheckpointError, StateManager
-from planwise_core.outputs.summary import census_load, year_summary
+from planwise_core.outputs.summary import census_load, ndt_year_lines, year_summary
 from planwise_core.run_plan import CONTINUE, FRESH, Plan, plan_run
 
 log = logging.getLogger("planwise.run")
@@ -138,9 +138,9 @@ class Simulation:
                 raise
             with connect(self.workspace.build if failed else self.database) as con:
                 summary = year_summary(con, self.config.simulation.start_year, self.config.simulation.end_year)
-                census = census_load(con)
+                census, ndt = census_load(con), ndt_year_lines(con)  # ndt: one line per year (docs/ndt.md)
         return {**self._result(started, outcomes, failed, foundation, metrics, summary, years_done), "census": census,
-                "assumptions": plan.record.assumptions}
+                "assumptions": plan.record.assumptions, "ndt": ndt}
 
     # -- steps ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from planwise_core.cli import batch, census, outputs, plugins, run
+from planwise_core.cli import batch, census, ndt, outputs, plugins, run
 from planwise_core.cli.state import CliState
 from planwise_core.errors import PlanwiseError
 from planwise_core.monitoring.logs import setup_logging
@@ -76,6 +76,7 @@ EXAMPLES = {
     "plugins": "planwise plugins --all",
     "batch": "planwise batch scenarios.yaml --output output/batches/q3",
     "ensemble": "planwise ensemble --seeds 20 --output output/ensemble",
+    "ndt": "planwise ndt --database output/planwise.duckdb --year 2026",
 }
 
 
@@ -103,7 +104,8 @@ def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plug
 
 
 for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
-                 outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble):
+                 outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble,
+                 ndt.ndt):
     cli.add_command(_command)
     _command.epilog = f"\b\nExample:\n  {EXAMPLES[_command.name]}"
 census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"

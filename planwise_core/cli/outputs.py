@@ -49,17 +49,25 @@ def export(database, fmt, out_dir, years):
 def summary(database, as_json):
     """Print the per-year summary of the simulation stored in a database (opened read-only)."""
     from planwise_core.outputs.provenance import format_provenance, run_provenance
-    from planwise_core.outputs.summary import census_load, format_census, format_summary, year_summary
+    from planwise_core.outputs.summary import (
+        census_load, format_census, format_summary, format_year_lines, ndt_year_lines, year_summary,
+    )
     from planwise_core.report.run_report import open_results
 
     with open_results(Path(database)) as con:
         rows = year_summary(con, 0, 9999)
         census = census_load(con)
         provenance = run_provenance(con)
+        ndt = ndt_year_lines(con)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
+        # Each year's row gains its NDT line ("ndt": null when NDT was off), so the JSON stays a list of years.
+        by_year = {line["year"]: line for line in ndt}
+        click.echo(json.dumps([{**row, "ndt": by_year.get(row["simulation_year"])} for row in rows], indent=2,
+                              default=str))
     else:
         click.echo(format_summary(rows))
+        if ndt:
+            click.echo(format_year_lines(ndt))
         click.echo(format_census(census))
         click.echo(format_provenance(provenance))
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import headline as hl
+from planwise_core.outputs.ndt import format_ndt_differences, ndt_differences, ndt_rows
 from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run, run_provenance
 from planwise_core.report.run_report import open_results
 
@@ -72,6 +73,7 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         metrics_a, metrics_b = hl.available(con_a), hl.available(con_b)
         shared = [m for m in metrics_a if m in metrics_b]
         values_a, values_b = hl.headline(con_a, shared), hl.headline(con_b, shared)
+        ndt = ndt_differences(ndt_rows(con_a), ndt_rows(con_b))
     years = sorted(set(values_a) & set(values_b))
     metrics = []
     for m in shared:
@@ -92,6 +94,7 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         "metrics_only_in_first": [m.key for m in metrics_a if m not in metrics_b],
         "metrics_only_in_second": [m.key for m in metrics_b if m not in metrics_a],
         "config": config_differences((runs[0] or {}).get("config"), (runs[1] or {}).get("config")),
+        "ndt": ndt,
         "assumptions": assumption_differences(*tables),
         "planwise_version": {"first": (runs[0] or {}).get("planwise_version"),
                              "second": (runs[1] or {}).get("planwise_version")},
@@ -175,6 +178,7 @@ def format_diff(result: dict) -> str:
     for side, keys in (("A", result["metrics_only_in_first"]), ("B", result["metrics_only_in_second"])):
         if keys:
             lines.append(f"only in {side} (not compared): {', '.join(keys)}")
+    lines += format_ndt_differences(result.get("ndt") or [])
     return "\n".join(lines)
 
 

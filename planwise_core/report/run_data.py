@@ -9,6 +9,7 @@ never alphabetically ("5-9" before "10-19"). Nothing here writes.
 from __future__ import annotations
 
 from planwise_core.database import table_exists
+from planwise_core.outputs.ndt import ndt_rows
 from planwise_core.outputs import headline as hl
 from planwise_core.outputs.provenance import results_run
 from planwise_core.outputs.summary import year_summary
@@ -102,6 +103,7 @@ def collect(con) -> dict:
         [last]).fetchall()]
     data["age"], data["tenure"] = by_band(con, "age"), by_band(con, "tenure")
     data["plan"] = plan_summary(con)
+    data["ndt"] = ndt_rows(con)
     data["seeds"] = seed_tables(con, years)
     data["run"] = results_run(con)
     data["year_log"] = []

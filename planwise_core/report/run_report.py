@@ -26,6 +26,7 @@ from planwise_core.report.charts import Figure, bar_chart
 from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_money, fmt_pct2, fmt_rate, fmt_seconds, num,
                                              or_dash)
 from planwise_core.report.page import connect_read_only, render, write_page
+from planwise_core.report.ndt_figures import NO_NDT, ndt_figures, top_heavy_table
 from planwise_core.report.plan_figures import NO_PLAN, plan_figures, plan_table
 from planwise_core.report.run_data import collect
 from planwise_core.report.tables import Column, Table, by_columns
@@ -89,6 +90,7 @@ def performance_figure(data: dict) -> Figure:
 def figures(data: dict) -> dict[str, list[Figure]]:
     """The charts of each section, in page order."""
     return {"workforce": workforce_figures(data), "pay": pay_figures(data), "plan": plan_figures(data),
+            "ndt": ndt_figures(data),
             "performance": [performance_figure(data)]}
 
 
@@ -192,6 +194,7 @@ def render_report(data: dict, database: Path, census_profile: Mapping | None = N
                   subtitle=database, charts_total=sum(len(f) for f in figs.values()), figs=figs,
                   key_figures=key_figures(data), headline=headline_table(data), plan_table=plan_table(data),
                   no_plan=None if data["plan"] else NO_PLAN, summary=summary_table(data["summary"]),
+                  top_heavy=top_heavy_table(data), no_ndt=None if data.get("ndt") else NO_NDT,
                   has_profile=census_profile is not None, profile_facts=profile_facts, profile_tables=profile_tables,
                   run_facts=run_facts(data["run"]), config=config, config_text=config_text,
                   seeds=seed_tables(data["seeds"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))

@@ -65,5 +65,14 @@
                     and (not var('plan_core_enabled') or core_kind is not none) -%}
 {{ return({'match_kind': match_kind, 'core_kind': core_kind, 'adp_exempt': adp_exempt, 'acp_exempt': acp_exempt,
            'reason': adp_reason, 'disregard': disregard, 'top_heavy_exempt': th_exempt,
-           'match_over_100': (rates | map('float') | max) > 1}) }}
+           'match_over_100': ndt_any_rate_over_100()}) }}
+{%- endmacro %}
+
+{#- Some tier rate of any match band above 100 %: the disproportionate-match limit of N11 can bind. -#}
+{% macro ndt_any_rate_over_100() -%}
+{%- set ns = namespace(over=false) -%}
+{%- for formula in match_formulas() -%}{%- for tier in formula['tiers'] -%}
+{%- if (tier['rate'] | float) > 1 -%}{%- set ns.over = true -%}{%- endif -%}
+{%- endfor -%}{%- endfor -%}
+{{ return(ns.over) }}
 {%- endmacro %}

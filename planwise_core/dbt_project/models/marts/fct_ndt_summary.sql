@@ -245,7 +245,11 @@ all_rows as (
            null,
            {%- endif %}
            null, null, null, null, null, null, null, 0
+    {%- if var('plan_core_enabled') and var('plan_core_graded_by') != 'none' %}
     from rate_groups
+    {%- else %}
+    from (select 1) as one
+    {%- endif %}
     union all
     select 'top_heavy', 'main',
            case when {{ sql_literal(design['top_heavy_exempt']) }} then 'exempt'
