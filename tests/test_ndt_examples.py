@@ -221,3 +221,20 @@ def test_example_4_safe_harbor_match_is_exempt_until_a_core_is_added(money):
     con = money.run("ex4core", example_4(), core, ndt=True)
     assert summary(con, "top_heavy")["status"] != "exempt" and summary(con, "top_heavy")["is_top_heavy"]
     assert summary(con, "adp")["status"] == "exempt"
+
+
+def test_the_regulations_own_example(money):
+    """§1.401(k)-2(b)(2)(viii) Example 1 (docs/ndt.md N8-N9): HCE A 12,000 on 200,000 and HCE B 8,960 on 128,000
+    against an NHCE ADP of 3 %: limit 5 %, leveled at 5 %, total excess 4,560.00, apportioned A 3,800.00, B 760.00."""
+    people = [
+        Person("A", born(45), date(2010, 1, 4), 200000.0, 0.06, enrollment=date(2010, 1, 4)),
+        # B earned 170,000 in 2025 (an HCE for 2026) and 128,000 in 2026.
+        Person("B", born(40), date(2012, 1, 3), 170000.0, 0.07, enrollment=date(2012, 1, 3),
+               events=[raise_to(128000.0)]),
+        Person("N", born(35), date(2015, 1, 5), 50000.0, 0.03, enrollment=date(2015, 1, 5)),
+    ]
+    con = money.run("reg", people, NDT_ON, ndt=True)
+    adp, found = summary(con, "adp"), employee(con)
+    assert (adp["hce_avg"], adp["nhce_avg"], adp["limit_pct"], adp["total_excess"]) == \
+        (D("0.0650"), D("0.0300"), D("0.0500"), D("4560.00"))
+    assert (found["A"]["adp_excess"], found["B"]["adp_excess"]) == (D("3800.00"), D("760.00"))

@@ -234,3 +234,29 @@ def test_2_money_tables_are_the_same_with_ndt_on(sims):
             sql = f"select * from {table} order by {order}"
             assert rows(a, sql) == rows(b, sql), table
         assert rows(b, "select count(*) from fct_ndt_employee") == [(0,)]
+
+
+def test_1_rerunning_a_year_replaces_its_ndt_rows(sims, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from planwise_core.context import RunContext
+    from planwise_core.hooks import Hooks
+    from planwise_core.manager import get_plugin_manager
+
+    source = sims.get(DESIGN_A)
+    database = tmp_path / "rerun.duckdb"
+    shutil.copy(source.database, database)
+    tables = {"fct_ndt_employee": "employee_id, simulation_year", "fct_ndt_summary": "simulation_year, test, test_group"}
+
+    def dump(con):
+        return {t: rows(con, f"select * from {t} order by {order}") for t, order in tables.items()}
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        before = dump(con)
+    assert all(before.values())
+    ctx = RunContext(config=DESIGN_A.config(), database=database, run_id="rerun")
+    Hooks(get_plugin_manager(), "optimized").process_year(ctx, 2029)
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert dump(con) == before

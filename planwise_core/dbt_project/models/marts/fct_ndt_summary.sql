@@ -61,32 +61,32 @@ with employees as (
 ),
 {%- endfor %}
 
-qnec_candidates as (
-    -- N13: the smallest q (bp) for which a uniform QNEC to every NHCE passes: a coarse pass every 100 bp, then
-    -- the 100 values below the first coarse success (the NHCE average only grows with q, so this is exact).
+{#- N13: the smallest q (bp) for which a uniform QNEC to every NHCE passes. The NHCE average only grows with q,
+    so the first passing q is found exactly by narrowing: every 1,000 bp, then every 100, 10 and 1 bp below the
+    first success of the step before (40 trials instead of 10,000). -#}
+{%- set steps = [1000, 100, 10, 1] %}
+{%- for step in steps %}
+qnec_candidates_{{ loop.index }} as (
+    {%- if loop.first %}
     select g.grp, q.q, g.hce_avg
     from adp_groups as g
-    cross join (select cast(range as bigint) * 100 as q from range(1, 101)) as q
+    cross join (select cast(range as bigint) * {{ step }} as q from range(1, {{ 10000 // step + 1 }})) as q
     where g.status = 'fail' and {{ sql_literal(current) }}
+    {%- else %}
+    select t.grp, t.first_q - {{ step }} * cast(range as bigint) as q, t.hce_avg
+    from (select grp, min(q) as first_q, any_value(hce_avg) as hce_avg from qnec_tried_{{ loop.index - 1 }}
+          where passes group by grp) as t
+    cross join range(0, {{ steps[loop.index - 2] // step }})
+    {%- endif %}
 ),
 
-qnec_tried as (
-    {{ ndt_qnec_try('qnec_candidates') }}
+qnec_tried_{{ loop.index }} as (
+    {{ ndt_qnec_try('qnec_candidates_' ~ loop.index) }}
 ),
-
-qnec_fine_candidates as (
-    select t.grp, f.q, t.hce_avg
-    from (select grp, min(q) as first_q, any_value(hce_avg) as hce_avg from qnec_tried where passes group by grp) as t
-    cross join (select cast(range as bigint) as q from range(1, 10001)) as f
-    where f.q > t.first_q - 100 and f.q <= t.first_q
-),
-
-qnec_fine as (
-    {{ ndt_qnec_try('qnec_fine_candidates') }}
-),
+{%- endfor %}
 
 qnec as (
-    select grp, arg_min(q, q) as q, arg_min(cost, q) as cost from qnec_fine where passes group by grp
+    select grp, arg_min(q, q) as q, arg_min(cost, q) as cost from qnec_tried_{{ steps | length }} where passes group by grp
 ),
 
 test_rows as (
