@@ -60,10 +60,10 @@ def summary(database, as_json):
         provenance = run_provenance(con)
         ndt = ndt_year_lines(con)
     if as_json:
-        # Each year's row gains its NDT line ("ndt": null when NDT was off), so the JSON stays a list of years.
+        # With NDT results each year's row gains its NDT line (docs/ndt.md); without, the rows are run --json's.
         by_year = {line["year"]: line for line in ndt}
-        click.echo(json.dumps([{**row, "ndt": by_year.get(row["simulation_year"])} for row in rows], indent=2,
-                              default=str))
+        rows = [{**row, "ndt": by_year.get(row["simulation_year"])} for row in rows] if ndt else rows
+        click.echo(json.dumps(rows, indent=2, default=str))
     else:
         click.echo(format_summary(rows))
         if ndt:
