@@ -4,7 +4,8 @@
 {%- set year = var('simulation_year') -%}
 {%- set design = ndt_design() -%}
 
-with acp as (
+-- Materialized: the NDT chain is read four times below and must be computed once.
+with acp as materialized (
     select * from {{ ref('int_ndt_acp') }}
 ),
 

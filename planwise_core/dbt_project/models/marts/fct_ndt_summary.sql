@@ -7,7 +7,8 @@
 {%- set groups_list = ['main', 'excludable'] if var('plan_ndt_otherwise_excludable') == 'disaggregate' else ['main'] -%}
 {%- set current = var('plan_ndt_testing_method') == 'current_year' -%}
 
-with employees as (
+-- Materialized: read by every test below, computed once.
+with employees as materialized (
     select e.*, c.* exclude (employee_id, simulation_year, is_hce), s.termination_date, s.current_age,
            {{ cents('c.employee_deferral') }} as d_cents, {{ cents('c.catch_up_deferral') }} as cu_cents,
            {{ cents('c.employer_match') }} as m_cents, {{ cents('c.employer_core') }} as k_cents,

@@ -35,7 +35,7 @@ scoped as (
     from ratios
 ),
 
-counted as (
+counted as materialized (
     select scoped.*,
            case when acp_eligible then greatest(0, match_after_adp_cents
                - {{ div_half_up(design['disregard'] ~ ' * acp_comp_cents', '10000') }}) end as acp_match_cents
@@ -74,7 +74,7 @@ limited as (
 ),
 {%- endif %}
 
-members as (
+members as materialized (
     select employee_id, acp_test_group as grp, is_hce,
            case when acp_comp_cents > 0 then {{ div_half_up('10000 * acp_match_cents', 'acp_comp_cents') }} else 0 end as r,
            acp_match_cents as amount, acp_comp_cents as comp

@@ -82,7 +82,7 @@ based as (
     left join eligible_pay as e using (employee_id)
 ),
 
-ratios as (
+ratios as materialized (
     select
         based.*,
         case when is_eligible then least({{ 'eligible_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents' }}, l17_cents) end
@@ -101,7 +101,7 @@ ratios as (
     from based
 ),
 
-members as (
+members as materialized (
     select employee_id, adp_test_group as grp, is_hce,
            case when adp_comp_cents > 0 then {{ div_half_up('10000 * adp_deferral_cents', 'adp_comp_cents') }} else 0 end as r,
            adp_deferral_cents as amount, adp_comp_cents as comp
