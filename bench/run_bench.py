@@ -5,7 +5,8 @@ Usage: python bench/run_bench.py [--sizes 10000,100000] [--years 5] [--plan on] 
 Each case is one `planwise run` process started from the shell (Python start-up, dbt import and parse
 included) with the RSS of its whole process tree sampled every 50 ms. --plan takes plan cases,
 comma-separated: on (match, core graded by service and auto-escalation: the issue 16 configuration, the
-default here), default (the shipped configuration: the match only) and off (plan.enabled: false).
+default here), default (the shipped configuration: the match only), off (plan.enabled: false) and ndt (on with
+nondiscrimination testing, docs/ndt.md: `--sizes 100000 --plan ndt` against `--plan on` is the NDT layer's cost).
 The SQL floor (bench/floor.py) replays every simulated year's compiled SQL straight in DuckDB, after the run,
 for sizes up to --floor-max; above it, only the last year is replayed and multiplied by the years (marked ≈).
 --legacy SIZE:YEARS adds the legacy engine and an optimized run of the same census and years, and compares
@@ -71,6 +72,8 @@ PLAN_CASES = {
                     "auto_escalation": {"enabled": True}}},
     "off": {"plan": {"enabled": False}},
 }
+# Issue 25: the "on" plan with nondiscrimination testing (docs/ndt.md); compare with "on" for the layer's cost.
+PLAN_CASES["ndt"] = {"plan": {**PLAN_CASES["on"]["plan"], "ndt": {"enabled": True}}}
 
 
 def plan_config(out: Path, case: str) -> Path:

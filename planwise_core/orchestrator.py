@@ -34,7 +34,7 @@ from planwise_core.names import DEFAULT_DATABASE
 from planwise_core.results import FoundationResult, YearResult
 from planwise_core.run_result import RunResult, YearOutcome, performance_metrics
 from planwise_core.database.checkpoints import CheckpointError, StateManager
-from planwise_core.outputs.summary import census_load, year_summary
+from planwise_core.outputs.summary import census_load, ndt_year_lines, year_summary
 from planwise_core.run_plan import CONTINUE, FRESH, Plan, plan_run
 
 log = logging.getLogger("planwise.run")
@@ -136,8 +136,8 @@ class Simulation:
                 raise
             with connect(self.workspace.build if failed else self.database) as con:
                 summary = year_summary(con, self.config.simulation.start_year, self.config.simulation.end_year)
-                census = census_load(con)
-        return self._result(started, outcomes, failed, foundation, metrics, summary, years_done, census)
+                census, ndt = census_load(con), ndt_year_lines(con)  # ndt: one line per year (docs/ndt.md)
+        return self._result(started, outcomes, failed, foundation, metrics, summary, years_done, census, ndt)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -362,7 +362,7 @@ class Simulation:
                         "optimization_level": level.name, "seconds": round(result.seconds, 3)})
         self.progress(YearDone(result))
 
-    def _result(self, started, outcomes, failed, foundation, metrics, summary, years_done, census) -> RunResult:
+    def _result(self, started, outcomes, failed, foundation, metrics, summary, years_done, census, ndt) -> RunResult:
         total = time.perf_counter() - started
         years = tuple(YearOutcome(r.year, r.plugin, lvl.name, r.seconds, r.rows, r.dbt_invocations, att,
                                   tuple(attrs.asdict(s) for s in r.steps) if self.performance_mode else None)
@@ -377,7 +377,7 @@ class Simulation:
                             if self.plan.kind == CONTINUE else None),
             performance_metrics=performance_metrics(years, total, self.ctx.monitor, foundation),
             plugin_metrics={m.plugin: m.metrics for m in metrics}, state_metrics=self.state.get_performance_metrics(),
-            summary=tuple(summary), census=census, assumptions=self.plan.record.assumptions)
+            summary=tuple(summary), census=census, assumptions=self.plan.record.assumptions, ndt=tuple(ndt))
 
 
 def _chain(pm, orch, plugin: str | None) -> list[Level]:

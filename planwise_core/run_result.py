@@ -54,11 +54,12 @@ class RunResult:
     summary: tuple[dict, ...]
     census: dict | None
     assumptions: dict
+    ndt: tuple[dict, ...] = ()  # one line per tested year (docs/ndt.md); empty when NDT was off
 
     def to_dict(self) -> dict:
         """The JSON shape of docs/outputs.md, keys in their documented order."""
         out = {name: getattr(self, name) for name in attrs.fields_dict(type(self))}
-        for name in ("completed_years", "failed_years", "resumed_years", "summary"):
+        for name in ("completed_years", "failed_years", "resumed_years", "summary", "ndt"):
             out[name] = list(out[name])
         out["years"] = {str(y.year): y.to_dict() for y in self.years}
         return out
@@ -87,7 +88,7 @@ def load_run_result(database: Path | str, run_id: str | None = None) -> RunResul
     the database records no run. Opens the database read-only."""
     from planwise_core.database import runlog
     from planwise_core.database.sql import open_read_only
-    from planwise_core.outputs.summary import census_load, year_summary
+    from planwise_core.outputs.summary import census_load, ndt_year_lines, year_summary
 
     with contextlib.closing(open_read_only(Path(database), "read its run log")) as con:
         run = runlog.results_run(con) if run_id is None else runlog.run_row(con, run_id)
@@ -97,11 +98,12 @@ def load_run_result(database: Path | str, run_id: str | None = None) -> RunResul
                                   r["rows_written"] or 0, r["dbt_invocations"] or 0, r["attempts"] or 1)
                       for r in runlog.year_rows(con, run["run_id"]))
         summary = year_summary(con, run["start_year"], run["end_year"])
-        census = census_load(con)
-    return _from_log(str(Path(database).resolve()), run, years, summary, census)
+        census, ndt = census_load(con), ndt_year_lines(con)
+    return _from_log(str(Path(database).resolve()), run, years, summary, census, ndt)
 
 
-def _from_log(database: str, run: dict, years: tuple[YearOutcome, ...], summary: list, census) -> RunResult:
+def _from_log(database: str, run: dict, years: tuple[YearOutcome, ...], summary: list, census,
+              ndt=()) -> RunResult:
     import json
 
     done = tuple(y.year for y in years)
@@ -119,4 +121,5 @@ def _from_log(database: str, run: dict, years: tuple[YearOutcome, ...], summary:
         success_rate=round(len(kept + done) / len(planned), 4) if planned else 0.0,
         total_execution_time=round(seconds, 3), years=years, resumed_years=kept, error=run.get("error"),
         continued_from=continued, performance_metrics={}, plugin_metrics={}, state_metrics={},
-        summary=tuple(summary), census=census, assumptions=json.loads(run.get("assumptions_json") or "{}"))
+        summary=tuple(summary), census=census, assumptions=json.loads(run.get("assumptions_json") or "{}"),
+        ndt=tuple(ndt))

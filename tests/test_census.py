@@ -149,7 +149,8 @@ def test_load_good_census_types_and_rows(tmp_path):
                      "employee_termination_date": "DATE", "employee_gross_compensation": "DECIMAL(18,2)",
                      "employee_deferral_rate": "DECIMAL(9,6)", "level_id": "INTEGER",
                      "employer_match_balance": "DECIMAL(18,2)", "employer_core_balance": "DECIMAL(18,2)",
-                     "auto_escalation_opt_out": "BOOLEAN"}
+                     "auto_escalation_opt_out": "BOOLEAN", "ownership_pct": "DECIMAL(9,6)", "is_officer": "BOOLEAN",
+                     "employee_deferral_balance": "DECIMAL(18,2)"}
     e3 = con.execute("SELECT employee_deferral_rate, level_id FROM raw.census WHERE employee_id = 'E3'").fetchone()
     assert e3 == (0, None)
     assert con.execute("SELECT count(*) FROM raw.census").fetchone()[0] == 5

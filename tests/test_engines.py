@@ -58,14 +58,16 @@ def test_legacy_and_optimized_write_identical_tables(tmp_path, census, caplog):
     assert result["legacy"]["success"] and result["optimized"]["success"]
     assert result["identical"] and result["regression_test_passed"], result["tables"]
     assert set(result["tables"]) == {"int_workforce_requirements", "fct_yearly_events", "fct_workforce_snapshot",
-                                     "fct_year_summary", "fct_dc_contributions", "fct_dc_plan_summary"}
+                                     "fct_year_summary", "fct_dc_contributions", "fct_dc_plan_summary",
+                                     "fct_ndt_employee", "fct_ndt_summary"}
     assert result["tables"]["fct_yearly_events"]["rows_first"] > 250
     assert result["speedup"] > 1, "one dbt process per model must be slower than one in-process run"
     legacy_years = duckdb.connect(str(tmp_path / "legacy.duckdb"), read_only=True).execute(
         "select plugin, dbt_invocations from planwise_year_log").fetchall()
-    # legacy runs one dbt process per model: 18 yearly models (the plan's ephemeral steps are compiled into
-    # fct_dc_contributions; int_match_response_events is the 18th) plus the start population (with its checks)
-    assert legacy_years == [("legacy", 19)]
+    # legacy runs one dbt process per model: 19 yearly models (the plan's and NDT's ephemeral steps are compiled
+    # into fct_dc_contributions and fct_ndt_employee; int_match_response_events is one of them) plus the start
+    # population (built with its checks)
+    assert legacy_years == [("legacy", 20)]
 
 
 def test_per_model_and_batched_invocations_agree_over_two_years(tmp_path, census):

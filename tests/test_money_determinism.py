@@ -62,15 +62,16 @@ def test_legacy_and_optimized_write_identical_money_tables(tmp_path):
     census = CensusSpec.generated(100, 29).write(tmp_path)
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "age_bands.csv").write_text(AGE_BANDS)
+    # NDT on too (docs/ndt.md): its two marts must come out identical from both engines.
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025, "assumptions": str(tmp_path / "tables"),
-                                                **MONEY_PLAN})
+                                                **MONEY_PLAN, "plan.ndt.enabled": True})
     result = compare_engines(config, tmp_path, census=census)
     for engine in ("legacy", "optimized"):  # both ran with the replaced table
         with duckdb.connect(str(tmp_path / f"{engine}.duckdb"), read_only=True) as con:
             recorded = json.loads(con.execute("select assumptions_json from planwise_run_log").fetchone()[0])
         assert recorded["age_bands"]["replaced"], recorded
     assert result["legacy"]["success"] and result["optimized"]["success"], result
-    for table in MONEY_TABLES:
+    for table in (*MONEY_TABLES, "fct_ndt_employee", "fct_ndt_summary"):
         assert result["tables"][table]["identical"], result["tables"][table]
         assert result["tables"][table]["rows_first"] > 0
     assert result["identical"], result["tables"]

@@ -64,6 +64,8 @@ match_response:
   new_enrollee_share: 0.0
 limit_415: {correction_order: epcrs}
 forfeitures: {use: reduce_employer_contributions, opening_pool: 0.0}
+ndt: {enabled: false, testing_method: current_year, prior_year_nhce: {adp: null, acp: null},
+      testing_compensation: eligible_period, top_paid_group_election: false, otherwise_excludable: exclude_nhce}
 """)
 
 BASE = {"simulation": {"start_year": 2025, "end_year": 2029}, "workforce": {"total_termination_rate": 0.12},
@@ -285,6 +287,9 @@ CHANGED = {
     "plan.match_response.enabled": False, "plan.match_response.new_enrollee_share": 0.5,
     **{f"plan.match_response.{side}.{key}": value for side in ("upward", "downward")
        for key, value in (("enabled", False), ("probability", 0.9), ("maximize_share", 0.1), ("partial_factor", 0.9))},
+    "plan.ndt.enabled": True, "plan.ndt.testing_method": "prior_year", "plan.ndt.prior_year_nhce.adp": 0.04,
+    "plan.ndt.prior_year_nhce.acp": 0.02, "plan.ndt.testing_compensation": "plan_year",
+    "plan.ndt.top_paid_group_election": True, "plan.ndt.otherwise_excludable": "none",
 }
 
 

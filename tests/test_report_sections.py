@@ -133,7 +133,7 @@ def test_assumptions_list_every_seed_and_the_irs_limits_with_their_status(plan_r
         levels = rows(con, "select level_id, level_name, merit_rate from assumptions.job_levels order by 1")
     shown = re.findall(r'data-seed="([^"]+)"', assumptions)
     # The IRS limits are shown by year with their status (the model), instead of the raw table.
-    assert len(seeds) == 10 and set(shown) == set(seeds) - {"irs_limits"} | {"int_irs_limits_by_year"}
+    assert len(seeds) == 11 and set(shown) == set(seeds) - {"irs_limits"} | {"int_irs_limits_by_year"}
     assert shown[:3] == ["job_levels", "age_bands", "tenure_bands"]
     # each parameter table says where it came from and its hash (the run log's record)
     assert re.search(r"Job levels: [^<]* — built-in, sha256 [0-9a-f]{12}", assumptions)

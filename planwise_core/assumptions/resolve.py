@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from planwise_core.assumptions.rules import RunNeeds
+from planwise_core.assumptions.rules import RunNeeds, same_hce_threshold
 from planwise_core.assumptions.spec import REPLACEABLE, SCHEMA, TABLES, table_name
 from planwise_core.assumptions.tables import BUILT_IN, Table, inline_table, read_csv_table
 from planwise_core.errors import PlanwiseError
@@ -170,6 +170,8 @@ def resolve_assumptions(config, spec=None, where: str = "assumptions") -> Assump
         given.setdefault(name, _builtin(name))
     for need in _builtin_needs(given, run):
         problems.add(need, "cola_by_year")
+    for problem in same_hce_threshold(given["irs_limits"].rows, given["ndt_thresholds"].rows):
+        problems.add(problem, "ndt_thresholds")
     if problems.problems:
         raise AssumptionsError(problems.problems, tuple(problems.items))
     return AssumptionSet(dict(sorted(given.items())))

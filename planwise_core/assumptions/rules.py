@@ -140,9 +140,20 @@ def covers_simulation(column: str, when_cola_table: bool):
 
 
 def irs_steps():
+    return steps(IRS_STEPS, "dc_plan.md §1")
+
+
+def steps(column_steps: dict[str, int], where: str):
     def rule(rows: list[Row], run: RunNeeds) -> list[str]:
-        return [f"{r.where}: {col} {r.values[col]} is not a multiple of its indexation step {step} (dc_plan.md §1)"
-                for r in rows for col, step in IRS_STEPS.items()
+        return [f"{r.where}: {col} {r.values[col]} is not a multiple of its indexation step {step} ({where})"
+                for r in rows for col, step in column_steps.items()
                 if r.values[col] is not None and r.values[col] % step]
 
     return rule
+
+
+def same_hce_threshold(irs_rows: tuple[tuple, ...], ndt_rows: tuple[tuple, ...]) -> list[str]:
+    """irs_limits and ndt_thresholds both hold hce_414q: they must agree in every year both hold (docs/ndt.md)."""
+    irs = {row[0]: row[6] for row in irs_rows}
+    return [f"ndt_thresholds: hce_414q {row[1]} of {row[0]} differs from irs_limits' {irs[row[0]]} (the two tables "
+            "must agree in every year both hold)" for row in ndt_rows if row[0] in irs and irs[row[0]] != row[1]]

@@ -117,6 +117,10 @@ def _specs() -> dict[str, TableSpec]:
         TableSpec("irs_limits", "IRS limits (published)", (
             _int("limit_year", 1900, 2200), *irs, _txt("source", nullable=True)), ("limit_year",),
             (r.consecutive("limit_year"), r.irs_steps())),
+        TableSpec("ndt_thresholds", "Nondiscrimination thresholds (published): HCE pay and key-officer pay", (
+            _int("limit_year", 1900, 2200), _int("hce_414q", 0, None, sql="BIGINT"),
+            _int("key_officer_416i", 0, None, sql="BIGINT"), _txt("source", nullable=True)), ("limit_year",),
+            (r.consecutive("limit_year"), r.steps({"hce_414q": 5000, "key_officer_416i": 5000}, "docs/ndt.md"))),
         TableSpec("vesting_schedules", "Vesting schedules (fixed structure: the presets the plan names)", (
             _txt("schedule"), _int("service_years", 0, 100), _dec("vested_fraction", high=1)),
             ("schedule", "service_years"), (), fixed=True),

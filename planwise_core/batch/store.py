@@ -26,7 +26,7 @@ import duckdb
 
 from planwise_core.database.sql import open_read_only
 from planwise_core.outputs.metrics import BAND_METRICS, METRIC_LABELS, METRICS, PLAN_METRICS
-from planwise_core.outputs.summary import year_summary
+from planwise_core.outputs.summary import ndt_year_lines, year_summary
 
 __all__ = ["BAND_METRICS", "METRIC_LABELS", "METRICS", "PLAN_METRICS"]  # their home is outputs/metrics.py
 
@@ -46,7 +46,8 @@ create or replace table batch_run_years (
     new_hire_terminations bigint, promotions bigint, raises bigint, enrollments bigint, opt_outs bigint,
     payroll double, participation_pct double, average_deferral_rate double,
     employee_deferrals double, employer_match double, employer_core double, employer_cost double,
-    net_employer_cost double, employer_cost_pct_payroll double);
+    net_employer_cost double, employer_cost_pct_payroll double,
+    ndt_adp varchar, ndt_acp varchar, ndt_top_heavy varchar, ndt_total_correction decimal(18, 2));
 create or replace table batch_scenarios (
     scenario varchar, position integer, description varchar, overrides_json varchar, replaced_tables varchar[]);
 """
@@ -86,7 +87,9 @@ def run_year_rows(database: Path, first_year: int, last_year: int) -> list[dict]
     """The per-year metrics of one run, read from its database opened read-only."""
     with contextlib.closing(open_read_only(database, "the run wrote no database")) as con:
         rows = year_summary(con, first_year, last_year)
+        ndt = {line["year"]: line for line in ndt_year_lines(con)}  # docs/ndt.md: null when NDT was off
     return [{
+        **_ndt_columns(ndt.get(r["simulation_year"])),
         "simulation_year": r["simulation_year"], "headcount": r["end_headcount"], "hires": r["hires"],
         "terminations": r["terminations"],
         "experienced_terminations": r["experienced_terminations"], "new_hire_terminations": r["new_hire_terminations"],
@@ -122,7 +125,7 @@ def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[d
                         "experienced_terminations", "new_hire_terminations", "promotions", "raises", "enrollments",
                         "opt_outs", "payroll", "participation_pct", "average_deferral_rate", "employee_deferrals",
                         "employer_match", "employer_core", "employer_cost", "net_employer_cost",
-                        "employer_cost_pct_payroll")
+                        "employer_cost_pct_payroll", "ndt_adp", "ndt_acp", "ndt_top_heavy", "ndt_total_correction")
         if years:
             con.executemany(f"insert into batch_run_years ({', '.join(year_columns)}) "
                             f"values ({', '.join('?' * len(year_columns))})",
@@ -140,6 +143,13 @@ def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[d
     os.replace(tmp, path)
     tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return path
+
+
+def _ndt_columns(line: dict | None) -> dict:
+    if line is None:
+        return {"ndt_adp": None, "ndt_acp": None, "ndt_top_heavy": None, "ndt_total_correction": None}
+    return {"ndt_adp": line.get("adp"), "ndt_acp": line.get("acp"), "ndt_top_heavy": line.get("top_heavy"),
+            "ndt_total_correction": line["total_correction"]}
 
 
 def _cell(column: str, value):

@@ -90,6 +90,14 @@ def _plan_rules() -> list[RowRule]:
                 "s_cbal IS NOT NULL AND NOT coalesce(p_cbal >= 0 AND p_cbal < 1e15, false)", balance),
         RowRule("auto_escalation_opt_out", "must be empty, true or false", "s_esc IS NOT NULL AND p_esc IS NULL",
                 "write true or false (1/0, yes/no also work); empty means false"),
+        RowRule("ownership_pct", "must be empty or a number from 0 to 1",
+                "s_own IS NOT NULL AND NOT coalesce(p_own >= 0 AND p_own <= 1, false)",
+                "write the share owned as a fraction, e.g. 0.05 for 5 % (attribution included), or leave it empty"),
+        RowRule("is_officer", "must be empty, true or false", "s_off IS NOT NULL AND p_off IS NULL",
+                "write true or false (1/0, yes/no also work); empty means false"),
+        RowRule("employee_deferral_balance", "must be empty or a number >= 0",
+                "s_dbal IS NOT NULL AND NOT coalesce(p_dbal >= 0 AND p_dbal < 1e15, false)",
+                "write the elective-deferral account in dollars, e.g. 1250.00, or leave it empty for 0"),
     ]
 
 

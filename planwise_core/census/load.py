@@ -89,7 +89,11 @@ def load_census(con: duckdb.DuckDBPyConnection, path: str | Path, census_date: d
                 AS employer_match_balance,
             coalesce(try_cast(s_cbal AS DECIMAL(18, 2)), p_cbal::DECIMAL(18, 2), 0)::DECIMAL(18, 2)
                 AS employer_core_balance,
-            coalesce(p_esc, false) AS auto_escalation_opt_out
+            coalesce(p_esc, false) AS auto_escalation_opt_out,
+            coalesce(try_cast(s_own AS DECIMAL(9, 6)), p_own::DECIMAL(9, 6), 0)::DECIMAL(9, 6) AS ownership_pct,
+            coalesce(p_off, false) AS is_officer,
+            coalesce(try_cast(s_dbal AS DECIMAL(18, 2)), p_dbal::DECIMAL(18, 2), 0)::DECIMAL(18, 2)
+                AS employee_deferral_balance
             FROM census_kept ORDER BY _rid""")
         con.execute("CREATE OR REPLACE TABLE raw.census_rejects AS SELECT * FROM census_rejects_numbered "
                     "ORDER BY row_number, column_name")

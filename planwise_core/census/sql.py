@@ -14,7 +14,8 @@ from planwise_core.database.sql import ident, literal
 ALIAS = {"employee_id": "id", "employee_birth_date": "birth", "employee_hire_date": "hire",
           "employee_termination_date": "term", "employee_gross_compensation": "comp",
           "employee_deferral_rate": "def", "level_id": "level", "employer_match_balance": "mbal",
-          "employer_core_balance": "cbal", "auto_escalation_opt_out": "esc"}
+          "employer_core_balance": "cbal", "auto_escalation_opt_out": "esc",
+          "ownership_pct": "own", "is_officer": "off", "employee_deferral_balance": "dbal"}
 TRUE_WORDS, FALSE_WORDS = ("true", "t", "yes", "y", "1"), ("false", "f", "no", "n", "0")
 COMMENT = "#"
 
@@ -100,7 +101,9 @@ def parsed_sql(source: str, sources: dict[str, str], with_rid: bool, reading: Re
         {rate_sql('s_def', reading.percent_strings)} AS p_def,
         try_cast(s_level AS DOUBLE) AS p_level,
         try_cast(s_mbal AS DOUBLE) AS p_mbal, try_cast(s_cbal AS DOUBLE) AS p_cbal,
-        CASE WHEN lower(s_esc) IN {TRUE_WORDS} THEN true WHEN lower(s_esc) IN {FALSE_WORDS} THEN false END AS p_esc
+        CASE WHEN lower(s_esc) IN {TRUE_WORDS} THEN true WHEN lower(s_esc) IN {FALSE_WORDS} THEN false END AS p_esc,
+        try_cast(s_own AS DOUBLE) AS p_own, try_cast(s_dbal AS DOUBLE) AS p_dbal,
+        CASE WHEN lower(s_off) IN {TRUE_WORDS} THEN true WHEN lower(s_off) IN {FALSE_WORDS} THEN false END AS p_off
     FROM (SELECT {'_rid, ' if with_rid else ''}{', '.join(texts)} FROM ({source}) src)
     """
 

@@ -280,7 +280,17 @@ class Inspection:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE census_warnings AS "
                          f"{findings_sql(rules, 'census_kept')}", {"cd": self.census_date})
         rows = self.con.execute("SELECT count(DISTINCT _rid) FROM census_warnings").fetchone()[0]
-        return rows, self._listed(rules, "census_warnings")
+        return rows, self._listed(rules, "census_warnings") + self._ownership_warning(present)
+
+    def _ownership_warning(self, present: set[str]) -> list[str]:
+        """Ownership is a share of one employer: all rows together cannot own more than all of it (docs/ndt.md)."""
+        if "ownership_pct" not in present:
+            return []
+        total = self.con.execute("SELECT sum(try_cast(s_own AS DECIMAL(18, 6))) FROM census_kept").fetchone()[0]
+        if total is None or total <= 1:
+            return []
+        return [f"column ownership_pct: the rows own {total.normalize()} of the employer together, more than 1 "
+                "(check for double-counted attribution)"]
 
     # -- row numbers and the message ----------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from planwise_core.cli import batch, census, fit, outputs, plugins, run, serve
+from planwise_core.cli import batch, census, fit, ndt, outputs, plugins, run, serve
 from planwise_core.cli.state import CliState
 from planwise_core.errors import PlanwiseError
 from planwise_core.monitoring.logs import setup_logging
@@ -80,6 +80,7 @@ EXAMPLES = {
     "fit": "planwise fit history/ --out output/fit",
     "backtest": "planwise backtest history/ --replicates 20 --out output/backtest",
     "serve": "planwise serve my-workspace --port 0",
+    "ndt": "planwise ndt --database output/planwise.duckdb --year 2026",
 }
 
 
@@ -108,7 +109,7 @@ def cli(ctx, plugin, config_path, verbose, structured_logs, log_file, trace_plug
 
 for _command in (run.run, run.foundation, run.validate_config, census.census_group, outputs.summary, outputs.report,
                  outputs.export, outputs.diff, outputs.compare_engines, plugins.plugins_cmd, batch.batch, batch.ensemble,
-                 outputs.employee, fit.fit, fit.backtest, serve.serve):
+                 outputs.employee, fit.fit, fit.backtest, serve.serve, ndt.ndt):
     cli.add_command(_command)
     _command.epilog = f"\b\nExample:\n  {EXAMPLES[_command.name]}"
 census.census_generate.epilog = "\b\nExample:\n  planwise census generate --employees 1000 --seed 7 --out census.csv"

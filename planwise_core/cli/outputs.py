@@ -77,17 +77,25 @@ class ExportProgress:
 def summary(database, as_json):
     """Print the per-year summary of the simulation stored in a database (opened read-only)."""
     from planwise_core.outputs.provenance import format_provenance, run_provenance
-    from planwise_core.outputs.summary import census_load, format_census, format_summary, year_summary
     from planwise_core.outputs.results import open_results
+    from planwise_core.outputs.summary import (
+        census_load, format_census, format_summary, format_year_lines, ndt_year_lines, year_summary,
+    )
 
     with open_results(Path(database)) as con:
         rows = year_summary(con, 0, 9999)
         census = census_load(con)
         provenance = run_provenance(con)
+        ndt = ndt_year_lines(con)
     if as_json:
+        # With NDT results each year's row gains its NDT line (docs/ndt.md); without, the rows are run --json's.
+        by_year = {line["year"]: line for line in ndt}
+        rows = [{**row, "ndt": by_year.get(row["simulation_year"])} for row in rows] if ndt else rows
         click.echo(json.dumps(rows, indent=2, default=str))
     else:
         click.echo(format_summary(rows))
+        if ndt:
+            click.echo(format_year_lines(ndt))
         click.echo(format_census(census))
         click.echo(format_provenance(provenance))
 

@@ -74,11 +74,13 @@ def run(state: CliState, census, database, performance_mode, resume, as_json, js
 
 
 def _print_outcome(result: RunResult) -> None:
-    from planwise_core.outputs.summary import format_census, format_summary
+    from planwise_core.outputs.summary import format_census, format_summary, format_year_lines
 
     if not result.success:
         click.echo("The failed attempt's completed years (not published; the database keeps its previous results):")
     click.echo(format_summary(list(result.summary)))
+    if result.ndt:
+        click.echo(format_year_lines(list(result.ndt)))
     click.echo(format_census(result.census))
     replaced = [name for name, t in result.assumptions.items() if t["replaced"]]
     click.echo(f"parameter tables: {', '.join(replaced) + ' replaced' if replaced else 'all built-in'}")

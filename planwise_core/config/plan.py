@@ -17,6 +17,7 @@ from planwise_core.config.checks import (
 )
 from planwise_core.config.builtin_tables import first_irs_year, last_irs_limits, vesting_presets  # noqa: F401 - re-exported
 from planwise_core.config.fields import Records, records_field, section_field, value_field
+from planwise_core.config.ndt import NdtConfig, ndt_dbt_vars
 
 GRADED_BY = ("none", "service", "age", "points")
 MATCH_CALCULATIONS = ("annual_true_up", "per_pay_period", "per_pay_period_true_up")
@@ -292,6 +293,7 @@ class PlanConfig:
     core: CoreConfig = section_field(CoreConfig)
     limit_415: Limit415Config = section_field(Limit415Config)
     forfeitures: ForfeituresConfig = section_field(ForfeituresConfig)
+    ndt: NdtConfig = section_field(NdtConfig)
 
 
 def _tiers(tiers) -> list[dict]:
@@ -370,4 +372,5 @@ def plan_dbt_vars(plan: PlanConfig) -> dict[str, Any]:
         "plan_limit_415_correction_order": plan.limit_415.correction_order,
         "plan_forfeitures_use": plan.forfeitures.use,
         "plan_forfeitures_opening_pool": plan.forfeitures.opening_pool,
+        **ndt_dbt_vars(plan.ndt, plan.enabled),
     }

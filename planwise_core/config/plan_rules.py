@@ -8,6 +8,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from planwise_core.config.ndt import NdtConfig, ndt_rule, plan_ndt_rule
 from planwise_core.config.plan import (
     CUSTOM, HALF_BASIS_POINT, LIMIT_DOLLARS_CEILING, CoreConfig, MatchConfig, PlanConfig, Tier, Vesting, first_irs_year,
     last_irs_limits,
@@ -126,6 +127,7 @@ def _plan_rule(plan: PlanConfig, path: str, report) -> None:
     if report.valid(cap, limit) and plan.auto_escalation.cap > plan.deferrals.max_deferral_rate:
         report.error(cap, f"must be at most deferrals.max_deferral_rate {plan.deferrals.max_deferral_rate} "
                           f"(got {plan.auto_escalation.cap})")
+    plan_ndt_rule(plan, path, report)
 
 
 KEY_RULES: dict[type, tuple[Any, ...]] = {
@@ -133,6 +135,7 @@ KEY_RULES: dict[type, tuple[Any, ...]] = {
     MatchConfig: (_match_rule,),
     CoreConfig: (_core_rule,),
     PlanConfig: (_plan_rule,),
+    NdtConfig: (ndt_rule,),
 }
 
 

@@ -10,7 +10,7 @@ from planwise_core.database.sql import literal
 import duckdb
 
 OUTPUT_TABLES = ("int_workforce_requirements", "fct_yearly_events", "fct_workforce_snapshot", "fct_year_summary",
-                 "fct_dc_contributions", "fct_dc_plan_summary")
+                 "fct_dc_contributions", "fct_dc_plan_summary", "fct_ndt_employee", "fct_ndt_summary")
 
 
 def compare_databases(first: Path, second: Path, tables: tuple[str, ...] = OUTPUT_TABLES) -> dict:

@@ -21,6 +21,7 @@ from pathlib import Path
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs import headline as hl
+from planwise_core.outputs.ndt import format_ndt_differences, ndt_differences, ndt_rows
 from planwise_core.outputs.provenance import census_columns, census_identity, flatten, results_run, run_provenance
 from planwise_core.outputs.results import open_results
 
@@ -74,6 +75,7 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         shared = [m for m in metrics_a if m in metrics_b]
         values_a, values_b = hl.headline(con_a, shared), hl.headline(con_b, shared)
         bridges = cost_bridge.between(cost_bridge.cost_states(con_a), cost_bridge.cost_states(con_b))
+        ndt = ndt_differences(ndt_rows(con_a), ndt_rows(con_b))
     years = sorted(set(values_a) & set(values_b))
     metrics = []
     for m in shared:
@@ -95,6 +97,7 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
         "metrics_only_in_second": [m.key for m in metrics_b if m not in metrics_a],
         "cost_bridge": bridges,
         "config": config_differences((runs[0] or {}).get("config"), (runs[1] or {}).get("config")),
+        "ndt": ndt,
         "assumptions": assumption_differences(*tables),
         "planwise_version": {"first": (runs[0] or {}).get("planwise_version"),
                              "second": (runs[1] or {}).get("planwise_version")},
@@ -187,6 +190,7 @@ def format_diff(result: dict) -> str:
             lines.append(f"only in {side} (not compared): {', '.join(keys)}")
     lines += cost_bridge.format_bridge(result.get("cost_bridge") or [],
                                        "Net employer cost, B against A, by driver (docs/cost_bridge.md):")
+    lines += format_ndt_differences(result.get("ndt") or [])
     return "\n".join(lines)
 
 

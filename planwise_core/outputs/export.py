@@ -30,6 +30,7 @@ class Export(NamedTuple):
     table: str
     order: str  # a deterministic row order
     required: bool = True
+    nonempty: bool = False  # only when the table holds rows (the NDT tables exist, empty, while NDT is off)
 
 
 # Files are written in this order. The plan tables exist when the plan's money layer ran (dc_plan.md 2.5).
@@ -39,11 +40,14 @@ EXPORTS = (
     Export("summary", "fct_year_summary", "simulation_year"),
     Export("plan_summary", "fct_dc_plan_summary", "simulation_year", required=False),
     Export("contributions", "fct_dc_contributions", "simulation_year, employee_id", required=False),
+    # Nondiscrimination testing (docs/ndt.md), when the run tested.
+    Export("ndt_summary", "fct_ndt_summary", "simulation_year, test, test_group", required=False, nonempty=True),
+    Export("ndt_employee", "fct_ndt_employee", "simulation_year, employee_id", required=False, nonempty=True),
 )
 # The workbook opens on the per-year numbers; the long tables come after.
-SHEET_ORDER = ("summary", "plan_summary", "events", "snapshot", "contributions")
+SHEET_ORDER = ("summary", "plan_summary", "ndt_summary", "events", "snapshot", "contributions", "ndt_employee")
 # What a workbook holds unless the detail is asked for: the per-year tables a finance team reads.
-PER_YEAR = ("summary", "plan_summary")
+PER_YEAR = ("summary", "plan_summary", "ndt_summary")
 BAND_KEYS = (("age_band", "stg_age_bands", "age_band_id"), ("tenure_band", "stg_tenure_bands", "tenure_band_id"))
 YEARS = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?$")
 
@@ -107,6 +111,9 @@ def queries(con, years: tuple[int, int] | None, fmt: str = "parquet",
     out = []
     for e in EXPORTS:
         if e.name not in tables:
+            continue
+        if e.nonempty and not (table_exists(con, e.table) and con.execute(f"select count(*) from {e.table}{where}")
+                               .fetchone()[0]):
             continue
         if e.required or table_exists(con, e.table):
             keys, joins = _band_keys(con, e.table)

@@ -27,6 +27,7 @@ from planwise_core.errors import PlanwiseError
 from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs.metrics import METRIC_LABELS, METRICS, PLAN_METRICS
 from planwise_core.outputs.provenance import flatten
+from planwise_core.report.batch_ndt import ndt_side_by_side
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
 from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, half_up, num, scalar_text
 from planwise_core.report.page import render, write_page
@@ -359,7 +360,7 @@ def render_batch(data: dict, database: Path) -> str:
                   differences=differences_table(data) if years else (None, "No completed runs: no differences to show."),
                   last_year=years[-1] if years else None, side_by_side=side_by_side_table(data) if years else None,
                   scenario_figures=scenario_figures, fans=fans, percentile_note=PERCENTILE_NOTE,
-                  bridge=cost_bridges(data) if years else (None, ""))
+                  bridge=cost_bridges(data) if years else (None, ""), ndt=data.get("ndt"))
 
 
 def write_batch_report(batch_database: Path | str, out: Path | str) -> Path:
@@ -369,4 +370,5 @@ def write_batch_report(batch_database: Path | str, out: Path | str) -> Path:
         raise PlanwiseError(f"{out} is a folder: pass a file name such as {out / 'batch-report.html'}.")
     with open_batch(database) as con:
         data = collect_batch(con)
+        data["ndt"] = ndt_side_by_side(con, data["scenarios"])
     return write_page(out, render_batch(data, database))

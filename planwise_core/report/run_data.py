@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from planwise_core.database import runlog, table_exists
 from planwise_core.database.sql import dicts
+from planwise_core.outputs.ndt import ndt_rows
 from planwise_core.outputs import headline as hl
 from planwise_core.outputs.provenance import results_run
 from planwise_core.outputs.summary import year_summary
@@ -97,6 +98,7 @@ def collect(con) -> dict:
         [last]).fetchall()]
     data["age"], data["tenure"] = by_band(con, "age"), by_band(con, "tenure")
     data["plan"] = plan_summary(con)
+    data["ndt"] = ndt_rows(con)
     data["parameter_tables"] = read_parameter_tables(con, years)
     data["run"] = results_run(con)
     data["year_log"] = runlog.year_rows(con)

@@ -24,6 +24,7 @@ from planwise_core.report.charts import Figure, bar_chart
 from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_pct2, fmt_rate, fmt_seconds, num,
                                              or_dash)
 from planwise_core.report.page import render, write_page
+from planwise_core.report.ndt_figures import NO_NDT, ndt_figures, top_heavy_table
 from planwise_core.report.plan_figures import NO_PLAN, plan_figures, plan_table
 from planwise_core.report.plan_sentence import plan_sentence
 from planwise_core.report.drift import level_drift, pay_drift
@@ -68,6 +69,7 @@ def performance_figure(data: dict) -> Figure:
 def figures(data: dict) -> dict[str, list[Figure]]:
     """The charts of each section, in page order."""
     return {"workforce": workforce_figures(data), "pay": pay_figures(data), "plan": plan_figures(data),
+            "ndt": ndt_figures(data),
             "performance": [performance_figure(data)]}
 
 
@@ -181,6 +183,7 @@ def render_report(data: dict, database: Path, census_profile: Mapping | None = N
                   key_figures=key_figures(data), headline=headline_table(data), plan_table=plan_table(data),
                   design=plan_sentence(config), no_plan=None if data["plan"] else NO_PLAN, bridge=bridge_table(data.get("cost_bridge") or ()),
                   pay_drift=data.get("pay_drift"), drift_notes=data.get("drift_notes") or [], summary=summary_table(data["summary"]),
+                  top_heavy=top_heavy_table(data), no_ndt=None if data.get("ndt") else NO_NDT,
                   has_profile=census_profile is not None, profile_facts=profile_facts, profile_tables=profile_tables,
                   run_facts=run_facts(data["run"]), config=config, config_text=config_text,
                   parameter_tables=parameter_tables(data["parameter_tables"], _recorded_tables(data["run"])), performance=performance_table(data["year_log"]))

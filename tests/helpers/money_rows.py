@@ -24,7 +24,8 @@ from planwise_core.engine.project import DbtProject
 
 CENSUS_COLUMNS = ("employee_id", "employee_birth_date", "employee_hire_date", "employee_termination_date",
                   "employee_gross_compensation", "employee_deferral_rate", "level_id", "employer_match_balance",
-                  "employer_core_balance", "auto_escalation_opt_out")
+                  "employer_core_balance", "auto_escalation_opt_out", "ownership_pct", "is_officer",
+                  "employee_deferral_balance")
 
 
 @dataclass
@@ -43,6 +44,9 @@ class Person:
     in_census: bool = True
     match_balance: float = 0.0
     core_balance: float = 0.0
+    ownership: float = 0.0             # the NDT census columns (docs/ndt.md)
+    officer: bool = False
+    deferral_balance: float = 0.0
     events: list[tuple] = field(default_factory=list)  # (type, category, date, compensation, deferral_rate)
 
 
@@ -59,15 +63,17 @@ class MoneyYear:
             con.execute("create schema raw")
             con.execute(f"create table raw.census as select * from ({self._census_sql([])}) where false")
             load_assumptions(con, resolve_assumptions(config))  # the parameter tables, as the host loads them
-        dbt.invoke("run", "--select", "tag:staging", "int_irs_limits_by_year", year=year)
+        dbt.invoke("run", "--select", "tag:staging", "int_irs_limits_by_year", "int_ndt_thresholds_by_year", year=year)
 
     def config(self, overrides: dict[str, Any]) -> PlanwiseConfig:
         base = {"simulation.start_year": self.year, "simulation.end_year": self.end_year,
                 "simulation.census_date": self.census_date.isoformat()}
         return PlanwiseConfig().with_overrides(**base, **overrides)
 
-    def run(self, name: str, people: list[Person], overrides: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-        """Copy the template, insert the people, run the money models; a read-only connection to the result."""
+    def run(self, name: str, people: list[Person], overrides: dict[str, Any],
+            ndt: bool = False) -> duckdb.DuckDBPyConnection:
+        """Copy the template, insert the people, run the money models (and with ``ndt`` the NDT marts, docs/ndt.md);
+        a read-only connection to the result."""
         database = self.folder / f"{name}.duckdb"
         shutil.copy(self.template, database)
         with duckdb.connect(str(database)) as con:
@@ -80,6 +86,8 @@ class MoneyYear:
         dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
         dbt.invoke("run", "--select", "stg_census", year=self.year)
         dbt.invoke("run", "--select", "tag:money", year=self.year)
+        if ndt:
+            dbt.invoke("run", "--select", "tag:ndt", year=self.year)
         return duckdb.connect(str(database), read_only=True)
 
     # -- the injected tables -------------------------------------------------------------------
@@ -93,14 +101,16 @@ class MoneyYear:
 
     def _census_sql(self, people: list[Person]) -> str:
         rows = [(p.employee_id, p.birth, p.hire, None, p.salary, p.deferral_rate, None, p.match_balance, p.core_balance,
-                 False) for p in people if p.in_census]
+                 False, p.ownership, p.officer, p.deferral_balance) for p in people if p.in_census]
         return (f"select employee_id::varchar as employee_id, employee_birth_date::date as employee_birth_date, "
                 f"employee_hire_date::date as employee_hire_date, employee_termination_date::date as "
                 f"employee_termination_date, employee_gross_compensation::decimal(18, 2) as employee_gross_compensation, "
                 f"employee_deferral_rate::decimal(9, 6) as employee_deferral_rate, level_id::integer as level_id, "
                 f"employer_match_balance::decimal(18, 2) as employer_match_balance, "
                 f"employer_core_balance::decimal(18, 2) as employer_core_balance, "
-                f"auto_escalation_opt_out::boolean as auto_escalation_opt_out "
+                f"auto_escalation_opt_out::boolean as auto_escalation_opt_out, "
+                f"ownership_pct::decimal(9, 6) as ownership_pct, is_officer::boolean as is_officer, "
+                f"employee_deferral_balance::decimal(18, 2) as employee_deferral_balance "
                 f"from ({self._values(rows, ', '.join(CENSUS_COLUMNS))})")
 
     def _start_sql(self, people: list[Person]) -> str:

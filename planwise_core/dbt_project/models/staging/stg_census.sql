@@ -13,7 +13,10 @@ final as (
         level_id,
         employer_match_balance,
         employer_core_balance,
-        auto_escalation_opt_out
+        auto_escalation_opt_out,
+        ownership_pct,
+        is_officer,
+        employee_deferral_balance
     from source
 )
 

@@ -1,0 +1,28 @@
+{#- N9 apportionment by amount: ``hces`` (employee_id, grp, amount); ``totals`` (grp, total) with total > 0.
+    Returns employee_id, x (the amount taken from that HCE; the cent left over goes by employee_id). -#}
+{% macro ndt_apportion(hces, totals) -%}
+with ordered as (
+    select h.employee_id, h.grp, h.amount, t.total,
+           row_number() over w as k,
+           sum(h.amount) over (w rows between unbounded preceding and current row) - t.total as s,
+           coalesce(lead(h.amount) over w, 0) as a_next
+    from {{ hces }} as h
+    inner join {{ totals }} as t using (grp)
+    where t.total > 0
+    window w as (partition by h.grp order by h.amount desc, h.employee_id)
+),
+stop as (
+    select grp, arg_min(k, k) as k_stop, arg_min(s, k) as s_stop from ordered where s >= k * a_next group by grp
+),
+leveled as (
+    select o.employee_id, o.amount, stop.s_stop // stop.k_stop as q,
+           stop.s_stop - stop.k_stop * (stop.s_stop // stop.k_stop) as rest, stop.k_stop,
+           row_number() over (partition by o.grp order by o.employee_id) as by_id
+    from ordered as o
+    inner join stop using (grp)
+    where o.k <= stop.k_stop
+)
+select employee_id,
+       amount - (q + case when by_id > k_stop - rest then 1 else 0 end) as x
+from leveled
+{%- endmacro %}

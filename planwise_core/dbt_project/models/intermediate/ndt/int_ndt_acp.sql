@@ -1,0 +1,120 @@
+{#- docs/ndt.md N11-N12: the ACP test of Y per employee on the match kept after the ADP correction, with its
+    leveling, apportionment and the vested / forfeited split of the excess. -#}
+{%- set design = ndt_design() -%}
+{%- set option = var('plan_ndt_otherwise_excludable') -%}
+{%- set true_up = var('plan_match_calculation') == 'annual_true_up' -%}
+{%- set acp_rows = 'limited' if design['match_over_100'] else 'counted' -%}
+
+with adp as (
+    select * from {{ ref('int_ndt_adp') }}
+),
+
+ratios as (
+    select
+        adp.*,
+        {{ sql_literal(var('plan_match_enabled')) }} and match_eligible
+            {%- if true_up %} and {{ allocation_met('match') }}{% endif %} as acp_eligible
+    from adp
+),
+
+scoped as (
+    select
+        ratios.*,
+        case when acp_eligible then least({{ 'match_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents' }}, l17_cents) end
+            as acp_comp_cents,
+        case
+            when not acp_eligible then null
+            {%- if option == 'none' %}
+            else 'main'
+            {%- elif option == 'exclude_nhce' %}
+            when is_hce or not is_otherwise_excludable then 'main'
+            {%- else %}
+            when not is_otherwise_excludable then 'main' else 'excludable'
+            {%- endif %}
+        end as acp_test_group
+    from ratios
+),
+
+counted as materialized (
+    select scoped.*,
+           case when acp_eligible then greatest(0, match_after_adp_cents
+               - {{ div_half_up(design['disregard'] ~ ' * acp_comp_cents', '10000') }}) end as acp_match_cents
+    from scoped
+),
+
+{%- if design['match_over_100'] %}
+rates as (
+    -- N11 disproportionate match: each tested NHCE's match rate at a 6 % deferral, g(600 bp) in bp x bp.
+    select employee_id, acp_test_group as grp, termination_date is null as employed_dec31,
+           {{ match_by_band('rate', 'match_band_key', '600') }} as mr_g
+    from counted
+    where acp_test_group is not null and not is_hce and d_cents > 0
+),
+
+representative as (
+    select grp,
+           greatest(max(case when pos = (n + 1) // 2 then mr_g end),
+                    coalesce(min(case when employed_dec31 then mr_g end), 0)) as rep_g
+    from (select *, row_number() over (partition by grp order by mr_g desc, employee_id) as pos,
+                 count(*) over (partition by grp) as n
+          from rates) as ranked
+    group by grp
+),
+
+limited as (
+    -- An NHCE's match counts up to the greatest of 5 % of pay, the deferral, and twice the representative rate
+    -- times the deferral.
+    select counted.* exclude (acp_match_cents),
+           case when not counted.is_hce and counted.acp_test_group is not null and rep.rep_g is not null
+                then least(counted.acp_match_cents, greatest({{ div_half_up('500 * counted.acp_comp_cents', '10000') }},
+                     counted.d_cents, {{ div_half_up('2 * rep.rep_g * counted.d_cents', '6000000') }}))
+                else counted.acp_match_cents end as acp_match_cents
+    from counted
+    left join representative as rep on rep.grp = counted.acp_test_group
+),
+{%- endif %}
+
+members as materialized (
+    select employee_id, acp_test_group as grp, is_hce,
+           case when acp_comp_cents > 0 then {{ div_half_up('10000 * acp_match_cents', 'acp_comp_cents') }} else 0 end as r,
+           acp_match_cents as amount, acp_comp_cents as comp
+    from {{ acp_rows }}
+    where acp_test_group is not null
+),
+
+groups as (
+    {{ ndt_groups('members', 'acp', design['acp_exempt'], design['reason']) }}
+),
+
+hces as (
+    select members.* from members inner join groups using (grp) where members.is_hce and groups.status = 'fail'
+),
+
+levels as (
+    {{ ndt_level('hces', 'groups') }}
+),
+
+excess as (
+    select hces.employee_id, hces.grp,
+           case when levels.lvl_k * hces.r > levels.lvl_p
+                then greatest(0, hces.amount - {{ div_half_up('levels.lvl_p * hces.comp', '10000 * levels.lvl_k') }})
+                else 0 end as excess
+    from hces inner join levels using (grp)
+),
+
+totals as (
+    select grp, sum(excess) as total from excess group by grp
+),
+
+apportioned as (
+    {{ ndt_apportion('hces', 'totals') }}
+)
+
+select
+    {{ acp_rows }}.*,
+    members.r as acr_bp,
+    coalesce(apportioned.x, 0) as acp_excess_cents,
+    {{ div_half_up('coalesce(apportioned.x, 0) * vested_match_bp', '10000') }} as acp_distributed_cents
+from {{ acp_rows }}
+left join members using (employee_id)
+left join apportioned using (employee_id)

@@ -1,0 +1,5 @@
+with source as (
+    select * from {{ source('assumptions', 'ndt_thresholds') }}
+)
+
+select * from source
