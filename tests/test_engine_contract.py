@@ -70,7 +70,7 @@ def test_the_run_result_dict_keeps_its_documented_keys(tmp_path, install_toy):
     assert list(as_dict) == [
         "simulation_id", "success", "database", "completed_years", "failed_years", "success_rate",
         "total_execution_time", "years", "resumed_years", "error", "continued_from", "performance_metrics",
-        "plugin_metrics", "state_metrics", "summary", "census", "assumptions"]
+        "plugin_metrics", "state_metrics", "summary", "census", "assumptions", "ndt"]
     assert list(as_dict["years"]["2025"]) == [
         "plugin", "optimization_level", "seconds", "rows", "dbt_invocations", "attempts", "steps"]
     assert as_dict["completed_years"] == [2025] and result["success"] is True

@@ -129,6 +129,17 @@ DESCRIPTIONS: dict[str, str] = {
        for side in ("upward", "downward")},
     "plan.match_response.new_enrollee_share": "share of proactive and voluntary enrollees who elect the "
                                               "match-maximizing rate instead of a draw from the distribution",
+    "plan.ndt": "nondiscrimination testing of each simulated year: ADP, ACP, coverage, 401(a)(4), top-heavy "
+                "(docs/ndt.md)",
+    "plan.ndt.enabled": "run the tests and write fct_ndt_employee and fct_ndt_summary (needs plan.enabled)",
+    "plan.ndt.testing_method": "ADP and ACP against the NHCEs of the current year or of the prior year",
+    "plan.ndt.prior_year_nhce": "the NHCE averages of the year before start_year, for the prior-year method",
+    "plan.ndt.prior_year_nhce.adp": "the NHCEs' ADP of the year before start_year; null means 3 %",
+    "plan.ndt.prior_year_nhce.acp": "the NHCEs' ACP of the year before start_year; null means 3 %",
+    "plan.ndt.testing_compensation": "testing pay: the pay of the eligible period, or of the whole plan year",
+    "plan.ndt.top_paid_group_election": "count as HCEs by pay only those in the top 20 % of employees by pay",
+    "plan.ndt.otherwise_excludable": "employees below the statutory age and service: excluded when NHCE, tested "
+                                     "separately (disaggregate), or kept (none)",
     "plan.auto_escalation": "yearly automatic increase of the deferral rate",
     "plan.auto_escalation.enabled": "raise participants' deferral rates every year (deferral_escalation events)",
     "plan.auto_escalation.increment": "added to the deferral rate at each escalation",
