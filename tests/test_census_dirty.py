@@ -1,4 +1,4 @@
-"""Dirty censuses (domain.md, Census): errors refuse or drop rows, warnings never refuse, paths are paths.
+"""Dirty censuses (docs/domain.md, Census): errors refuse or drop rows, warnings never refuse, paths are paths.
 
 Most cases call the validator and loader directly (a DuckDB file, no dbt); one real run loads a
 5,000-row HR-style extract with --on-invalid-rows drop, and one runs salaries at the capacity ceiling.

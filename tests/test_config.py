@@ -27,7 +27,7 @@ DELETE = _Delete()
 
 
 def domain_config() -> dict:
-    """The configuration of domain.md section 2, written out in full."""
+    """The configuration of docs/domain.md section 2, written out in full."""
     return {
         "simulation": {"start_year": 2025, "end_year": 2029, "target_growth_rate": 0.03},
         "workforce": {"total_termination_rate": 0.12, "new_hire_termination_rate": 0.25,

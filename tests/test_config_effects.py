@@ -140,7 +140,7 @@ def check_merit_budget(base, var):
 
 def _eligibility_dates(con, waiting: int, min_age: int) -> list[tuple]:
     """Snapshot rows whose eligibility_date is not max(hire + waiting, birth + min_age), or for census
-    participants not that date capped at the census date (domain.md step 8)."""
+    participants not that date capped at the census date (docs/domain.md step 8)."""
     return rows(con, f"""with by_rules as (
                              select s.employee_id, s.eligibility_date, coalesce(b.is_enrolled, false) as participant,
                                     greatest(s.employee_hire_date + {waiting},

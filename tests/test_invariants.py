@@ -1,4 +1,4 @@
-"""Every invariant of domain.md section 5, checked on ONE shared 5-year run (3,000 employees).
+"""Every invariant of docs/domain.md section 5, checked on ONE shared 5-year run (3,000 employees).
 
 Each test states one rule and asserts it with SQL (or an independent Python re-computation)
 against fct_yearly_events, fct_workforce_snapshot and int_workforce_requirements.
@@ -418,7 +418,7 @@ def test_eligibility_date_and_events(con):
         except ValueError:  # Feb 29
             age_day = date(birth.year + MIN_AGE, 2, 28)
         expected = max(hired + timedelta(days=WAITING_DAYS), age_day)
-        if census_participant:  # eligible from the census date at the latest (domain.md step 8)
+        if census_participant:  # eligible from the census date at the latest (docs/domain.md step 8)
             expected = min(expected, CENSUS_DATE)
         if elig != expected and not (birth.month == 2 and birth.day == 29):
             bad.append((emp, year, elig, expected))

@@ -1,4 +1,4 @@
-"""IRS limits (dc_plan.md 1, invariant 9): the built-in table holds the published rows exactly, int_irs_limits_by_year
+"""IRS limits (docs/plan_rules.md 1, invariant 9): the built-in table holds the published rows exactly, int_irs_limits_by_year
 projects later years by the rule, recomputed here with exact rational arithmetic."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from planwise_core.engine.project import DbtProject
 
 COLUMNS = ("elective_deferral_402g", "catch_up_50", "catch_up_60_63", "compensation_401a17", "annual_additions_415c",
            "hce_414q", "roth_catch_up_wage_threshold", "ss_wage_base")
-PUBLISHED = {  # dc_plan.md section 1
+PUBLISHED = {  # docs/plan_rules.md section 1
     2024: (23000, 7500, 7500, 345000, 69000, 155000, None, 168600),
     2025: (23500, 7500, 11250, 350000, 70000, 160000, 145000, 176100),
     2026: (24500, 8000, 11250, 360000, 72000, 160000, 150000, 184500),

@@ -1,4 +1,4 @@
-"""Invariant 11 of dc_plan.md 2.6: same seed -> byte-identical money tables, whichever engine ran; re-running a
+"""Invariant 11 of docs/plan_rules.md 2.6: same seed -> byte-identical money tables, whichever engine ran; re-running a
 year replaces its money rows."""
 
 from __future__ import annotations

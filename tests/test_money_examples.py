@@ -1,4 +1,4 @@
-"""dc_plan.md 2.7: employees A, B and C of plan year 2026 and their totals, to the cent, with every variant.
+"""docs/plan_rules.md 2.7: employees A, B and C of plan year 2026 and their totals, to the cent, with every variant.
 
 Rows are injected (tests/money_rows.py): a census dated 2025-12-31, start_year 2026, the snapshot and event rows
 listed in the specification; the real money models run through dbt on them.

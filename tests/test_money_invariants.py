@@ -1,4 +1,4 @@
-"""The twelve invariants of dc_plan.md 2.6 on one 5-year run of a generated census with match, graded core,
+"""The twelve invariants of docs/plan_rules.md 2.6 on one 5-year run of a generated census with match, graded core,
 auto-escalation, Roth and graded vesting all on (and a binding plan limit on elections, an escalation opt-out
 rate, hours-based core vesting and an opening forfeiture pool, so each rule has cases to bite on)."""
 

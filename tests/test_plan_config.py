@@ -1,4 +1,4 @@
-"""The plan: section (dc_plan.md 2.2): defaults, one case per validation rule with its key path, dbt vars."""
+"""The plan: section (docs/plan_rules.md 2.2): defaults, one case per validation rule with its key path, dbt vars."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from planwise_core.config import PlanwiseConfig, check_configuration, config_fro
 from planwise_core.config.plan import first_irs_year, is_generous_enough, vesting_presets
 from planwise_core.engine.project import DBT_PROJECT_DIR
 
-# dc_plan.md section 2.2, as written there.
+# docs/plan_rules.md section 2.2, as written there.
 DC_PLAN_DEFAULTS = yaml.safe_load("""
 enabled: true
 irs_limits: {cpi_growth: 0.025, wage_growth: 0.035}

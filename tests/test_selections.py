@@ -1,4 +1,4 @@
-"""Who is selected, recomputed exactly in Python from the sha256 draws (domain.md section 3), and the
+"""Who is selected, recomputed exactly in Python from the sha256 draws (docs/domain.md section 3), and the
 distributions the random choices must follow.
 
 The draws are a pure function of (seed, id, year, stream): this module recomputes one year's hazard-weighted

@@ -155,7 +155,7 @@ def test_very_young_workforce_eligibility_by_age(open_run):
     assert found
     for emp, _year, birth, hired, elig, census_participant in found:
         by_rules = max(hired + timedelta(days=30), date(birth.year + 21, birth.month, birth.day))
-        # census participants count as eligible from the census date at the latest (domain.md step 8)
+        # census participants count as eligible from the census date at the latest (docs/domain.md step 8)
         assert elig == (min(by_rules, date(2024, 12, 31)) if census_participant else by_rules), emp
     # participants under 21 at the census date: enrolled and eligible in every year
     assert scalar(con, """select count(*) from int_baseline_workforce where is_enrolled and current_age < 21""") >= 5

@@ -13,7 +13,7 @@ from decimal import Decimal
 import attrs
 
 SHARE_TOLERANCE = Decimal("0.001")
-# dc_plan.md section 1: each limit is published in multiples of its indexation step.
+# docs/plan_rules.md section 1: each limit is published in multiples of its indexation step.
 IRS_STEPS = {"elective_deferral_402g": 500, "catch_up_50": 500, "catch_up_60_63": 250, "compensation_401a17": 5000,
              "annual_additions_415c": 1000, "hce_414q": 5000, "roth_catch_up_wage_threshold": 5000,
              "ss_wage_base": 300}
@@ -140,7 +140,7 @@ def covers_simulation(column: str, when_cola_table: bool):
 
 
 def irs_steps():
-    return steps(IRS_STEPS, "dc_plan.md §1")
+    return steps(IRS_STEPS, "docs/plan_rules.md §1")
 
 
 def steps(column_steps: dict[str, int], where: str):

@@ -1,4 +1,4 @@
-"""The row rules of a census (domain.md, Census): errors make a row unusable, warnings are simulated as given.
+"""The row rules of a census (docs/domain.md, Census): errors make a row unusable, warnings are simulated as given.
 
 Each rule is a SQL condition over ``census_parsed`` (see sql.parsed_sql), so one pass checks a 1M-row file.
 """

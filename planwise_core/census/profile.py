@@ -105,7 +105,7 @@ def profile_census(path: str | Path, census_date: date, tables_dir: Path | None 
         profile = _aggregate(con, relations, census_date, str(path))
     finally:
         con.close()
-    # The validator's warnings (suspicious rows a run still simulates, domain.md Census); a summary without
+    # The validator's warnings (suspicious rows a run still simulates, docs/domain.md Census); a summary without
     # them has none to show.
     warnings = tuple(getattr(summary, "warnings", ()))
     return attrs.evolve(profile, rows=summary.rows, warnings=warnings, dropped=summary.dropped,

@@ -1,4 +1,4 @@
-"""Rules of the ``plan:`` section that read several keys (dc_plan.md section 2.2).
+"""Rules of the ``plan:`` section that read several keys (docs/plan_rules.md section 2.2).
 
 Each rule runs when the keys it reads are valid (``report.valid``), even if another key of the section is
 not, so every problem is reported at once without a misleading follow-up message.

@@ -1,4 +1,4 @@
-"""Run configuration (domain.md section 2): typed, frozen sections with their defaults.
+"""Run configuration (docs/domain.md section 2): typed, frozen sections with their defaults.
 
 Each field carries its check in attrs metadata, so the schema, the defaults and
 the validator are one definition and cannot drift apart.

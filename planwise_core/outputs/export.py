@@ -33,7 +33,7 @@ class Export(NamedTuple):
     nonempty: bool = False  # only when the table holds rows (the NDT tables exist, empty, while NDT is off)
 
 
-# Files are written in this order. The plan tables exist when the plan's money layer ran (dc_plan.md 2.5).
+# Files are written in this order. The plan tables exist when the plan's money layer ran (docs/plan_rules.md 2.5).
 EXPORTS = (
     Export("events", "fct_yearly_events", "simulation_year, employee_id, event_sequence, event_id"),
     Export("snapshot", "fct_workforce_snapshot", "simulation_year, employee_id"),

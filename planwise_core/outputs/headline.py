@@ -2,7 +2,7 @@
 ``planwise diff`` compares.
 
 Values come from the ``fct_year_summary`` mart and, when the plan's money layer ran, ``fct_dc_plan_summary``
-(dc_plan.md section 2.5). A metric whose column is absent (e.g. ``retirements`` before that model exists)
+(docs/plan_rules.md section 2.5). A metric whose column is absent (e.g. ``retirements`` before that model exists)
 is simply not available. Money stays :class:`~decimal.Decimal` to the cent; a value stored as DOUBLE
 (percentages, rates) is read back through its shortest text (72.91, not 72.909999...).
 """

@@ -9,7 +9,7 @@ from planwise_core.database.runlog import recorded_json
 from planwise_core.outputs.ndt import format_year_lines, year_lines as ndt_year_lines  # noqa: F401 - re-exported
 
 # One line per metric (words, not abbreviations), one column per year. Participation is enrolled / eligible as
-# dc_plan.md defines it (fct_year_summary.plan_participation_pct, null with the plan off); the older figure,
+# docs/plan_rules.md defines it (fct_year_summary.plan_participation_pct, null with the plan off); the older figure,
 # enrolled / every active (participation_pct), is the line after it.
 ROWS = (
     ("start_headcount", "start headcount"), ("experienced_terminations", "experienced terminations"),

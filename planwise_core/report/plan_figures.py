@@ -2,7 +2,7 @@
 
 Participation by year (enrolled actives / actives, ``fct_year_summary``) and by age and tenure band
 (band order), the deferral-rate distribution, and, when the money layer ran (``fct_dc_plan_summary``,
-dc_plan.md section 2.5), the employer cost split into match and core with forfeitures applied and the
+docs/plan_rules.md section 2.5), the employer cost split into match and core with forfeitures applied and the
 net cost. Without that table the section says the plan layer was not run.
 """
 
@@ -108,7 +108,7 @@ def employer_cost_figure(data: dict) -> Figure | None:
                         Column("net employer cost", net, fmt_cents),
                         Column("cost % of payroll", [r.get("employer_cost_pct_payroll") for r in rows], fmt_rate)])
     note = ("Forfeitures applied is empty (–) in a year with no known opening pool (the first simulated year, "
-            "dc_plan R13); the net cost is then the gross cost.")
+            "docs/plan_rules.md R13); the net cost is then the gross cost.")
     return Figure("employer-cost", "Employer plan cost by year: match and core, net of forfeitures applied",
                   bar_chart(cats, [("match", [num(v) for v in match], MATCH), ("core", [num(v) for v in core], CORE)],
                             stacked=True, fmt=fmt_money, tips=tips, lines=[("net employer cost", [num(v) for v in net], NET)]),

@@ -5,18 +5,18 @@ only the run's output tables (fct_yearly_events, fct_workforce_snapshot, int_wor
 int_baseline_workforce, raw.census, fct_dc_contributions, fct_dc_plan_summary, int_irs_limits_by_year) and the
 configuration the run was given, and recomputes each rule independently of the models:
 
-* headcount identities (domain.md 4.1-4.2): requirements from N, g, t, h and the year's retirements; actives at the
+* headcount identities (docs/domain.md steps 1-2): requirements from N, g, t, h and the year's retirements; actives at the
   end = target; start of Y+1 = actives of Y, the same people; snapshot rows = start actives + hires;
 * events vs snapshot: one snapshot row per employee-year, unique event ids, no event outside employment or the
   year, no orphan events, termination kind and date = snapshot status and date, hires = new-hire rows, contiguous
   event sequences in (date, type rank) order, nothing after an earlier year's termination;
 * status transitions: status codes follow the dates, age and tenure grow by one and are day-exact, retirees were
   55+, promotions one level, pay only rises and chains event to event, FYE carries into next year;
-* eligibility and enrollment (domain.md 5, steps 7-8): eligibility date from the waiting period and minimum age,
+* eligibility and enrollment (docs/domain.md 5, steps 7-8): eligibility date from the waiting period and minimum age,
   one eligibility event when it falls inside the year, enrolled implies eligible, enrollment only when eligible,
   employed and not enrolled, at most one enrollment and one opt-out per person, opt-outs only inside the grace
   period after an auto-enrollment and for good, snapshot enrollment state follows the events, rates in [0, 1];
-* plan money (dc_plan.md 2.6): one money row per snapshot row (none when the plan is off), money in DECIMAL(18,2)
+* plan money (docs/plan_rules.md 2.6): one money row per snapshot row (none when the plan is off), money in DECIMAL(18,2)
   (never DOUBLE), no negative amounts, pre-tax + Roth = deferral, deferral <= requested and <= 402(g) + catch-up
   limit, catch-up only from 50, annual additions identity and <= 415 limit, match = true-up basis without a 415
   reduction and only with a deferral, balances roll forward, leavers vest + forfeit everything, actives forfeit

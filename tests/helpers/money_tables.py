@@ -1,7 +1,7 @@
 """Hand-built tables of the layers other branches add (the plan's money layer, retirements, IRS limits),
 written into a copy of a real result database so the report, diff and export can be checked on them.
 
-The columns are exactly the documented ones (dc_plan.md section 2.5 for ``fct_dc_plan_summary``); the
+The columns are exactly the documented ones (docs/plan_rules.md section 2.5 for ``fct_dc_plan_summary``); the
 values are made here from simple rules, so a test can work out every number it expects.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-# dc_plan.md section 2.5, fct_dc_plan_summary, in the order written there.
+# docs/plan_rules.md section 2.5, fct_dc_plan_summary, in the order written there.
 PLAN_SUMMARY_COLUMNS = (
     "simulation_year", "headcount", "eligible_eoy", "participants_eoy", "participation_rate", "contributors",
     "avg_deferral_rate", "effective_deferral_rate", "total_employee_deferrals", "total_pre_tax", "total_roth",

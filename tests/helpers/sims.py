@@ -31,7 +31,7 @@ START_YEAR = 2025
 CENSUS_COLUMNS = ("employee_id", "employee_birth_date", "employee_hire_date", "employee_termination_date",
                   "employee_gross_compensation", "employee_deferral_rate", "level_id")
 
-# Domain constants (domain.md section 2) used by the independent Python re-computations.
+# Domain constants (docs/domain.md section 2) used by the independent Python re-computations.
 NEW_HIRE_MIX = {1: Fraction(40, 100), 2: Fraction(30, 100), 3: Fraction(20, 100), 4: Fraction(8, 100),
                 5: Fraction(2, 100)}
 HIRING_RANGES = {1: (45_000, 80_000), 2: (80_000, 120_000), 3: (120_000, 160_000), 4: (160_000, 275_000),

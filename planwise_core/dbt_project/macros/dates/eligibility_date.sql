@@ -1,5 +1,5 @@
 {#- Plan eligibility: the later of hire + waiting period and the day the minimum age is reached; never after an
-    enrollment (a census participant is in the plan, whatever the age and service rules say: domain.md step 8). -#}
+    enrollment (a census participant is in the plan, whatever the age and service rules say: docs/domain.md step 8). -#}
 {% macro eligibility_date(birth_date, hire_date, enrollment_date=none) -%}
 {%- if enrollment_date is not none %}least({% endif -%}
 greatest(

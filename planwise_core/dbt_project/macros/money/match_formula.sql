@@ -1,4 +1,4 @@
-{#- F(x, Ĉ) of dc_plan R6 for one formula, as an exact HUGEINT numerator in units of 1 / (cden * 10^8) cents
+{#- F(x, Ĉ) of docs/plan_rules.md R6 for one formula, as an exact HUGEINT numerator in units of 1 / (cden * 10^8) cents
     (x deferral cents; Ĉ = cnum / cden cents). Tier t pays rate_t on the deferral between lo_t·Ĉ and hi_t·Ĉ. -#}
 {% macro match_formula(x, cnum, cden, formula) -%}
 {%- set parts = [] -%}

@@ -1,4 +1,4 @@
-{#- g(r) of dc_plan R8 in bp x bp: the per-payroll match rate for a deferral rate r (bp), with the percent cap. -#}
+{#- g(r) of docs/plan_rules.md R8 in bp x bp: the per-payroll match rate for a deferral rate r (bp), with the percent cap. -#}
 {% macro match_rate_g(rate_bp, formula) -%}
 {%- set parts = [] -%}
 {%- set ns = namespace(low='0') -%}

@@ -1,5 +1,5 @@
 {#- The smallest whole cent of matchable deferral at which the formula reaches its maximum ``maximum`` (a
-    match_formula_max value): the saturation point S of dc_plan R10 step 1, rounded up to a cent. -#}
+    match_formula_max value): the saturation point S of docs/plan_rules.md R10 step 1, rounded up to a cent. -#}
 {% macro match_saturation(maximum, cnum, cden, formula) -%}
 {%- set ns = namespace(low='0', paid='cast(0 as hugeint)') -%}
 case

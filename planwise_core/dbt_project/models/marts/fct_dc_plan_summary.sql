@@ -1,6 +1,6 @@
 {{ config(tags=["money"]) }}
 {#- One row per year: exact sums of fct_dc_contributions, participation, the employer's cost and the forfeiture
-    pool (dc_plan R13-R14, 2.5). Ratios are rounded half up to 6 dp, the average deferral rate to 4 dp. -#}
+    pool (docs/plan_rules.md R13-R14, 2.5). Ratios are rounded half up to 6 dp, the average deferral rate to 4 dp. -#}
 {%- set year = var('simulation_year') -%}
 {%- set use = var('plan_forfeitures_use') -%}
 

@@ -23,7 +23,7 @@ actives as (
         {{ completed_years('employee_birth_date', census_date) }} as current_age,
         {{ completed_years('employee_hire_date', census_date) }} as current_tenure,
         -- The census carries no enrollment date: participants count as enrolled since they became eligible
-        -- by the plan's rules, or since the census date when those rules say later (domain.md step 8).
+        -- by the plan's rules, or since the census date when those rules say later (docs/domain.md step 8).
         case when employee_deferral_rate > 0 then least(
             {{ eligibility_date('employee_birth_date', 'employee_hire_date') }}, {{ census_date }}
         ) end as enrollment_date

@@ -30,7 +30,7 @@ escalations as (
 ),
 
 prior_state as (
-    -- What carries from Y-1 (dc_plan R5, R12): last year's plan pay W(Y-1), the employer balances and the
+    -- What carries from Y-1 (docs/plan_rules.md R5, R12): last year's plan pay W(Y-1), the employer balances and the
     -- 1,000-hour years. In the first year: the census salary for the days employed in the base year, the census
     -- balances, and the completed years of service on the census date.
 {%- if year == var('start_year') %}

@@ -74,7 +74,7 @@ on_escalation_day as (
 timed as (
     select
         *,
-        -- Census participants count as enrolled in the base year (dc_plan R2).
+        -- Census participants count as enrolled in the base year (docs/plan_rules.md R2).
         case when enrollment_date <= {{ census_date }} then {{ var('census_date')[:4] | int }} else year(enrollment_date) end
             as enrollment_year
     from on_escalation_day

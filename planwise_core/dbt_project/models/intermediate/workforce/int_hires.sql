@@ -47,7 +47,7 @@ level_ranges as (
 ),
 
 taken_ids as (
-    -- Census ids shaped like this year's hire ids: a hire never takes one (domain.md step 5).
+    -- Census ids shaped like this year's hire ids: a hire never takes one (docs/domain.md step 5).
     select employee_id from {{ ref('stg_census') }}
     where starts_with(employee_id, 'NH_{{ year }}_')
 ),
