@@ -194,7 +194,9 @@ def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<h2>Differences against the baseline (ens)</h2>" in page and "three seeds of the base" in page
     charts = chart_elements(page)
+    # The plan's cost first (employer cost, its share of payroll, match and core), then the workforce metrics.
     assert {name for name in charts if name.startswith("fan-")} == {f"fan-ens-{m}" for m in (
+        "employer_cost", "employer_cost_pct_payroll", "employer_match", "employer_core",
         "headcount", "hires", "terminations", "payroll", "participation_pct", "average_deferral_rate")}
     dom = browse(out / "report.html", tmp_path, "--dump-dom").stdout
     attributes = body_attributes(dom)
@@ -215,7 +217,8 @@ def test_an_ensemble_runs_one_configuration_over_n_seeds(tmp_path, census):
         assert stored["random_seed"] == run["seed"] and stored["simulation"]["end_year"] == 2025
     with duckdb.connect(payload["database"], read_only=True) as con:
         assert con.execute("select kind, planned_runs, completed_runs from batch_info").fetchone() == ("ensemble", 2, 2)
-        assert con.execute("select count(distinct metric), min(runs), max(runs) from batch_bands").fetchone() == (8, 2, 2)
+        # the six workforce metrics and the four of the plan's cost (outputs/metrics.py)
+        assert con.execute("select count(distinct metric), min(runs), max(runs) from batch_bands").fetchone() == (10, 2, 2)
 
 
 def test_a_killed_worker_fails_its_run_only_and_the_rerun_finishes_it(tmp_path, census):

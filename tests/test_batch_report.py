@@ -190,7 +190,7 @@ def test_pages_render_from_the_built_package(report, batch, tmp_path):
                             "--build-lib", str(lib)], cwd=src, env=env, capture_output=True, text=True, timeout=120)
     assert build.returncode == 0, build.stderr[-2000:]
     assert sorted(p.name for p in (lib / "planwise_core" / "report" / "templates").iterdir()) == \
-        ["base.html", "batch_report.html", "macros.html", "run_report.html"]
+        ["backtest_report.html", "base.html", "batch_report.html", "fit_report.html", "macros.html", "run_report.html"]
 
     out = tmp_path / "built.html"
     script = ("import sys, planwise_core.report.batch_report as b; assert b.__file__.startswith(sys.argv[1]), "

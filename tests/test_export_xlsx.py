@@ -205,7 +205,7 @@ def test_the_default_workbook_holds_the_per_year_tables_and_tables_choose(sims, 
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["plan_summary.csv", "summary.csv"]
     for args, message in ((["--tables", "summary,payroll"], "--tables 'summary,payroll': unknown table 'payroll'; "
-                           "choose among summary, plan_summary, events, snapshot, contributions"),
+                           "choose among summary, plan_summary, ndt_summary, events, snapshot, contributions, ndt_employee"),
                           (["--tables", "summary", "--detail"], "--tables and --detail both choose the tables")):
         proc = planwise("export", "--database", database, "--format", "xlsx", "--out", "y", *args, cwd=tmp_path)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

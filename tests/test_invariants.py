@@ -80,7 +80,9 @@ def test_snapshot_and_events_use_only_domain_codes(con):
     assert pairs == {("hire", "new_hire"), ("termination", "experienced_termination"), ("termination", "retirement"),
                      ("termination", "new_hire_termination"), ("promotion", "promotion"), ("raise", "merit_cola"),
                      ("eligibility", "plan_eligibility"), ("enrollment", "auto"), ("enrollment", "proactive"),
-                     ("enrollment", "voluntary"), ("opt_out", "auto_opt_out")}
+                     ("enrollment", "voluntary"), ("opt_out", "auto_opt_out"),
+                     # the match response of the first simulated year (docs/plan_rules.md, R2a), on by default
+                     ("deferral_match_response", "upward"), ("deferral_match_response", "downward")}
     codes = set(rows(con, "select distinct employment_status, detailed_status_code from fct_workforce_snapshot"))
     assert codes == {("active", "continuous_active"), ("active", "new_hire_active"),
                      ("terminated", "experienced_termination"), ("terminated", "new_hire_termination")}

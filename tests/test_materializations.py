@@ -22,7 +22,8 @@ from planwise_core.errors import SimulationError
 from planwise_core.hooks import Hooks
 from planwise_core.manager import get_plugin_manager
 
-SPEC = SimSpec.make(CensusSpec.generated(200, 16), end_year=2026)
+# NDT on, so that every year-partitioned table holds rows (the NDT marts are empty without it).
+SPEC = SimSpec.make(CensusSpec.generated(200, 16), end_year=2026, **{"plan.ndt.enabled": True})
 
 
 def partitions(database, tables) -> dict[str, list[tuple]]:
@@ -46,7 +47,7 @@ def rerun_copy(tmp_path, source, name: str):
 def test_the_year_partitioned_tables_are_the_marts_and_the_requirements(two_years):
     assert set(year_partitioned_models(DbtProject(two_years.database))) == {
         "int_workforce_requirements", "fct_yearly_events", "fct_workforce_snapshot", "fct_year_summary",
-        "fct_dc_contributions", "fct_dc_plan_summary"}
+        "fct_dc_contributions", "fct_dc_plan_summary", "fct_ndt_employee", "fct_ndt_summary"}
 
 
 @pytest.mark.parametrize("engine", ["optimized", "legacy"])

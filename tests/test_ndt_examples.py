@@ -1,6 +1,6 @@
 """docs/ndt.md worked examples, number for number, through the real money and NDT models (dbt, DuckDB).
 
-Each case injects the year's snapshot, events and census (tests/money_rows.py) for plan year 2026, the first
+Each case injects the year's snapshot, events and census (tests/helpers/money_rows.py) for plan year 2026, the first
 simulated year (census 2025-12-31), runs the money models and the NDT marts, and compares with the figures the
 docs derive by hand.
 """
@@ -12,7 +12,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from money_rows import MoneyYear, Person, fetch
+from helpers.money_rows import MoneyYear, Person, fetch
 
 pytestmark = pytest.mark.slow
 YEAR = 2026

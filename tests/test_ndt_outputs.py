@@ -84,7 +84,10 @@ def test_report_section_renders_with_its_numbers(databases, tmp_path):
 
 def test_export_and_workbook_hold_both_tables(databases, tmp_path):
     a, _ = databases
-    assert planwise("export", "--database", a, "--format", "xlsx", "--out", tmp_path).returncode == 0
+    assert planwise("export", "--database", a, "--format", "xlsx", "--out", tmp_path / "per_year").returncode == 0
+    book = openpyxl.load_workbook(tmp_path / "per_year" / "results.xlsx", read_only=True)
+    assert book.sheetnames == ["summary", "plan_summary", "ndt_summary", "metadata"]  # the per-year default
+    assert planwise("export", "--database", a, "--format", "xlsx", "--detail", "--out", tmp_path).returncode == 0
     book = openpyxl.load_workbook(tmp_path / "results.xlsx", read_only=True)
     assert {"ndt_summary", "ndt_employee"} <= set(book.sheetnames)
     with duckdb.connect(str(a), read_only=True) as con:

@@ -177,7 +177,11 @@ def write_workbook(con, path: Path, tables: list[tuple[str, str]], metadata: lis
         layout = [(f"sheet {s.name}", f"rows {s.offset + 1}-{s.offset + s.count}" if s.count else "no rows")
                   for s in sheets]
         write_metadata(workbook, formats, [*metadata, *layout])
-        workbook.close()
+        try:
+            workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as exc:  # XlsxWriter wraps the OSError (a full disk...)
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            raise (cause or OSError(str(exc))) from None
         fill(con, built, tmp, sheets, progress)
         os.replace(tmp, path)
     finally:
