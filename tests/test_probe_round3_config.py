@@ -128,3 +128,15 @@ def test_a_rate_that_rounds_to_zero_is_warned_where_zero_is_allowed():
     assert found.errors == ()
     assert [w.split(":")[0] for w in found.warnings if "half a basis point" in w] == ["plan.match.tiers",
                                                                                        "plan.core.bands"]
+
+
+def test_a_graded_match_bands_tier_rate_that_rounds_to_zero_is_warned_at_its_band():
+    from planwise_core.config import check_configuration
+
+    bands = [{"min": 0, "max": 5, "tiers": [{"deferral_max": 0.03, "rate": 1.0}]},
+             {"min": 5, "max": None, "tiers": [{"deferral_max": 0.03, "rate": 1.0}, {"deferral_max": 0.05, "rate": 1e-9}]}]
+    found = check_configuration({"simulation": {"start_year": 2025, "end_year": 2025},
+                                 "workforce": {"total_termination_rate": 0.12}, "random_seed": 1,
+                                 "plan": {"match": {"graded_by": "service", "bands": bands}}})
+    assert found.errors == ()
+    assert [w.split(":")[0] for w in found.warnings if "half a basis point" in w] == ["plan.match.bands[1].tiers"]

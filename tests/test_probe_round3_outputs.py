@@ -103,3 +103,4 @@ def test_a_foreign_database_with_planwise_table_names_is_refused_untouched(tmp_p
     clean_failure(proc, 1, "PlanWise did not create")
     clean_failure(planwise("summary", "--database", foreign, cwd=tmp_path), 1, "not written by PlanWise")
     assert foreign.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "f2.duckdb"]  # no lock, build or rejects left

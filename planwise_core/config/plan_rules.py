@@ -84,6 +84,9 @@ def _match_rule(match: MatchConfig, path: str, report) -> None:
     _safe_harbor_formula(match, path, report)
     if report.valid(_join(path, "tiers")):
         _rates_round_to_zero([t.rate for t in match.tiers], _join(path, "tiers"), report)
+    if report.valid(graded, bands) and match.graded_by != "none":  # each band's own tiers, as the model uses them
+        for i, band in enumerate(match.bands):
+            _rates_round_to_zero([t.rate for t in band.tiers], f"{bands}[{i}].tiers", report)
 
 
 def _rates_round_to_zero(rates, key: str, report) -> None:

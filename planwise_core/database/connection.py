@@ -55,12 +55,14 @@ class Keeper:
 def run_lock(database: Path):
     """Hold an exclusive lock beside the database for the whole run; refuse a second run.
 
-    A run refused before it wrote anything (bad census, bad tables...) leaves nothing behind: the lock file is
-    removed when the database does not exist at the end, and so is the database's folder if the lock created it.
+    A run refused before it wrote anything (bad census, bad tables, a foreign database...) leaves nothing behind:
+    the lock file is removed when the database does not exist at the end, or when this run created the lock and
+    the database is exactly as it was; so is the database's folder if the lock created it.
     """
     created_folder = not database.parent.exists()
     database.parent.mkdir(parents=True, exist_ok=True)
     lock_path = database.with_name(database.name + ".lock")
+    created_lock, before = not lock_path.exists(), _file_state(database)
 
     def busy(fd: int) -> DatabaseBusyError:
         owner = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
@@ -73,11 +75,21 @@ def run_lock(database: Path):
         try:
             yield
         finally:
-            if not database.exists():  # nothing was written: remove the lock while still holding it
+            if not database.exists() or (created_lock and _file_state(database) == before):
+                # nothing was written: remove the lock while still holding it
                 lock_path.unlink(missing_ok=True)
                 if created_folder:
                     with contextlib.suppress(OSError):  # not empty: something else is there, keep it
                         database.parent.rmdir()
+
+
+def _file_state(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, modification time in ns) of a file, None when it does not exist."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def completed_years(con) -> list[int]:
