@@ -29,6 +29,8 @@ def run_job(folder: Path) -> int:
     die_with_parent(os.getppid())
     signal.signal(signal.SIGTERM, _sigterm)
     job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    if job.get("kind") in ("batch", "ensemble"):
+        return run_batch_job(folder, job)
     spec = RunSpec(**job["spec"])
     try:
         record = execute_run(spec)
@@ -36,6 +38,52 @@ def run_job(folder: Path) -> int:
         return INTERRUPTED_EXIT
     if record["status"] == "completed":
         write_headline(folder, spec.database)
+    return 0
+
+
+class BatchProgress:
+    """The batch loop's progress interface: one ``run`` line per finished child run in ``sim/progress.jsonl``,
+    which the server follows into the batch's events."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def start(self, plan, executor, reused) -> None:
+        for run_id in reused:
+            self._line(run_id, "completed", None)
+
+    def event(self, run_id, event) -> None: ...
+
+    def finished(self, record: dict) -> None:
+        self._line(record["run_id"], record["status"], record.get("seconds"))
+
+    def close(self) -> None: ...
+
+    def _line(self, run_id: str, status: str, seconds) -> None:
+        import time
+
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"t": time.time(), "stage": "run", "run_id": run_id, "status": status,
+                                  "seconds": seconds}) + "\n")
+
+
+def run_batch_job(folder: Path, job: dict) -> int:
+    """A batch or an ensemble: ``run_batch`` into ``<folder>/sim``; ``sim/run.json`` holds the job's outcome."""
+    from planwise_core.batch import run_batch, summarize_failures
+    from planwise_core.batch.runner import write_json
+    from planwise_core.serve.batches import plan
+    from planwise_core.serve.workspace import Workspace
+
+    sim = folder / "sim"
+    sim.mkdir(exist_ok=True)
+    write_json(sim / "run.json", {"status": "running"})
+    planned = plan(Workspace(Path.cwd()), job["batch"], sim)
+    try:
+        result = run_batch(planned, max_concurrent=1, progress=BatchProgress(sim / "progress.jsonl"))
+    except KeyboardInterrupt:
+        return INTERRUPTED_EXIT
+    write_json(sim / "run.json", {"status": "completed" if result.success else "failed",
+                                  "error": None if result.success else summarize_failures(result)})
     return 0
 
 
