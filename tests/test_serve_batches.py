@@ -97,3 +97,24 @@ def test_the_batch_pages_start_an_ensemble_and_show_its_runs_and_report(api):
     refused = client.post("/ensembles", data={"csrf_token": csrf, "scenario": "default", "seeds": "0"},
                           headers={"Origin": ORIGIN})
     assert refused.status_code == 422 and 'data-key="seeds"' in refused.text
+
+
+@pytest.mark.slow
+def test_the_real_worker_runs_an_ensemble_with_the_batch_loop(tmp_path):
+    """The one real batch (two seeds, 300 employees, one year: ~15 s): the worker's run_batch writes the
+    batch loop's layout, and the bands and report come from its batch.duckdb."""
+    client, _gate = app_client(tmp_path / "workspace", worker=None)
+    with client:
+        census = client.post("/api/v1/censuses/generate", headers=BEARER, json={"employees": 300, "seed": 5}).json()
+        response = client.post("/api/v1/ensembles", headers=BEARER, json={
+            "scenario": "default", "seeds": 2, "years": "2025-2025", "census_id": census["id"]})
+        batch = wait_for(get_batch(client, response.json()["id"]), ("completed", "failed", "interrupted"), 300)
+        assert batch["status"] == "completed", batch
+        assert sorted(r["run_id"] for r in batch["runs"]) == ["default/seed-42", "default/seed-43"]
+        sim = tmp_path / "workspace" / "batches" / batch["id"] / "sim"
+        assert all((sim / "runs" / "default" / f"seed-{s}" / "simulation.duckdb").is_file() for s in (42, 43))
+        rows = client.get(f"{batch['links']['bands']}?metric=hires", headers=BEARER).json()["items"]
+        assert [(r["year"], r["runs"]) for r in rows] == [(2025, 2)]
+        assert rows[0]["min"] <= rows[0]["p10"] <= rows[0]["p50"] <= rows[0]["p90"] <= rows[0]["max"]
+        report = client.get(batch["links"]["report"], headers=BEARER).text
+        assert 'data-chart="fan-default-' in report and str(tmp_path) not in report
