@@ -262,3 +262,34 @@ def test_a_bad_table_cell_is_explained_on_its_cell(site):
     other = [e for e in driver.get_log("browser") if not (e["source"] == "network" and "status of 422" in e["message"])]
     assert other == []  # the refused save is a 422 on purpose; nothing else may be logged
     visit_ok(driver, "table-grid-problem")
+
+
+def test_fit_a_history_of_two_censuses_and_read_the_fit_report(site, tmp_path):
+    import urllib.request
+
+    from planwise_core.fit import generate_history
+
+    driver, url, _ws = site
+    history = generate_history(300, tmp_path / "history", snapshots=2, seed=4)
+    for path in sorted(history.glob("census_*.csv")):
+        request = urllib.request.Request(f"{url}/api/v1/censuses/upload?name={path.stem}&census_date="
+                                         f"{path.stem.removeprefix('census_')}", data=path.read_bytes(), method="PUT",
+                                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"})
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 201
+    driver.get(url + "/fits")
+    visit_ok(driver, "fits")
+    for box in driver.find_elements("css selector", "input[name=census_ids]")[-2:]:
+        box.click()
+    by(driver, "#fit-button").click()
+    wait(lambda: "/fits/fit_" in driver.current_url, driver=driver)
+
+    def finished():
+        driver.refresh()
+        return driver.find_elements("css selector", "iframe.report")
+    wait(finished, 60, driver=driver)
+    visit_ok(driver, "fit")
+    by(driver, "#save-tables-button").click()
+    wait(lambda: "saved=" in driver.current_url, driver=driver)
+    assert "are now the parameter tables of" in driver.page_source
+    visit_ok(driver, "fit-saved")

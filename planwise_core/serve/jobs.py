@@ -58,7 +58,7 @@ class Scheduler:
     # ------------------------------------------------------------------ records
 
     def path(self, job_id: str, name: str):
-        return self.ws.folder(job_id[:3], job_id) / name  # runs/<run_id>, batches/<bat_id>
+        return self.ws.folder(job_id[:3], job_id) / name  # runs/<run_id>, batches/<bat_id>, fits/<fit_id>
 
     def of_kind(self, *kinds: str) -> list[dict]:
         """The jobs of these kinds (``run``; ``batch`` and ``ensemble``), newest first."""
@@ -76,7 +76,7 @@ class Scheduler:
 
     def load(self) -> None:
         """Read every job record; a job a stopped or killed server left active becomes ``interrupted``."""
-        folders = [self.ws.root / kind for kind in ("runs", "batches")]
+        folders = [self.ws.root / kind for kind in ("runs", "batches", "fits")]
         for folder in sorted(f for kind in folders if kind.is_dir() for f in kind.iterdir()):
             job = read_json(folder / "job.json")
             if not job or job.get("id") != folder.name:

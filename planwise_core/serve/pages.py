@@ -20,7 +20,7 @@ from planwise_core.serve.workspace import check_id, check_scenario
 reads = APIRouter(include_in_schema=False)
 writes = APIRouter(include_in_schema=False)
 NAV = (("/", "Runs"), ("/runs/new", "New run"), ("/scenarios", "Scenarios"), ("/censuses", "Censuses"),
-       ("/batches", "Batches"), ("/about", "About"))
+       ("/batches", "Batches"), ("/fits", "Fit"), ("/about", "About"))
 
 
 @functools.cache

@@ -31,6 +31,8 @@ def run_job(folder: Path) -> int:
     job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
     if job.get("kind") in ("batch", "ensemble"):
         return run_batch_job(folder, job)
+    if job.get("kind") in ("fit", "backtest"):
+        return run_fit_job(folder, job)
     spec = RunSpec(**job["spec"])
     try:
         record = execute_run(spec)
@@ -84,6 +86,34 @@ def run_batch_job(folder: Path, job: dict) -> int:
         return INTERRUPTED_EXIT
     write_json(sim / "run.json", {"status": "completed" if result.success else "failed",
                                   "error": None if result.success else summarize_failures(result)})
+    return 0
+
+
+def run_fit_job(folder: Path, job: dict) -> int:
+    """``planwise fit`` or ``planwise backtest`` of the job's snapshots into ``<folder>/sim/out``; the library
+    validates the whole history first (FitError: the job fails with its message, nothing written)."""
+    import datetime as dt
+
+    from planwise_core.batch.runner import write_json
+    from planwise_core.fit import FitError, fit_history
+    from planwise_core.fit.backtest import BacktestOptions, backtest
+
+    sim = folder / "sim"
+    sim.mkdir(exist_ok=True)
+    write_json(sim / "run.json", {"status": "running"})
+    pairs = [(dt.date.fromisoformat(d), Path(path)) for d, path in job["snapshots"]]
+    try:
+        if job["kind"] == "fit":
+            fit_history(None, sim / "out", snapshots=pairs)
+        else:
+            backtest(None, sim / "out", snapshots=pairs, backtest_options=BacktestOptions(
+                holdout=job["options"]["holdout"], replicates=job["options"]["replicates"], max_concurrent=1))
+    except KeyboardInterrupt:
+        return INTERRUPTED_EXIT
+    except FitError as exc:
+        write_json(sim / "run.json", {"status": "failed", "error": str(exc)})
+        return 0
+    write_json(sim / "run.json", {"status": "completed", "error": None})
     return 0
 
 

@@ -8,7 +8,7 @@ FAKE_WORKER_STEP (seconds per step, default 0.2); FAKE_WORKER_FAIL=1 records a f
 
 A batch or ensemble job (``batches/<id>``) gets one ``run`` progress line per planned run and a real
 ``batch.duckdb`` written by the batch library's own writer from made-up yearly rows: headcount
-``100 + seed + year offset`` and payroll ``1000 * headcount``, so the bands are known in advance.
+``100 + seed + year offset`` and payroll ``1000 * headcount``, so the bands are known in advance. A fit job runs the real worker's fit (no dbt in it).
 """
 
 import json
@@ -30,6 +30,10 @@ def main() -> int:
     job = json.loads((folder / "job.json").read_text())
     if job.get("kind") in ("batch", "ensemble"):
         return fake_batch(folder, job)
+    if job.get("kind") in ("fit", "backtest"):  # no dbt in a fit: the real thing takes a second or two
+        from planwise_core.serve.worker import run_fit_job
+
+        return run_fit_job(folder, job)
     sim = folder / "sim"
     sim.mkdir(exist_ok=True)
     step = float(os.environ.get("FAKE_WORKER_STEP", "0.2"))
