@@ -107,3 +107,16 @@ def test_the_compare_charts_draw_a_line_per_run_for_each_metric():
     assert len(lines) == 3 and "baseline" in lines[-1].css  # the baseline drawn last, over the others
     tips = [m.tip for m in figure.plot.marks if m.tip]
     assert "b, 2026: 95" in tips and "c, 2025: 120" in tips and "a, 2026: 110" in tips
+
+
+def test_the_scenario_page_duplicates_and_the_table_page_lists_columns_and_rules(api):
+    client, workspace = api
+    csrf = sign_in(client)
+    response = client.post("/scenarios/grid/duplicate", data={"csrf_token": csrf, "new_name": "grid-2"},
+                           headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/scenarios/grid-2"
+    assert (workspace / "scenarios" / "grid-2" / "scenario.yaml").is_file()
+    page = client.get("/scenarios/grid-2/tables/job_levels").text
+    spec = page.split('id="table-spec"')[1].split("</details>")[0]
+    assert "<td>merit_rate</td><td>decimal</td><td>0 to 1</td><td>no</td>" in spec and "Key: level_id" in spec
+    assert 'href="/api/v1/scenarios/grid-2/tables/job_levels"' in page

@@ -271,6 +271,15 @@ async def validate_scenario(request: Request, name: str):
     return render(request, "problems_oob.html", sections=forms.form_sections(overrides, problems))
 
 
+@writes.post("/scenarios/{name}/duplicate")
+async def duplicate_scenario(request: Request, name: str):
+    from planwise_core.serve.catalog import duplicate
+
+    new_name = check_scenario((await form(request)).get("new_name", ""))
+    duplicate(request.app.state.ws, check_scenario(name), new_name)
+    return see(f"/scenarios/{new_name}")
+
+
 @writes.post("/scenarios/{name}/delete")
 def delete_scenario(request: Request, name: str):
     scenarios.delete(request.app.state.ws, check_scenario(name))
@@ -282,7 +291,7 @@ def table_page(request: Request, name: str, table: str):
     ws = request.app.state.ws
     text = scenarios.table_csv(ws, check_scenario(name), table)
     return render(request, "table.html", scenario=scenarios.read(ws, name), table=table, text=text, problems=[],
-                  message=None, grid=table_grid.grid(text, [], table))
+                  message=None, grid=table_grid.grid(text, [], table), spec=table_grid.describe(table))
 
 
 @writes.post("/scenarios/{name}/tables/{table}")
@@ -294,7 +303,8 @@ async def save_table(request: Request, name: str, table: str):
         scenarios.save_table(ws, check_scenario(name), table, text.replace("\r\n", "\n"))
     except scenarios.ScenarioError as exc:
         return render(request, "table.html", exc.status, scenario=scenarios.read(ws, name), table=table, text=text,
-                      problems=exc.problems, message=str(exc), grid=table_grid.grid(text, exc.problems, table))
+                      problems=exc.problems, message=str(exc), grid=table_grid.grid(text, exc.problems, table),
+                      spec=table_grid.describe(table))
     return see(f"/scenarios/{name}")
 
 

@@ -52,3 +52,10 @@ def from_form(data: dict) -> str:
         if any(row):
             writer.writerow(row)
     return out.getvalue()
+
+
+def describe(table: str) -> dict | None:
+    """The table's columns (type, bounds, nullable) and rules, as ``GET /api/v1/assumptions/tables`` lists them."""
+    from planwise_core.serve.catalog import tables
+
+    return next((t for t in tables() if t["table"] == table), None)
