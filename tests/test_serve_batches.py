@@ -6,6 +6,7 @@ from yearly rows it makes up (headcount 100 + seed + year offset), so every band
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from helpers.serve import BEARER, ORIGIN, app_client, sign_in, wait_for
 
@@ -55,6 +56,19 @@ def test_an_ensemble_runs_as_one_job_and_its_bands_are_the_percentiles_over_seed
     report = client.get(batch["links"]["report"], headers=BEARER)
     assert report.status_code == 200 and "P10–P90" in report.text and "sandbox" in report.headers["content-security-policy"]
     assert batch["id"] not in client.get("/api/v1/runs", headers=BEARER).text  # a batch is not a run
+    text = client.get(f"/api/v1/batches/{batch['id']}/files/scenarios.yaml", headers=BEARER).text
+    scenario_file = yaml.safe_load(text)
+    (workspace / "scenarios.yaml").write_text(text)
+    from planwise_core.batch import plan_batch
+
+    planned = plan_batch(workspace / "scenarios.yaml", workspace / "cli-out")  # `planwise batch` takes it as it is
+    assert not planned.invalid and sorted(r.seed for r in planned.runs) == [7, 8, 9]
+    assert scenario_file["scenarios"] == [{"name": "high", "overrides": {
+        "workforce.total_termination_rate": 0.2, "simulation.start_year": 2025, "simulation.end_year": 2026},
+        "seeds": [7, 8, 9]}]
+    database = client.get(f"/api/v1/batches/{batch['id']}/files/batch.duckdb", headers=BEARER)
+    assert database.status_code == 200 and database.content == (
+        workspace / "batches" / batch["id"] / "sim" / "batch.duckdb").read_bytes()
 
 
 def test_a_batch_of_saved_scenarios_is_validated_whole_before_it_is_queued(api):

@@ -106,14 +106,24 @@ async def batch_report(request: Request, batch_id: str, download: bool = False):
     return FileResponse(path, media_type="text/html", headers=headers)
 
 
+BATCH_FILES = ("batch.json", "job.json", "batch.duckdb", "scenarios.yaml")
+
+
 @reads.get("/batches/{batch_id}/files/{name}")
 def batch_file(request: Request, batch_id: str, name: str):
     ws, sched = ctx(request)
-    if name not in ("batch.json", "job.json"):
-        raise runs.RunRefused(404, "not_found", "files: batch.json, job.json")
-    folder = ws.folder("bat", batches.job_of(sched, batch_id)["id"])
+    if name not in BATCH_FILES:
+        raise runs.RunRefused(404, "not_found", f"files: {', '.join(BATCH_FILES)}")
+    job = batches.job_of(sched, batch_id)
+    attachment = {"Content-Disposition": f'attachment; filename="{batch_id}-{name}"'}
+    if name == "scenarios.yaml":
+        return PlainTextResponse(batches.scenario_file(ws, job), media_type="application/yaml", headers=attachment)
+    if name == "batch.duckdb":
+        return FileResponse(batches.finished_database(ws, job), media_type="application/octet-stream",
+                            headers=attachment)
+    folder = ws.folder("bat", job["id"])
     path = folder / ("sim/batch.json" if name == "batch.json" else name)
     if not path.is_file():
         raise runs.RunRefused(404, "not_found", f"the batch has no {name} yet")
     return PlainTextResponse(ws.scrub(path.read_text(encoding="utf-8")), media_type="application/json",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                             headers=attachment)

@@ -166,3 +166,18 @@ def report(ws: Workspace, job: dict, db: Path) -> Path:
         atomic_write_text(out, ws.scrub(draft.read_text(encoding="utf-8")))
         draft.unlink()
     return out
+
+
+def scenario_file(ws: Workspace, job: dict) -> str:
+    """The batch as a ``planwise batch`` scenario file, saved in and run from the workspace folder (paths are
+    relative to it)."""
+    import yaml
+
+    spec = job["batch"]
+    data = {"scenarios": spec["entries"]}
+    if spec.get("census"):
+        data = {"census": spec["census"], **data}
+    if (ws.root / scenarios.BASE_CONFIG).is_file():
+        data = {"base_config": scenarios.BASE_CONFIG, **data}
+    return (f"# planwise batch scenarios.yaml --output batches/{job['id']}/cli  (saved in the workspace folder)\n"
+            + yaml.safe_dump(data, sort_keys=False))
