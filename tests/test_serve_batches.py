@@ -5,6 +5,8 @@ from yearly rows it makes up (headcount 100 + seed + year offset), so every band
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 
@@ -114,17 +116,30 @@ def test_the_batch_pages_start_an_ensemble_and_show_its_runs_and_report(api):
 
 
 @pytest.mark.slow
-def test_the_real_worker_runs_an_ensemble_with_the_batch_loop(tmp_path):
-    """The one real batch (two seeds, 300 employees, one year: ~15 s): the worker's run_batch writes the
-    batch loop's layout, and the bands and report come from its batch.duckdb."""
+def test_the_real_worker_runs_an_ensemble_that_is_cancelled_then_resumed(tmp_path):
+    """The one real batch (two seeds, 300 employees, one year: ~20 s): cancelled once its first run has
+    completed, it stops within seconds (the pool's process gets the SIGINT too); resumed, it reuses that run
+    and runs the other; the bands and the report come from the batch loop's batch.duckdb."""
     client, _gate = app_client(tmp_path / "workspace", worker=None)
     with client:
         census = client.post("/api/v1/censuses/generate", headers=BEARER, json={"employees": 300, "seed": 5}).json()
         response = client.post("/api/v1/ensembles", headers=BEARER, json={
             "scenario": "default", "seeds": 2, "years": "2025-2025", "census_id": census["id"]})
-        batch = wait_for(get_batch(client, response.json()["id"]), ("completed", "failed", "interrupted"), 300)
+        get = get_batch(client, response.json()["id"])
+        deadline = time.monotonic() + 300
+        while get()["progress"]["done"] < 1:
+            assert time.monotonic() < deadline and get()["status"] in ("queued", "running"), get()
+            time.sleep(0.2)
+        asked = time.monotonic()
+        assert client.post(f"/api/v1/batches/{get()['id']}/cancel", headers=BEARER).status_code == 202
+        cancelled = wait_for(get, ("cancelled", "failed", "completed", "interrupted"), 60)
+        assert cancelled["status"] == "cancelled" and cancelled["resumable"], cancelled
+        assert time.monotonic() - asked < 15  # not the run's whole remaining time, nor the cancel grace
+        assert client.post(f"/api/v1/batches/{get()['id']}/resume", headers=BEARER).status_code == 202
+        batch = wait_for(get, ("completed", "failed", "interrupted"), 300)
         assert batch["status"] == "completed", batch
-        assert sorted(r["run_id"] for r in batch["runs"]) == ["default/seed-42", "default/seed-43"]
+        assert sorted((r["run_id"], r["reused"]) for r in batch["runs"]) == [("default/seed-42", True),
+                                                                              ("default/seed-43", False)]
         sim = tmp_path / "workspace" / "batches" / batch["id"] / "sim"
         assert all((sim / "runs" / "default" / f"seed-{s}" / "simulation.duckdb").is_file() for s in (42, 43))
         rows = client.get(f"{batch['links']['bands']}?metric=hires", headers=BEARER).json()["items"]

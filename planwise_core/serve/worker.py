@@ -69,6 +69,17 @@ class BatchProgress:
                                   "seconds": seconds}) + "\n")
 
 
+def _interrupt_group(_signum, _frame):
+    """Cancel of a batch: pass SIGINT on to the pool's processes (this worker leads their process group), so
+    each stops its run as Ctrl-C in a terminal would stop ``planwise batch``, then stop the batch loop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.killpg(os.getpgrp(), signal.SIGINT)
+    except OSError:
+        pass
+    raise KeyboardInterrupt
+
+
 def run_batch_job(folder: Path, job: dict) -> int:
     """A batch or an ensemble: ``run_batch`` into ``<folder>/sim``; ``sim/run.json`` holds the job's outcome."""
     from planwise_core.batch import run_batch, summarize_failures
@@ -80,6 +91,8 @@ def run_batch_job(folder: Path, job: dict) -> int:
     sim.mkdir(exist_ok=True)
     write_json(sim / "run.json", {"status": "running"})
     planned = plan(Workspace(Path.cwd()), job["batch"], sim)
+    if os.getpgrp() == os.getpid():  # started by the server in its own session: the group is this batch's
+        signal.signal(signal.SIGINT, _interrupt_group)
     try:
         result = run_batch(planned, max_concurrent=1, progress=BatchProgress(sim / "progress.jsonl"))
     except KeyboardInterrupt:
