@@ -75,6 +75,8 @@ def test_engines_and_built_in_tables_are_listed(api):
     client, _ws = api
     engines = [p["name"] for p in client.get("/api/v1/plugins", headers=BEARER).json() if p["engine"]]
     assert "legacy" in engines
+    about = client.get("/about", headers=BEARER).text.split('id="plugins"')[1].split("</table>")[0]
+    assert "<td>legacy</td><td>engine</td>" in about
     tables = {t["table"]: t for t in client.get("/api/v1/assumptions/tables", headers=BEARER).json()}
     built_in = client.get("/api/v1/scenarios/grid-copy/tables/age_bands", headers=BEARER).text  # a built-in one
     assert [c["name"] for c in tables["age_bands"]["columns"]] == built_in.splitlines()[0].split(",")

@@ -378,9 +378,11 @@ def delete_census(request: Request, census_id: str):
 def about(request: Request):
     from importlib.metadata import version
 
+    from planwise_core.serve.catalog import plugins
+
     ws, settings = request.app.state.ws, request.app.state.settings
     return render(request, "about.html", version=version("planwise"), usage=ws.disk_usage(), settings=settings,
-                  origin=f"http://{request.headers.get('host', '')}")
+                  origin=f"http://{request.headers.get('host', '')}", plugins=plugins())
 
 
 @reads.get("/favicon.ico")

@@ -115,6 +115,8 @@ def run_fit_job(folder: Path, job: dict) -> int:
     sim.mkdir(exist_ok=True)
     write_json(sim / "run.json", {"status": "running"})
     pairs = [(dt.date.fromisoformat(d), Path(path)) for d, path in job["snapshots"]]
+    if job["kind"] == "backtest" and os.getpgrp() == os.getpid():  # its replicates run in a process pool
+        signal.signal(signal.SIGINT, _interrupt_group)
     try:
         if job["kind"] == "fit":
             fit_history(None, sim / "out", snapshots=pairs)
