@@ -40,7 +40,8 @@ def test_a_bad_cell_is_shown_on_its_cell_and_nothing_is_saved_until_fixed(api):
     assert refused.status_code == 422
     cell = refused.text.split('data-cell="1.merit_rate"')[1].split("</td>")[0]
     assert 'aria-invalid="true"' in cell and "must be a number (got &#39;abc&#39;)" in cell
-    assert refused.text.count('<td class="invalid"') == 1  # no other cell is blamed
+    assert refused.text.count('<td class="invalid') == 1  # no other cell is blamed
+    assert 'class="invalid changed" data-cell="1.merit_rate"' in refused.text  # and it differs from built-in
     assert not (workspace / "scenarios" / "grid" / "tables" / "job_levels.csv").exists()
     fields[f"cell-1-{column}"] = "0.0310"
     fields[f"cell-{len(text.strip().splitlines()) - 1}-0"] = ""  # the blank row stays blank: left out
@@ -52,6 +53,7 @@ def test_a_bad_cell_is_shown_on_its_cell_and_nothing_is_saved_until_fixed(api):
     assert len(stored) == len(text.strip().splitlines())
     page = client.get("/scenarios/grid/tables/job_levels").text
     assert 'value="0.0310"' in page and "aria-invalid" not in page
+    assert page.count(' changed"') == 1 and 'class=" changed" data-cell="1.merit_rate"' in page
 
 
 def test_a_scenario_is_duplicated_with_its_tables_and_names_are_checked(api):

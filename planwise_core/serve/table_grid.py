@@ -34,8 +34,30 @@ def grid(text: str, problems: list[dict], table: str) -> dict:
             on_rows.setdefault(path[2], []).append(p)
         else:
             elsewhere.append(p)
+    changed = _changed(table, header, rows)
     rows = rows + [[""] * len(header) for _ in range(BLANK_ROWS)]
-    return {"header": header, "rows": rows, "cells": cells, "on_rows": on_rows, "elsewhere": elsewhere}
+    return {"header": header, "rows": rows, "cells": cells, "on_rows": on_rows, "elsewhere": elsewhere,
+            "changed": changed}
+
+
+def _changed(table: str, header: list[str], rows: list[list[str]]) -> set[tuple[int, str]]:
+    """The cells whose text differs from the built-in table's (same row number, same column)."""
+    import importlib.resources
+
+    try:
+        text = importlib.resources.files("planwise_core.assumptions").joinpath("defaults", f"{table}.csv").read_text(
+            encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return set()
+    built_header, built_rows = parse(text)
+    out = set()
+    for r, row in enumerate(rows):
+        for c, column in enumerate(header):
+            base = built_rows[r][built_header.index(column)] if r < len(built_rows) and column in built_header \
+                else None
+            if base is None or base.strip() != row[c].strip():
+                out.add((r, column))
+    return out
 
 
 def from_form(data: dict) -> str:
