@@ -97,14 +97,17 @@ def test_a_batch_of_saved_scenarios_is_validated_whole_before_it_is_queued(api):
     assert client.get("/api/v1/batches/run_20200101_000000_000000", headers=BEARER).status_code == 400
 
 
-def test_the_batch_pages_start_an_ensemble_and_show_its_runs_and_report(api):
+def test_the_batch_pages_start_an_ensemble_and_show_its_runs_and_report(api, monkeypatch):
     client, _ws = api
+    monkeypatch.setenv("FAKE_WORKER_STEP", "1.0")  # two runs of a second: still in the queue when looked at
     csrf = sign_in(client)
     response = client.post("/ensembles", data={"csrf_token": csrf, "scenario": "default", "seeds": "2",
                                                "years": "2025-2025"}, headers={"Origin": ORIGIN},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/batches/bat_")
     batch_id = response.headers["location"].rsplit("/", 1)[1]
+    queue = client.get("/fragments/queue").text  # the batch takes a slot of the queue: the runs page shows it
+    assert f'href="/batches/{batch_id}"' in queue
     wait_for(get_batch(client, batch_id), ("completed",))
     page = client.get(f"/batches/{batch_id}").text
     assert f'src="/api/v1/batches/{batch_id}/report.html"' in page and page.count("status-completed") >= 3

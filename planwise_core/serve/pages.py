@@ -100,6 +100,10 @@ def _run_lists(request: Request) -> dict:
     return {"active": [v for v in views if v["status"] in ACTIVE],
             "queued": [v for v in views if v["status"] == "queued"],
             "attention": [v for v in views if v["status"] in ("failed", "cancelled", "interrupted")],
+            "others": [{"id": j["id"], "kind": j["kind"], "name": j.get("name"), "status": j["status"],
+                        "href": f"/{'batches' if j['id'].startswith('bat_') else 'fits'}/{j['id']}",
+                        "queue_position": sched.position(j)}
+                       for j in sched.of_kind("batch", "ensemble", "fit", "backtest") if j["status"] in ACTIVE + ("queued",)],
             "recent": [v for v in views if v["status"] == "completed"]}
 
 
