@@ -77,3 +77,9 @@ def test_a_history_is_checked_before_anything_is_queued(fitted):
     unknown = client.post("/api/v1/fits", headers=BEARER, json={"census_ids": ["cen_20200101_000000_000000"]})
     assert unknown.status_code == 404
     assert sorted((workspace / "fits").iterdir()) == before
+    assert job_uses(client, ids[0]) and client.delete(f"/api/v1/censuses/{ids[0]}", headers=BEARER).status_code == 204
+
+
+def job_uses(client, census_id: str) -> bool:
+    """The census page lists the fit that read it."""
+    return "fit_" in client.get(f"/censuses/{census_id}", headers=BEARER).text.split("Used by:")[1]

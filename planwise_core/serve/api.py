@@ -120,7 +120,7 @@ async def census_profile(request: Request, census_id: str):
 def census_delete(request: Request, census_id: str):
     ws, sched = ctx(request)
     check_id("cen", census_id)
-    in_use = any(j["census"].get("id") == census_id and j["status"] not in TERMINAL for j in sched.jobs.values())
+    in_use = any(census_id in censuses.used_ids(j) and j["status"] not in TERMINAL for j in sched.jobs.values())
     censuses.delete(ws, census_id, in_use)
     return Response(status_code=204)
 

@@ -365,14 +365,14 @@ async def census_page(request: Request, census_id: str):
     ws = request.app.state.ws
     record = censuses.get(ws, check_id("cen", census_id))
     profile = await run_in_threadpool(censuses.profile, ws, census_id)
-    used_by = [j["id"] for j in request.app.state.scheduler.jobs.values() if j["census"].get("id") == census_id]
+    used_by = [j["id"] for j in request.app.state.scheduler.jobs.values() if census_id in censuses.used_ids(j)]
     return render(request, "census.html", census=record, profile=profile, used_by=used_by)
 
 
 @writes.post("/censuses/{census_id}/delete")
 def delete_census(request: Request, census_id: str):
     sched = request.app.state.scheduler
-    in_use = any(j["census"].get("id") == census_id and j["status"] in ACTIVE + ("queued",)
+    in_use = any(census_id in censuses.used_ids(j) and j["status"] in ACTIVE + ("queued",)
                  for j in sched.jobs.values())
     censuses.delete(request.app.state.ws, check_id("cen", census_id), in_use)
     return see("/censuses")
