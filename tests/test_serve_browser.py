@@ -223,9 +223,73 @@ def test_compare_two_runs_and_visit_every_other_page(site):
     by(driver, "form[action='/compare'] button").click()
     wait(lambda: "/compare?" in driver.current_url)
     assert "against the baseline" in driver.page_source and "<table" in driver.page_source
+    charts = driver.find_elements("css selector", "#compare-charts figure[data-chart^='compare-'] svg path.line")
+    assert len(charts) >= 2  # a line per run, for each headline metric
     visit_ok(driver, "compare")
     for path, name in (("/scenarios", "scenarios"), ("/scenarios/browser/tables/job_levels", "table"),
                        ("/censuses", "censuses"), ("/about", "about"), ("/runs/new", "new-run")):
         driver.get(url + path)
         assert "Error" not in driver.title, path
         visit_ok(driver, name)
+
+
+def test_run_an_ensemble_and_read_its_fan_charts(site):
+    driver, url, _ws = site
+    os.environ["FAKE_WORKER_STEP"] = "0.3"
+    driver.get(url + "/batches")
+    visit_ok(driver, "batches")
+    by(driver, "form[action='/ensembles'] input[name=seeds]").send_keys("3")
+    by(driver, "form[action='/ensembles'] input[name=years]").send_keys("2025-2026")
+    by(driver, "#ensemble-button").click()
+    wait(lambda: "/batches/bat_" in driver.current_url)
+    wait(lambda: driver.find_elements("css selector", "iframe.report"), driver=driver)  # reloaded once finished
+    assert driver.page_source.count("status-completed") >= 4  # the batch and its 3 runs
+    visit_ok(driver, "batch")
+    driver.switch_to.frame(by(driver, "iframe.report"))
+    assert wait(lambda: driver.find_elements("css selector", "figure[data-chart^='fan-'] path.band"))
+    driver.switch_to.default_content()
+
+
+def test_a_bad_table_cell_is_explained_on_its_cell(site):
+    driver, url, _ws = site
+    driver.get(url + "/scenarios/browser/tables/job_levels")
+    cell = by(driver, "input[aria-label='row 2 merit_rate']")
+    cell.clear()
+    cell.send_keys("abc")
+    by(driver, "#save-grid").click()
+    marked = wait(lambda: by(driver, "td.invalid[data-cell='1.merit_rate']"), driver=driver)
+    assert "must be a number" in marked.text
+    other = [e for e in driver.get_log("browser") if not (e["source"] == "network" and "status of 422" in e["message"])]
+    assert other == []  # the refused save is a 422 on purpose; nothing else may be logged
+    visit_ok(driver, "table-grid-problem")
+
+
+def test_fit_a_history_of_two_censuses_and_read_the_fit_report(site, tmp_path):
+    import urllib.request
+
+    from planwise_core.fit import generate_history
+
+    driver, url, _ws = site
+    history = generate_history(300, tmp_path / "history", snapshots=2, seed=4)
+    for path in sorted(history.glob("census_*.csv")):
+        request = urllib.request.Request(f"{url}/api/v1/censuses/upload?name={path.stem}&census_date="
+                                         f"{path.stem.removeprefix('census_')}", data=path.read_bytes(), method="PUT",
+                                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"})
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 201
+    driver.get(url + "/fits")
+    visit_ok(driver, "fits")
+    for box in driver.find_elements("css selector", "input[name=census_ids]")[-2:]:
+        box.click()
+    by(driver, "#fit-button").click()
+    wait(lambda: "/fits/fit_" in driver.current_url, driver=driver)
+
+    def finished():
+        driver.refresh()
+        return driver.find_elements("css selector", "iframe.report")
+    wait(finished, 60, driver=driver)
+    visit_ok(driver, "fit")
+    by(driver, "#save-tables-button").click()
+    wait(lambda: "saved=" in driver.current_url, driver=driver)
+    assert "are now the parameter tables of" in driver.page_source
+    visit_ok(driver, "fit-saved")

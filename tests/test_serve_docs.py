@@ -48,7 +48,7 @@ def test_the_documented_sessions_run_as_written(live):
     url, cwd = live
     env = {**os.environ, "PLANWISE_URL": url, "PLANWISE_TOKEN": TOKEN}
     scripts = blocks("bash")
-    assert len(scripts) == 2
+    assert len(scripts) == 3
     outputs = []
     for number, script in enumerate(scripts, 1):
         proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, cwd=cwd, capture_output=True,
@@ -57,6 +57,8 @@ def test_the_documented_sessions_run_as_written(live):
         outputs.append(proc.stdout)
     assert "completed\nplanwise run --config runs/run_" in outputs[0]
     assert outputs[1].splitlines()[:3] == ["cancelling", "2", "Head count (actives on Dec 31)"]
+    bands = [line.split() for line in outputs[2].splitlines()]
+    assert [(b[0], b[1]) for b in bands] == [("2025", "2"), ("2026", "2")] and all(float(b[2]) < float(b[3]) for b in bands)
     import openpyxl
 
     assert len(openpyxl.load_workbook(cwd / "results.xlsx", read_only=True).sheetnames) >= 3

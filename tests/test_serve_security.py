@@ -320,3 +320,89 @@ def test_the_token_file_is_private_and_a_new_token_signs_everyone_out(tmp_path, 
     ident, signature = value.split(".")
     assert signature == old.sign("cookie:" + ident) != Settings(workspace=tmp_path, token=second).sign("cookie:" + ident)
     assert cookie_name(80) == "planwise_80"
+
+
+INJECTION = "'; drop table batch_bands; --"
+
+
+def test_rule_12_no_sql_is_built_from_request_values(tmp_path):
+    """Ids and names are checked before use; the one server query (a batch's bands) binds its values and
+    takes its metric from the library's list; the tables are intact afterwards."""
+    from urllib.parse import quote
+
+    client, _gate = app_client(tmp_path / "ws")
+    with client:
+        assert client.get(f"/api/v1/censuses/{quote(INJECTION)}", headers=BEARER).status_code == 400
+        assert client.post("/api/v1/scenarios", headers=BEARER, json={"name": INJECTION}).status_code == 400
+        assert client.post("/api/v1/runs", headers=BEARER, json={"scenario": INJECTION}).status_code == 400
+        assert client.post("/api/v1/runs", headers=BEARER, json={"census_id": INJECTION}).status_code in (400, 404)
+        assert client.get("/api/v1/runs", params={"status": INJECTION}, headers=BEARER).json()["items"] == []
+        batch = client.post("/api/v1/ensembles", headers=BEARER, json={"seeds": 2, "years": "2025-2025"}).json()
+        wait_for(lambda: client.get(f"/api/v1/batches/{batch['id']}", headers=BEARER).json(), ("completed",))
+        bands = f"/api/v1/batches/{batch['id']}/bands"
+        refused = client.get(bands, params={"metric": INJECTION}, headers=BEARER)
+        assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["key"] == "metric"
+        assert client.get(bands, params={"scenario": INJECTION}, headers=BEARER).json()["items"] == []
+        rows = client.get(bands, params={"metric": "headcount"}, headers=BEARER).json()["items"]
+        assert [(r["scenario"], r["runs"]) for r in rows] == [("default", 2)]  # batch_bands is still there
+
+
+def test_rule_13_script_like_ids_and_names_are_shown_as_text(tmp_path):
+    """Ids the census validator names in its messages (here: duplicates, dropped) and a census name hold
+    markup and template syntax; every page shows them as text."""
+    client, _gate = app_client(tmp_path / "ws")
+    header = ("employee_id,employee_ssn,employee_birth_date,employee_hire_date,employee_termination_date,"
+              "employee_gross_compensation,employee_deferral_rate,active\n")
+    hostile = ["<script>alert(1)</script>", "{{ 1+1 }}", '=HYPERLINK(""http://evil.example"")']
+    rows = [f'"{e}",S{i}{n},1980-01-01,2015-03-01,,60000,0.05,true\n' for i, e in enumerate(hostile) for n in (1, 2)]
+    rows += [f"E{i},T{i},1980-01-01,2015-03-01,,60000,0.05,true\n" for i in range(5)]
+    with client:
+        census = client.put("/api/v1/censuses/upload", params={"name": "<img src=x onerror=alert(1)>",
+                                                               "on_invalid_rows": "drop"},
+                            content=(header + "".join(rows)).encode(), headers={**BEARER, "Content-Type": "text/csv"})
+        assert census.status_code == 201, census.text
+        assert census.json()["validation"]["dropped"] == 6
+        for path in (f"/censuses/{census.json()['id']}", "/censuses", "/runs/new", "/batches"):
+            page = client.get(path, headers=BEARER).text
+            assert "<script>alert" not in page and "<img src=x" not in page, path
+            assert "&lt;img src=x onerror=alert(1)&gt;" in page, path
+        report = client.get(f"/censuses/{census.json()['id']}", headers=BEARER).text
+        assert "&#39;&lt;script&gt;alert(1)&lt;/script&gt;&#39;" in report
+        assert "&#39;{{ 1+1 }}&#39;" in report and "&#39;2&#39;" not in report  # not evaluated as a template
+        assert "=HYPERLINK(" in report
+
+
+@pytest.mark.parametrize("multipart", [False, True], ids=["raw", "multipart"])
+def test_a_client_leaving_mid_upload_leaves_no_partial_file(tmp_path, multipart):
+    """Over a real socket: the client sends part of a declared body, waits until the server writes it to a
+    part file, then closes the connection; the part file is removed and no census is kept."""
+    import socket
+    import time
+
+    _client, gate = app_client(tmp_path / "ws")
+    server, thread, url = threaded_server(gate)
+    tmp = tmp_path / "ws" / ".serve" / "tmp"
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        gate.settings.allowed_hosts = (f"127.0.0.1:{port}",)
+        head = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+                if multipart else b"")
+        target, kind = (b"POST /api/v1/censuses", b"multipart/form-data; boundary=B") if multipart else \
+            (b"PUT /api/v1/censuses/upload?name=cut", b"text/csv")
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(target + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+                     b"Content-Type: %s\r\nContent-Length: 5000000\r\n\r\n" % (port, TOKEN.encode(), kind))
+        sock.sendall(head + b"employee_id,x\n" * 20_000)
+        deadline = time.monotonic() + 10
+        while not list(tmp.glob("*.part")):
+            assert time.monotonic() < deadline, "the upload never reached a part file"
+            time.sleep(0.05)
+        sock.close()
+        deadline = time.monotonic() + 10
+        while list(tmp.iterdir()):
+            assert time.monotonic() < deadline, f"left behind: {list(tmp.iterdir())}"
+            time.sleep(0.05)
+        assert not list((tmp_path / "ws" / "censuses").glob("cen_*"))
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -24,8 +24,13 @@ def ctx(request: Request):
     return request.app.state.ws, request.app.state.scheduler
 
 
-def items(values: list, limit: int = 50) -> dict:
-    return {"items": values[:limit], "next_cursor": None}
+def items(values: list, limit: int = 50, cursor: str | None = None) -> dict:
+    """A page of a list: ``cursor`` is the opaque ``next_cursor`` of the previous page (an offset)."""
+    if cursor is not None and (not cursor.isdigit() or len(cursor) > 9):
+        raise runs.RunRefused(400, "bad_cursor", "cursor must be the next_cursor of a previous page")
+    start = int(cursor or 0)
+    return {"items": values[start:start + limit],
+            "next_cursor": str(start + limit) if start + limit < len(values) else None}
 
 
 @reads.get("/health")
@@ -40,7 +45,7 @@ def info(request: Request):
     from importlib.metadata import version
 
     return {"version": version("planwise"),
-            "workspace": {"name": ws.name, "runs": len(sched.jobs), "scenarios": len(scenarios.listing(ws)),
+            "workspace": {"name": ws.name, "runs": len(sched.of_kind("run")), "scenarios": len(scenarios.listing(ws)),
                           "censuses": len(censuses.listing(ws)), **ws.disk_usage()},
             "limits": {"max_upload_bytes": settings.max_upload_bytes, "max_concurrent": settings.max_concurrent,
                        "max_queued": settings.max_queued}, "read_only": settings.read_only}
@@ -63,8 +68,8 @@ def config_schema():
 
 
 @reads.get("/censuses")
-def census_list(request: Request, limit: int = Query(50, ge=1, le=200)):
-    return items(censuses.listing(request.app.state.ws), limit)
+def census_list(request: Request, limit: int = Query(50, ge=1, le=200), cursor: str | None = None):
+    return items(censuses.listing(request.app.state.ws), limit, cursor)
 
 
 @writes.post("/censuses", status_code=201)
@@ -115,7 +120,7 @@ async def census_profile(request: Request, census_id: str):
 def census_delete(request: Request, census_id: str):
     ws, sched = ctx(request)
     check_id("cen", census_id)
-    in_use = any(j["census"].get("id") == census_id and j["status"] not in TERMINAL for j in sched.jobs.values())
+    in_use = any(census_id in censuses.used_ids(j) and j["status"] not in TERMINAL for j in sched.jobs.values())
     censuses.delete(ws, census_id, in_use)
     return Response(status_code=204)
 
@@ -135,8 +140,8 @@ def _if_match(value: str | None) -> int:
 
 
 @reads.get("/scenarios")
-def scenario_list(request: Request):
-    return items(scenarios.listing(request.app.state.ws), 200)
+def scenario_list(request: Request, limit: int = Query(50, ge=1, le=200), cursor: str | None = None):
+    return items(scenarios.listing(request.app.state.ws), limit, cursor)
 
 
 @writes.post("/scenarios", status_code=201)
@@ -220,11 +225,11 @@ def submit(request: Request, body: dict, key: str | None, base: dict | None = No
 
 @reads.get("/runs")
 def run_list(request: Request, scenario: str | None = None, status: str | None = None,
-             limit: int = Query(50, ge=1, le=200)):
+             limit: int = Query(50, ge=1, le=200), cursor: str | None = None):
     ws, sched = ctx(request)
-    jobs = sorted(sched.jobs.values(), key=lambda j: j.get("created_at") or "", reverse=True)
-    jobs = [j for j in jobs if (not scenario or j["scenario"] == scenario) and (not status or j["status"] == status)]
-    return items([runs.view(ws, sched, j, full=False) for j in jobs], limit)
+    jobs = [j for j in sched.of_kind("run")
+            if (not scenario or j["scenario"] == scenario) and (not status or j["status"] == status)]
+    return items([runs.view(ws, sched, j, full=False) for j in jobs], limit, cursor)
 
 
 @writes.post("/runs", status_code=202)
@@ -238,7 +243,7 @@ def run_create(request: Request, body: dict = Body(...), idempotency_key: str | 
 def _job(request: Request, run_id: str) -> dict:
     check_id("run", run_id)
     job = request.app.state.scheduler.jobs.get(run_id)
-    if job is None:
+    if job is None or job.get("kind", "run") != "run":
         raise runs.RunRefused(404, "not_found", "no run with this id")
     return job
 

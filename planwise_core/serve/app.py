@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from planwise_core.errors import PlanwiseError
-from planwise_core.serve import api, compat, pages
+from planwise_core.serve import api, batch_api, batch_pages, catalog, compat, fit_api, fit_pages, pages
 from planwise_core.serve.censuses import CensusRefused
 from planwise_core.serve.jobs import JobError, Scheduler
 from planwise_core.serve.runs import RunRefused
@@ -53,9 +53,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.ws, app.state.scheduler, app.state.settings = ws, scheduler, settings
     app.include_router(api.reads)
     app.include_router(api.writes)
+    app.include_router(catalog.reads)
+    app.include_router(catalog.writes)
+    app.include_router(fit_api.reads)
+    app.include_router(fit_api.writes)
+    app.include_router(batch_api.reads)
+    app.include_router(batch_api.writes)
     app.include_router(compat.router)
     app.include_router(pages.reads)
     app.include_router(pages.writes)
+    app.include_router(batch_pages.reads)
+    app.include_router(batch_pages.writes)
+    app.include_router(fit_pages.reads)
+    app.include_router(fit_pages.writes)
     app.mount("/static/report", StaticFiles(directory=static_dir("planwise_core.report")), name="report-static")
     app.mount("/static", StaticFiles(directory=static_dir("planwise_core.serve")), name="static")
     _handlers(app, ws)

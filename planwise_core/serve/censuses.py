@@ -140,3 +140,9 @@ def delete(ws: Workspace, census_id: str, in_use: bool) -> None:
     if in_use:
         raise CensusRefused(409, "in_use", "a queued or running run uses this census")
     shutil.rmtree(ws.folder("cen", census_id))
+
+
+def used_ids(job: dict) -> tuple:
+    """The censuses a job reads: a run's or batch's one, a fit's snapshots."""
+    census = job.get("census") or {}
+    return tuple(census.get("ids") or ()) + ((census["id"],) if census.get("id") else ())

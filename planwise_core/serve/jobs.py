@@ -58,7 +58,12 @@ class Scheduler:
     # ------------------------------------------------------------------ records
 
     def path(self, job_id: str, name: str):
-        return self.ws.folder("run", job_id) / name
+        return self.ws.folder(job_id[:3], job_id) / name  # runs/<run_id>, batches/<bat_id>, fits/<fit_id>
+
+    def of_kind(self, *kinds: str) -> list[dict]:
+        """The jobs of these kinds (``run``; ``batch`` and ``ensemble``), newest first."""
+        jobs = [j for j in self.jobs.values() if j.get("kind", "run") in kinds]
+        return sorted(jobs, key=lambda j: j.get("created_at") or "", reverse=True)
 
     def save(self, job: dict) -> None:
         write_json(self.path(job["id"], "job.json"), job)
@@ -71,8 +76,8 @@ class Scheduler:
 
     def load(self) -> None:
         """Read every job record; a job a stopped or killed server left active becomes ``interrupted``."""
-        runs = self.ws.root / "runs"
-        for folder in sorted(runs.iterdir()) if runs.is_dir() else ():
+        folders = [self.ws.root / kind for kind in ("runs", "batches", "fits")]
+        for folder in sorted(f for kind in folders if kind.is_dir() for f in kind.iterdir()):
             job = read_json(folder / "job.json")
             if not job or job.get("id") != folder.name:
                 continue
@@ -177,12 +182,12 @@ class Scheduler:
             self._start(job)
 
     def _start(self, job: dict) -> None:
-        folder = self.ws.folder("run", job["id"])
+        folder = self.path(job["id"], "")
         script = self.worker
         command = [sys.executable, script] if script else [sys.executable, "-m", "planwise_core.serve.worker"]
         env = {**os.environ, "PLANWISE_DUCKDB_THREADS": str(max(1, (os.cpu_count() or 1) // self.max_concurrent))}
         with (folder / "worker.log").open("ab") as out:
-            proc = subprocess.Popen(command + [f"runs/{job['id']}"], cwd=self.ws.root, stdout=out,
+            proc = subprocess.Popen(command + [self.ws.relative(folder)], cwd=self.ws.root, stdout=out,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                     start_new_session=True)
         self.procs[job["id"]] = proc
@@ -216,6 +221,8 @@ class Scheduler:
         elif stage in ("foundation_done", "year_done"):
             seconds = round(line["t"] - job.pop("_stage_started", line["t"]), 2)
             self.event(job, "step_done", stage=stage.removesuffix("_done"), year=line.get("year"), seconds=seconds)
+        elif stage == "run":  # a batch's child run finished (the batch worker's own progress line)
+            self.event(job, "run", run_id=line["run_id"], status=line["status"], seconds=line.get("seconds"))
 
     def _escalate(self, job_id: str) -> None:
         job = self.jobs[job_id]
@@ -266,7 +273,7 @@ class Scheduler:
 
 def resumable(ws: Workspace, job: dict) -> bool:
     return job["status"] in ("interrupted", "failed", "cancelled") and (
-        ws.folder("run", job["id"]) / "sim" / "run.json").is_file()
+        ws.folder(job["id"][:3], job["id"]) / "sim" / "run.json").is_file()
 
 
 def _size(path) -> int:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from planwise_core.levels import OPTIMIZATION_LEVELS
-from planwise_core.serve import censuses, forms, runs, scenarios, uploads
+from planwise_core.serve import censuses, forms, runs, scenarios, table_grid, uploads
 from planwise_core.serve.jobs import ACTIVE
 from planwise_core.serve.security import same_token, session_cookie
 from planwise_core.serve.workspace import check_id, check_scenario
@@ -20,7 +20,7 @@ from planwise_core.serve.workspace import check_id, check_scenario
 reads = APIRouter(include_in_schema=False)
 writes = APIRouter(include_in_schema=False)
 NAV = (("/", "Runs"), ("/runs/new", "New run"), ("/scenarios", "Scenarios"), ("/censuses", "Censuses"),
-       ("/about", "About"))
+       ("/batches", "Batches"), ("/fits", "Fit"), ("/about", "About"))
 
 
 @functools.cache
@@ -29,6 +29,9 @@ def environment() -> jinja2.Environment:
                                   jinja2.PackageLoader("planwise_core.report", "templates")])
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
+    from planwise_core.report.page import FILTERS
+
+    env.filters.update(FILTERS)  # the report's macros (charts, tables) are used by the compare page
     env.globals["nav"] = NAV
     env.globals["levels"] = OPTIMIZATION_LEVELS
     env.filters["dollars"] = lambda c: "" if c is None else f"${c / 100:,.2f}"
@@ -93,11 +96,14 @@ def logout(request: Request):
 
 def _run_lists(request: Request) -> dict:
     ws, sched = request.app.state.ws, request.app.state.scheduler
-    jobs = sorted(sched.jobs.values(), key=lambda j: j.get("created_at") or "", reverse=True)
-    views = [runs.view(ws, sched, j, full=j["status"] in ACTIVE) for j in jobs]
+    views = [runs.view(ws, sched, j, full=j["status"] in ACTIVE) for j in sched.of_kind("run")]
     return {"active": [v for v in views if v["status"] in ACTIVE],
             "queued": [v for v in views if v["status"] == "queued"],
             "attention": [v for v in views if v["status"] in ("failed", "cancelled", "interrupted")],
+            "others": [{"id": j["id"], "kind": j["kind"], "name": j.get("name"), "status": j["status"],
+                        "href": f"/{'batches' if j['id'].startswith('bat_') else 'fits'}/{j['id']}",
+                        "queue_position": sched.position(j)}
+                       for j in sched.of_kind("batch", "ensemble", "fit", "backtest") if j["status"] in ACTIVE + ("queued",)],
             "recent": [v for v in views if v["status"] == "completed"]}
 
 
@@ -203,8 +209,12 @@ async def compare_page(request: Request, allow_different_census: bool = False):
                                           allow_different_census)
     except runs.RunRefused as exc:
         again = "/compare?" + urlencode({"runs": ",".join(ids), "allow_different_census": 1})
-        return render(request, "compare.html", exc.status, result=None, message=str(exc), again=again, ids=ids)
-    return render(request, "compare.html", result=result, message=None, again="", ids=ids)
+        return render(request, "compare.html", exc.status, result=None, message=str(exc), again=again, ids=ids,
+                      figures=[])
+    from planwise_core.serve.compare_charts import compare_figures
+
+    return render(request, "compare.html", result=result, message=None, again="", ids=ids,
+                  figures=compare_figures(result))
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -265,6 +275,15 @@ async def validate_scenario(request: Request, name: str):
     return render(request, "problems_oob.html", sections=forms.form_sections(overrides, problems))
 
 
+@writes.post("/scenarios/{name}/duplicate")
+async def duplicate_scenario(request: Request, name: str):
+    from planwise_core.serve.catalog import duplicate
+
+    new_name = check_scenario((await form(request)).get("new_name", ""))
+    duplicate(request.app.state.ws, check_scenario(name), new_name)
+    return see(f"/scenarios/{new_name}")
+
+
 @writes.post("/scenarios/{name}/delete")
 def delete_scenario(request: Request, name: str):
     scenarios.delete(request.app.state.ws, check_scenario(name))
@@ -274,19 +293,22 @@ def delete_scenario(request: Request, name: str):
 @reads.get("/scenarios/{name}/tables/{table}")
 def table_page(request: Request, name: str, table: str):
     ws = request.app.state.ws
-    return render(request, "table.html", scenario=scenarios.read(ws, check_scenario(name)), table=table,
-                  text=scenarios.table_csv(ws, name, table), problems=[], message=None)
+    text = scenarios.table_csv(ws, check_scenario(name), table)
+    return render(request, "table.html", scenario=scenarios.read(ws, name), table=table, text=text, problems=[],
+                  message=None, grid=table_grid.grid(text, [], table), spec=table_grid.describe(table))
 
 
 @writes.post("/scenarios/{name}/tables/{table}")
 async def save_table(request: Request, name: str, table: str):
     ws = request.app.state.ws
-    text = (await form(request)).get("csv", "")
+    data = await form(request)
+    text = data["csv"] if "csv" in data else table_grid.from_form(data)  # the CSV text, or the grid's cells
     try:
         scenarios.save_table(ws, check_scenario(name), table, text.replace("\r\n", "\n"))
     except scenarios.ScenarioError as exc:
         return render(request, "table.html", exc.status, scenario=scenarios.read(ws, name), table=table, text=text,
-                      problems=exc.problems, message=str(exc))
+                      problems=exc.problems, message=str(exc), grid=table_grid.grid(text, exc.problems, table),
+                      spec=table_grid.describe(table))
     return see(f"/scenarios/{name}")
 
 
@@ -343,14 +365,14 @@ async def census_page(request: Request, census_id: str):
     ws = request.app.state.ws
     record = censuses.get(ws, check_id("cen", census_id))
     profile = await run_in_threadpool(censuses.profile, ws, census_id)
-    used_by = [j["id"] for j in request.app.state.scheduler.jobs.values() if j["census"].get("id") == census_id]
+    used_by = [j["id"] for j in request.app.state.scheduler.jobs.values() if census_id in censuses.used_ids(j)]
     return render(request, "census.html", census=record, profile=profile, used_by=used_by)
 
 
 @writes.post("/censuses/{census_id}/delete")
 def delete_census(request: Request, census_id: str):
     sched = request.app.state.scheduler
-    in_use = any(j["census"].get("id") == census_id and j["status"] in ACTIVE + ("queued",)
+    in_use = any(census_id in censuses.used_ids(j) and j["status"] in ACTIVE + ("queued",)
                  for j in sched.jobs.values())
     censuses.delete(request.app.state.ws, check_id("cen", census_id), in_use)
     return see("/censuses")
@@ -360,9 +382,11 @@ def delete_census(request: Request, census_id: str):
 def about(request: Request):
     from importlib.metadata import version
 
+    from planwise_core.serve.catalog import plugins
+
     ws, settings = request.app.state.ws, request.app.state.settings
     return render(request, "about.html", version=version("planwise"), usage=ws.disk_usage(), settings=settings,
-                  origin=f"http://{request.headers.get('host', '')}")
+                  origin=f"http://{request.headers.get('host', '')}", plugins=plugins())
 
 
 @reads.get("/favicon.ico")

@@ -33,8 +33,8 @@ def problem(text: str, severity: str = "error") -> dict:
 
 
 def as_dict(ws: Workspace, item) -> dict:
-    """A library Problem as the API's ``{key, message, severity}``."""
-    return {"key": item.key, "message": ws.scrub(item.message), "severity": item.severity}
+    """A library Problem as the API's ``{key, path, message, severity}``."""
+    return {"key": item.key, "path": list(item.path), "message": ws.scrub(item.message), "severity": item.severity}
 
 
 def base_config(ws: Workspace) -> dict:

@@ -13,10 +13,10 @@ from planwise_core.errors import PlanwiseError
 from planwise_core.fileio import atomic_write_text
 
 MARKER = "planwise-workspace.json"
-KINDS = {"run": "runs", "cen": "censuses", "bat": "batches", "exp": "exports"}
-ID_PATTERN = re.compile(r"(run|cen|bat|exp)_\d{8}_\d{6}_[0-9a-f]{6}")
+KINDS = {"run": "runs", "cen": "censuses", "bat": "batches", "exp": "exports", "fit": "fits"}
+ID_PATTERN = re.compile(r"(run|cen|bat|exp|fit)_\d{8}_\d{6}_[0-9a-f]{6}")
 SCENARIO_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-FOLDERS = ("scenarios", "censuses", "runs", "batches", ".serve", ".serve/tmp")
+FOLDERS = ("scenarios", "censuses", "runs", "batches", "fits", ".serve", ".serve/tmp")
 
 
 class WorkspaceError(PlanwiseError):

@@ -5,6 +5,10 @@ writes ``sim/progress.jsonl`` lines (foundation, then each year) with short slee
 start (running) and the end (completed), exits 130 on SIGINT/SIGTERM leaving run.json ``running`` (as
 execute_run does), and on a resume skips the years it already recorded as done.
 FAKE_WORKER_STEP (seconds per step, default 0.2); FAKE_WORKER_FAIL=1 records a failed run.
+
+A batch or ensemble job (``batches/<id>``) gets one ``run`` progress line per planned run and a real
+``batch.duckdb`` written by the batch library's own writer from made-up yearly rows: headcount
+``100 + seed + year offset`` and payroll ``1000 * headcount``, so the bands are known in advance. A fit job runs the real worker's fit (no dbt in it).
 """
 
 import json
@@ -24,6 +28,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     folder = Path(sys.argv[1])
     job = json.loads((folder / "job.json").read_text())
+    if job.get("kind") in ("batch", "ensemble"):
+        return fake_batch(folder, job)
+    if job.get("kind") in ("fit", "backtest"):  # no dbt in a fit: the real thing takes a second or two
+        from planwise_core.serve.worker import run_fit_job
+
+        return run_fit_job(folder, job)
     sim = folder / "sim"
     sim.mkdir(exist_ok=True)
     step = float(os.environ.get("FAKE_WORKER_STEP", "0.2"))
@@ -56,6 +66,38 @@ def main() -> int:
                   completed_years=list(range(start, end + 1)), seconds=1.0)
     (sim / "run.json").write_text(json.dumps(record))
     (folder / "headline.json").write_text(json.dumps({"year": end, "headcount": 100, "payroll": 1000.0}))
+    return 0
+
+
+def fake_batch(folder: Path, job: dict) -> int:
+    from planwise_core.batch.store import write_batch_database
+
+    sim = folder / "sim"
+    sim.mkdir(exist_ok=True)
+    (sim / "run.json").write_text(json.dumps({"status": "running"}))
+    step = float(os.environ.get("FAKE_WORKER_STEP", "0.2"))
+    start, end = job["years"]
+    runs, years = [], []
+    with (sim / "progress.jsonl").open("a") as progress:
+        try:
+            for scenario in job["scenarios"]:
+                for seed in job["seeds"]:
+                    time.sleep(step)
+                    run_id = f"{scenario}-seed-{seed}"
+                    runs.append({"run_id": run_id, "scenario": scenario, "seed": seed, "status": "completed",
+                                 "seconds": step, "completed_years": list(range(start, end + 1))})
+                    years += [{"run_id": run_id, "scenario": scenario, "seed": seed, "simulation_year": y,
+                               "headcount": 100 + seed + (y - start), "payroll": 1000.0 * (100 + seed + y - start)}
+                              for y in range(start, end + 1)]
+                    progress.write(json.dumps({"t": time.time(), "stage": "run", "run_id": run_id,
+                                               "status": "completed", "seconds": step}) + "\n")
+                    progress.flush()
+        except KeyboardInterrupt:
+            return 130
+    info = {"batch_id": job["id"], "kind": job["kind"], "source": job["name"], "output": str(sim)}
+    write_batch_database(sim / "batch.duckdb", info, runs, years)
+    (sim / "batch.json").write_text(json.dumps({"kind": job["kind"], "runs": runs, "success": True}))
+    (sim / "run.json").write_text(json.dumps({"status": "completed"}))
     return 0
 
 

@@ -21,7 +21,7 @@
   function follow(live) {
     var failures = 0, source = new EventSource(live.getAttribute("data-events"));
     var onEvent = function () { failures = 0; refresh(live); };
-    ["queued", "started", "stage", "step_done", "cancel_requested"].forEach(function (t) {
+    ["queued", "started", "stage", "step_done", "cancel_requested", "run"].forEach(function (t) {
       source.addEventListener(t, onEvent);
     });
     source.addEventListener("finished", function () { source.close(); window.location.reload(); });
