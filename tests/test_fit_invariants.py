@@ -142,6 +142,23 @@ def test_tables_and_report_agree(fitted):
     assert float(report["published_value"]) == published["workforce.total_termination_rate"]["value"]
 
 
+
+def test_fit_years_columns(history, fitted):
+    years = read_csv(fitted / "cells" / "fit_years.csv")
+    t = manifest(fitted)["published"]["workforce.total_termination_rate"]["value"]
+    for y in years:  # A/E of each year against the published t
+        assert float(y["ae_t"]) == pytest.approx(int(y["leavers"]) / (int(y["start_actives"]) * t), abs=5e-7)
+    snaps = read_csv(history / "snapshots.csv")
+    for y in years:  # promotions: stayers (active at both ends) whose level rose, counted from the two snapshots
+        k = int(y["k"])
+        start = {r["employee_id"]: r for r in read_csv(history / snaps[k - 1]["file"])
+                 if not r["employee_termination_date"]}
+        end = {r["employee_id"]: r for r in read_csv(history / snaps[k]["file"]) if not r["employee_termination_date"]}
+        rose = sum(int(end[i]["level_id"]) > int(r["level_id"]) for i, r in start.items() if i in end)
+        assert int(y["promotions"]) == rose, k
+        assert {f"merit_{level}" for level in range(1, 6)} <= set(y)
+
+
 @pytest.fixture(scope="module")
 def history_10000(tmp_path_factory):
     return generate_history(10_000, tmp_path_factory.mktemp("h10000") / "h", seed=1)

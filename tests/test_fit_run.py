@@ -49,3 +49,12 @@ def test_existing_output_is_refused_and_left_untouched(tmp_path):
     assert [p.name for p in (tmp_path / "fit").iterdir()] == ["keep.txt"]
     proc = planwise("fit", tmp_path / "missing", "--out", tmp_path / "other")
     assert proc.returncode == 1 and "does not exist" in proc.stderr and not (tmp_path / "other").exists()
+
+
+def test_a_simulator_made_history_needs_irs_years_and_a_real_band(tmp_path):
+    proc = planwise("census", "history", "--simulator", "--employees", 50, "--first-date", "2021-12-31",
+                    "--out", tmp_path / "h")
+    assert proc.returncode == 2 and "IRS limits" in proc.stderr and not (tmp_path / "h").exists()
+    proc = planwise("census", "history", "--simulator", "--employees", 50, "--shift", "3-4", 2, "--out", tmp_path / "h")
+    assert proc.returncode == 2 and "no tenure band '3-4'" in proc.stderr and "2-4" in proc.stderr
+    assert not (tmp_path / "h").exists()

@@ -121,6 +121,9 @@ def total_termination_rate(ctx, out: Collector) -> None:
              basis="experience" if z >= 1 else "base" if z <= 0 else "blended")
     out.publish("workforce.total_termination_rate", value, base, z)
     out.config["workforce.total_termination_rate"] = float(value)
+    for y in years:  # fit_years.csv: each year's leavers against the published (pooled) t
+        out.year(y["k"], ae_t=y["leavers"] / (y["start_actives"] * float(value)) if y["start_actives"] and value
+                 else None)
     ctx.quota = {"t_hat": t_hat, "z": z, "n": start, "leavers": leavers, "years": years}
     _trend(out, [(y["leavers"], y["start_actives"]) for y in years], "total_termination_rate")
     vanished = sum(y["vanished"] for y in years)

@@ -140,8 +140,9 @@ def _write_studies(build: Path, collected) -> None:
                "attributed_events")
     (build / CELLS / "fit_exposure.csv").write_text(_csv(columns, collected.exposure), encoding="utf-8")
     years = [collected.years[k] for k in sorted(collected.years)]
-    year_columns = ("k", "start_actives", "leavers", "vanished", "rehires", "retro", "stayers", "t", "hires",
-                    "hire_leavers", "actives_end", "growth")
+    merit = sorted({c for y in years for c in y if c.startswith("merit_")}, key=lambda c: int(c[6:]))
+    year_columns = ("k", "start_actives", "leavers", "vanished", "rehires", "retro", "stayers", "t", "ae_t", "hires",
+                    "hire_leavers", "promotions", *merit, "actives_end", "growth")
     (build / CELLS / "fit_years.csv").write_text(_csv(year_columns, years), encoding="utf-8")
 
 
