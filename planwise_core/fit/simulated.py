@@ -133,6 +133,18 @@ def _config(years: range, census_date: date, seed: int, rates: dict) -> dict:
     return data
 
 
+def _truth_config() -> dict:
+    """The configuration that made the history, without its yearly noise: a base ``--config`` for fit/backtest."""
+    from planwise_core.config import load_config
+    from planwise_core.config.schema import DEFAULT_CONFIG_PATH
+
+    data = load_config(DEFAULT_CONFIG_PATH).to_dict()
+    data["workforce"]["total_termination_rate"] = TRUTH["total_termination_rate"]
+    data["workforce"]["new_hire_termination_rate"] = TRUTH["new_hire_termination_rate"]
+    data["simulation"]["target_growth_rate"] = TRUTH["target_growth_rate"]
+    return data
+
+
 def _year_rates(rng: random.Random, year: int, n: int, rates: dict, extra: float = 0.0) -> None:
     t, h, g = TRUTH["total_termination_rate"], TRUTH["new_hire_termination_rate"], TRUTH["target_growth_rate"]
     rates["t"][year] = round(min(1.0, _binomial_rate(rng, n, t) + extra / n), 8)
@@ -197,5 +209,6 @@ def _last_year(out: Path, dates: list, files: list, rates: dict, seed: int, shif
              "shift_last_year": {"tenure_band": shift[0], "factor": shift[1], "extra_leavers": round(extra, 3),
                                  "t": year_rates["t"][last]} if shift else None}
     atomic_write_text(out / "truth.json", json.dumps(truth, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(out / "truth_config.yaml", yaml.safe_dump(_truth_config(), sort_keys=False))
     shutil.rmtree(work, ignore_errors=True)
     return out
