@@ -40,3 +40,27 @@ def test_a_band_above_its_retirements_keeps_a_positive_multiplier():
     assert fit.multipliers[0]["55-64"] > 0
     old = [c for c in data if c.key[0] == "55-64"]
     assert 0 < math.fsum(c.attributed for c in old) < math.fsum(c.observed for c in old)
+
+
+def test_w_ret_when_the_table_expects_far_more_retirements(tmp_path):
+    """A history fitted with a base configuration whose retirement table is scaled 10 times: the fit finishes, warns
+    W-RET and suggests the base multiplier scaled by the observed A/E (not the A/E alone)."""
+    import re
+
+    import yaml
+
+    from planwise_core.config import load_config
+    from planwise_core.config.schema import DEFAULT_CONFIG_PATH
+    from planwise_core.fit import fit_history, generate_history
+
+    history = generate_history(1500, tmp_path / "h", snapshots=3, seed=8)
+    data = load_config(DEFAULT_CONFIG_PATH).to_dict()
+    data["workforce"]["retirement"]["rate_multiplier"] = 10.0
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
+    result = fit_history(history, tmp_path / "fit", config=tmp_path / "config.yaml")
+    [warning] = [w for w in result.warnings if w["code"] == "W-RET"]
+    observed, expected, ratio, suggested = map(float, re.search(
+        r"(\d+) observed against ([\d.]+) expected \(A/E ([\d.]+)\).*rate_multiplier ([\d.]+)",
+        warning["message"]).groups())
+    assert ratio < 0.5 and abs(ratio - observed / expected) < 0.006
+    assert abs(suggested - 10.0 * observed / expected) < 0.006
