@@ -31,7 +31,7 @@ def backtested(tmp_path_factory):
 def test_outputs_and_conditioning(backtested):
     base, _, result = backtested
     for name in ("scorecard.csv", "scorecard.json", "scorecard.md", "scorecard.html", "actuals.csv",
-                 "scenarios.yaml", "fitted/config.yaml", "fitted/tables/tenure_bands.csv"):
+                 "scenarios.yaml", "fitted/config.yaml", "fitted/tenure_bands.csv", "fitted/cells/fit_cells.csv"):
         assert (base / "bt" / name).is_file(), name
     rows = read_csv(base / "bt" / "scorecard.csv")
     headcount = [r for r in rows if r["metric"] == "headcount.total"]

@@ -67,9 +67,9 @@ def test_example_1_tenure_bands_number_for_number(example_1):
 
 
 def test_example_1_single_band_dimensions_and_quota(example_1):
-    tables = {r["age_band"]: r for r in read_csv(example_1 / "tables" / "age_bands.csv")}
+    tables = {r["age_band"]: r for r in read_csv(example_1 / "age_bands.csv")}
     assert tables["45-54"]["termination_multiplier"] == "1.6"  # one band: the base value, verbatim
-    levels = {r["level_id"]: r for r in read_csv(example_1 / "tables" / "job_levels.csv")}
+    levels = {r["level_id"]: r for r in read_csv(example_1 / "job_levels.csv")}
     assert levels["1"]["termination_multiplier"] == "1"
     quota = cells(example_1, "total_termination_rate")["all"]
     assert float(quota["crude_rate"]) == 0.1125
@@ -91,12 +91,12 @@ def test_example_2_merit_with_a_promotion_separated_out(tmp_path):
     assert (round(float(merit["ci_low"]), 6), round(float(merit["ci_high"]), 6)) == (0.014094, 0.041706)
     assert float(merit["credibility"]) == pytest.approx(0.118179, abs=5e-7)
     assert float(merit["published_value"]) == 0.029161
-    levels = {r["level_id"]: r for r in read_csv(tmp_path / "fit" / "tables" / "job_levels.csv")}
+    levels = {r["level_id"]: r for r in read_csv(tmp_path / "fit" / "job_levels.csv")}
     assert levels["2"]["merit_rate"] == "0.029161"
     raise_ = cells(tmp_path / "fit", "promotion_raise")["all"]
     assert float(raise_["crude_rate"]) == pytest.approx(81500 / 72000 / 1.034161 - 1, abs=5e-9)
     assert round(float(raise_["crude_rate"]), 6) == 0.094553
-    hazard = read_csv(tmp_path / "fit" / "tables" / "promotion_hazard.csv")[0]
+    hazard = read_csv(tmp_path / "fit" / "promotion_hazard.csv")[0]
     assert (hazard["min_raise"], hazard["max_raise"]) == ("0.08", "0.15")  # one promotion: Z = 0, the base range
 
 

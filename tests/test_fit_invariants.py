@@ -47,12 +47,12 @@ def test_determinism_shuffled_renamed_and_extra_columns(history, fitted, tmp_pat
         lines.append(f"{row['as_of_date']},extract_{i}.csv")
     (moved / "snapshots.csv").write_text("\n".join(lines) + "\n")
     fit_history(moved, tmp_path / "moved_fit")
-    for name in ("config.yaml", "fit_cells.csv", *(f"tables/{p.name}" for p in (fitted / "tables").iterdir())):
+    for name in ("config.yaml", "cells/fit_cells.csv", *(p.name for p in fitted.glob("*.csv"))):
         assert (tmp_path / "moved_fit" / name).read_bytes() == (fitted / name).read_bytes(), name
 
 
 def test_attribution(fitted):
-    rows = [r for r in read_csv(fitted / "fit_exposure.csv") if r["study"] == "termination"]
+    rows = [r for r in read_csv(fitted / "cells" / "fit_exposure.csv") if r["study"] == "termination"]
     observed = math.fsum(float(r["events"]) for r in rows)
     attributed = math.fsum(float(r["attributed_events"]) for r in rows)
     assert all(float(r["attributed_events"]) <= float(r["events"]) + 1e-9 for r in rows)
@@ -65,7 +65,7 @@ def test_retirement_disabled_attributes_everything(history, tmp_path):
     config.write_text("simulation: {start_year: 2025, end_year: 2026}\nworkforce: {total_termination_rate: 0.12, "
                       "retirement: {enabled: false}}\nrandom_seed: 1\n")
     fit_history(history, tmp_path / "fit", config=config)
-    rows = [r for r in read_csv(tmp_path / "fit" / "fit_exposure.csv") if r["study"] == "termination"]
+    rows = [r for r in read_csv(tmp_path / "fit" / "cells" / "fit_exposure.csv") if r["study"] == "termination"]
     assert all(r["attributed_events"] == r["events"] for r in rows)
 
 
@@ -75,15 +75,15 @@ def test_maximum_likelihood_equals_a_poisson_glm(history, tmp_path):
     config.write_text("simulation: {start_year: 2025, end_year: 2026}\nworkforce: {total_termination_rate: 0.12, "
                       "retirement: {enabled: false}}\nrandom_seed: 1\n")
     fit_history(history, tmp_path / "fit", config=config, options=FitOptions(full_credibility=0))
-    report = [r for r in read_csv(tmp_path / "fit" / "fit_cells.csv") if r["parameter"] == "termination"]
+    report = [r for r in read_csv(tmp_path / "fit" / "cells" / "fit_cells.csv") if r["parameter"] == "termination"]
     for r in report:  # every Z = 1: the fitted rate is the experience rate
         assert float(r["fitted_rate"]) == pytest.approx(float(r["crude_rate"]), rel=1e-6, abs=1e-8), r["cell"]
-    rows = [r for r in read_csv(tmp_path / "fit" / "fit_exposure.csv") if r["study"] == "termination"]
+    rows = [r for r in read_csv(tmp_path / "fit" / "cells" / "fit_exposure.csv") if r["study"] == "termination"]
     bands = {d: sorted({r[d] for r in rows}) for d in ("age_band", "tenure_band", "level_id")}
     design = [[1.0] + [float(r[d] == b) for d in bands for b in bands[d][1:]] for r in rows]
     model = sm.GLM([float(r["events"]) for r in rows], design, family=sm.families.Poisson(),
                    offset=[math.log(float(r["exposure"])) for r in rows]).fit(tol=1e-13)
-    tables = {name: {r[key]: float(r["termination_multiplier"]) for r in read_csv(tmp_path / "fit" / "tables" / f)}
+    tables = {name: {r[key]: float(r["termination_multiplier"]) for r in read_csv(tmp_path / "fit" / f)}
               for name, key, f in (("age_band", "age_band", "age_bands.csv"),
                                    ("tenure_band", "tenure_band", "tenure_bands.csv"),
                                    ("level_id", "level_id", "job_levels.csv"))}
@@ -98,20 +98,20 @@ def test_credibility_limits(history, tmp_path):
     fit_history(history, tmp_path / "fit", options=FitOptions(full_credibility=math.inf))
     for name in ("age_bands.csv", "tenure_bands.csv"):
         base = read_csv(shutil.os.path.join(__import__("planwise_core").__path__[0], "assumptions", "defaults", name))
-        got = read_csv(tmp_path / "fit" / "tables" / name)
+        got = read_csv(tmp_path / "fit" / name)
         for b, g in zip(base, got):
             for column in ("termination_multiplier", "promotion_multiplier"):
                 assert float(g[column]) == float(b[column]), (name, column)
     published = manifest(tmp_path / "fit")["published"]
     assert published["workforce.total_termination_rate"]["value"] == 0.12
     assert published["promotion_hazard.base_rate"]["value"] == 0.1
-    zs = [float(r["credibility"]) for r in read_csv(tmp_path / "fit" / "fit_cells.csv") if r["credibility"]]
+    zs = [float(r["credibility"]) for r in read_csv(tmp_path / "fit" / "cells" / "fit_cells.csv") if r["credibility"]]
     assert all(0 <= z <= 1 for z in zs)
 
 
 def test_fully_credible_bands_reproduce_experience_and_scale(history, tmp_path):
     fit_history(history, tmp_path / "fit", options=FitOptions(full_credibility=150))
-    report = [r for r in read_csv(tmp_path / "fit" / "fit_cells.csv") if r["parameter"] == "termination"]
+    report = [r for r in read_csv(tmp_path / "fit" / "cells" / "fit_cells.csv") if r["parameter"] == "termination"]
     credible = [r for r in report if float(r["credibility"]) == 1.0]
     partial = [r for r in report if 0 < float(r["credibility"]) < 1]
     assert credible and partial
@@ -123,7 +123,7 @@ def test_fully_credible_bands_reproduce_experience_and_scale(history, tmp_path):
                                                                        "tenure_band")):
         base = {r[key]: float(r["termination_multiplier"]) for r in read_csv(
             shutil.os.path.join(__import__("planwise_core").__path__[0], "assumptions", "defaults", name))}
-        got = {r[key]: float(r["termination_multiplier"]) for r in read_csv(tmp_path / "fit" / "tables" / name)}
+        got = {r[key]: float(r["termination_multiplier"]) for r in read_csv(tmp_path / "fit" / name)}
         e = {b: exposure.get((dim, b), 0.0) for b in base}
         mean = lambda m, e=e, base=base: sum(e[b] * m[b] for b in base) / sum(e.values())  # noqa: E731
         assert mean(got) == pytest.approx(mean(base), rel=1e-6), name
@@ -131,15 +131,32 @@ def test_fully_credible_bands_reproduce_experience_and_scale(history, tmp_path):
 
 
 def test_tables_and_report_agree(fitted):
-    levels = read_csv(fitted / "tables" / "job_levels.csv")
+    levels = read_csv(fitted / "job_levels.csv")
     assert sum(round(float(r["new_hire_share"]) * 1_000_000) for r in levels) == 1_000_000
-    ages = read_csv(fitted / "tables" / "new_hire_age_distribution.csv")
+    ages = read_csv(fitted / "new_hire_age_distribution.csv")
     assert sum(round(float(r["share"]) * 1_000_000) for r in ages) == 1_000_000
     config = (fitted / "config.yaml").read_text()
     published = manifest(fitted)["published"]
     assert f"total_termination_rate: {published['workforce.total_termination_rate']['value']}" in config
     report = cells(fitted, "total_termination_rate")["all"]
     assert float(report["published_value"]) == published["workforce.total_termination_rate"]["value"]
+
+
+
+def test_fit_years_columns(history, fitted):
+    years = read_csv(fitted / "cells" / "fit_years.csv")
+    t = manifest(fitted)["published"]["workforce.total_termination_rate"]["value"]
+    for y in years:  # A/E of each year against the published t
+        assert float(y["ae_t"]) == pytest.approx(int(y["leavers"]) / (int(y["start_actives"]) * t), abs=5e-7)
+    snaps = read_csv(history / "snapshots.csv")
+    for y in years:  # promotions: stayers (active at both ends) whose level rose, counted from the two snapshots
+        k = int(y["k"])
+        start = {r["employee_id"]: r for r in read_csv(history / snaps[k - 1]["file"])
+                 if not r["employee_termination_date"]}
+        end = {r["employee_id"]: r for r in read_csv(history / snaps[k]["file"]) if not r["employee_termination_date"]}
+        rose = sum(int(end[i]["level_id"]) > int(r["level_id"]) for i, r in start.items() if i in end)
+        assert int(y["promotions"]) == rose, k
+        assert {f"merit_{level}" for level in range(1, 6)} <= set(y)
 
 
 @pytest.fixture(scope="module")

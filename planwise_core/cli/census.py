@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 
 import click
 
@@ -69,18 +70,24 @@ def census_profile(state, file, census_date, as_json, **options):
               help="Employees in the first snapshot.")
 @click.option("--years", type=click.IntRange(2, 5), default=4, show_default=True, help="Number of annual snapshots.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Generator seed.")
-@click.option("--first-date", type=click.DateTime(formats=["%Y-%m-%d"]), default="2021-12-31", show_default=True,
-              help="As-of date of the first snapshot.")
+@click.option("--first-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="As-of date of the first snapshot (default 2021-12-31; 2023-12-31 with --simulator).")
 @click.option("--shift", nargs=2, type=(str, float), default=None, metavar="TENURE_BAND FACTOR",
               help="Multiply one tenure band's termination force in the last year (a planted shift).")
 @click.option("--vanish-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of leavers whose rows are missing from the next snapshot.")
 @click.option("--no-terminated-rows", is_flag=True, help="Snapshots hold actives only (no leaver rows).")
+@click.option("--simulator", is_flag=True,
+              help="Make every year after the first with the simulator itself (built-in tables, known quota rates).")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write the history into.")
-def census_history(employees, years, seed, first_date, shift, vanish_share, no_terminated_rows, out):
+def census_history(employees, years, seed, first_date, shift, vanish_share, no_terminated_rows, simulator, out):
     """Write a synthetic employer history with known true rates (snapshots, snapshots.csv, truth.json)."""
     from planwise_core.fit.synthetic import generate_history
 
+    if simulator:
+        _simulated(employees, years, seed, first_date, shift, vanish_share or no_terminated_rows, out)
+        return
+    first_date = first_date or datetime(2021, 12, 31)
     path = generate_history(employees, out, snapshots=years, seed=seed, first=first_date.date(), shift=shift,
                             vanish_share=vanish_share, terminated_rows=not no_terminated_rows)
     click.echo(f"wrote {years} snapshots of {employees} employees to {path}")
@@ -96,3 +103,19 @@ def census_template(out):
         click.echo(template_text(), nl=False)
     else:
         click.echo(f"wrote {write_template(Path(out))}")
+
+
+def _simulated(employees, years, seed, first_date, shift, removed_rows, out) -> None:
+    from planwise_core.config.plan import first_irs_year
+    from planwise_core.fit.simulated import simulate_history
+
+    first = first_date.date() if first_date else date(2023, 12, 31)
+    if removed_rows or years < 3 or first.year + 1 < first_irs_year():
+        raise click.UsageError(f"--simulator needs --years 3 or more, a --first-date from {first_irs_year() - 1}-12-31 "
+                               "on (the simulated years need published IRS limits), and no --vanish-share or "
+                               "--no-terminated-rows")
+    try:
+        path = simulate_history(employees, out, snapshots=years, seed=seed, first=first, shift=shift)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {years} snapshots made by the simulator from {employees} employees to {path}")

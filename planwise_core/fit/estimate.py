@@ -44,10 +44,10 @@ def termination_multipliers(ctx, out: Collector) -> None:
     attributed = math.fsum(c.attributed for c in cells)
     observed = math.fsum(c.observed for c in cells)
     out.extra["retirements_attributed"] = observed - attributed
-    _retirement_check(out, cells, fit)
+    _retirement_check(out, cells, fit, ctx.config.workforce.retirement.rate_multiplier)
 
 
-def _retirement_check(out: Collector, cells, fit) -> None:
+def _retirement_check(out: Collector, cells, fit, multiplier: float) -> None:
     """W-RET: leavers at retirement ages against what the retirement table and the fitted hazard expect together."""
     old = [(c, h) for c, h in zip(cells, hazards(cells, fit["ml"].multipliers, fit["ml"].lam)) if c.detail[0] >= 0]
     expected = math.fsum(c.retirements + h for c, h in old)
@@ -59,7 +59,7 @@ def _retirement_check(out: Collector, cells, fit) -> None:
     if not 0.5 <= ratio <= 2:
         out.warn("W-RET", int(observed), f"leavers at retirement ages: {observed:.0f} observed against {expected:.1f} "
                  f"expected (A/E {ratio:.2f}); the retirement table is probably wrong for this employer: consider "
-                 f"workforce.retirement.rate_multiplier {ratio:.2f}")
+                 f"workforce.retirement.rate_multiplier {ratio * multiplier:.2f}")
 
 
 def publish_dimension(ctx, out, cells, fit, base, dim, name, parameter, column) -> None:
@@ -121,6 +121,9 @@ def total_termination_rate(ctx, out: Collector) -> None:
              basis="experience" if z >= 1 else "base" if z <= 0 else "blended")
     out.publish("workforce.total_termination_rate", value, base, z)
     out.config["workforce.total_termination_rate"] = float(value)
+    for y in years:  # fit_years.csv: each year's leavers against the published (pooled) t
+        out.year(y["k"], ae_t=y["leavers"] / (y["start_actives"] * float(value)) if y["start_actives"] and value
+                 else None)
     ctx.quota = {"t_hat": t_hat, "z": z, "n": start, "leavers": leavers, "years": years}
     _trend(out, [(y["leavers"], y["start_actives"]) for y in years], "total_termination_rate")
     vanished = sum(y["vanished"] for y in years)

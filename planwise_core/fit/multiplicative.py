@@ -17,6 +17,7 @@ from planwise_core.fit.options import FitError
 DIMENSIONS = ("age_band", "tenure_band", "level")
 TOLERANCE = 1e-10
 MAX_SWEEPS = 10_000
+BOUNDARY_CHECK = 1e-2  # a band's multiplier below this is tested for a maximum at 0 (see _boundary)
 
 
 @attrs.define
@@ -64,10 +65,12 @@ def _gap(cells: list[Cell], a: list[float], h: list[float], free: list[set], tot
 def sweep_fit(cells: list[Cell], mult: list[dict], lam: float, free: list[set], attribute: bool,
               what: str) -> Fit:
     """Sweep the free bands' multipliers and lam until every free band and the total match (1e-10)."""
-    mult = [dict(m) for m in mult]
+    mult, free = [dict(m) for m in mult], [set(f) for f in free]
     frozen = [c.attributed for c in cells]
     total = attribute or _total_feasible(cells, free)
     for sweep in range(MAX_SWEEPS):
+        if attribute:
+            _boundary(cells, mult, lam, free)
         h = hazards(cells, mult, lam)
         a = _attribute(cells, h) if attribute else frozen
         if _gap(cells, a, h, free, total) < TOLERANCE:
@@ -84,6 +87,27 @@ def sweep_fit(cells: list[Cell], mult: list[dict], lam: float, free: list[set], 
         if total_h > 0 and total:
             lam *= math.fsum(a) / total_h
     raise FitError([f"{what}: the maximum-likelihood fit did not converge in {MAX_SWEEPS} sweeps"], "fit")
+
+
+def _boundary(cells: list[Cell], mult: list[dict], lam: float, free: list[set]) -> None:
+    """Set to 0 (and stop sweeping) a free band whose maximum likelihood is 0: its leavers are all explained by
+    retirements. The band's log-likelihood, sum O_c·ln(m·w_c + R_c) - m·sum w_c, is concave in its multiplier m;
+    its derivative at 0, sum O_c·w_c/R_c - sum w_c, not positive means the maximum is at 0. EM steps would only
+    approach it geometrically (by the factor sum O_c·w_c/R_c / sum w_c per sweep, near 1 when the band's leavers
+    are close to its retirements). Checked once the multiplier is already small, so other bands can settle."""
+    for dim in range(len(DIMENSIONS)):
+        for band in sorted(free[dim]):
+            if mult[dim][band] > BOUNDARY_CHECK:
+                continue
+            inside = [c for c in cells if c.key[dim] == band]
+            if any(c.observed > 0 and c.retirements == 0 for c in inside):
+                continue
+            w = [lam * c.exposure * math.prod(mult[d][c.key[d]] for d in range(len(DIMENSIONS)) if d != dim)
+                 for c in inside]
+            slope = math.fsum(c.observed * wc / c.retirements for c, wc in zip(inside, w) if c.observed > 0)
+            if slope - math.fsum(w) <= 0:
+                mult[dim][band] = 0.0
+                free[dim].discard(band)
 
 
 def _total_feasible(cells: list[Cell], free: list[set]) -> bool:

@@ -27,6 +27,8 @@ def promotions(ctx, out: Collector) -> None:
     promo = ctx.aset.tables["promotion_hazard"].rows[0]
     ctx.base_promotion_rate = float(promo[0])
     cells, info = studies.promotion_cells(ctx.history, ctx.orders, ctx.top_level)
+    for k, count in studies.promotions_by_year(ctx.history):
+        out.year(k, promotions=count)
     if info["multi"]:
         out.warn("W-MULTIPROMO", info["multi"], "stayers moved up two levels or more (one promotion each)")
     if info["demotions"]:
@@ -86,6 +88,9 @@ def merit_by_level(ctx, out: Collector) -> None:
         out.warn("W-PAYBREAK", len(breaks), "stayers whose pay ratio is outside [1/2, 2] (excluded)", breaks[:5])
     for level in sorted(base):
         _merit_level(ctx, out, level, kept.get(level, []), base[level])
+        for k in sorted({p[0] for p in kept.get(level, [])}):  # fit_years.csv: the pay-weighted raise per year
+            year = [p for p in kept[level] if p[0] == k]
+            out.year(k, **{f"merit_{level}": math.fsum(p[2] - p[1] for p in year) / math.fsum(p[1] for p in year)})
     _tenure0(ctx, out)
 
 

@@ -39,8 +39,21 @@ def markdown(ctx, collected, manifest: dict) -> str:
                      f"{_num(c['events'], 1)} | {_num(c['crude_rate'])} | {_num(c['ci_low'])}–{_num(c['ci_high'])} | "
                      f"{_num(c['credibility'], 4)} | {_num(c['default_rate'])} | {_num(c['fitted_rate'])} | "
                      f"{_num(c['published_value'])} |")
+    lines += _years(collected)
     lines += ["", "## Data quality and warnings", ""]
     lines += [f"- **{w['code']}** ({w['count']}): {w['message']}" + (f" — first ids: {', '.join(w['ids'])}"
                                                                         if w["ids"] else "")
               for w in collected.warnings] or ["- none"]
     return "\n".join(lines) + "\n"
+
+
+def _years(collected) -> list[str]:
+    """Each study year: counts, t and its A/E against the published t, promotions, growth (docs/fit.md)."""
+    columns = ("k", "start_actives", "leavers", "t", "ae_t", "hires", "hire_leavers", "promotions", "actives_end",
+               "growth")
+    lines = ["", "## By study year", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for k in sorted(collected.years):
+        year = collected.years[k]
+        lines.append("| " + " | ".join(_num(year.get(c)) if isinstance(year.get(c), float) else str(year.get(c, ""))
+                                       for c in columns) + " |")
+    return lines

@@ -71,8 +71,9 @@ def render_html(ctx, collected, manifest: dict) -> str:
                "columns": ", ".join(s["columns"])} for s in manifest["inputs"]]
     published = [{"key": k, "value": _n(p["value"]), "base": _n(p["base"]), "basis": p["basis"],
                   "z": _n(p["credibility"], 4), "note": p["note"]} for k, p in collected.published.items()]
-    year_columns = ["k", "start_actives", "leavers", "vanished", "rehires", "stayers", "t", "hires", "hire_leavers",
-                    "actives_end", "growth"]
+    merit = sorted({c for y in collected.years.values() for c in y if c.startswith("merit_")}, key=lambda c: int(c[6:]))
+    year_columns = ["k", "start_actives", "leavers", "vanished", "rehires", "stayers", "t", "ae_t", "hires",
+                    "hire_leavers", "promotions", *merit, "actives_end", "growth"]
     years = [[_n(collected.years[k].get(c)) for c in year_columns] for k in sorted(collected.years)]
     return render("fit_report.html", title="PlanWise fit report", subtitle=f"{len(inputs)} snapshots",
                   charts_total=sum(len(s["charts"]) for s in studies), inputs=inputs, published=published,

@@ -79,6 +79,12 @@ def promotion_cells(history: History, orders: dict, top_level: int) -> tuple[lis
     return sorted(cells, key=_cell_sort(orders)), info
 
 
+def promotions_by_year(history: History) -> list[tuple]:
+    """(k, stayers whose level rose) per study year (every stayer with a level at both ends)."""
+    return history.con.execute("""SELECT k, count(*) FILTER (WHERE level1 > level_id) FROM link
+        WHERE outcome = 'stayer' AND level_id IS NOT NULL AND level1 IS NOT NULL GROUP BY k ORDER BY k""").fetchall()
+
+
 def pay_rows(history: History, include_promoted: bool = False) -> list[tuple]:
     """(k, level, s0, s1) of stayers with tenure >= 1 and the same level at both ends, in a fixed order."""
     same = "level1 >= level_id" if include_promoted else "level1 = level_id"

@@ -171,7 +171,7 @@ class Generator:
         return out
 
 
-def _csv(people: list[Person]) -> str:
+def snapshot_csv(people: list[Person]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -204,7 +204,7 @@ def generate_history(employees: int, out: str | Path, *, snapshots: int = 4, see
     manifest = ["as_of_date,file"]
     for when, people in history:
         name = f"census_{when.isoformat()}.csv"
-        atomic_write_text(out / name, _csv(people))
+        atomic_write_text(out / name, snapshot_csv(people))
         manifest.append(f"{when.isoformat()},{name}")
     atomic_write_text(out / "snapshots.csv", "\n".join(manifest) + "\n")
     atomic_write_text(out / "truth.json", json.dumps(truth_json(truth, shift), indent=2, sort_keys=True) + "\n")

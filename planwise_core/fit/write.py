@@ -23,6 +23,7 @@ from planwise_core.fit.options import FitError, FitResult
 FITTED_TABLES = ("age_bands", "tenure_bands", "job_levels", "promotion_hazard", "new_hire_age_distribution")
 RATE_COLUMNS = {"crude_rate", "ci_low", "ci_high", "credibility", "default_rate", "fitted_rate", "published_value",
                 "ci_level"}
+CELLS = "cells"  # the cell-level CSVs: kept out of the top level, which `--assumptions FITDIR` reads
 SIX_PLACES = {"exposure", "events", "observed_events", "expected_retirements", "attributed_events", "standard"}
 
 
@@ -92,7 +93,7 @@ def _config(ctx, collected) -> dict:
     sim["census_date"] = last.isoformat()
     sim["start_year"] = last.year + 1
     sim["end_year"] = max(sim["end_year"], last.year + 1 + horizon)
-    data["assumptions"] = {"folder": "tables"}
+    data["assumptions"] = {"folder": "."}  # the fit folder itself: its top level holds only parameter tables
     from planwise_core.config.plan import first_irs_year
 
     if sim["start_year"] < first_irs_year() and data.get("plan", {}).get("enabled", True):
@@ -107,11 +108,11 @@ def write_fit(target: Path, ctx, collected) -> FitResult:
 
     build = target.with_name(f".{target.name}.partial-{os.getpid()}")
     shutil.rmtree(build, ignore_errors=True)
-    (build / "tables").mkdir(parents=True)
+    (build / CELLS).mkdir(parents=True)
     try:
         replaced = set(ctx.aset.replaced())
         for name in sorted(set(FITTED_TABLES) | replaced):
-            (build / "tables" / f"{name}.csv").write_text(
+            (build / f"{name}.csv").write_text(
                 table_csv(name, ctx.aset.tables[name], collected.changes, collected.extra), encoding="utf-8")
         header = "# Fitted by planwise fit: the base configuration with the published rates (docs/fit.md).\n"
         (build / "config.yaml").write_text(header + yaml.safe_dump(_config(ctx, collected), sort_keys=False),
@@ -134,14 +135,15 @@ def write_fit(target: Path, ctx, collected) -> FitResult:
 
 def _write_studies(build: Path, collected) -> None:
     ordered = sorted(collected.cells, key=lambda c: (c["parameter"], c["dimension"]))  # stable: band order kept
-    (build / "fit_cells.csv").write_text(_csv(CELL_COLUMNS, ordered), encoding="utf-8")
+    (build / CELLS / "fit_cells.csv").write_text(_csv(CELL_COLUMNS, ordered), encoding="utf-8")
     columns = ("study", "age_band", "tenure_band", "level_id", "age", "exposure", "events", "expected_retirements",
                "attributed_events")
-    (build / "fit_exposure.csv").write_text(_csv(columns, collected.exposure), encoding="utf-8")
+    (build / CELLS / "fit_exposure.csv").write_text(_csv(columns, collected.exposure), encoding="utf-8")
     years = [collected.years[k] for k in sorted(collected.years)]
-    year_columns = ("k", "start_actives", "leavers", "vanished", "rehires", "retro", "stayers", "t", "hires",
-                    "hire_leavers", "actives_end", "growth")
-    (build / "fit_years.csv").write_text(_csv(year_columns, years), encoding="utf-8")
+    merit = sorted({c for y in years for c in y if c.startswith("merit_")}, key=lambda c: int(c[6:]))
+    year_columns = ("k", "start_actives", "leavers", "vanished", "rehires", "retro", "stayers", "t", "ae_t", "hires",
+                    "hire_leavers", "promotions", *merit, "actives_end", "growth")
+    (build / CELLS / "fit_years.csv").write_text(_csv(year_columns, years), encoding="utf-8")
 
 
 def _sha(path: Path) -> str:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 
 from planwise_core.serve import batches, censuses, runs, scenarios
 from planwise_core.serve.batch_api import submit_batch
-from planwise_core.serve.pages import form, render, see
+from planwise_core.serve.pages import render, see
 
 reads = APIRouter(include_in_schema=False)
 writes = APIRouter(include_in_schema=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 from planwise_core.fileio import atomic_write_text
 from planwise_core.serve import censuses, runs, scenarios
 from planwise_core.serve.jobs import TERMINAL, Scheduler
-from planwise_core.serve.workspace import Workspace, check_id, new_id, read_json, scrub_value
+from planwise_core.serve.workspace import Workspace, check_id, new_id, scrub_value
 
 KINDS = ("fit", "backtest")
 MAX_REPLICATES = 200

@@ -14,7 +14,7 @@ MIN_EVENTS = 10  # a band with fewer attributed events is not credible enough to
 
 def true_termination_rates(out: Path, truth: dict) -> dict:
     m = truth["termination_multiplier"]
-    cells = [r for r in read_csv(out / "fit_exposure.csv") if r["study"] == "termination"]
+    cells = [r for r in read_csv(out / "cells" / "fit_exposure.csv") if r["study"] == "termination"]
     rates = {}
     for dim, column in DIMS:
         acc: dict = {}
@@ -31,7 +31,7 @@ def true_termination_rates(out: Path, truth: dict) -> dict:
 def recovery_misses(out: Path, history: Path) -> tuple[list, int]:
     """(bands whose true rate falls outside the fit's interval, bands checked)."""
     truth = json.loads((history / "truth.json").read_text())
-    cells = {(r["parameter"], r["dimension"], r["cell"]): r for r in read_csv(out / "fit_cells.csv")}
+    cells = {(r["parameter"], r["dimension"], r["cell"]): r for r in read_csv(out / "cells" / "fit_cells.csv")}
     misses, checked = [], 0
     for (dim, band), rate in true_termination_rates(out, truth).items():
         row = cells[("termination", dim, band)]

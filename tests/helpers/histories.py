@@ -30,7 +30,7 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def cells(out: Path, parameter: str, dimension: str | None = None) -> dict[str, dict]:
-    rows = [r for r in read_csv(out / "fit_cells.csv") if r["parameter"] == parameter
+    rows = [r for r in read_csv(out / "cells" / "fit_cells.csv") if r["parameter"] == parameter
             and (dimension is None or r["dimension"] == dimension)]
     return {r["cell"]: r for r in rows}
 

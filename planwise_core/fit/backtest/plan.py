@@ -91,10 +91,10 @@ def scenario(ctx, arm: str, r: int, params: dict, opts: BacktestOptions, years, 
     if arm == "fitted":
         entry["config"] = str((fitted / "config.yaml").resolve())
         promo = dict(zip(("base_rate", "min_raise", "max_raise", "effective_month", "effective_day"),
-                         _row(fitted / "tables" / "promotion_hazard.csv")))
+                         _row(fitted / "promotion_hazard.csv")))
         promo["base_rate"] = f"{params['promotion']:.6f}"
-        entry["assumptions"] = {"folder": str((fitted / "tables").resolve()),
-                                "job_levels": _level_rows(fitted / "tables", params["merit"], 0.0),
+        entry["assumptions"] = {"folder": str(fitted.resolve()),
+                                "job_levels": _level_rows(fitted, params["merit"], 0.0),
                                 "promotion_hazard": [promo]}
     return entry
 
