@@ -9,6 +9,8 @@ every YAML file PlanWise reads (configurations, scenario files) goes through one
 
 from __future__ import annotations
 
+import decimal
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +89,21 @@ def _short(value: Any, width: int = 60) -> str:
     return short_repr(value, width)
 
 
+_DECIMAL_INTEGER = re.compile(r"[-+]?[0-9]+")
+
+
 def _int_or_limit(loader, node):
-    """An integer scalar; one longer than Python converts (4,300 digits) is a limit problem, not a traceback."""
+    """An integer scalar. A decimal integer longer than Python converts from text (4,300 digits) is read exactly
+    (through Decimal, which has no such limit), so the validator refuses it at its key like any other value out
+    of range; any other integer form that Python refuses is a limit problem at its line, never a traceback."""
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
     except ValueError:
+        text = str(node.value).replace("_", "")
+        if _DECIMAL_INTEGER.fullmatch(text):
+            with decimal.localcontext() as context:
+                context.prec = len(text) + 1
+                return int(decimal.Decimal(text))
         raise YamlLimitError(f"a number of {len(node.value):,} characters is longer than any value PlanWise "
                              "accepts", node.start_mark) from None
 
