@@ -211,16 +211,22 @@ def batch_file(request: Request, scenarios_: str | None = Query(None, alias="sce
 # ---------------------------------------------------------------------------- runs
 
 
-def submit(request: Request, body: dict, key: str | None, base: dict | None = None) -> tuple[dict, bool]:
+def submit_job(request: Request, request_body: dict, key: str | None, build) -> tuple[dict, bool]:
+    """Queue the job ``build(workspace)`` makes, once per Idempotency-Key: (job, whether it was created now).
+    ``request_body`` identifies the request (the same key with another request is a 409)."""
     ws, sched = ctx(request)
     if key is not None and len(key) > 64:
         raise runs.RunRefused(400, "bad_idempotency_key", "Idempotency-Key holds at most 64 characters")
-    existing = sched.find_idempotent(key, runs.request_sha(body))
+    existing = sched.find_idempotent(key, runs.request_sha(request_body))
     if existing is not None:
         return existing, False
-    job = runs.build_job(ws, body, key, base)
+    job = build(ws)
     job["created_at"] = now()
     return sched.submit(job), True
+
+
+def submit(request: Request, body: dict, key: str | None, base: dict | None = None) -> tuple[dict, bool]:
+    return submit_job(request, body, key, lambda ws: runs.build_job(ws, body, key, base))
 
 
 @reads.get("/runs")

@@ -8,8 +8,8 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Str
 from starlette.concurrency import run_in_threadpool
 
 from planwise_core.serve import batches, runs
-from planwise_core.serve.api import REPORT_CSP, ctx, items
-from planwise_core.serve.events import last_event_id, now, read_events, stream
+from planwise_core.serve.api import REPORT_CSP, ctx, items, submit_job
+from planwise_core.serve.events import last_event_id, read_events, stream
 from planwise_core.serve.jobs import TERMINAL
 
 reads = APIRouter(prefix="/api/v1")
@@ -17,15 +17,7 @@ writes = APIRouter(prefix="/api/v1")
 
 
 def submit_batch(request: Request, body: dict, kind: str, key: str | None) -> tuple[dict, bool]:
-    ws, sched = ctx(request)
-    if key is not None and len(key) > 64:
-        raise runs.RunRefused(400, "bad_idempotency_key", "Idempotency-Key holds at most 64 characters")
-    existing = sched.find_idempotent(key, runs.request_sha({"kind": kind, **body}))
-    if existing is not None:
-        return existing, False
-    job = batches.build_job(ws, body, kind, key)
-    job["created_at"] = now()
-    return sched.submit(job), True
+    return submit_job(request, {"kind": kind, **body}, key, lambda ws: batches.build_job(ws, body, kind, key))
 
 
 def _answer(request: Request, job: dict, created: bool) -> JSONResponse:

@@ -6,24 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from planwise_core.serve import fits, runs
-from planwise_core.serve.api import REPORT_CSP, ctx, items
-from planwise_core.serve.events import now
+from planwise_core.serve import fits
+from planwise_core.serve.api import REPORT_CSP, ctx, items, submit_job
 
 reads = APIRouter(prefix="/api/v1")
 writes = APIRouter(prefix="/api/v1")
 
 
 def submit_fit(request: Request, body: dict, kind: str, key: str | None) -> tuple[dict, bool]:
-    ws, sched = ctx(request)
-    if key is not None and len(key) > 64:
-        raise runs.RunRefused(400, "bad_idempotency_key", "Idempotency-Key holds at most 64 characters")
-    existing = sched.find_idempotent(key, runs.request_sha({"kind": kind, **body}))
-    if existing is not None:
-        return existing, False
-    job = fits.build_job(ws, body, kind, key)
-    job["created_at"] = now()
-    return sched.submit(job), True
+    return submit_job(request, {"kind": kind, **body}, key, lambda ws: fits.build_job(ws, body, kind, key))
 
 
 def _answer(request: Request, job: dict, created: bool) -> JSONResponse:
