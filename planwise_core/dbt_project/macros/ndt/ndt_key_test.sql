@@ -15,8 +15,11 @@ from (
             as officer_line,
         case when is_officer then row_number() over (partition by is_officer order by pay_cents desc, employee_id) end
             as officer_rank,
-        least(50, greatest(3, (count(*) over () - count(*) filter (where {{ ndt_not_counted(
-            'employee_birth_date', 'employee_hire_date', period_year) }}) over () + 9) // 10)) as officer_cap
+        -- The not-counted employees as a BIGINT sum over (): a FILTERed window aggregate over () is evaluated row by
+        -- row in DuckDB (quadratic in the population), a plain one once.
+        least(50, greatest(3, (count(*) over () - cast(sum(case when {{ ndt_not_counted(
+            'employee_birth_date', 'employee_hire_date', period_year) }} then 1 else 0 end) over () as bigint) + 9)
+            // 10)) as officer_cap
     from {{ population }} as p
 ) as ranked
 {%- endmacro %}

@@ -51,8 +51,10 @@ top_paid as (
     select
         employee_id,
         row_number() over (order by pay_cents desc, employee_id)
-            <= (2 * 20 * (count(*) over () - count(*) filter (where {{ ndt_not_counted(
-                'employee_birth_date', 'employee_hire_date', year - 1) }}) over ()) + 100) // 200 as in_group
+            -- a BIGINT sum over (), not a FILTERed count over () (which DuckDB evaluates row by row: quadratic)
+            <= (2 * 20 * (count(*) over () - cast(sum(case when {{ ndt_not_counted(
+                'employee_birth_date', 'employee_hire_date', year - 1) }} then 1 else 0 end) over () as bigint))
+                + 100) // 200 as in_group
     from previous_population
 ),
 
