@@ -82,33 +82,7 @@ members as materialized (
     where acp_test_group is not null
 ),
 
-groups as (
-    {{ ndt_groups('members', 'acp', design['acp_exempt'], design['reason']) }}
-),
-
-hces as (
-    select members.* from members inner join groups using (grp) where members.is_hce and groups.status = 'fail'
-),
-
-levels as (
-    {{ ndt_level('hces', 'groups') }}
-),
-
-excess as (
-    select hces.employee_id, hces.grp,
-           case when levels.lvl_k * hces.r > levels.lvl_p
-                then greatest(0, hces.amount - {{ div_half_up('levels.lvl_p * hces.comp', '10000 * levels.lvl_k') }})
-                else 0 end as excess
-    from hces inner join levels using (grp)
-),
-
-totals as (
-    select grp, sum(excess) as total from excess group by grp
-),
-
-apportioned as (
-    {{ ndt_apportion('hces', 'totals') }}
-)
+{{ ndt_correction('acp', design['acp_exempt'], design['reason']) }}
 
 select
     {{ acp_rows }}.*,
