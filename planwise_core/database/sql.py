@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from planwise_core.errors import PlanwiseError, option
+from planwise_core.errors import DatabaseBusyError, PlanwiseError, option
 
 
 def literal(value: str | Path) -> str:
@@ -90,7 +90,7 @@ def open_read_only(database: Path | str, missing_hint: str):
             if "lock" not in str(exc).lower():
                 raise PlanwiseError(f"{database} cannot be opened as a DuckDB database ({exc}).") from None
             if time.monotonic() > deadline:
-                raise PlanwiseError(f"Database {database} is open in another process (a running simulation?): "
+                raise DatabaseBusyError(f"Database {database} is open in another process (a running simulation?): "
                                     "wait for it to finish and try again.") from None
             time.sleep(0.05)
         except duckdb.Error as exc:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from planwise_core.serve import censuses, runs, scenarios, uploads
+from planwise_core.serve import bodies, censuses, runs, scenarios, uploads
 from planwise_core.serve.events import last_event_id, now, read_events, stream
 from planwise_core.serve.jobs import TERMINAL
 from planwise_core.serve.workspace import check_id, scrub_value
@@ -100,6 +100,7 @@ async def _store(ws, part: Path, name: str, census_date, policy):
 
 @writes.post("/censuses/generate", status_code=201)
 async def census_generate(request: Request, body: dict = Body(...)):
+    bodies.check(body, "census_generate")
     employees, seed = body.get("employees"), body.get("seed", 42)
     if not isinstance(employees, int) or isinstance(employees, bool) or not 1 <= employees <= 10_000_000:
         raise censuses.CensusRefused(422, "invalid_employees", "employees must be an integer from 1 to 10,000,000")
@@ -148,7 +149,7 @@ def scenario_list(request: Request, limit: int = Query(50, ge=1, le=200), cursor
 def scenario_create(request: Request, body: dict = Body(...)):
     from planwise_core.serve.workspace import check_scenario
 
-    name = check_scenario(body.get("name"))
+    name = check_scenario(bodies.check(body, "scenario_create").get("name"))
     created = scenarios.save(request.app.state.ws, name, body, None, create=True)
     return JSONResponse(created, 201, headers={**_etag(created), "Location": f"/api/v1/scenarios/{name}"})
 
@@ -163,12 +164,14 @@ def scenario_get(request: Request, name: str):
 
 @writes.put("/scenarios/{name}")
 def scenario_put(request: Request, name: str, body: dict = Body(...), if_match: str | None = Header(None)):
+    bodies.check(body, "scenario_update")
     saved = scenarios.save(request.app.state.ws, name, body, _if_match(if_match))
     return JSONResponse(saved, headers=_etag(saved))
 
 
 @writes.post("/scenarios/{name}/validate")
 def scenario_validate(request: Request, name: str, body: dict = Body(...)):
+    bodies.check(body, "scenario_validate")
     problems, effective = scenarios.check(request.app.state.ws, name, body.get("overrides") or {})
     return {"valid": not scenarios.errors_of(problems), "problems": problems, "effective_config": effective}
 
@@ -211,9 +214,13 @@ def batch_file(request: Request, scenarios_: str | None = Query(None, alias="sce
 # ---------------------------------------------------------------------------- runs
 
 
-def submit_job(request: Request, request_body: dict, key: str | None, build) -> tuple[dict, bool]:
+def submit_job(request: Request, request_body: dict, key: str | None, build, kind: str | None = None
+               ) -> tuple[dict, bool]:
     """Queue the job ``build(workspace)`` makes, once per Idempotency-Key: (job, whether it was created now).
-    ``request_body`` identifies the request (the same key with another request is a 409)."""
+    ``request_body`` identifies the request (the same key with another request is a 409); its keys must be
+    those a ``kind`` job takes (``bodies.ALLOWED``; without ``kind``, the body's own ``"kind"`` names it)."""
+    kind, own = bodies.kind_of(request_body, kind)
+    bodies.check(own, kind)
     ws, sched = ctx(request)
     if key is not None and len(key) > 64:
         raise runs.RunRefused(400, "bad_idempotency_key", "Idempotency-Key holds at most 64 characters")
@@ -225,8 +232,10 @@ def submit_job(request: Request, request_body: dict, key: str | None, build) -> 
     return sched.submit(job), True
 
 
-def submit(request: Request, body: dict, key: str | None, base: dict | None = None) -> tuple[dict, bool]:
-    return submit_job(request, body, key, lambda ws: runs.build_job(ws, body, key, base))
+def submit(request: Request, body: dict, key: str | None, base: dict | None = None, any_scenario: bool = False
+           ) -> tuple[dict, bool]:
+    """A run; ``any_scenario``: a scenario name without a saved scenario runs the base configuration."""
+    return submit_job(request, body, key, lambda ws: runs.build_job(ws, body, key, base, any_scenario), kind="run")
 
 
 @reads.get("/runs")

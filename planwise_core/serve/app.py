@@ -14,8 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import DatabaseBusyError, PlanwiseError
 from planwise_core.serve import api, batch_api, batch_pages, catalog, compat, fit_api, fit_pages, pages
+from planwise_core.serve.bodies import BodyRefused
 from planwise_core.serve.censuses import CensusRefused
 from planwise_core.serve.jobs import JobError, Scheduler
 from planwise_core.serve.runs import RunRefused
@@ -26,7 +27,7 @@ from planwise_core.serve.uploads import UploadError
 from planwise_core.serve.workspace import BadId, Workspace
 
 log = logging.getLogger("planwise.serve")
-KNOWN = (RunRefused, ScenarioError, CensusRefused, JobError, UploadError)
+KNOWN = (RunRefused, ScenarioError, CensusRefused, JobError, UploadError, BodyRefused)
 
 
 def static_dir(package: str) -> str:
@@ -77,11 +78,11 @@ def error_body(request: Request, status: int, code: str, message: str, problems=
                       "request_id": getattr(request.state, "request_id", None)}}
 
 
-def _respond(request: Request, status: int, code: str, message: str, problems=None):
+def _respond(request: Request, status: int, code: str, message: str, problems=None, headers=None):
     if request.url.path.startswith("/api/"):
-        return JSONResponse(error_body(request, status, code, message, problems), status)
+        return JSONResponse(error_body(request, status, code, message, problems), status, headers=headers)
     return HTMLResponse(pages.error_page(status, message, problems, getattr(request.state, "request_id", "")),
-                        status)
+                        status, headers=headers)
 
 
 def _handlers(app: FastAPI, ws: Workspace) -> None:
@@ -96,7 +97,12 @@ def _handlers(app: FastAPI, ws: Workspace) -> None:
     for cls in KNOWN:
         @app.exception_handler(cls)
         async def known(request, exc):
-            return _respond(request, exc.status, exc.code, ws.scrub(str(exc)), getattr(exc, "problems", None))
+            return _respond(request, exc.status, exc.code, ws.scrub(str(exc)), getattr(exc, "problems", None),
+                            getattr(exc, "headers", None))
+
+    @app.exception_handler(DatabaseBusyError)
+    async def busy(request, exc):
+        return _respond(request, 503, "database_busy", ws.scrub(str(exc)), headers={"Retry-After": "2"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc):

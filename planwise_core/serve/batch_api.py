@@ -17,7 +17,9 @@ writes = APIRouter(prefix="/api/v1")
 
 
 def submit_batch(request: Request, body: dict, kind: str, key: str | None) -> tuple[dict, bool]:
-    return submit_job(request, {"kind": kind, **body}, key, lambda ws: batches.build_job(ws, body, kind, key))
+    limit = request.app.state.scheduler.max_concurrent
+    return submit_job(request, {"kind": kind, **body}, key,
+                      lambda ws: batches.build_job(ws, body, kind, key, limit), kind=kind)
 
 
 def _answer(request: Request, job: dict, created: bool) -> JSONResponse:

@@ -29,6 +29,8 @@ def batches_page(request: Request):
 def _body(data: dict, kind: str, names: list[str]) -> dict:
     body = {k: v for k, v in (("census_id", data.get("census_id")), ("years", data.get("years")),
                               ("name", data.get("name"))) if v}
+    if data.get("max_concurrent"):
+        body["max_concurrent"] = scenarios.parse_value(data["max_concurrent"])
     seeds = scenarios.parse_value(data["seeds"]) if data.get("seeds") else None
     if kind == "ensemble":
         body.update(scenario=data.get("scenario") or "default", seeds=seeds)

@@ -46,6 +46,16 @@ def _seeds(body: dict, kind: str):
     return seeds
 
 
+def _slots(body: dict, limit: int) -> int:
+    """Runs of the batch at once: ``max_concurrent`` (default 1), at most the server's ``--max-concurrent``."""
+    wanted = body.get("max_concurrent", 1)
+    if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
+        raise runs.RunRefused(422, "invalid_max_concurrent", "max_concurrent must be a whole number from 1",
+                              [_problem("max_concurrent", f"a whole number from 1 (this server runs at most {limit} "
+                                                          "at once)")])
+    return min(wanted, limit)
+
+
 def _names(body: dict, kind: str) -> list[str]:
     names = [body.get("scenario") or "default"] if kind == "ensemble" else body.get("scenarios")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
@@ -65,11 +75,12 @@ def plan(ws: Workspace, spec: dict, output: Path):
                           kind=spec["kind"])
 
 
-def build_job(ws: Workspace, body: dict, kind: str, idempotency_key: str | None) -> dict:
-    """A job record for a batch or an ensemble; RunRefused with every scenario's problems when invalid."""
+def build_job(ws: Workspace, body: dict, kind: str, idempotency_key: str | None, limit: int = 1) -> dict:
+    """A job record for a batch or an ensemble; RunRefused with every scenario's problems when invalid.
+    ``limit``: the server's ``--max-concurrent``, the most slots the batch can hold."""
     from planwise_core.batch.plan import BatchError
 
-    names, seeds = _names(body, kind), _seeds(body, kind)
+    names, seeds, slots = _names(body, kind), _seeds(body, kind), _slots(body, limit)
     entries = [_entry(ws, n, body.get("years"), seeds) for n in names]
     census = runs._census(ws, body.get("census_id"))  # noqa: SLF001 - the runs module's own census lookup
     batch_id = new_id("bat")
@@ -87,6 +98,7 @@ def build_job(ws: Workspace, body: dict, kind: str, idempotency_key: str | None)
     first = planned.runs[0].years
     return {"id": batch_id, "kind": kind, "name": label, "scenario": names[0], "scenarios": names,
             "seeds": sorted({r.seed for r in planned.runs}), "years": list(first), "planned": len(planned.runs),
+            "slots": min(slots, len(planned.runs)),
             "census": census["view"] if census else {"builtin": 10000}, "idempotency_key": idempotency_key,
             "request_sha256": runs.request_sha({"kind": kind, **body}), "created_at": None, "attempt": 0,
             "batch": scrub_value(ws, spec)}
@@ -123,6 +135,7 @@ def view(ws: Workspace, sched: Scheduler, job: dict) -> dict:
     return scrub_value(ws, {
         **{k: job.get(k) for k in keep}, "runs": done, **{f"{k}_runs": v for k, v in counts.items()},
         "progress": {"done": len(done), "total": job["planned"]}, "queue_position": sched.position(job),
+        "max_concurrent": job.get("slots", 1),
         "resumable": resumable(ws, job), "has_results": database_of(ws, job).is_file(),
         "links": {"self": base, "events": f"{base}/events", "report": f"{base}/report.html", "bands": f"{base}/bands"}})
 

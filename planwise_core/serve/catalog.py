@@ -67,7 +67,9 @@ def duplicate(ws: Workspace, name: str, new_name: str) -> dict:
 
 @writes.post("/scenarios/{name}/duplicate", status_code=201)
 def scenario_duplicate(request: Request, name: str, body: dict = Body(...)):
-    new_name = body.get("new_name")
+    from planwise_core.serve.bodies import check
+
+    new_name = check(body, "scenario_duplicate").get("new_name")
     if not isinstance(new_name, str):
         raise scenarios.ScenarioError(422, "invalid_request", "send {\"new_name\": \"...\"}")
     copy = duplicate(request.app.state.ws, name, new_name)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 
 from planwise_core.levels import HIGH
-from planwise_core.serve import runs, scenarios
+from planwise_core.serve import bodies, runs, scenarios
 from planwise_core.serve.jobs import TERMINAL, JobError
 from planwise_core.serve.workspace import BadId
 
@@ -45,12 +45,15 @@ def config_file(root: Path, text) -> Path | None:
 
 
 def _request(body: dict) -> dict:
+    unknown = bodies.unknown_keys(body, "compat")
+    if unknown:
+        raise Refused(422, "; ".join(f"{p['key']}: {p['message']}" for p in unknown))
     for field in ("start_year", "end_year"):
         if not isinstance(body.get(field), int) or isinstance(body.get(field), bool):
             raise Refused(422, f"{field} must be an integer year")
     run = {"scenario": body.get("scenario") or "api", "start_year": body["start_year"],
            "end_year": body["end_year"], "optimization_level": body.get("optimization_level", HIGH),
-           "census_id": body.get("census_id"), "seed": body.get("seed"), "_allow_unknown_scenario": True}
+           "census_id": body.get("census_id"), "seed": body.get("seed")}
     return {k: v for k, v in run.items() if v is not None}
 
 
@@ -76,7 +79,7 @@ async def simulation_run(request: Request, body: dict = Body(...), idempotency_k
 
     ws, sched = request.app.state.ws, request.app.state.scheduler
     try:
-        job, _created = submit(request, _request(body), idempotency_key, _base(ws, body))
+        job, _created = submit(request, _request(body), idempotency_key, _base(ws, body), any_scenario=True)
     except Refused as exc:
         return JSONResponse({"detail": exc.detail}, exc.status)
     except (runs.RunRefused, scenarios.ScenarioError, JobError) as exc:

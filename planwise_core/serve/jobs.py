@@ -28,12 +28,15 @@ KILL_AFTER_TERM_SECONDS = 10.0
 WORKER_ENV = "PLANWISE_SERVE_WORKER"  # a script run instead of the real worker (tests: a quick fake one)
 
 
-class JobError(Exception):
-    """A job request that conflicts with the job's state (HTTP 409) or the queue (429)."""
+RETRY_AFTER_SECONDS = 30  # a full queue: the time a short job takes to free a place
 
-    def __init__(self, status: int, code: str, message: str):
+
+class JobError(Exception):
+    """A job request that conflicts with the job's state (HTTP 409) or the queue (429, with Retry-After)."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(message)
-        self.status, self.code = status, code
+        self.status, self.code, self.headers = status, code, headers or {}
 
 
 def default_concurrency() -> int:
@@ -123,7 +126,8 @@ class Scheduler:
 
     def submit(self, job: dict) -> dict:
         if len(self.queued()) >= self.max_queued:
-            raise JobError(429, "queue_full", f"the queue holds {self.max_queued} jobs; wait for some to finish")
+            raise JobError(429, "queue_full", f"the queue holds {self.max_queued} jobs; wait for some to finish",
+                           {"Retry-After": str(RETRY_AFTER_SECONDS)})
         job.update(status="queued", queued_at=now(), attempt=job.get("attempt", 0) + 1, cancel_requested_at=None)
         self.save(job)
         self.event(job, "queued", attempt=job["attempt"])
@@ -170,14 +174,18 @@ class Scheduler:
             except asyncio.TimeoutError:
                 pass
 
+    def busy_slots(self) -> int:
+        """Slots held by running jobs: one per run or fit, a batch its ``slots`` (its runs at once)."""
+        return sum(slots(self.jobs[job_id]) for job_id in self.procs)
+
     def tick(self) -> None:
         for job_id in list(self.procs):
             self._follow(self.jobs[job_id])
             self._escalate(job_id)
             if self.procs[job_id].poll() is not None:
                 self._finish(self.jobs[job_id], self.procs.pop(job_id).returncode)
-        for job in self.queued():
-            if len(self.procs) >= self.max_concurrent or self.stopping.is_set():
+        for job in self.queued():  # first in, first out: a batch waiting for its slots holds back later jobs
+            if self.busy_slots() + slots(job) > self.max_concurrent or self.stopping.is_set():
                 break
             self._start(job)
 
@@ -269,6 +277,10 @@ class Scheduler:
             proc.wait()
             self._finish(self.jobs[job_id], self.procs.pop(job_id).returncode)
         return len(stopped)
+
+
+def slots(job: dict) -> int:
+    return max(1, int(job.get("slots") or 1))
 
 
 def resumable(ws: Workspace, job: dict) -> bool:

@@ -49,7 +49,7 @@ def _years(body: dict) -> dict:
     return out
 
 
-def overrides_of(ws: Workspace, body: dict) -> tuple[str, dict, Path | None]:
+def overrides_of(ws: Workspace, body: dict, any_scenario: bool = False) -> tuple[str, dict, Path | None]:
     """(scenario, every override of the run, its tables folder or None)."""
     name = check_scenario(body.get("scenario") or "default")
     stored = {}
@@ -59,7 +59,7 @@ def overrides_of(ws: Workspace, body: dict) -> tuple[str, dict, Path | None]:
         stored = dict(scenario.get("overrides") or {})
         folder = scenarios.tables_folder(ws, name)
         tables = folder if folder.is_dir() and any(folder.iterdir()) else None
-    elif not body.get("_allow_unknown_scenario") and name != "default":
+    elif not any_scenario and name != "default":
         raise RunRefused(404, "not_found", f"no scenario named {name}")
     extra = dict(body.get("set") or {})
     extra.update(_years(body))
@@ -70,12 +70,13 @@ def overrides_of(ws: Workspace, body: dict) -> tuple[str, dict, Path | None]:
     return name, {**stored, **extra}, tables
 
 
-def build_job(ws: Workspace, body: dict, idempotency_key: str | None, base: dict | None = None) -> dict:
+def build_job(ws: Workspace, body: dict, idempotency_key: str | None, base: dict | None = None,
+              any_scenario: bool = False) -> dict:
     """A job record for ``body`` (the API's run request); RunRefused with every problem when invalid."""
     from planwise_core.batch.plan import BatchError, plan_scenarios
     from planwise_core.config import config_from_dict
 
-    name, overrides, tables = overrides_of(ws, body)
+    name, overrides, tables = overrides_of(ws, body, any_scenario)
     base = scenarios.base_config(ws) if base is None else base
     problems, _ = scenarios.check(ws, name, overrides, tables or Path("/nonexistent"), base)
     if scenarios.errors_of(problems):

@@ -85,6 +85,7 @@ def run_batch_job(folder: Path, job: dict) -> int:
     from planwise_core.batch import run_batch, summarize_failures
     from planwise_core.batch.runner import write_json
     from planwise_core.serve.batches import plan
+    from planwise_core.serve.jobs import slots
     from planwise_core.serve.workspace import Workspace
 
     sim = folder / "sim"
@@ -94,7 +95,7 @@ def run_batch_job(folder: Path, job: dict) -> int:
     if os.getpgrp() == os.getpid():  # started by the server in its own session: the group is this batch's
         signal.signal(signal.SIGINT, _interrupt_group)
     try:
-        result = run_batch(planned, max_concurrent=1, progress=BatchProgress(sim / "progress.jsonl"))
+        result = run_batch(planned, max_concurrent=slots(job), progress=BatchProgress(sim / "progress.jsonl"))
     except KeyboardInterrupt:
         return INTERRUPTED_EXIT
     write_json(sim / "run.json", {"status": "completed" if result.success else "failed",
