@@ -31,7 +31,7 @@ def served(tmp_path_factory):
 
 def routes(gate):
     """(method, concrete path) of every route of the app, with canonical ids filled in."""
-    fill = {"run_id": RUN_ID, "census_id": CEN_ID, "name": "default", "table": "job_levels", "export_id": "x.zip"}
+    fill = {"run_id": RUN_ID, "census_id": CEN_ID, "name": "default", "table": "job_levels", "export_id": "exp_20260101_000000_abcdef"}
     for route in route_table(gate.app):
         path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: fill.get(m[1], "x"), route.path)
         for method in sorted(route.methods - {"HEAD"}):

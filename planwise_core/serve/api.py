@@ -345,25 +345,6 @@ async def run_report(request: Request, run_id: str, download: bool = False):
     return FileResponse(path, media_type="text/html", headers=headers)
 
 
-@writes.post("/runs/{run_id}/exports", status_code=201)
-async def run_export(request: Request, run_id: str, body: dict = Body(...)):
-    ws, sched = ctx(request)
-    db = runs.database(ws, sched, _job(request, run_id)["id"])
-    path = await run_in_threadpool(runs.export, ws, run_id, db, str(body.get("format", "")))
-    return {"status": "ready", "format": body.get("format"),
-            "href": f"/api/v1/runs/{run_id}/exports/{path.name}"}
-
-
-@reads.get("/runs/{run_id}/exports/{name}")
-def run_export_file(request: Request, run_id: str, name: str):
-    ws = request.app.state.ws
-    folder = ws.folder("run", _job(request, run_id)["id"]) / "exports"
-    path = folder / name
-    if "/" in name or not name.endswith((".xlsx", ".zip")) or not path.is_file() or path.is_symlink():
-        raise runs.RunRefused(404, "not_found", "no such export")
-    return FileResponse(path, filename=f"{run_id}-{name.split('-')[0]}{path.suffix}")
-
-
 RUN_FILES = {"run.json": "sim/run.json", "config.yaml": "sim/config.yaml", "job.json": "job.json"}
 
 

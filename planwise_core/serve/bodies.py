@@ -20,7 +20,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "scenario_validate": SCENARIO,
     "scenario_duplicate": ("new_name",),
     "census_generate": ("employees", "seed", "name"),
-    "export": ("format",),
+    "export": ("format", "years"),
     "compat": ("start_year", "end_year", "optimization_level", "config_path", "census_id", "seed", "scenario",
                "wait"),
 }

@@ -191,15 +191,6 @@ def resume_run(request: Request, run_id: str):
     return see(f"/runs/{run_id}")
 
 
-@writes.post("/runs/{run_id}/exports")
-async def export_run(request: Request, run_id: str):
-    fmt = (await form(request)).get("format", "xlsx")
-    ws, sched = request.app.state.ws, request.app.state.scheduler
-    db = runs.database(ws, sched, _run(request, run_id)["id"])
-    path = await run_in_threadpool(runs.export, ws, run_id, db, fmt)
-    return see(f"/api/v1/runs/{run_id}/exports/{path.name}")
-
-
 @reads.get("/compare")
 async def compare_page(request: Request, allow_different_census: bool = False):
     ids = [r for r in request.query_params.getlist("runs") for r in r.split(",") if r]

@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import attrs
@@ -20,8 +19,6 @@ from planwise_core.serve.jobs import ACTIVE, TERMINAL, Scheduler, resumable
 from planwise_core.serve.workspace import Workspace, check_scenario, new_id, read_json, scrub_value
 
 YEARS = re.compile(r"\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*")
-EXPORT_FORMATS = ("xlsx", "csv", "parquet")
-_EXPORT_LOCK = threading.Lock()  # one export at a time: exports are not simulation slots
 
 
 class RunRefused(Exception):
@@ -210,25 +207,6 @@ def employee(ws: Workspace, db: Path, employee_id: str) -> dict:
         return scrub_value(ws, employee_story(db, employee_id).to_dict())
     except UnknownEmployeeError as exc:
         raise RunRefused(404, "unknown_employee", ws.scrub(str(exc))) from None
-
-
-def export(ws: Workspace, run_id: str, db: Path, fmt: str) -> Path:
-    from planwise_core.outputs.export import export_results
-
-    if fmt not in EXPORT_FORMATS:
-        raise RunRefused(422, "invalid_format", f"format must be one of {', '.join(EXPORT_FORMATS)}")
-    stat = db.stat()
-    folder = ws.folder("run", run_id) / "exports" / f"{fmt}-{stat.st_size}-{stat.st_mtime_ns}"
-    final = folder.with_suffix(".xlsx" if fmt == "xlsx" else ".zip")
-    with _EXPORT_LOCK:
-        if not final.is_file():
-            written = export_results(db, fmt, folder)
-            if fmt == "xlsx":
-                shutil.move(written[0], final)
-            else:
-                shutil.make_archive(str(final.with_suffix("")), "zip", folder)
-            shutil.rmtree(folder, ignore_errors=True)
-    return final
 
 
 def compare(ws: Workspace, sched: Scheduler, ids: list[str], allow_different_census: bool) -> dict:
