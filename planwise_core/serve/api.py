@@ -255,7 +255,7 @@ def run_create(request: Request, body: dict = Body(...), idempotency_key: str | 
                         headers={"Location": f"/api/v1/runs/{job['id']}"})
 
 
-def _job(request: Request, run_id: str) -> dict:
+def run_of(request: Request, run_id: str) -> dict:
     check_id("run", run_id)
     job = request.app.state.scheduler.jobs.get(run_id)
     if job is None or job.get("kind", "run") != "run":
@@ -266,13 +266,13 @@ def _job(request: Request, run_id: str) -> dict:
 @reads.get("/runs/{run_id}")
 def run_get(request: Request, run_id: str):
     ws, sched = ctx(request)
-    return runs.view(ws, sched, _job(request, run_id))
+    return runs.view(ws, sched, run_of(request, run_id))
 
 
 @reads.get("/runs/{run_id}/events")
 def run_events(request: Request, run_id: str, after: int | None = None, last_event: str | None = Header(
         None, alias="Last-Event-ID")):
-    job = _job(request, run_id)
+    job = run_of(request, run_id)
     ws, sched = ctx(request)
     path = ws.folder("run", job["id"]) / "events.jsonl"
     body = stream(path, last_event_id(last_event, after), sched.stopping, request.is_disconnected,
@@ -283,7 +283,7 @@ def run_events(request: Request, run_id: str, after: int | None = None, last_eve
 
 @reads.get("/runs/{run_id}/events.json")
 def run_events_json(request: Request, run_id: str, after: int = 0):
-    job = _job(request, run_id)
+    job = run_of(request, run_id)
     events = read_events(request.app.state.ws.folder("run", job["id"]) / "events.jsonl", after)
     return {"items": [{"id": n, **e} for n, e in events], "last_event_id": events[-1][0] if events else after,
             "terminal": job["status"] in TERMINAL}
@@ -292,39 +292,39 @@ def run_events_json(request: Request, run_id: str, after: int = 0):
 @writes.post("/runs/{run_id}/cancel", status_code=202)
 def run_cancel(request: Request, run_id: str):
     ws, sched = ctx(request)
-    return JSONResponse(runs.view(ws, sched, sched.cancel(_job(request, run_id)["id"])), 202)
+    return JSONResponse(runs.view(ws, sched, sched.cancel(run_of(request, run_id)["id"])), 202)
 
 
 @writes.post("/runs/{run_id}/resume", status_code=202)
 def run_resume(request: Request, run_id: str):
     ws, sched = ctx(request)
-    return JSONResponse(runs.view(ws, sched, sched.resume(_job(request, run_id)["id"])), 202)
+    return JSONResponse(runs.view(ws, sched, sched.resume(run_of(request, run_id)["id"])), 202)
 
 
 @writes.delete("/runs/{run_id}", status_code=204)
 def run_delete(request: Request, run_id: str):
     ws, sched = ctx(request)
-    runs.delete(ws, sched, _job(request, run_id)["id"])
+    runs.delete(ws, sched, run_of(request, run_id)["id"])
     return Response(status_code=204)
 
 
 @reads.get("/runs/{run_id}/summary")
 async def run_summary(request: Request, run_id: str):
     ws, sched = ctx(request)
-    return await run_in_threadpool(runs.summary, runs.database(ws, sched, _job(request, run_id)["id"]))
+    return await run_in_threadpool(runs.summary, runs.database(ws, sched, run_of(request, run_id)["id"]))
 
 
 @reads.get("/runs/{run_id}/employees/{employee_id}")
 async def run_employee(request: Request, run_id: str, employee_id: str):
     ws, sched = ctx(request)
-    db = runs.database(ws, sched, _job(request, run_id)["id"])
+    db = runs.database(ws, sched, run_of(request, run_id)["id"])
     return await run_in_threadpool(runs.employee, ws, db, employee_id)
 
 
 @reads.get("/runs/{run_id}/log")
 def run_log(request: Request, run_id: str, tail: int = Query(200, ge=1, le=5000)):
     ws = request.app.state.ws
-    path = ws.folder("run", _job(request, run_id)["id"]) / "sim" / "run.log"
+    path = ws.folder("run", run_of(request, run_id)["id"]) / "sim" / "run.log"
     if not path.is_file():
         raise runs.RunRefused(404, "not_found", "the run has no log yet")
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[-tail:]
@@ -337,7 +337,7 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-
 @reads.get("/runs/{run_id}/report.html")
 async def run_report(request: Request, run_id: str, download: bool = False):
     ws, sched = ctx(request)
-    db = runs.database(ws, sched, _job(request, run_id)["id"])
+    db = runs.database(ws, sched, run_of(request, run_id)["id"])
     path = await run_in_threadpool(runs.report, ws, run_id, db)
     headers = {"Content-Security-Policy": REPORT_CSP}
     if download:
@@ -353,7 +353,7 @@ def run_file(request: Request, run_id: str, name: str):
     ws = request.app.state.ws
     if name not in RUN_FILES:
         raise runs.RunRefused(404, "not_found", f"files: {', '.join(RUN_FILES)}")
-    path = ws.folder("run", _job(request, run_id)["id"]) / RUN_FILES[name]
+    path = ws.folder("run", run_of(request, run_id)["id"]) / RUN_FILES[name]
     if not path.is_file():
         raise runs.RunRefused(404, "not_found", f"the run has no {name} yet")
     return PlainTextResponse(ws.scrub(path.read_text(encoding="utf-8")),

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from planwise_core.serve import bodies, exports, runs
-from planwise_core.serve.api import _job, ctx
+from planwise_core.serve.api import ctx, run_of
 from planwise_core.serve.pages import form, render, see
 
 reads = APIRouter(prefix="/api/v1")
@@ -18,7 +18,7 @@ page_writes = APIRouter(include_in_schema=False)
 
 def start(request: Request, run_id: str, body: dict) -> tuple[dict, bool]:
     ws, sched = ctx(request)
-    job = _job(request, run_id)
+    job = run_of(request, run_id)
     database = runs.database(ws, sched, job["id"])
     return exports.request(ws, job, database, bodies.check(body, "export"))
 
@@ -32,14 +32,14 @@ def export_create(request: Request, run_id: str, body: dict = Body(...)):
 
 @reads.get("/runs/{run_id}/exports")
 def export_list(request: Request, run_id: str):
-    return {"items": [exports.view(r) for r in exports.listing(request.app.state.ws, _job(request, run_id)["id"])],
+    return {"items": [exports.view(r) for r in exports.listing(request.app.state.ws, run_of(request, run_id)["id"])],
             "next_cursor": None}
 
 
 @reads.get("/runs/{run_id}/exports/{export_id}")
 def export_file(request: Request, run_id: str, export_id: str):
     ws = request.app.state.ws
-    record = exports.get(ws, _job(request, run_id)["id"], export_id)
+    record = exports.get(ws, run_of(request, run_id)["id"], export_id)
     if record["status"] == "preparing":
         return JSONResponse(exports.view(record), 202, headers={"Retry-After": "1"})
     if record["status"] == "failed":
@@ -57,5 +57,5 @@ async def export_form(request: Request, run_id: str):
 
 @page_reads.get("/runs/{run_id}/exports/{export_id}")
 def export_page(request: Request, run_id: str, export_id: str):
-    record = exports.get(request.app.state.ws, _job(request, run_id)["id"], export_id)
+    record = exports.get(request.app.state.ws, run_of(request, run_id)["id"], export_id)
     return render(request, "export.html", export=exports.view(record))
