@@ -117,6 +117,12 @@ async def census_profile(request: Request, census_id: str):
     return await run_in_threadpool(censuses.profile, request.app.state.ws, check_id("cen", census_id))
 
 
+@reads.get("/censuses/{census_id}/rejects.csv")
+async def census_rejects(request: Request, census_id: str):
+    path = await run_in_threadpool(censuses.rejects, request.app.state.ws, check_id("cen", census_id))
+    return FileResponse(path, media_type="text/csv", filename=f"{census_id}-rejects.csv")
+
+
 @writes.delete("/censuses/{census_id}", status_code=204)
 def census_delete(request: Request, census_id: str):
     ws, sched = ctx(request)
@@ -345,7 +351,8 @@ async def run_report(request: Request, run_id: str, download: bool = False):
     return FileResponse(path, media_type="text/html", headers=headers)
 
 
-RUN_FILES = {"run.json": "sim/run.json", "config.yaml": "sim/config.yaml", "job.json": "job.json"}
+RUN_FILES = {"run.json": "sim/run.json", "config.yaml": "sim/config.yaml", "job.json": "job.json",
+             "census-rejects.csv": "sim/simulation.duckdb.rejects.csv"}
 
 
 @reads.get("/runs/{run_id}/files/{name}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from planwise_core.serve.workspace import Workspace, new_id, read_json, write_json
 
 POLICIES = ("refuse", "drop")
+REJECTS = "rejects.csv"
 
 
 class CensusRefused(Exception):
@@ -77,12 +78,25 @@ def generate(ws: Workspace, employees: int, seed: int, name: str | None) -> dict
         raise
 
 
+def _check(target: Path, when: dt.date):
+    """The census's summary by the loader a run uses (into a throw-away in-memory database), which also writes
+    the rows it leaves out, with their reasons, to ``rejects.csv`` beside the census (none: no file)."""
+    import duckdb
+
+    from planwise_core.census import load_census
+
+    con = duckdb.connect()
+    try:
+        return load_census(con, target, when, on_invalid_rows="drop", rejects_file=target.parent / REJECTS)
+    finally:
+        con.close()
+
+
 def _validate(ws: Workspace, census_id: str, target: Path, name: str, when: dt.date, policy: str) -> dict:
-    from planwise_core.census.validate import validate_census
     from planwise_core.errors import CensusError
 
     try:
-        summary = validate_census(target, when, "drop")
+        summary = _check(target, when)
     except CensusError as exc:
         problems = [{"key": "census", "message": ws.scrub(line.strip(" -")), "severity": "error"}
                     for line in str(exc).splitlines() if line.strip()]
@@ -133,6 +147,18 @@ def profile(ws: Workspace, census_id: str) -> dict:
     result["source"] = record["name"]
     write_json(cached, result)
     return result
+
+
+def rejects(ws: Workspace, census_id: str) -> Path:
+    """``rejects.csv`` of a census that dropped rows (written again for a census stored before it was kept);
+    CensusRefused 404 when no row was dropped. Blocking: call in a thread."""
+    record = get(ws, census_id)
+    path = ws.folder("cen", census_id) / REJECTS
+    if not record["validation"].get("dropped"):
+        raise CensusRefused(404, "no_rejects", "this census dropped no rows: there is no rejects file")
+    if not path.is_file():
+        _check(data_file(ws, census_id), dt.date.fromisoformat(record["census_date"]))
+    return path
 
 
 def delete(ws: Workspace, census_id: str, in_use: bool) -> None:

@@ -159,8 +159,10 @@ def _run(request: Request, run_id: str) -> dict:
 def run_page(request: Request, run_id: str):
     run = _run(request, run_id)
     job = request.app.state.scheduler.jobs[run_id]
-    has_results = (request.app.state.ws.folder("run", run_id) / "sim" / "simulation.duckdb").is_file()
-    return render(request, "run.html", run=run, config_yaml=runs.config_yaml(job), has_results=has_results)
+    sim = request.app.state.ws.folder("run", run_id) / "sim"
+    return render(request, "run.html", run=run, config_yaml=runs.config_yaml(job),
+                  has_results=(sim / "simulation.duckdb").is_file(),
+                  has_rejects=(sim / "simulation.duckdb.rejects.csv").is_file())
 
 
 @reads.get("/fragments/runs/{run_id}/progress")
