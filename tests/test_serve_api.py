@@ -90,18 +90,20 @@ def test_scenario_problems_are_tied_to_their_key_and_nothing_is_saved(api):
 
 def test_parameter_table_problems_name_the_table_and_a_valid_one_is_saved(api):
     client, workspace = api
-    built_in = client.get("/api/v1/scenarios/turnover/tables/job_levels", headers=BEARER).text
+    read = client.get("/api/v1/scenarios/turnover/tables/job_levels", headers=BEARER)
+    built_in, match = read.text, {**BEARER, "If-Match": read.headers["etag"]}
     broken = built_in.replace("\n", "\nnot,a,valid,row\n", 1)
-    refused = client.put("/api/v1/scenarios/turnover/tables/job_levels", content=broken, headers=BEARER)
+    refused = client.put("/api/v1/scenarios/turnover/tables/job_levels", content=broken, headers=match)
     assert refused.status_code == 422 and refused.json()["error"]["problems"]
     assert not (workspace / "scenarios" / "turnover" / "tables" / "job_levels.csv").exists()
-    accepted = client.put("/api/v1/scenarios/turnover/tables/job_levels", content=built_in, headers=BEARER)
+    accepted = client.put("/api/v1/scenarios/turnover/tables/job_levels", content=built_in, headers=match)
     assert accepted.status_code == 200 and accepted.json()["source"] == "replaced"
+    match["If-Match"] = accepted.headers["etag"]
     batch = yaml.safe_load(client.get("/api/v1/batch-file", headers=BEARER).text)
     entry = batch["scenarios"][0]
     assert entry == {"name": "turnover", "description": "", "assumptions": "scenarios/turnover/tables",
                      "overrides": {"workforce.total_termination_rate": 0.25}}
-    assert client.delete("/api/v1/scenarios/turnover/tables/job_levels", headers=BEARER).status_code == 204
+    assert client.delete("/api/v1/scenarios/turnover/tables/job_levels", headers=match).status_code == 204
 
 
 def test_a_run_is_validated_before_it_is_queued(api):

@@ -156,7 +156,7 @@ def scenario_create(request: Request, body: dict = Body(...)):
     from planwise_core.serve.workspace import check_scenario
 
     name = check_scenario(bodies.check(body, "scenario_create").get("name"))
-    created = scenarios.save(request.app.state.ws, name, body, None, create=True)
+    created = scenarios.create(request.app.state.ws, name, body)
     return JSONResponse(created, 201, headers={**_etag(created), "Location": f"/api/v1/scenarios/{name}"})
 
 
@@ -179,6 +179,7 @@ def scenario_put(request: Request, name: str, body: dict = Body(...), if_match: 
 def scenario_validate(request: Request, name: str, body: dict = Body(...)):
     bodies.check(body, "scenario_validate")
     problems, effective = scenarios.check(request.app.state.ws, name, body.get("overrides") or {})
+    problems += scenarios.field_problems(body)
     return {"valid": not scenarios.errors_of(problems), "problems": problems, "effective_config": effective}
 
 
@@ -188,26 +189,6 @@ def scenario_delete(request: Request, name: str, if_match: str | None = Header(N
     if _if_match(if_match) != scenarios.read(ws, name).get("revision"):
         raise scenarios.ScenarioError(409, "stale_revision", "the scenario changed; reload it")
     scenarios.delete(ws, name)
-    return Response(status_code=204)
-
-
-@reads.get("/scenarios/{name}/tables/{table}")
-def table_get(request: Request, name: str, table: str):
-    return PlainTextResponse(scenarios.table_csv(request.app.state.ws, name, table), media_type="text/csv")
-
-
-@writes.put("/scenarios/{name}/tables/{table}")
-async def table_put(request: Request, name: str, table: str):
-    body = await request.body()
-    if len(body) > scenarios.MAX_TABLE_BYTES:
-        raise scenarios.ScenarioError(413, "too_large", "parameter tables hold at most 1 MB")
-    state = scenarios.save_table(request.app.state.ws, name, table, body.decode("utf-8", "replace"))
-    return {"table": table, "replaced": True, **state}
-
-
-@writes.delete("/scenarios/{name}/tables/{table}", status_code=204)
-def table_delete(request: Request, name: str, table: str):
-    scenarios.reset_table(request.app.state.ws, name, table)
     return Response(status_code=204)
 
 

@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from planwise_core.errors import DatabaseBusyError, PlanwiseError
-from planwise_core.serve import api, batch_api, batch_pages, catalog, compat, export_api, fit_api, fit_pages, pages
+from planwise_core.serve import (api, batch_api, batch_pages, catalog, compat, export_api, fit_api, fit_pages, pages,
+                                 table_api)
 from planwise_core.serve.bodies import BodyRefused
 from planwise_core.serve.censuses import CensusRefused
 from planwise_core.serve.jobs import JobError, Scheduler
@@ -60,6 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(fit_api.writes)
     app.include_router(batch_api.reads)
     app.include_router(batch_api.writes)
+    app.include_router(table_api.reads)
+    app.include_router(table_api.writes)
     app.include_router(export_api.reads)
     app.include_router(export_api.writes)
     app.include_router(export_api.page_reads)

@@ -30,8 +30,12 @@ def _entry(ws: Workspace, name: str, years: str | None, seeds) -> dict:
     entry = {"name": name, "overrides": overrides}
     if tables is not None:
         entry["assumptions"] = ws.relative(tables)
+    saved = scenarios.stored(ws, name)  # its own seeds and engine, unless the request names seeds
+    seeds = seeds if seeds is not None else saved.get("seeds")
     if seeds is not None:
         entry["seeds"] = seeds
+    if saved.get("plugin"):
+        entry["plugin"] = saved["plugin"]
     return entry
 
 

@@ -8,19 +8,20 @@ import difflib
 
 RUN = ("scenario", "census_id", "years", "start_year", "end_year", "seed", "set", "optimization_level", "plugin",
        "on_invalid_rows")
-SCENARIO = ("description", "overrides", "census_id")
+SCENARIO = ("description", "overrides", "census_id", "seeds", "plugin")
 ALLOWED: dict[str, tuple[str, ...]] = {
     "run": RUN,
     "batch": ("name", "scenarios", "seeds", "census_id", "years", "max_concurrent"),
     "ensemble": ("name", "scenario", "seeds", "first_seed", "census_id", "years", "max_concurrent"),
     "fit": ("name", "census_ids"),
     "backtest": ("name", "census_ids", "holdout", "replicates"),
-    "scenario_create": ("name",) + SCENARIO,
+    "scenario_create": ("name", "base") + SCENARIO,
     "scenario_update": SCENARIO,
     "scenario_validate": SCENARIO,
     "scenario_duplicate": ("new_name",),
     "census_generate": ("employees", "seed", "name"),
     "export": ("format", "years"),
+    "table_rows": ("rows",),
     "compat": ("start_year", "end_year", "optimization_level", "config_path", "census_id", "seed", "scenario",
                "wait"),
 }

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from planwise_core.levels import OPTIMIZATION_LEVELS
-from planwise_core.serve import censuses, forms, runs, scenarios, table_grid, uploads
+from planwise_core.serve import censuses, forms, runs, scenarios, table_api, table_grid, uploads
 from planwise_core.serve.jobs import ACTIVE
 from planwise_core.serve.security import same_token, session_cookie
 from planwise_core.serve.workspace import check_id, check_scenario
@@ -225,7 +225,7 @@ async def create_scenario(request: Request):
     ws = request.app.state.ws
     try:
         name = check_scenario(data.get("name", ""))
-        scenarios.save(ws, name, {"description": data.get("description", "")}, None, create=True)
+        scenarios.create(ws, name, {"description": data.get("description", ""), "base": data.get("base")})
     except (scenarios.ScenarioError, ValueError) as exc:
         return render(request, "scenarios.html", 422, scenarios=scenarios.listing(ws), problems=[],
                       message=str(exc))
@@ -254,7 +254,8 @@ async def save_scenario(request: Request, name: str):
     overrides, submitted = forms.overrides_from_form(data)
     try:
         scenarios.save(request.app.state.ws, check_scenario(name),
-                       {"overrides": overrides, "description": data.get("description", "")},
+                       {"overrides": overrides, "description": data.get("description", ""),
+                        "seeds": scenarios.parse_value(data.get("seeds", "")), "plugin": data.get("plugin") or None},
                        int(data.get("revision") or 0) or None)
     except scenarios.ScenarioError as exc:
         return _scenario_page(request, name, exc.status, exc.problems, submitted, str(exc))
@@ -288,7 +289,8 @@ def table_page(request: Request, name: str, table: str):
     ws = request.app.state.ws
     text = scenarios.table_csv(ws, check_scenario(name), table)
     return render(request, "table.html", scenario=scenarios.read(ws, name), table=table, text=text, problems=[],
-                  message=None, grid=table_grid.grid(text, [], table), spec=table_grid.describe(table))
+                  message=None, grid=table_grid.grid(text, [], table), spec=table_grid.describe(table),
+                  etag=table_api.etag(ws, name, table).strip('"'))
 
 
 @writes.post("/scenarios/{name}/tables/{table}")
@@ -297,17 +299,24 @@ async def save_table(request: Request, name: str, table: str):
     data = await form(request)
     text = data["csv"] if "csv" in data else table_grid.from_form(data)  # the CSV text, or the grid's cells
     try:
-        scenarios.save_table(ws, check_scenario(name), table, text.replace("\r\n", "\n"))
+        with table_api.WRITES:  # the edit was made on the table as it was (its ETag): not on a changed one
+            if data.get("etag"):
+                table_api.check_etag(ws, check_scenario(name), table, data["etag"])
+            scenarios.save_table(ws, check_scenario(name), table, text.replace("\r\n", "\n"))
     except scenarios.ScenarioError as exc:
         return render(request, "table.html", exc.status, scenario=scenarios.read(ws, name), table=table, text=text,
                       problems=exc.problems, message=str(exc), grid=table_grid.grid(text, exc.problems, table),
-                      spec=table_grid.describe(table))
+                      spec=table_grid.describe(table), etag=data.get("etag", ""))
     return see(f"/scenarios/{name}")
 
 
 @writes.post("/scenarios/{name}/tables/{table}/reset")
-def reset_table(request: Request, name: str, table: str):
-    scenarios.reset_table(request.app.state.ws, check_scenario(name), table)
+async def reset_table(request: Request, name: str, table: str):
+    etag = (await form(request)).get("etag")
+    with table_api.WRITES:
+        if etag:
+            table_api.check_etag(request.app.state.ws, check_scenario(name), table, etag)
+        scenarios.reset_table(request.app.state.ws, check_scenario(name), table)
     return see(f"/scenarios/{name}")
 
 

@@ -87,7 +87,8 @@ def build_job(ws: Workspace, body: dict, idempotency_key: str | None, base: dict
     try:
         plan = plan_scenarios([entry], ws.root / ".serve" / "plan", relative_to=ws.root,
                               base_config=config_from_dict(base, "base configuration"),
-                              census=census["path"] if census else None, plugin=body.get("plugin"))
+                              census=census["path"] if census else None,
+                              plugin=body.get("plugin") or scenarios.stored(ws, name).get("plugin"))
     except BatchError as exc:
         raise RunRefused(422, "invalid_run", ws.scrub(str(exc))) from None
     if plan.invalid:

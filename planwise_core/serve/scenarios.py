@@ -104,6 +104,11 @@ def read(ws: Workspace, name: str) -> dict:
     return data
 
 
+def stored(ws: Workspace, name: str) -> dict:
+    """The saved scenario ``name``, or {} when there is none (a run of the base configuration)."""
+    return read(ws, name) if (ws.scenario_folder(name) / "scenario.yaml").is_file() else {}
+
+
 def table_states(ws: Workspace, name: str) -> dict:
     from planwise_core.assumptions import REPLACEABLE, builtin_hashes
 
@@ -128,8 +133,49 @@ def listing(ws: Workspace) -> list[dict]:
     return [read(ws, n) for n in names]
 
 
-def save(ws: Workspace, name: str, state: dict, revision: int | None, create: bool = False) -> dict:
-    """Validate, then write ``scenario.yaml`` (revision + 1); nothing is written when there is an error."""
+def field_problems(state: dict) -> list[dict]:
+    """Problems of the scenario's own settings: ``seeds`` (what ``planwise batch`` takes: a count or a list of
+    distinct whole numbers) and ``plugin`` (an installed engine plugin)."""
+    from planwise_core.batch.plan import MAX_SEEDS
+
+    problems = []
+    seeds = state.get("seeds")
+    whole = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
+    if seeds is not None and not ((whole(seeds) and 1 <= seeds <= MAX_SEEDS) or (
+            isinstance(seeds, list) and seeds and all(whole(v) for v in seeds) and len(set(seeds)) == len(seeds))):
+        problems.append({"key": "seeds", "severity": "error", "message": f"a count from 1 to {MAX_SEEDS} or a list "
+                         f"of distinct whole numbers (got {str(seeds)[:40]})"})
+    plugin = state.get("plugin")
+    if plugin is not None:
+        from planwise_core.manager import engine_names, get_plugin_manager
+
+        engines = sorted(engine_names(get_plugin_manager()))
+        if plugin not in engines:
+            problems.append({"key": "plugin", "severity": "error", "message": f"unknown engine plugin "
+                             f"{str(plugin)[:40]!r}; installed: {', '.join(engines)}"})
+    return problems
+
+
+def create(ws: Workspace, name: str, state: dict) -> dict:
+    """A new scenario, from the defaults or from ``base`` (a saved scenario): its overrides, replaced tables,
+    seeds and engine are the starting point, the request's own values on top; ``base`` is recorded."""
+    base = state.get("base") or "defaults"
+    if base == "defaults":
+        return save(ws, name, {**state, "base": base}, None, create=True)
+    try:
+        source = read(ws, base if isinstance(base, str) else "")
+    except (ScenarioError, ValueError):
+        raise ScenarioError(422, "invalid_base", "base must be \"defaults\" or a saved scenario", [
+            {"key": "base", "message": f"no scenario named {str(base)[:64]}", "severity": "error"}]) from None
+    merged = {k: source.get(k) for k in ("seeds", "plugin", "census_id", "description")}
+    merged.update(state, overrides={**(source.get("overrides") or {}), **(state.get("overrides") or {})})
+    return save(ws, name, merged, None, create=True, tables=tables_folder(ws, base))
+
+
+def save(ws: Workspace, name: str, state: dict, revision: int | None, create: bool = False,
+         tables: Path | None = None) -> dict:
+    """Validate, then write ``scenario.yaml`` (revision + 1); nothing is written when there is an error.
+    ``tables``: a folder of replaced tables the new scenario starts from (copied with it)."""
     folder = ws.scenario_folder(name)
     exists = (folder / "scenario.yaml").is_file()
     if create and exists:
@@ -141,16 +187,19 @@ def save(ws: Workspace, name: str, state: dict, revision: int | None, create: bo
     overrides = state.get("overrides") or {}
     if not isinstance(overrides, dict):
         raise ScenarioError(422, "invalid_configuration", "overrides must be a mapping of dotted keys")
-    problems, _ = check(ws, name, overrides)
+    problems = check(ws, name, overrides, tables)[0] + field_problems(state)
     if errors_of(problems):
         raise ScenarioError(422, "invalid_configuration",
                             f"Invalid configuration ({len(errors_of(problems))} problems); nothing was saved.",
                             problems)
-    record = {"name": name, "description": str(state.get("description") or (current or {}).get("description", "")),
-              "overrides": overrides, "census_id": state.get("census_id", (current or {}).get("census_id")),
-              "revision": (current or {}).get("revision", 0) + 1,
-              "updated_at": dt.datetime.now().isoformat(timespec="seconds")}
+    kept = current or {}
+    record = {"name": name, "description": str(state.get("description") or kept.get("description", "")),
+              "base": kept.get("base", state.get("base", "defaults")), "overrides": overrides,
+              **{k: state.get(k, kept.get(k)) for k in ("census_id", "seeds", "plugin")},
+              "revision": kept.get("revision", 0) + 1, "updated_at": dt.datetime.now().isoformat(timespec="seconds")}
     folder.mkdir(parents=True, exist_ok=True)
+    if tables is not None and tables.is_dir():
+        shutil.copytree(tables, tables_folder(ws, name), dirs_exist_ok=True)
     atomic_write_text(folder / "scenario.yaml", yaml.safe_dump(record, sort_keys=False))
     return read(ws, name)
 
@@ -213,6 +262,7 @@ def batch_file(ws: Workspace, names: list[str] | None = None) -> str:
             continue
         entry = {"name": scenario["name"], "description": scenario.get("description") or "",
                  "overrides": scenario.get("overrides") or {}}
+        entry.update({k: scenario[k] for k in ("seeds", "plugin") if scenario.get(k) is not None})
         if any(t["source"] == "replaced" for t in scenario["tables"].values()):
             entry["assumptions"] = f"scenarios/{scenario['name']}/{TABLES_FOLDER}"
         entries.append(entry)
