@@ -32,6 +32,25 @@ def _log_to(folder: Path) -> None:
         logger.propagate = False
 
 
+def _list() -> None:
+    from planwise_core.serve import registry
+
+    servers = registry.running()
+    if not servers:
+        click.echo("No planwise server is running (for this user).")
+    for entry in servers:
+        click.echo(f"{entry['workspace']}  pid {entry['pid']}  since {entry.get('started_at', '?')}")
+        click.echo(f"  Open: {registry.sign_in_url(entry)}")
+
+
+def _open(url: str) -> None:
+    """The browser, in a thread: a browser that keeps its command running must not hold up the server."""
+    import threading
+    import webbrowser
+
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
 @click.command()
 @click.argument("workspace", default="planwise-workspace", type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless --allow-remote).")
@@ -48,9 +67,14 @@ def _log_to(folder: Path) -> None:
               help="Seconds a cancelled run has to stop before it is terminated.")
 @click.option("--read-only", is_flag=True, help="Serve results only: no runs, uploads or edits.")
 @click.option("--resume-interrupted", is_flag=True, help="Queue again the runs a stopped server interrupted.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the sign-in URL in the browser (BROWSER is honoured).")
 def serve(workspace, host, port, allow_remote, allowed_host, new_token, max_concurrent, max_queued,
-          max_upload_mb, cancel_grace, read_only, resume_interrupted):
-    """Serve the pages and the REST API of a workspace folder on this machine; prints a sign-in URL."""
+          max_upload_mb, cancel_grace, read_only, resume_interrupted, open_browser):
+    """Serve the pages and the REST API of a workspace folder on this machine; prints a sign-in URL.
+
+    `planwise serve list` lists this user's running servers (a workspace folder named list: ./list)."""
+    if workspace == "list":
+        return _list()
     from planwise_core.serve.jobs import default_concurrency
     from planwise_core.serve.server import serve as run_server
     from planwise_core.serve.settings import TOKEN_ENV, Settings, load_token
@@ -85,6 +109,8 @@ def serve(workspace, host, port, allow_remote, allowed_host, new_token, max_conc
             click.echo(f"  {len(sched.interrupted_at_start)} runs were interrupted when the server last stopped: "
                        "resume them on the Runs page.")
         click.echo("Ctrl-C stops the server; running simulations are interrupted and can be resumed.")
+        if open_browser:
+            _open(f"{url}/?token={token}")
 
     try:
         run_server(settings, announce)

@@ -11,7 +11,8 @@ import socket
 import uvicorn
 
 from planwise_core.fileio import atomic_write_text
-from planwise_core.serve.settings import Settings
+from planwise_core.serve import registry
+from planwise_core.serve.settings import TOKEN_ENV, Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -68,7 +69,11 @@ def serve(settings: Settings, announce) -> None:
         path = settings.workspace / ".serve" / "server.json"
         atomic_write_text(path, json.dumps(record))
         os.chmod(path, 0o600)
+        registry.record(settings.workspace, url, bool(os.environ.get(TOKEN_ENV)))
         announce(gate.app, url)
 
-    Server(config, on_bound, lambda: gate.app.state.scheduler.stopping.set()).run(sockets=[sock])
-    (settings.workspace / ".serve" / "server.json").unlink(missing_ok=True)
+    try:
+        Server(config, on_bound, lambda: gate.app.state.scheduler.stopping.set()).run(sockets=[sock])
+    finally:
+        registry.remove()
+        (settings.workspace / ".serve" / "server.json").unlink(missing_ok=True)
