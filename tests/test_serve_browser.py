@@ -226,6 +226,11 @@ def test_compare_two_runs_and_visit_every_other_page(site):
     charts = driver.find_elements("css selector", "#compare-charts figure[data-chart^='compare-'] svg path.line")
     assert len(charts) >= 2  # a line per run, for each headline metric
     visit_ok(driver, "compare")
+    first, second = [a.text for a in driver.find_elements("css selector", "#compare-runs li > a:first-child")]
+    by(driver, "a.make-baseline").click()  # switch the baseline
+    wait(lambda: f"runs={second},{first}" in driver.current_url.replace("%2C", ","))
+    assert f"Baseline {second}" in by(driver, "main").text
+    visit_ok(driver, "compare-switched")
     for path, name in (("/scenarios", "scenarios"), ("/scenarios/browser/tables/job_levels", "table"),
                        ("/censuses", "censuses"), ("/about", "about"), ("/runs/new", "new-run")):
         driver.get(url + path)
@@ -293,3 +298,32 @@ def test_fit_a_history_of_two_censuses_and_read_the_fit_report(site, tmp_path):
     wait(lambda: "saved=" in driver.current_url, driver=driver)
     assert "are now the parameter tables of" in driver.page_source
     visit_ok(driver, "fit-saved")
+
+
+def test_the_new_run_command_follows_the_fields(site):
+    driver, url, _ws = site
+    driver.get(f"{url}/runs/new")
+    assert "planwise run" in by(driver, "#command").text
+    by(driver, "input[name=years]").send_keys("2025-2026")
+    by(driver, "input[name=seed]").send_keys("7")
+    wait(lambda: "--years 2025-2026" in by(driver, "#command").text and "--seed 7" in by(driver, "#command").text)
+    visit_ok(driver, "new-run-command")
+
+
+def test_leaving_the_scenario_editor_with_unsaved_changes_asks_first(site):
+    """The guard's beforeunload listener cancels the unload (which makes the browser ask) only while the form
+    holds unsaved changes. Headless Chromium does not show the prompt to WebDriver, so the test dispatches a
+    cancelable beforeunload event and reads whether the page's listener cancelled it."""
+    driver, url, _ws = site
+    leave = ("var e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); "
+             "return e.defaultPrevented;")
+    driver.get(f"{url}/scenarios/browser")  # made by the bad-value test
+    assert driver.execute_script(leave) is False  # nothing changed yet
+    by(driver, "input[name=description]").send_keys("edited")
+    assert by(driver, "#scenario-form").get_attribute("data-dirty") == "true"
+    assert driver.execute_script(leave) is True
+    by(driver, "input[name=description]").clear()
+    by(driver, "#save-button").click()  # saving clears the guard
+    wait(lambda: "saved=1" in driver.current_url)
+    assert driver.execute_script(leave) is False
+    visit_ok(driver, "scenario-guard")

@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from planwise_core.errors import DatabaseBusyError, PlanwiseError
-from planwise_core.serve import (api, batch_api, batch_pages, catalog, compat, export_api, fit_api, fit_pages, pages,
-                                 table_api)
+from planwise_core.serve import (about_pages, api, batch_api, batch_pages, catalog, compat, export_api, fit_api,
+                                 fit_pages, pages, run_pages, table_api)
 from planwise_core.serve.bodies import BodyRefused
 from planwise_core.serve.censuses import CensusRefused
 from planwise_core.serve.jobs import JobError, Scheduler
@@ -68,6 +68,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(export_api.page_reads)
     app.include_router(export_api.page_writes)
     app.include_router(compat.router)
+    app.include_router(run_pages.reads)  # before pages: /runs/new is not a run id
+    app.include_router(run_pages.writes)
+    app.include_router(about_pages.reads)
+    app.include_router(about_pages.writes)
     app.include_router(pages.reads)
     app.include_router(pages.writes)
     app.include_router(batch_pages.reads)

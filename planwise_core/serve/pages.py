@@ -119,34 +119,6 @@ def queue_fragment(request: Request):
     return render(request, "queue.html", **_run_lists(request))
 
 
-@reads.get("/runs/new")
-def new_run(request: Request, scenario: str = ""):
-    ws = request.app.state.ws
-    return render(request, "new_run.html", scenarios=scenarios.listing(ws), censuses=censuses.listing(ws),
-                  values={"scenario": scenario}, problems=[], message=None)
-
-
-@writes.post("/runs")
-async def create_run(request: Request):
-    from planwise_core.serve.api import submit
-
-    data = await form(request)
-    body = {k: v for k, v in (("scenario", data.get("scenario") or None), ("census_id", data.get("census_id") or None),
-                              ("years", data.get("years") or None),
-                              ("optimization_level", data.get("optimization_level") or None)) if v}
-    if data.get("seed"):
-        body["seed"] = scenarios.parse_value(data["seed"])
-    body["set"] = {k.strip(): scenarios.parse_value(v) for k, _, v in
-                   (line.partition("=") for line in data.get("set", "").splitlines() if "=" in line)}
-    try:
-        job, _ = submit(request, body, data.get("idempotency_key") or None)
-    except (runs.RunRefused, scenarios.ScenarioError) as exc:
-        ws = request.app.state.ws
-        return render(request, "new_run.html", 422, scenarios=scenarios.listing(ws), censuses=censuses.listing(ws),
-                      values=data, problems=exc.problems, message=str(exc))
-    return see(f"/runs/{job['id']}")
-
-
 def _run(request: Request, run_id: str) -> dict:
     check_id("run", run_id)
     job = request.app.state.scheduler.jobs.get(run_id)
@@ -203,11 +175,11 @@ async def compare_page(request: Request, allow_different_census: bool = False):
     except runs.RunRefused as exc:
         again = "/compare?" + urlencode({"runs": ",".join(ids), "allow_different_census": 1})
         return render(request, "compare.html", exc.status, result=None, message=str(exc), again=again, ids=ids,
-                      figures=[])
+                      figures=[], allow_different=allow_different_census)
     from planwise_core.serve.compare_charts import compare_figures
 
     return render(request, "compare.html", result=result, message=None, again="", ids=ids,
-                  figures=compare_figures(result))
+                  figures=compare_figures(result), allow_different=allow_different_census)
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -378,17 +350,6 @@ def delete_census(request: Request, census_id: str):
                  for j in sched.jobs.values())
     censuses.delete(request.app.state.ws, check_id("cen", census_id), in_use)
     return see("/censuses")
-
-
-@reads.get("/about")
-def about(request: Request):
-    from importlib.metadata import version
-
-    from planwise_core.serve.catalog import plugins
-
-    ws, settings = request.app.state.ws, request.app.state.settings
-    return render(request, "about.html", version=version("planwise"), usage=ws.disk_usage(), settings=settings,
-                  origin=f"http://{request.headers.get('host', '')}", plugins=plugins())
 
 
 @reads.get("/favicon.ico")

@@ -1,5 +1,5 @@
 // planwise serve: live progress over SSE (re-fetching the server-rendered fragment), a polling fallback,
-// and the CSRF header on htmx requests. Pages work without this file.
+// the CSRF header on htmx requests and the unsaved-changes guard. Pages work without this file.
 (function () {
   "use strict";
   var csrf = document.querySelector('meta[name="csrf-token"]');
@@ -48,7 +48,19 @@
     });
   }
 
+  function guard(form) {  // the scenario editor: leaving with unsaved changes asks first
+    var mark = function () { form.setAttribute("data-dirty", "true"); };
+    form.addEventListener("input", mark);
+    form.addEventListener("change", mark);
+    form.addEventListener("submit", function () { form.removeAttribute("data-dirty"); });
+    window.addEventListener("beforeunload", function (e) {
+      if (form.hasAttribute("data-dirty")) { e.preventDefault(); e.returnValue = ""; }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var guarded = document.querySelector("form[data-guard]");
+    if (guarded) { guard(guarded); }
     var live = document.querySelector("[data-events]");
     if (live) { follow(live); }
     var box = document.querySelector("[data-feed]");
