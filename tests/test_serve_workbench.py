@@ -86,3 +86,13 @@ def test_cleanup_shows_first_then_removes_builds_and_old_runs_only(api):
     assert not (workspace / "runs" / ids[1]).exists()
     assert client.get(f"/api/v1/runs/{ids[1]}", headers=BEARER).status_code == 404
     assert "bytes freed" in client.get(done.headers["location"]).text
+
+
+def test_the_runs_list_shows_each_runs_last_year_headline(api):
+    client, workspace, _gate, _csrf = api
+    run = client.post("/api/v1/runs", headers=BEARER, json={"years": "2025-2025"}).json()
+    wait_for(lambda: client.get(f"/api/v1/runs/{run['id']}", headers=BEARER).json(), ("completed",))
+    (workspace / "runs" / run["id"] / "headline.json").write_text(json.dumps(
+        {"year": 2025, "headcount": 812, "payroll": 61234567.5, "employer_cost_pct_payroll": 4.25}))
+    row = client.get("/").text.split(f'href="/runs/{run["id"]}"')[1].split("</tr>")[0]
+    assert "<td>812</td><td>61234567.5</td><td>4.25</td>" in row

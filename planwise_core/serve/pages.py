@@ -34,6 +34,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(FILTERS)  # the report's macros (charts, tables) are used by the compare page
     env.globals["nav"] = NAV
     env.globals["levels"] = OPTIMIZATION_LEVELS
+    env.globals["headline_columns"] = runs.HEADLINE_COLUMNS
     env.filters["dollars"] = lambda c: "" if c is None else f"${c / 100:,.2f}"
     env.filters["percent_bp"] = lambda b: "" if b is None else f"{b / 100:.2f}%"
     return env

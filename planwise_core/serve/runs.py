@@ -21,6 +21,12 @@ from planwise_core.serve.workspace import Workspace, check_scenario, new_id, rea
 YEARS = re.compile(r"\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*")
 
 
+# The last-year figures the runs list shows, read from headline.json (outputs.headline's metric names): the one
+# place the pages name them, should a metric's name or unit change in the library.
+HEADLINE_COLUMNS = (("headcount", "head count"), ("payroll", "payroll"),
+                    ("employer_cost_pct_payroll", "employer cost % pay"))
+
+
 class RunRefused(Exception):
     def __init__(self, status: int, code: str, message: str, problems: list[dict] | None = None):
         super().__init__(message)
