@@ -1,6 +1,6 @@
 """`planwise serve`: the rows a census upload leaves out, downloadable from the census page and the API as the
 run's loader writes them (line, employee id made safe for a spreadsheet, column, reason), and a run's own
-census rejects among its files (docs/serve.md, "Censuses"). In process, fake worker."""
+census rejects among its files (docs/serve.md, "Pages" and "The API"). In process, fake worker."""
 
 from __future__ import annotations
 
