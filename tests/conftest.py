@@ -34,6 +34,20 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: end-to-end runs that take more than a few seconds (still run in CI)")
 
 
+# The files that take longest on one xdist worker (from --durations and their runs' sizes, docs/testing.md),
+# longest first: with --no-loadscope-reorder the workers take files in collection order, so each ends on short ones.
+LONGEST_FIRST = ("test_engines", "test_config_effects", "test_backtest_calibration", "test_run_safety",
+                 "test_ndt_invariants", "test_resume", "test_invariants", "test_money_invariants", "test_determinism",
+                 "test_install", "test_readme", "test_unusual_census", "test_serve_browser")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The files of LONGEST_FIRST first, in its order; every other file after them in its own order."""
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
 @pytest.fixture(scope="session")
 def sims(tmp_path_factory):
     xdist_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))

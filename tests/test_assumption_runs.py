@@ -100,8 +100,8 @@ def test_year_varying_growth_ends_each_year_at_its_own_target(tmp_path, census):
         assert target == round_half_up(start * (1 + growth[year])) == active, year
 
 
-# Both engines with a replaced table: tests/test_money_determinism.py runs its legacy comparison with this
-# hazard table replaced (one legacy run serves both checks; the legacy engine is slow).
+# Both engines with a replaced table: tests/test_engines.py runs the suite's one legacy comparison with this
+# hazard table replaced (one legacy run serves every engine check; the legacy engine is slow).
 
 
 def test_a_batch_of_two_scenarios_with_their_own_tables_equals_two_single_runs(tmp_path, census):

@@ -20,6 +20,8 @@ TABLES = {
     "fct_yearly_events": "employee_id, simulation_year, event_sequence",
     "fct_workforce_snapshot": "employee_id, simulation_year",
     "int_workforce_requirements": "simulation_year",
+    "fct_dc_contributions": "employee_id, simulation_year",  # the money tables of the default plan (match on)
+    "fct_dc_plan_summary": "simulation_year",
 }
 YEARS = [2025, 2026]
 

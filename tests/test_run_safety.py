@@ -73,9 +73,11 @@ def run_log(database: Path) -> list[tuple]:
 
 @pytest.mark.parametrize("engine", ["optimized", "legacy"])
 def test_a_failed_run_leaves_the_previous_results_and_records_the_failure(tmp_path, reference, census, site, engine):
+    """optimized fails in its second year (2026); legacy, slow (a dbt process per model), as early as it can: in its
+    first year (2025), after its foundation was built by dbt subprocesses in the build database."""
     database = copy_of(reference, tmp_path)
     before, first_run = digests(database), run_log(database)[-1][0]
-    summary_before = planwise("summary", "--database", database, "--json").stdout
+    summary_before = planwise("summary", "--database", database, "--json").stdout if engine == "optimized" else None
     end = "2027" if engine == "optimized" else "2025"
     fault = "2026" if engine == "optimized" else "2025"
     failed = planwise("--plugin", engine, "run", "--census", census[1], "--database", database, "--start-year",
@@ -93,6 +95,8 @@ def test_a_failed_run_leaves_the_previous_results_and_records_the_failure(tmp_pa
     assert log[-2][:2] == (first_run, "completed")
     assert log[-1][1] == "failed" and f"injected fault in {fault}" in log[-1][2]
     assert not [r for r in log if r[1] == "running"]
+    if engine == "legacy":  # what legacy adds: its dbt processes wrote only the build; the readers need no 2nd case
+        return
     # Every reader shows the earlier, complete run.
     assert planwise("summary", "--database", database, "--json").stdout == summary_before
     report = planwise("report", "--database", database, "--out", tmp_path / "report.html")

@@ -12,6 +12,7 @@ import csv
 import fcntl
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -82,12 +83,13 @@ class SimSpec:
     replica: int = 0
     start_year: int = START_YEAR
     foundation_copy: bool = False  # years only, on a copy of a shared foundation (helpers/foundations.py)
+    engines: bool = False  # both engines through compare_engines: legacy.duckdb (the run) beside optimized.duckdb
 
     @staticmethod
     def make(census: CensusSpec, end_year: int = START_YEAR, replica: int = 0, foundation_copy: bool = False,
-             **overrides) -> "SimSpec":
+             engines: bool = False, **overrides) -> "SimSpec":
         return SimSpec(census=census, end_year=end_year, overrides=tuple(sorted(overrides.items())),
-                       replica=replica, foundation_copy=foundation_copy)
+                       replica=replica, foundation_copy=foundation_copy, engines=engines)
 
     def all_overrides(self) -> dict[str, Any]:
         base = {"simulation.start_year": self.start_year, "simulation.end_year": self.end_year, "random_seed": 42}
@@ -97,7 +99,8 @@ class SimSpec:
     @property
     def key(self) -> str:
         payload = json.dumps([self.census.name, self.census.rows, self.start_year, self.end_year,
-                              self.overrides, self.replica] + (["foundation_copy"] if self.foundation_copy else []),
+                              self.overrides, self.replica] + (["foundation_copy"] if self.foundation_copy else [])
+                             + (["engines"] if self.engines else []),
                              sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
@@ -127,6 +130,11 @@ class SimRun:
         """A read-only connection (several may be open at once; runs never write a finished database)."""
         return duckdb.connect(str(self.database), read_only=True)
 
+    @property
+    def optimized(self) -> Path:
+        """An ``engines`` run's optimized database (``database`` is the legacy engine's)."""
+        return self.database.with_name("optimized.duckdb")
+
 
 # --------------------------------------------------------------------------- running
 
@@ -143,12 +151,64 @@ def file_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_simulation_job(database: str, census: str, overrides: dict, foundation: str | None = None) -> dict:
+class DbtLog(logging.Handler):
+    """Keeps the dbt step and node records (what ``--verbose`` shows) as JSON-able dicts."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[dict] = []
+
+    def emit(self, record):
+        if getattr(record, "event", None) in ("dbt_step", "dbt_node"):
+            self.records.append({"event": record.event, "node": getattr(record, "node", None),
+                                 "seconds": getattr(record, "seconds", None)})
+
+
+def compare_engines_job(folder: Path, census: Path, config) -> dict:
+    """Both engines on the same inputs (planwise_core.engine_comparison) with what its tests read besides the
+    result: the progress events ``[engine, stage, year]`` and the dbt step and node log records."""
+    from planwise_core.engine_comparison import compare_engines
+
+    events, handler, logger = [], DbtLog(), logging.getLogger("planwise.dbt")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        result = compare_engines(config, folder, census=census, progress=lambda engine, event: events.append(
+            [engine, event.stage, getattr(event, "year", None)]))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    both = result["legacy"]["success"] and result["optimized"]["success"]
+    return dict(result, success=both, completed_years=result["legacy"]["completed_years"], progress=events,
+                dbt_log=handler.records)
+
+
+def one_run_job(database: Path, census: Path, config, foundation: str | None) -> dict:
+    """One simulation (on a copy of ``foundation`` when given: only the years run); the JSON-able part of it."""
+    from planwise_core.orchestrator import Simulation
+
+    if foundation is not None:
+        base = Path(foundation)
+        with file_lock(base.with_name(".build.lock")):
+            if not base.exists():
+                build_foundation(base, census, config)
+        years = list(range(config.simulation.start_year, config.simulation.end_year + 1))
+        result = run_on_foundation(base, database, config, years)
+    else:
+        result = Simulation(config, database, census=census).run().to_dict()
+    keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
+    return {k: result.get(k) for k in keep}
+
+
+def run_simulation_job(database: str, census: str, overrides: dict, foundation: str | None = None,
+                       engines: bool = False) -> dict:
     """Run one simulation once per session (in a pool worker or in-process); the JSON-able part of its result.
 
     The result is kept beside the database: whichever process asks first builds it under the folder's lock,
     later ones (other xdist workers included) wait for the lock and read it back. With ``foundation`` (a path
-    in the session's foundations folder) only the years run, on a copy of that foundation, built once.
+    in the session's foundations folder) only the years run, on a copy of that foundation, built once. With
+    ``engines`` both engines run (:func:`compare_engines_job`): ``database`` is legacy's, the whole comparison kept.
     """
     folder = Path(database).parent
     recorded = folder / "result.json"
@@ -156,20 +216,11 @@ def run_simulation_job(database: str, census: str, overrides: dict, foundation: 
         if recorded.exists():
             return json.loads(recorded.read_text())
         from planwise_core.config import PlanwiseConfig
-        from planwise_core.orchestrator import Simulation
 
         config = PlanwiseConfig().with_overrides(**overrides)
-        if foundation is not None:
-            base = Path(foundation)
-            with file_lock(base.with_name(".build.lock")):
-                if not base.exists():
-                    build_foundation(base, Path(census), config)
-            years = list(range(config.simulation.start_year, config.simulation.end_year + 1))
-            result = run_on_foundation(base, Path(database), config, years)
-        else:
-            result = Simulation(config, Path(database), census=Path(census)).run().to_dict()
-        keep = ("success", "completed_years", "failed_years", "error", "summary", "total_execution_time")
-        payload = json.loads(json.dumps({k: result.get(k) for k in keep}, default=str))
+        payload = (compare_engines_job(folder, Path(census), config) if engines
+                   else one_run_job(Path(database), Path(census), config, foundation))
+        payload = json.loads(json.dumps(payload, default=str))
         partial = folder / ".result.json.tmp"
         partial.write_text(json.dumps(payload))
         os.replace(partial, recorded)
@@ -212,7 +263,7 @@ class SimRegistry:
     def _database(self, spec: SimSpec) -> Path:
         folder = self.root / f"{spec.census.name}_{spec.key}"
         folder.mkdir(parents=True, exist_ok=True)
-        return folder / "sim.duckdb"
+        return folder / ("legacy.duckdb" if spec.engines else "sim.duckdb")
 
     def _submit(self, spec: SimSpec) -> None:
         if spec.key in self._futures:
@@ -222,7 +273,8 @@ class SimRegistry:
             key = foundation_key(spec.census.name + json.dumps(spec.census.rows), spec.config())
             foundation = str(self.root / "foundations" / f"{spec.census.name}_{key}" / "foundation.duckdb")
             Path(foundation).parent.mkdir(parents=True, exist_ok=True)
-        args = (str(self._database(spec)), str(self._census_path(spec.census)), spec.all_overrides(), foundation)
+        args = (str(self._database(spec)), str(self._census_path(spec.census)), spec.all_overrides(), foundation,
+                spec.engines)
         if self.workers <= 1:
             self._futures[spec.key] = _Done(run_simulation_job, *args)
             return
