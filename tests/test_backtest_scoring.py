@@ -1,16 +1,18 @@
-"""Backtest scoring (docs/fit.md, "Backtest"): Example 3 number for number (quantiles, CRPS, skill, status),
-the replicate draws' spread, and the verdict rules."""
+"""Backtest scoring (docs/fit.md, "Backtest"): Example 3 number for number (prediction bounds, CRPS, skill,
+status), the 80 % interval's coverage of an outcome drawn like the replicates, the replicate draws' spread, and the
+verdict rules."""
 
 from __future__ import annotations
 
 import math
+import random
 from types import SimpleNamespace
 
 import pytest
 
 from planwise_core.fit.backtest.draws import normal_draw, replicate_parameters
 from planwise_core.fit.backtest.scorecard import score_all
-from planwise_core.fit.backtest.scoring import crps, score, skill, summarize
+from planwise_core.fit.backtest.scoring import crps, prediction_bound, score, skill, summarize
 
 FITTED_TERM = [109, 115, 120, 123, 126, 128, 131, 135, 139, 145]
 BUILTIN_TERM = [120, 127, 131, 134, 137, 139, 142, 145, 149, 156]
@@ -20,8 +22,9 @@ BUILTIN_PROMO = [73, 79, 82, 85, 87, 89, 91, 94, 97, 103]
 
 def test_example_3_terminations():
     fitted, builtin = score(FITTED_TERM, 133, 0.05), score(BUILTIN_TERM, 133, 0.05)
-    assert (fitted["p10"], fitted["p50"], fitted["p90"]) == pytest.approx((114.4, 127.0, 139.6), abs=1e-9)
-    assert (builtin["p10"], builtin["p50"], builtin["p90"]) == pytest.approx((126.3, 138.0, 149.7), abs=1e-9)
+    # Positions p·(R + 1) = 1.1, 5.5, 9.9 of the sorted 10: 109 + 0.1·(115 - 109), (126 + 128)/2, 139 + 0.9·(145 - 139).
+    assert (fitted["p10"], fitted["p50"], fitted["p90"]) == pytest.approx((109.6, 127.0, 144.4), abs=1e-9)
+    assert (builtin["p10"], builtin["p50"], builtin["p90"]) == pytest.approx((120.7, 138.0, 155.3), abs=1e-9)
     assert fitted["crps"] == pytest.approx(9.9 - 1186 / 200, abs=1e-12) and round(fitted["crps"], 2) == 3.97
     assert round(builtin["crps"], 2) == 3.46
     assert round(skill(fitted["crps"], builtin["crps"]), 3) == -0.147
@@ -34,9 +37,34 @@ def test_example_3_promotions():
     fitted, builtin = score(FITTED_PROMO, 61, 0.05), score(BUILTIN_PROMO, 61, 0.05)
     assert round(fitted["crps"], 2) == 2.04 and round(builtin["crps"], 2) == 22.24
     assert round(skill(fitted["crps"], builtin["crps"]), 3) == 0.908
-    assert (builtin["p10"], builtin["p50"], builtin["p90"]) == pytest.approx((78.4, 88.0, 97.6), abs=1e-9)
-    assert not builtin["inside80"] and builtin["status"] == "FAIL" and fitted["status"] == "PASS"
+    assert (fitted["p10"], fitted["p90"]) == pytest.approx((46.5, 71.5), abs=1e-9)
+    assert (builtin["p10"], builtin["p50"], builtin["p90"]) == pytest.approx((73.6, 88.0, 102.4), abs=1e-9)
+    # 61 is outside [73.6, 102.4] and 27 > 2 x 5 % of 61, but |61 - 88| = 27 <= 102.4 - 73.6 = 28.8: WARN.
+    assert not builtin["inside80"] and builtin["status"] == "WARN" and fitted["status"] == "PASS"
     assert round(builtin["rel_crps"], 4) == 0.3646
+    assert score(BUILTIN_PROMO, 59, 0.05)["status"] == "FAIL"  # |59 - 88| = 29 > 28.8 and 29 > 5.9
+
+
+def test_prediction_bounds_at_the_ends_and_for_two_replicates():
+    assert prediction_bound([1.0, 2.0], 0.1) == 1.0 and prediction_bound([1.0, 2.0], 0.9) == 2.0  # 0.3, 2.7 clamped
+    assert prediction_bound([1.0, 2.0], 0.5) == 1.5
+    assert prediction_bound([4.0], 0.1) == prediction_bound([4.0], 0.9) == 4.0
+
+
+@pytest.mark.parametrize("draw", ["uniform", "normal"])
+def test_the_80_interval_covers_an_outcome_drawn_like_the_replicates_80_percent(draw):
+    # A perfect forecast: the actual is one more draw of the replicates' distribution. For a uniform, E[x_(j)] =
+    # j/(R + 1), so bounds at positions 1.1 and 9.9 of R = 10 cover 0.8 exactly on average, and type-7 positions
+    # (1.9 and 9.1) cover (9.1 - 1.9)/11 = 0.6545.
+    rng = random.Random(2026)
+    sample = rng.random if draw == "uniform" else (lambda: rng.gauss(0.0, 1.0))
+    trials, inside, inside7 = 20000, 0, 0
+    for _ in range(trials):
+        xs, a = sorted(sample() for _ in range(10)), sample()
+        inside += prediction_bound(xs, 0.1) <= a <= prediction_bound(xs, 0.9)
+        inside7 += xs[0] + 0.9 * (xs[1] - xs[0]) <= a <= xs[8] + 0.1 * (xs[9] - xs[8])
+    assert abs(inside / trials - 0.8) < 0.012  # 4 binomial standard deviations of 20,000 trials
+    assert abs(inside7 / trials - 7.2 / 11) < 0.014
 
 
 def test_crps_by_definition():
@@ -61,6 +89,14 @@ def test_verdict_rules():
     assert summarize([row("flows.promotions", "FAIL", False)])["verdict"] == "FAIL"
     mixed = [row("flows.promotions", "PASS")] * 4 + [row("pay.average_salary", "PASS", False)]
     assert summarize(mixed)["verdict"] == "PASS"
+    # One metric in five outside its 80 % interval is what a calibrated forecast shows: no WARN for it.
+    chance = [row("flows.promotions", "PASS")] * 8 + [row("pay.average_salary", "WARN", False)] * 2
+    assert summarize(chance)["verdict"] == "PASS"
+    # A non-headline FAIL (outside the 99 % band) or coverage below 0.65 is a WARN.
+    assert summarize([row("flows.promotions", "PASS")] * 8 + [row("pay.average_salary", "FAIL", False)]
+                     + [row("pay.payroll", "WARN", False)])["verdict"] == "WARN"
+    low = [row("flows.promotions", "PASS")] * 6 + [row("pay.average_salary", "WARN", False)] * 4
+    assert summarize(low)["verdict"] == "WARN"  # coverage80 0.60
 
 
 def test_example_3_replicate_spread():

@@ -60,6 +60,12 @@ def hire_years(history: History) -> list[dict]:
     return [dict(zip(("k", "L", "hires", "hire_leavers", "days", "hire_day_sum"), r)) for r in rows]
 
 
+def hire_strata(history: History) -> list[tuple[int, int, int]]:
+    """(twelfth of the study year the hire fell in, hires, hire-year leavers), pooled over the study years."""
+    return history.con.execute("""SELECT (hire_day - 1) * 12 // L AS s, count(*), count(*) FILTER (WHERE left_year)
+        FROM hires GROUP BY s ORDER BY s""").fetchall()
+
+
 def promotion_cells(history: History, orders: dict, top_level: int) -> tuple[list[Cell], dict]:
     """Stayers with tenure >= 1 and a level at both ends below the top: persons and promotions per cell."""
     con = history.con
