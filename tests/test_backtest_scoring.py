@@ -12,7 +12,9 @@ import pytest
 
 from planwise_core.fit.backtest.draws import normal_draw, replicate_parameters
 from planwise_core.fit.backtest.scorecard import score_all
-from planwise_core.fit.backtest.scoring import crps, prediction_bound, score, skill, summarize
+from planwise_core.fit.backtest.scoring import (
+    chance_fails, crps, prediction_bound, score, skill, summarize,
+)
 
 FITTED_TERM = [109, 115, 120, 123, 126, 128, 131, 135, 139, 145]
 BUILTIN_TERM = [120, 127, 131, 134, 137, 139, 142, 145, 149, 156]
@@ -92,11 +94,19 @@ def test_verdict_rules():
     # One metric in five outside its 80 % interval is what a calibrated forecast shows: no WARN for it.
     chance = [row("flows.promotions", "PASS")] * 8 + [row("pay.average_salary", "WARN", False)] * 2
     assert summarize(chance)["verdict"] == "PASS"
-    # A non-headline FAIL (outside the 99 % band) or coverage below 0.65 is a WARN.
-    assert summarize([row("flows.promotions", "PASS")] * 8 + [row("pay.average_salary", "FAIL", False)]
-                     + [row("pay.payroll", "WARN", False)])["verdict"] == "WARN"
+    # One non-headline FAIL in 10 is chance (P(Binomial(10, 0.01) >= 1) = 0.096 >= 0.05); two are not (0.0043).
+    one = [row("flows.promotions", "PASS")] * 8 + [row("pay.average_salary", "FAIL", False)]
+    assert summarize(one + [row("pay.payroll", "WARN", False)])["verdict"] == "PASS"
+    assert summarize(one + [row("headcount.tenure_band.<2", "FAIL", False)])["verdict"] == "WARN"
     low = [row("flows.promotions", "PASS")] * 6 + [row("pay.average_salary", "WARN", False)] * 4
     assert summarize(low)["verdict"] == "WARN"  # coverage80 0.60
+
+
+def test_chance_fails_by_hand():
+    # P(X >= 1) = 1 - 0.99^n: 0.049 at n = 5 (< 0.05: none allowed), 0.174 at n = 19; P(X >= 2) at 19 = 0.0157.
+    assert (chance_fails(5), chance_fails(6), chance_fails(19)) == (0, 1, 1)
+    # n = 100: P(X >= 3) = 0.0794, P(X >= 4) = 0.0184.
+    assert chance_fails(100) == 3
 
 
 def test_example_3_replicate_spread():

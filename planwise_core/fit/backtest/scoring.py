@@ -75,6 +75,18 @@ def _mean(values: list) -> float | None:
     return statistics.fmean(kept) if kept else None
 
 
+def chance_fails(scored: int, rate: float = 0.01, level: float = 0.05) -> int:
+    """The most FAIL metric-periods a calibrated forecast shows with probability >= ``level``: the largest k with
+    P(Binomial(scored, rate) >= k) >= level (each is outside its 99 % band with probability ``rate``)."""
+    k, tail = 0, 1.0  # tail = P(X >= k)
+    while k < scored:
+        tail -= math.comb(scored, k) * rate ** k * (1 - rate) ** (scored - k)
+        if tail < level:
+            return k
+        k += 1
+    return scored
+
+
 def verdict_of(counts: dict, coverage: float | None, scored: int, headline_fail: list) -> tuple[str, list[str]]:
     fails, reasons = [], []
     if headline_fail:
@@ -85,13 +97,16 @@ def verdict_of(counts: dict, coverage: float | None, scored: int, headline_fail:
         fails.append(f"coverage80 {coverage:.2f} < 0.50")
     if fails:
         return "FAIL", fails
-    if counts["FAIL"]:
-        reasons.append(f"{counts['FAIL']} FAIL metric-period(s) (outside the 99 % band)")
+    if counts["FAIL"] > chance_fails(scored):
+        reasons.append(f"{counts['FAIL']} FAIL metric-periods (outside the 99 % band): more than the "
+                       f"{chance_fails(scored)} a calibrated forecast shows in 95 % of backtests of {scored}")
     if coverage is not None and not 0.65 <= coverage <= 0.95:
         reasons.append(f"coverage80 {coverage:.2f} outside [0.65, 0.95]")
     if reasons:
         return "WARN", reasons
-    # A WARN metric (outside its 80 % interval, inside the 99 % band) is what a calibrated forecast shows one time in
-    # five: the verdict counts them through coverage80, not one by one (docs/fit.md, "Scoring and verdict").
-    return "PASS", [f"no FAIL; coverage80 {coverage:.2f} in [0.65, 0.95] ({counts['WARN']} WARN, as chance gives)"
-                    if coverage is not None else "no FAIL"]
+    # Misses are judged against chance, not one by one: a calibrated forecast puts one outcome in five outside its
+    # 80 % interval and one in a hundred outside its 99 % band (docs/fit.md, "Scoring and verdict").
+    if coverage is None:
+        return "PASS", ["nothing scored"]
+    return "PASS", [f"{counts['FAIL']} FAIL (chance allows {chance_fails(scored)}) and {counts['WARN']} WARN, "
+                    f"coverage80 {coverage:.2f} in [0.65, 0.95]: as many misses as a calibrated forecast shows"]
