@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from planwise_core.fit.backtest.draws import normal_draw, replicate_parameters
+from planwise_core.fit.backtest.metrics import with_all
 from planwise_core.fit.backtest.scorecard import score_all
 from planwise_core.fit.backtest.scoring import (
     chance_fails, crps, prediction_bound, score, skill, summarize,
@@ -125,3 +126,22 @@ def test_example_3_replicate_spread():
     assert builtin["t"][2024] == pytest.approx(0.12 + math.sqrt(0.12 * 0.88 / 1150) * eta, abs=1e-12)
     still = replicate_parameters(ctx, 1, 1, [2024], {2024: 1150}, {2024: 0.0}, False, "fitted")
     assert still["t"][2024] == 0.110495
+
+
+def test_the_pooled_all_period():
+    def year(promotions, heads, end, start, hires, avg, part):
+        return {"flows.promotions": promotions, "headcount.total": heads, "pay.continuing_increase": end / start - 1,
+                "_stayer_pay_end": end, "_stayer_pay_start": start, "flows.hires_active": hires,
+                "pay.new_hire_average_salary": avg, "plan.participation": part, "flows.new_hire_terminations": None}
+    periods = with_all({2025: year(12, 110, 220.0, 200.0, 6, 60.0, 0.7), 2024: year(10, 100, 105.0, 100.0, 4, 50.0, 0.6)})
+    pooled = periods["all"]
+    assert pooled["flows.promotions"] == 22 and pooled["flows.hires_active"] == 10  # flows summed
+    assert (pooled["headcount.total"], pooled["plan.participation"]) == (110, 0.7)  # stocks at the last year
+    assert pooled["pay.continuing_increase"] == pytest.approx(325 / 300 - 1)  # not the mean of 0.05 and 0.10
+    assert pooled["pay.new_hire_average_salary"] == pytest.approx((4 * 50 + 6 * 60) / 10)
+    assert pooled["flows.new_hire_terminations"] is None  # not observable in a year: not observable pooled
+    assert not [m for p in periods.values() for m in p if m.startswith("_")]
+    assert list(with_all({2024: year(1, 1, 1.0, 1.0, 1, 1.0, 1.0)})) == [2024]  # one held-out year: no `all`
+    rows, _ = score_all({"all": {"flows.promotions": 22}, 2025: {"flows.promotions": 12}, 2024: {"flows.promotions": 10}},
+                        {"fitted-r001": {p: {"flows.promotions": 1} for p in (2024, 2025, "all")}}, {}, set())
+    assert [r["period"] for r in rows] == [2024, 2025, "all"]

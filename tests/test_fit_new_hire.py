@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from helpers.histories import cells, write_snapshot
+from helpers.histories import cells, read_csv, write_snapshot
 from planwise_core.fit import FitOptions, fit_history
 from planwise_core.fit.estimate import calendar_share, calendar_strata
 
@@ -27,7 +27,8 @@ def test_a_hand_made_history(tmp_path):
     january = [_hire(f"J{i}", "2024-01-15", "2024-03-01" if i < 2 else None) for i in range(8)]
     october = [_hire(f"O{i}", "2024-10-15", "2024-12-01" if i < 6 else None) for i in range(12)]
     write_snapshot(tmp_path / "h", D0, start)
-    write_snapshot(tmp_path / "h", D1, start + january + october)
+    enrolled = [dict(r, deferral="0.05") if i < 5 else r for i, r in enumerate(start)]
+    write_snapshot(tmp_path / "h", D1, enrolled + january + october)
     fit_history(tmp_path / "h", tmp_path / "fit", options=FitOptions(full_credibility=0.0))
     row = cells(tmp_path / "fit", "new_hire_termination_rate")["all"]
     # January keeps its twelfth; slices 2-9 have no hires and hand theirs to October, and so do slices 11-12:
@@ -37,6 +38,14 @@ def test_a_hand_made_history(tmp_path):
     assert float(row["crude_rate"]) == pytest.approx(h, abs=1e-8)
     assert float(row["ci_high"]) - float(row["crude_rate"]) == pytest.approx(1.959964 * se, abs=1e-6)
     assert float(row["published_value"]) == round(h, 6)
+    report = (tmp_path / "fit" / "fit_report.md").read_text()
+    assert "| 1 | 8 | 2 | 0.250000 | 1/12 |" in report and "| 10 | 12 | 6 | 0.500000 | 11/12 |" in report
+    assert "| 10 |" in (tmp_path / "fit" / "fit_report.html").read_text().split('id="hire-calendar"')[1].replace(
+        "<tr><td>", "| ").replace("</td><td>", " | ")
+    # Enrollment by year: 5 of the 32 actives at the end participate; the 20 start actives hired in 2015 (before
+    # auto-enrollment's 2024-01-01 cutoff, aged 33, deferral 0) are the voluntary study, 5 of them enrolled.
+    year = read_csv(tmp_path / "fit" / "cells" / "fit_years.csv")[0]
+    assert (float(year["participation"]), year["voluntary_persons"], year["voluntary_enrolled"]) == (5 / 32, "20", "5")
 
 
 def _strata(hires: list[tuple[float, bool]]) -> list[dict]:
