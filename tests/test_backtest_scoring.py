@@ -25,7 +25,8 @@ BUILTIN_PROMO = [73, 79, 82, 85, 87, 89, 91, 94, 97, 103]
 
 def test_example_3_terminations():
     fitted, builtin = score(FITTED_TERM, 133, 0.05), score(BUILTIN_TERM, 133, 0.05)
-    # Positions p·(R + 1) = 1.1, 5.5, 9.9 of the sorted 10: 109 + 0.1·(115 - 109), (126 + 128)/2, 139 + 0.9·(145 - 139).
+    # Positions p·(R + 1) = 1.1, 5.5, 9.9 of the sorted 10:
+    # 109 + 0.1·(115 - 109), (126 + 128)/2, 139 + 0.9·(145 - 139).
     assert (fitted["p10"], fitted["p50"], fitted["p90"]) == pytest.approx((109.6, 127.0, 144.4), abs=1e-9)
     assert (builtin["p10"], builtin["p50"], builtin["p90"]) == pytest.approx((120.7, 138.0, 155.3), abs=1e-9)
     assert fitted["crps"] == pytest.approx(9.9 - 1186 / 200, abs=1e-12) and round(fitted["crps"], 2) == 3.97
@@ -133,7 +134,8 @@ def test_the_pooled_all_period():
         return {"flows.promotions": promotions, "headcount.total": heads, "pay.continuing_increase": end / start - 1,
                 "_stayer_pay_end": end, "_stayer_pay_start": start, "flows.hires_active": hires,
                 "pay.new_hire_average_salary": avg, "plan.participation": part, "flows.new_hire_terminations": None}
-    periods = with_all({2025: year(12, 110, 220.0, 200.0, 6, 60.0, 0.7), 2024: year(10, 100, 105.0, 100.0, 4, 50.0, 0.6)})
+    periods = with_all({2025: year(12, 110, 220.0, 200.0, 6, 60.0, 0.7),
+                        2024: year(10, 100, 105.0, 100.0, 4, 50.0, 0.6)})
     pooled = periods["all"]
     assert pooled["flows.promotions"] == 22 and pooled["flows.hires_active"] == 10  # flows summed
     assert (pooled["headcount.total"], pooled["plan.participation"]) == (110, 0.7)  # stocks at the last year
@@ -142,6 +144,7 @@ def test_the_pooled_all_period():
     assert pooled["flows.new_hire_terminations"] is None  # not observable in a year: not observable pooled
     assert not [m for p in periods.values() for m in p if m.startswith("_")]
     assert list(with_all({2024: year(1, 1, 1.0, 1.0, 1, 1.0, 1.0)})) == [2024]  # one held-out year: no `all`
-    rows, _ = score_all({"all": {"flows.promotions": 22}, 2025: {"flows.promotions": 12}, 2024: {"flows.promotions": 10}},
+    actuals = {"all": {"flows.promotions": 22}, 2025: {"flows.promotions": 12}, 2024: {"flows.promotions": 10}}
+    rows, _ = score_all(actuals,
                         {"fitted-r001": {p: {"flows.promotions": 1} for p in (2024, 2025, "all")}}, {}, set())
     assert [r["period"] for r in rows] == [2024, 2025, "all"]

@@ -184,7 +184,8 @@ def new_hire_termination_rate(ctx, out: Collector) -> None:
     mean_day = math.fsum(y["hire_day_sum"] for y in years) / hires if hires else None
     ctx.new_hire = {"mu": mu, "events": events, "exposure": exposure, "z": z, "h": h, "se": se, "hires": hires}
     out.extra["hire_calendar"] = {"hires": hires, "direct_share": events / hires if hires else None,
-                                  "mean_hire_day": mean_day, "standardized_share": h, "force_share": hire_year_share(mu),
+                                  "mean_hire_day": mean_day, "standardized_share": h,
+                                  "force_share": hire_year_share(mu),
                                   "strata": strata}
 
 

@@ -64,7 +64,8 @@ def hire_calendar_lines(calendar: dict | None) -> list[str]:
     lines = ["", "## Hire calendar", "",
              f"{calendar['hires']} hires, mean hire day {_num(calendar['mean_hire_day'], 1)} of the study year; "
              f"hire-year share standardised to a uniform calendar {_num(calendar['standardized_share'])} (published "
-             f"basis), direct share {_num(calendar['direct_share'])}, force view h(mu) {_num(calendar['force_share'])}.",
+             f"basis), direct share {_num(calendar['direct_share'])}, "
+             f"force view h(mu) {_num(calendar['force_share'])}.",
              "", "| twelfth | hires | hire-year leavers | share | weight |", "|---|---|---|---|---|"]
     lines += [f"| {r['slice']} | {r['hires']} | {r['leavers']} | {r['share']} | {r['weight']} |" for r in rows]
     return lines

@@ -63,7 +63,8 @@ def metric_values(con, people_sql: str, d0: date, d1: date, tenure_bands: list, 
         "pay.payroll": float(one("SELECT coalesce(sum(salary_end) FILTER (WHERE active_end), 0) FROM people")),
         "pay.continuing_increase": float(one("SELECT sum(salary_end) / sum(salary_start) - 1 FROM people "
                                              "WHERE active_start AND active_end") or 0),
-        "_stayer_pay_end": float(one("SELECT coalesce(sum(salary_end), 0) FROM people WHERE active_start AND active_end")),
+        "_stayer_pay_end": float(one("SELECT coalesce(sum(salary_end), 0) FROM people "
+                                     "WHERE active_start AND active_end")),
         "_stayer_pay_start": float(one("SELECT coalesce(sum(salary_start), 0) FROM people "
                                        "WHERE active_start AND active_end")),
         "pay.new_hire_average_salary": _float(one("SELECT avg(salary_end) FROM people "
