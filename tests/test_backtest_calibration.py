@@ -35,17 +35,41 @@ def scorecards(tmp_path_factory):
     assert truth["total_termination_rate"] == 0.10 and set(truth["yearly"]["t"]) == {"2024", "2025"}
     shift_last_year(base / "h", base / "hs", (BAND, 2.0))
     assert (base / "hs" / "census_2024-12-31.csv").read_bytes() == (base / "h" / "census_2024-12-31.csv").read_bytes()
-    out = {}
-    for name in ("h", "hs"):
-        proc = planwise("backtest", base / name, "--replicates", 10, "--no-compare-built-in", "--max-concurrent", 2,
-                        "--config", base / "h" / "truth_config.yaml", "--out", base / f"bt_{name}", "--json")
-        assert proc.returncode == 0, proc.stderr
-        out[name] = [r for r in read_csv(base / f"bt_{name}" / "scorecard.csv")
-                     if r["arm"] == "fitted" and r["conditioned"] != "True"]
-    return out
+    common = ("--replicates", 10, "--no-compare-built-in", "--max-concurrent", 2, "--config",
+              base / "h" / "truth_config.yaml", "--out", base / "bt", "--keep-runs", "--json")
+    out, summaries = {}, {}
+    proc = planwise("backtest", base / "h", *common)
+    assert proc.returncode == 0, proc.stderr
+    summaries["h"] = json.loads(proc.stdout)["summary"]
+    out["h"] = _fitted_rows(base / "bt" / "scorecard.csv")
+    fitted = json.loads((base / "bt" / "fitted" / "fit_manifest.json").read_text())
+    # The shifted history differs only in its held-out snapshot: given its fit snapshots as the same files, into the
+    # same folder, the backtest fits the same tables and so plans the same replicate runs, which the batch reuses.
+    dates = ("2023-12-31", "2024-12-31", "2025-12-31")
+    snaps = [a for d, folder in zip(dates, ("h", "h", "hs"))
+             for a in ("--snapshot", f"{d}={base / folder / f'census_{d}.csv'}")]
+    proc = planwise("backtest", *snaps, *common, "--force")
+    assert proc.returncode == 0, proc.stderr
+    summaries["hs"] = json.loads(proc.stdout)["summary"]
+    out["hs"] = _fitted_rows(base / "bt" / "scorecard.csv")
+    refitted = json.loads((base / "bt" / "fitted" / "fit_manifest.json").read_text())
+    assert refitted["published_tables"] == fitted["published_tables"]
+    assert json.loads((base / "bt" / "batch.json").read_text())["reused_runs"] == 10
+    return out, summaries, base
+
+
+def _fitted_rows(path):
+    return [r for r in read_csv(path) if r["arm"] == "fitted" and r["conditioned"] != "True"]
 
 
 def test_a_simulator_made_history_is_covered(scorecards):
+    scorecards, summaries, base = scorecards
+    assert summaries["h"]["verdict"] == "PASS", summaries["h"]
+    # The fit recovers the rates that made the history: t = 0.10 and h = 0.25 inside their 95 % intervals.
+    fitted = {r["parameter"]: r for r in read_csv(base / "bt" / "fitted" / "cells" / "fit_cells.csv")
+              if r["dimension"] == "overall" and r["cell"] == "all"}
+    for parameter, truth in (("total_termination_rate", 0.10), ("new_hire_termination_rate", 0.25)):
+        assert float(fitted[parameter]["ci_low"]) <= truth <= float(fitted[parameter]["ci_high"]), fitted[parameter]
     headline = [r for r in scorecards["h"] if r["metric"] in HEADLINE]
     assert len(headline) == 6  # headcount.total is conditioned (--growth actual)
     coverage = sum(r["inside80"] == "True" for r in headline) / len(headline)
@@ -54,6 +78,8 @@ def test_a_simulator_made_history_is_covered(scorecards):
 
 
 def test_a_planted_shift_is_flagged_in_its_band_only(scorecards):
+    scorecards, summaries, _ = scorecards
+    assert summaries["hs"]["verdict"] != "PASS", summaries["hs"]
     shifted = {r["metric"]: r for r in scorecards["hs"]}
     unshifted = {r["metric"]: r for r in scorecards["h"]}
     band = shifted[f"flows.experienced_terminations.tenure_band.{BAND}"]

@@ -59,6 +59,15 @@ def test_the_fitted_tables_become_a_scenarios_tables(fitted):
             fit_folder / "tables" / f"{table}.csv"
         assert (workspace / "scenarios" / "fitted" / "tables" / f"{table}.csv").read_bytes() == source.read_bytes()
     assert scenario["problems"] == [] or all(p["severity"] == "warning" for p in scenario["problems"])
+    # The rates the fit estimated go with the tables, as the scenario's overrides (the growth, a plan input, not).
+    import json
+
+    published = json.loads((fit_folder / "fit_manifest.json").read_text())["published"]
+    rates = {k: v["value"] for k, v in published.items() if k in ("workforce.total_termination_rate",
+             "workforce.new_hire_termination_rate", "enrollment.voluntary_enrollment.annual_probability")
+             and v["basis"] in ("experience", "blended")}
+    assert "workforce.total_termination_rate" in rates and scenario["overrides"] == rates
+    assert "simulation.target_growth_rate" not in scenario["overrides"]
     missing = client.post(f"/api/v1/fits/{job['id']}/save-tables", headers=BEARER, json={"scenario": "nope"})
     assert missing.status_code == 404
 

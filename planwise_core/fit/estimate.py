@@ -166,22 +166,58 @@ def new_hire_termination_rate(ctx, out: Collector) -> None:
         return out.keep(key, base, "no hires")
     mu = events / exposure
     low, high = garwood(events, exposure, ctx.options.ci_level)
-    z = z_poisson(events, ctx.n_f)
-    h = hire_year_share(mu)
-    value = round6(z * h + (1 - z) * base)
     out.cell("new_hire_termination", "overall", "all", "central", exposure=exposure, events=events,
-             observed_events=events, crude_rate=mu, ci_low=low, ci_high=high, credibility=z,
-             note=f"direct share {events / hires:.6f}" if hires else "")
+             observed_events=events, crude_rate=mu, ci_low=low, ci_high=high, credibility=z_poisson(events, ctx.n_f),
+             note=f"force view: h(mu) = {hire_year_share(mu):.6f}; direct share {events / hires:.6f}")
+    strata = calendar_strata(studies.hire_strata(ctx.history))
+    h, se = calendar_share(strata)
+    z = z_binomial(events, hires, ctx.n_f)
+    value = round6(z * h + (1 - z) * base)
+    half = _normal_quantile(ctx.options.ci_level) * se
     out.cell("new_hire_termination_rate", "overall", "all", "hire_year_share", exposure=hires, events=events,
-             observed_events=events, crude_rate=h, ci_low=hire_year_share(low), ci_high=hire_year_share(high),
+             observed_events=events, crude_rate=h, ci_low=max(0.0, h - half), ci_high=min(1.0, h + half),
              credibility=z, default_rate=base, fitted_rate=float(value), published=key,
-             published_value=float(value), basis="experience" if z >= 1 else "base" if z <= 0 else "blended")
+             published_value=float(value), basis="experience" if z >= 1 else "base" if z <= 0 else "blended",
+             note="hire-year shares of the twelfths of the year, averaged with equal weights")
     out.publish(key, value, base, z)
     out.config[key] = float(value)
     mean_day = math.fsum(y["hire_day_sum"] for y in years) / hires if hires else None
-    ctx.new_hire = {"mu": mu, "events": events, "exposure": exposure, "z": z, "h": h, "hires": hires}
+    ctx.new_hire = {"mu": mu, "events": events, "exposure": exposure, "z": z, "h": h, "se": se, "hires": hires}
     out.extra["hire_calendar"] = {"hires": hires, "direct_share": events / hires if hires else None,
-                                  "mean_hire_day": mean_day}
+                                  "mean_hire_day": mean_day, "standardized_share": h,
+                                  "force_share": hire_year_share(mu),
+                                  "strata": strata}
+
+
+def calendar_strata(rows: list[tuple]) -> list[dict]:
+    """Twelve equal slices of the study year, weight 1/12 each (the simulator's uniform hiring calendar); a slice
+    without hires hands its weight to the next slice with hires (the last ones to the previous)."""
+    counts = {int(s): (n, o) for s, n, o in rows}
+    strata, pending = [], 0
+    for s in range(12):
+        n, o = counts.get(s, (0, 0))
+        if n == 0:
+            pending += 1
+            continue
+        strata.append({"slice": s + 1, "hires": n, "leavers": o, "twelfths": 1 + pending})
+        pending = 0
+    if strata and pending:
+        strata[-1]["twelfths"] += pending
+    return strata
+
+
+def calendar_share(strata: list[dict]) -> tuple[float, float]:
+    """h = sum w_s·O_s/n_s and its standard error sqrt(sum w_s²·p_s(1 - p_s)/n_s), w_s = twelfths/12."""
+    h = math.fsum(st["twelfths"] / 12 * st["leavers"] / st["hires"] for st in strata)
+    var = math.fsum((st["twelfths"] / 12) ** 2 * (st["leavers"] / st["hires"]) * (1 - st["leavers"] / st["hires"])
+                    / st["hires"] for st in strata)
+    return h, math.sqrt(var)
+
+
+def _normal_quantile(level: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + level / 2)
 
 
 def growth(ctx, out: Collector) -> None:

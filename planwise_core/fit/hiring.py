@@ -77,6 +77,14 @@ def _ages(ctx, out: Collector, rows) -> None:
     out.extra["new_hire_ages"] = ages
 
 
+def _enrollment_by_year(ctx, out: Collector, voluntary: list[tuple]) -> None:
+    """Participation at each study year's end and the voluntary-enrollment study by year (reported, not published)."""
+    participation = {k: (n, p) for k, n, p in studies.participation_by_snapshot(ctx.history)}
+    for k, persons, enrolled in voluntary:
+        n, p = participation.get(k, (0, 0))
+        out.year(k, participation=p / n if n else None, voluntary_persons=persons, voluntary_enrolled=enrolled)
+
+
 def voluntary_enrollment(ctx, out: Collector) -> None:
     key = "enrollment.voluntary_enrollment.annual_probability"
     base = ctx.config.enrollment.voluntary_enrollment.annual_probability
@@ -86,11 +94,13 @@ def voluntary_enrollment(ctx, out: Collector) -> None:
     if not auto.enabled:
         scope = "TRUE"
     elif auto.scope == "new_hires_only" and auto.hire_date_cutoff is not None:
-        scope = f"hire < DATE '{auto.hire_date_cutoff.isoformat()}'"
+        scope = f"l.hire < DATE '{auto.hire_date_cutoff.isoformat()}'"
     else:
         scope = "FALSE"
     elig = ctx.config.eligibility
-    n, events = studies.voluntary_counts(ctx.history, elig.minimum_age, elig.waiting_period_days, scope)
+    by_year = studies.voluntary_counts(ctx.history, elig.minimum_age, elig.waiting_period_days, scope)
+    _enrollment_by_year(ctx, out, by_year)
+    n, events = sum(r[1] for r in by_year), sum(r[2] for r in by_year)
     if n < 50:
         out.warn("W-NOVOLUNTARY", n, f"{n} eligible non-participants outside auto-enrollment (< 50): kept")
         return out.keep(key, base, "W-NOVOLUNTARY")

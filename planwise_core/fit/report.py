@@ -40,6 +40,7 @@ def markdown(ctx, collected, manifest: dict) -> str:
                      f"{_num(c['credibility'], 4)} | {_num(c['default_rate'])} | {_num(c['fitted_rate'])} | "
                      f"{_num(c['published_value'])} |")
     lines += _years(collected)
+    lines += hire_calendar_lines(collected.extra.get("hire_calendar"))
     lines += ["", "## Data quality and warnings", ""]
     lines += [f"- **{w['code']}** ({w['count']}): {w['message']}" + (f" — first ids: {', '.join(w['ids'])}"
                                                                         if w["ids"] else "")
@@ -47,10 +48,33 @@ def markdown(ctx, collected, manifest: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def hire_calendar_rows(calendar: dict | None) -> list[dict]:
+    """One row per twelfth of the study year that has hires: hires, hire-year leavers, share, weight."""
+    if not calendar or not calendar.get("strata"):
+        return []
+    return [{"slice": s["slice"], "hires": s["hires"], "leavers": s["leavers"],
+             "share": _num(s["leavers"] / s["hires"]), "weight": f"{s['twelfths']}/12"} for s in calendar["strata"]]
+
+
+def hire_calendar_lines(calendar: dict | None) -> list[str]:
+    """The hire calendar (docs/fit.md, "New-hire terminations"): when the hires came and who left in the year."""
+    rows = hire_calendar_rows(calendar)
+    if not rows:
+        return []
+    lines = ["", "## Hire calendar", "",
+             f"{calendar['hires']} hires, mean hire day {_num(calendar['mean_hire_day'], 1)} of the study year; "
+             f"hire-year share standardised to a uniform calendar {_num(calendar['standardized_share'])} (published "
+             f"basis), direct share {_num(calendar['direct_share'])}, "
+             f"force view h(mu) {_num(calendar['force_share'])}.",
+             "", "| twelfth | hires | hire-year leavers | share | weight |", "|---|---|---|---|---|"]
+    lines += [f"| {r['slice']} | {r['hires']} | {r['leavers']} | {r['share']} | {r['weight']} |" for r in rows]
+    return lines
+
+
 def _years(collected) -> list[str]:
     """Each study year: counts, t and its A/E against the published t, promotions, growth (docs/fit.md)."""
     columns = ("k", "start_actives", "leavers", "t", "ae_t", "hires", "hire_leavers", "promotions", "actives_end",
-               "growth")
+               "growth", "participation", "voluntary_persons", "voluntary_enrolled")
     lines = ["", "## By study year", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for k in sorted(collected.years):
         year = collected.years[k]

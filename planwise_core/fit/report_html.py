@@ -8,6 +8,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from planwise_core.fit.report import hire_calendar_rows
 from planwise_core.report.page import render
 
 STUDIES = (("termination", "Experienced terminations (force per person-year)"),
@@ -73,9 +74,11 @@ def render_html(ctx, collected, manifest: dict) -> str:
                   "z": _n(p["credibility"], 4), "note": p["note"]} for k, p in collected.published.items()]
     merit = sorted({c for y in collected.years.values() for c in y if c.startswith("merit_")}, key=lambda c: int(c[6:]))
     year_columns = ["k", "start_actives", "leavers", "vanished", "rehires", "stayers", "t", "ae_t", "hires",
-                    "hire_leavers", "promotions", *merit, "actives_end", "growth"]
+                    "hire_leavers", "promotions", *merit, "actives_end", "growth", "participation",
+                    "voluntary_persons", "voluntary_enrolled"]
     years = [[_n(collected.years[k].get(c)) for c in year_columns] for k in sorted(collected.years)]
     return render("fit_report.html", title="PlanWise fit report", subtitle=f"{len(inputs)} snapshots",
                   charts_total=sum(len(s["charts"]) for s in studies), inputs=inputs, published=published,
                   studies=studies, standard=_n(ctx.n_f, 2), level=ctx.options.ci_level, year_columns=year_columns,
-                  years=years, warnings=collected.warnings)
+                  years=years, warnings=collected.warnings, calendar=collected.extra.get("hire_calendar"),
+                  calendar_rows=hire_calendar_rows(collected.extra.get("hire_calendar")))

@@ -60,6 +60,12 @@ def hire_years(history: History) -> list[dict]:
     return [dict(zip(("k", "L", "hires", "hire_leavers", "days", "hire_day_sum"), r)) for r in rows]
 
 
+def hire_strata(history: History) -> list[tuple[int, int, int]]:
+    """(twelfth of the study year the hire fell in, hires, hire-year leavers), pooled over the study years."""
+    return history.con.execute("""SELECT (hire_day - 1) * 12 // L AS s, count(*), count(*) FILTER (WHERE left_year)
+        FROM hires GROUP BY s ORDER BY s""").fetchall()
+
+
 def promotion_cells(history: History, orders: dict, top_level: int) -> tuple[list[Cell], dict]:
     """Stayers with tenure >= 1 and a level at both ends below the top: persons and promotions per cell."""
     con = history.con
@@ -113,8 +119,17 @@ def actives_by_snapshot(history: History) -> list[int]:
         FROM snap GROUP BY k ORDER BY k""").fetchall()]
 
 
-def voluntary_counts(history: History, min_age: int, waiting_days: int, scope_sql: str) -> tuple[int, int]:
-    row = history.con.execute(f"""SELECT count(*), count(*) FILTER (WHERE deferral1 > 0) FROM link
-        WHERE outcome = 'stayer' AND deferral = 0 AND age >= {min_age}
-          AND date_diff('day', hire, d0) >= {waiting_days} AND ({scope_sql})""").fetchone()
-    return row[0], row[1]
+def voluntary_counts(history: History, min_age: int, waiting_days: int,
+                     scope_sql: str) -> list[tuple[int, int, int]]:
+    """(k, eligible non-participants at the start outside auto-enrollment's scope, of whom participating at the end)."""
+    return history.con.execute(f"""SELECT y.k, count(l.employee_id),
+            count(l.employee_id) FILTER (WHERE l.deferral1 > 0)
+        FROM years y LEFT JOIN link l ON l.k = y.k AND l.outcome = 'stayer' AND l.deferral = 0 AND l.age >= {min_age}
+          AND date_diff('day', l.hire, l.d0) >= {waiting_days} AND ({scope_sql})
+        GROUP BY y.k ORDER BY y.k""").fetchall()
+
+
+def participation_by_snapshot(history: History) -> list[tuple[int, int, int]]:
+    """(k, actives at the snapshot's date, of whom with a deferral rate above 0)."""
+    return history.con.execute("""SELECT k, count(*), count(*) FILTER (WHERE deferral > 0) FROM snap
+        WHERE term IS NULL OR term > as_of GROUP BY k ORDER BY k""").fetchall()

@@ -142,8 +142,11 @@ def _write_studies(build: Path, collected) -> None:
     years = [collected.years[k] for k in sorted(collected.years)]
     merit = sorted({c for y in years for c in y if c.startswith("merit_")}, key=lambda c: int(c[6:]))
     year_columns = ("k", "start_actives", "leavers", "vanished", "rehires", "retro", "stayers", "t", "ae_t", "hires",
-                    "hire_leavers", "promotions", *merit, "actives_end", "growth")
+                    "hire_leavers", "promotions", *merit, "actives_end", "growth", *ENROLLMENT_COLUMNS)
     (build / CELLS / "fit_years.csv").write_text(_csv(year_columns, years), encoding="utf-8")
+
+
+ENROLLMENT_COLUMNS = ("participation", "voluntary_persons", "voluntary_enrolled")
 
 
 def _sha(path: Path) -> str:

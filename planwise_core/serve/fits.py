@@ -131,9 +131,25 @@ def fitted_tables(ws: Workspace, job: dict) -> dict[str, Path]:
     return found
 
 
+# The fitted rates a scenario takes with the tables: behaviour, not the growth (a plan input, docs/fit.md).
+FITTED_RATES = ("workforce.total_termination_rate", "workforce.new_hire_termination_rate",
+                "enrollment.voluntary_enrollment.annual_probability")
+
+
+def fitted_rates(ws: Workspace, job: dict) -> dict:
+    """{dotted key: published value} of the rates the fit estimated (a kept or not-fitted rate is the fit's base
+    value, not this employer's, and is left to the scenario)."""
+    import json
+
+    path = fitted_folder(ws, job) / "fit_manifest.json"
+    published = json.loads(path.read_text(encoding="utf-8")).get("published", {}) if path.is_file() else {}
+    return {key: published[key]["value"] for key in FITTED_RATES
+            if key in published and published[key].get("basis") in ("experience", "blended")}
+
+
 def save_tables(ws: Workspace, job: dict, scenario: str) -> dict:
-    """Replace the scenario's tables by the fitted ones, all at once, only when the library accepts them with
-    the scenario's configuration; returns the scenario."""
+    """Replace the scenario's tables by the fitted ones and set its overrides of the fitted rates, all at once,
+    only when the library accepts them with the scenario's configuration; returns the scenario."""
     if job["status"] != "completed":
         raise runs.RunRefused(409, "not_completed", f"the {job['kind']} is {job['status']}, not completed")
     record = scenarios.read(ws, scenario)
@@ -148,11 +164,12 @@ def save_tables(ws: Workspace, job: dict, scenario: str) -> dict:
             shutil.copytree(live, trial, dirs_exist_ok=True)
         for table, path in found.items():
             shutil.copyfile(path, trial / f"{table}.csv")
-        problems = scenarios.errors_of(scenarios.check(ws, scenario, record.get("overrides") or {}, trial)[0])
+        overrides = {**(record.get("overrides") or {}), **fitted_rates(ws, job)}
+        problems = scenarios.errors_of(scenarios.check(ws, scenario, overrides, trial)[0])
     if problems:
         raise scenarios.ScenarioError(422, "invalid_table", "The fitted tables are refused for this scenario; "
                                       "nothing was saved.", problems)
     live.mkdir(parents=True, exist_ok=True)
     for table, path in found.items():
         atomic_write_text(live / f"{table}.csv", path.read_text(encoding="utf-8"))
-    return scenarios.read(ws, scenario)
+    return scenarios.save(ws, scenario, {**record, "overrides": overrides}, record.get("revision"))

@@ -7,7 +7,7 @@ import hashlib
 import math
 from statistics import NormalDist
 
-from planwise_core.fit.intervals import hire_year_share, hire_year_share_slope
+from planwise_core.fit.intervals import hire_year_share
 
 
 def normal_draw(first_seed: int, r: int, parameter: str, year) -> float:
@@ -50,7 +50,7 @@ def replicate_parameters(ctx, r: int, first_seed: int, years: list[int], starts:
         out["t"][year] = clip(value, 0.0, 1.0)
     h_hat = ctx.published("workforce.new_hire_termination_rate") if arm == "fitted" else ctx.base_rate("h")
     nh = ctx.new_hire
-    se_h = hire_year_share_slope(nh["mu"]) * math.sqrt(nh["events"]) / nh["exposure"] if nh else 0.0
+    se_h = nh.get("se", 0.0) if nh else 0.0  # the calendar-standardised share's standard error
     z_h = nh.get("z", 0.0) if nh else 0.0
     eps = normal_draw(first_seed, r, "h", None)
     for year in years:

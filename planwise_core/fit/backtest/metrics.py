@@ -63,6 +63,10 @@ def metric_values(con, people_sql: str, d0: date, d1: date, tenure_bands: list, 
         "pay.payroll": float(one("SELECT coalesce(sum(salary_end) FILTER (WHERE active_end), 0) FROM people")),
         "pay.continuing_increase": float(one("SELECT sum(salary_end) / sum(salary_start) - 1 FROM people "
                                              "WHERE active_start AND active_end") or 0),
+        "_stayer_pay_end": float(one("SELECT coalesce(sum(salary_end), 0) FROM people "
+                                     "WHERE active_start AND active_end")),
+        "_stayer_pay_start": float(one("SELECT coalesce(sum(salary_start), 0) FROM people "
+                                       "WHERE active_start AND active_end")),
         "pay.new_hire_average_salary": _float(one("SELECT avg(salary_end) FROM people "
                                                   "WHERE hired_in_year AND active_end")),
     }
@@ -83,6 +87,43 @@ def metric_values(con, people_sql: str, d0: date, d1: date, tenure_bands: list, 
             f"SELECT count(*) FROM people WHERE active_start AND NOT active_end AND {tenure_start} >= {low} "
             f"AND {tenure_start} < {high}")
     return values
+
+
+def pooled(by_year: dict) -> dict:
+    """The ``all`` period of several held-out years: flows summed, stocks at the last year, rates over the pooled
+    counts (the continuing increase over the stayers' pooled pay, the hires' average over the pooled hires)."""
+    years = sorted(by_year)
+    last = by_year[years[-1]]
+    out = {}
+    for metric, value in last.items():
+        values = [by_year[y].get(metric) for y in years]
+        if metric.startswith("_"):
+            continue
+        if value is None or any(v is None for v in values):
+            out[metric] = None
+        elif metric.startswith("flows."):
+            out[metric] = sum(values)
+        else:
+            out[metric] = value
+    end = sum(by_year[y]["_stayer_pay_end"] for y in years)
+    start = sum(by_year[y]["_stayer_pay_start"] for y in years)
+    out["pay.continuing_increase"] = end / start - 1 if start else 0.0
+    hires = [(by_year[y]["flows.hires_active"], by_year[y]["pay.new_hire_average_salary"]) for y in years]
+    count = sum(n for n, _ in hires)
+    out["pay.new_hire_average_salary"] = (sum(n * a for n, a in hires if n) / count) if count else None
+    return out
+
+
+def with_all(by_year: dict) -> dict:
+    """Per-year values without the helper components, plus ``all`` when more than one year is held out."""
+    periods = dict(by_year)
+    if len(by_year) > 1:
+        periods["all"] = pooled(by_year)
+    return {p: {m: v for m, v in values.items() if not m.startswith("_")} for p, values in periods.items()}
+
+
+def period_order(period) -> tuple:
+    return (1, 0) if period == "all" else (0, int(period))
 
 
 def _float(value):

@@ -145,21 +145,21 @@ def simulated_values(runs: list[dict], years, full, n_fit, tenure_bands, observa
     for run in sorted(runs, key=lambda r: r["scenario"]):
         con = duckdb.connect(str(run["database"]), read_only=True)
         try:
-            values[run["scenario"]] = {
+            values[run["scenario"]] = metrics.with_all({
                 year: metrics.metric_values(con, metrics.simulated_people(year, years[0]), full.dates[n_fit + i - 1],
                                             full.dates[n_fit + i], tenure_bands, observable)
-                for i, year in enumerate(years)}
+                for i, year in enumerate(years)})
         finally:
             con.close()
     return values
 
 
 def actual_values(full, n_fit, years, tenure_bands, observable) -> dict:
-    return {year: metrics.metric_values(full.con, metrics.actual_people(full.con, n_fit + i - 1,
+    return metrics.with_all({year: metrics.metric_values(full.con, metrics.actual_people(full.con, n_fit + i - 1,
                                                                         full.dates[n_fit + i - 1],
                                                                         full.dates[n_fit + i]),
                                         full.dates[n_fit + i - 1], full.dates[n_fit + i], tenure_bands, observable)
-            for i, year in enumerate(years)}
+            for i, year in enumerate(years)})
 
 
 def prepare(history, out, config, assumptions, fit_options: FitOptions, opts: BacktestOptions, snapshots=()):

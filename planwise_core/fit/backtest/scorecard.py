@@ -13,7 +13,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from planwise_core.fit.backtest.metrics import family
+from planwise_core.fit.backtest.metrics import family, period_order
 from planwise_core.fit.backtest.scoring import HEADLINE, MATERIALITY, score, skill
 from planwise_core.fileio import atomic_write_text
 
@@ -23,7 +23,7 @@ COLUMNS = ("metric", "family", "period", "arm", "actual", "p10", "p50", "p90", "
 
 def score_all(actuals: dict, simulated: dict, materiality: dict, conditioned: set) -> tuple[list[dict], list]:
     rows, not_observable = [], []
-    for year in sorted(actuals):
+    for year in sorted(actuals, key=period_order):
         for metric in sorted(actuals[year]):
             actual = actuals[year][metric]
             if actual is None:
@@ -59,7 +59,7 @@ def _csv(columns, rows) -> str:
 def write_scorecard(out: Path, payload: dict, rows: list[dict], actuals: dict) -> dict:
     actual_rows = [{"metric": m, "period": y, "value": v, "observable": v is not None,
                     "reason": "" if v is not None else "not in the snapshots"}
-                   for y in sorted(actuals) for m, v in sorted(actuals[y].items())]
+                   for y in sorted(actuals, key=period_order) for m, v in sorted(actuals[y].items())]
     atomic_write_text(out / "actuals.csv", _csv(("metric", "period", "value", "observable", "reason"), actual_rows))
     atomic_write_text(out / "scorecard.csv", _csv(COLUMNS, rows))
     payload = dict(payload, schema_version="1.0", planwise_version=version("planwise"),
@@ -133,7 +133,7 @@ def page(payload: dict, rows: list[dict]) -> str:
 
     charts = []
     for metric in HEADLINE:
-        for period in sorted({r["period"] for r in rows if r["metric"] == metric}):
+        for period in sorted({r["period"] for r in rows if r["metric"] == metric}, key=period_order):
             pick = {r["arm"]: r for r in rows if r["metric"] == metric and r["period"] == period}
             charts.append({"metric": metric, "period": period, "svg": fan_chart(pick.get("fitted"),
                                                                                pick.get("built-in")),
