@@ -70,6 +70,8 @@ def test_the_fitted_tables_become_a_scenarios_tables(fitted):
     assert "simulation.target_growth_rate" not in scenario["overrides"]
     missing = client.post(f"/api/v1/fits/{job['id']}/save-tables", headers=BEARER, json={"scenario": "nope"})
     assert missing.status_code == 404
+    misspelt = client.post(f"/api/v1/fits/{job['id']}/save-tables", headers=BEARER, json={"scenari": "fitted"})
+    assert misspelt.status_code == 422 and misspelt.json()["error"]["code"] == "unknown_keys"
 
 
 def test_a_history_is_checked_before_anything_is_queued(fitted):

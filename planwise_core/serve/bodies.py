@@ -15,6 +15,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "ensemble": ("name", "scenario", "seeds", "first_seed", "census_id", "years", "max_concurrent"),
     "fit": ("name", "census_ids"),
     "backtest": ("name", "census_ids", "holdout", "replicates"),
+    "fit_save_tables": ("scenario",),
     "scenario_create": ("name", "base") + SCENARIO,
     "scenario_update": SCENARIO,
     "scenario_validate": SCENARIO,

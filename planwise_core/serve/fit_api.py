@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from planwise_core.serve import fits
+from planwise_core.serve import bodies, fits
 from planwise_core.serve.api import REPORT_CSP, ctx, items, submit_job
 
 reads = APIRouter(prefix="/api/v1")
@@ -75,4 +75,5 @@ def fit_save_tables(request: Request, fit_id: str, body: dict = Body(...)):
     from planwise_core.serve.workspace import check_scenario
 
     ws, sched = ctx(request)
-    return fits.save_tables(ws, fits.job_of(sched, fit_id), check_scenario(body.get("scenario")))
+    own = bodies.check({k: v for k, v in body.items() if k != "csrf_token"}, "fit_save_tables")
+    return fits.save_tables(ws, fits.job_of(sched, fit_id), check_scenario(own.get("scenario")))
