@@ -11,7 +11,8 @@ from helpers.sql import table_digest
 from test_golden import GOLDEN, golden_census
 
 from planwise_core.engine_comparison import compare_engines
-from planwise_core.outputs.compare import all_identical, compare_databases
+from planwise_core.outputs.compare import all_identical
+from helpers.common import compare_outputs
 from planwise_core.config import PlanwiseConfig
 from planwise_core.orchestrator import Simulation
 
@@ -74,7 +75,7 @@ def test_per_model_and_batched_invocations_agree_over_two_years(tmp_path, census
     high, _ = _run(tmp_path, census, "high", "high", end_year=2026)
     low, low_result = _run(tmp_path, census, "low", "low", end_year=2026)
     assert low_result["years"]["2026"]["optimization_level"] == "low"
-    assert all_identical(compare_databases(high, low))
+    assert all_identical(compare_outputs(high, low))
     # the compared years hold retirements, so the retirement models are part of what agrees
     with duckdb.connect(str(low), read_only=True) as con:
         assert con.execute("select count(*) from fct_yearly_events where event_category = 'retirement'").fetchone()[0] > 0
@@ -90,7 +91,7 @@ def test_comparison_detects_a_changed_row(tmp_path, optimized_run):
     con.execute("update fct_workforce_snapshot set current_compensation = current_compensation + 0.01 "
                 "where employee_id = (select min(employee_id) from fct_workforce_snapshot)")
     con.close()
-    comparison = compare_databases(first, second)
+    comparison = compare_outputs(first, second)
     assert not comparison["fct_workforce_snapshot"]["identical"]
     assert comparison["fct_workforce_snapshot"]["only_in_first"] == 1
     assert comparison["fct_yearly_events"]["identical"]
