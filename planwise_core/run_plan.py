@@ -19,7 +19,7 @@ from pathlib import Path
 import attrs
 import duckdb
 
-from planwise_core.assumptions import AssumptionSet, builtin_hashes, resolve_assumptions
+from planwise_core.assumptions import AssumptionSet, resolve_assumptions
 from planwise_core.census.load import census_options
 from planwise_core.census.validate import validate_census
 from planwise_core.config import PlanwiseConfig
@@ -107,11 +107,8 @@ def _continuation(ws: Workspace, config: PlanwiseConfig, record: RunRecord, orig
 
 
 def _tables_changed(recorded: str | None, current: dict) -> list[str]:
-    """Tables whose hash differs from the recorded ones; a run that recorded none (an older version) used the
-    built-in tables, its dbt seeds."""
-    if recorded:
-        return assumptions_differences(json.loads(recorded), current)
-    return assumptions_differences({name: {"sha256": h} for name, h in builtin_hashes().items()}, current)
+    """Tables whose hash differs from the ones the run recorded (every run records them)."""
+    return assumptions_differences(json.loads(recorded or "{}"), current)
 
 
 def _resume(ws: Workspace, config: PlanwiseConfig, census: Path | None, plugin: str, published: bool,

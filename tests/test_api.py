@@ -373,7 +373,7 @@ def test_docs_examples_run_as_written(docs_namespace):
     assert ns["run"]["success"] and ns["run"]["completed_years"] == [2025, 2026]
     # The examples really used the written config (seed 7, growth 5%).
     assert ns["orchestrator"].planwise_config.random_seed == 7
-    assert ns["result"].raw["summary"][0]["target_growth_pct"] == 5
+    assert ns["result"].raw["summary"][0]["target_growth_rate"] == 0.05
     # The batch example ran both scenarios in its worker process and aggregated them.
     assert [(r["run_id"], r["status"]) for r in ns["batch_runs"]] == [
         ("baseline/seed-42", "completed"), ("high_growth/seed-42", "completed")]

@@ -110,7 +110,8 @@ def test_a_batch_of_two_scenarios_with_their_own_tables_equals_two_single_runs(t
 
     import yaml
 
-    from planwise_core.outputs.compare import all_identical, compare_databases
+    from planwise_core.outputs.compare import all_identical
+    from helpers.common import compare_outputs
     from test_assumptions import PLANWISE
 
     for name, table, text in (("tables_a", "age_bands", AGE_BANDS),
@@ -129,7 +130,7 @@ def test_a_batch_of_two_scenarios_with_their_own_tables_equals_two_single_runs(t
     for name, folder, table in (("a", "tables_a", "age_bands"), ("b", "tables_b", "job_levels")):
         alone = _run(tmp_path / f"alone_{name}.duckdb", census, assumptions=str(tmp_path / folder), **ONE_YEAR)
         in_batch = tmp_path / "out" / "runs" / name / "seed-42" / "simulation.duckdb"
-        comparison = compare_databases(alone, in_batch)
+        comparison = compare_outputs(alone, in_batch)
         assert all_identical(comparison), (name, comparison)
         with duckdb.connect(str(in_batch), read_only=True) as con:
             assert [n for n, t in run_provenance(con)["assumptions"].items() if t["replaced"]] == [table]

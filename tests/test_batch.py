@@ -19,7 +19,8 @@ import yaml
 from planwise_core.api import BatchSimulationProcessor
 from planwise_core.batch import plan_batch
 from planwise_core.census import generate_census
-from planwise_core.outputs.compare import all_identical, compare_databases
+from planwise_core.outputs.compare import all_identical
+from helpers.common import compare_outputs
 from planwise_core.config import config_from_dict
 from planwise_core.orchestrator import Simulation
 from test_report import body_attributes, browse, chart_elements
@@ -32,9 +33,9 @@ METRIC_SQL = {  # computed here straight from a run's tables, independently of s
     "hires": "select simulation_year, count(*) from fct_yearly_events where event_type = 'hire' group by 1",
     "payroll": "select simulation_year, sum(prorated_annual_compensation)::double from fct_workforce_snapshot "
                "group by 1",
-    "participation_pct": "select simulation_year, round(100.0 * count(*) filter (where is_enrolled) / count(*), 2) "
-                         "from fct_workforce_snapshot where employment_status = 'active' group by 1",
-    "employer_cost": "select simulation_year, sum(employer_match + employer_core)::double from fct_dc_contributions "
+    "enrolled_share_of_actives": "select simulation_year, round(count(*) filter (where is_enrolled) / count(*), 4) "
+                                 "from fct_workforce_snapshot where employment_status = 'active' group by 1",
+    "total_employer_gross": "select simulation_year, sum(employer_match + employer_core)::double from fct_dc_contributions "
                      "group by 1",
     "employer_cost_pct_payroll": "select simulation_year, sum(employer_match + employer_core)::double "
                                  "/ sum(plan_comp)::double from fct_dc_contributions group by 1",
@@ -92,7 +93,7 @@ def test_a_scenario_has_the_same_tables_alone_in_a_local_batch_and_on_a_dask_clu
     local_db = tmp_path / "local" / "runs" / "growth" / "seed-7" / "simulation.duckdb"
     dask_db = tmp_path / "dask" / "runs" / "growth" / "seed-7" / "simulation.duckdb"
     for other in (local_db, dask_db):
-        comparison = compare_databases(alone, other)
+        comparison = compare_outputs(alone, other)
         assert all_identical(comparison), (other, comparison)
         assert comparison["fct_yearly_events"]["rows_first"] > 150
 
@@ -196,8 +197,8 @@ def test_failures_are_contained_reported_and_the_rerun_redoes_only_them(tmp_path
     charts = chart_elements(page)
     # The plan's cost first (employer cost, its share of payroll, match and core), then the workforce metrics.
     assert {name for name in charts if name.startswith("fan-")} == {f"fan-ens-{m}" for m in (
-        "employer_cost", "employer_cost_pct_payroll", "employer_match", "employer_core",
-        "headcount", "hires", "terminations", "payroll", "participation_pct", "average_deferral_rate")}
+        "total_employer_gross", "employer_cost_pct_payroll", "total_match", "total_core",
+        "end_headcount", "hires", "terminations", "payroll", "enrolled_share_of_actives", "average_deferral_rate")}
     dom = browse(out / "report.html", tmp_path, "--dump-dom").stdout
     attributes = body_attributes(dom)
     assert "data-script-error" not in attributes, attributes

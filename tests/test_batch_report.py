@@ -16,24 +16,25 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from planwise_core.batch.store import METRICS, write_batch_database
+from planwise_core.batch.store import write_batch_database
+from planwise_core.outputs.metrics import BATCH_METRICS as METRICS
 from planwise_core.report.batch_report import axis_labels, write_batch_report
 from planwise_core.errors import PlanwiseError
 from test_report import body_attributes, browse, chart_elements, figure_table
 from helpers.common import html_section as section
 
 YEARS = (2025, 2026, 2027)
-# scenario -> seed -> one row per year: headcount, hires, terminations, payroll, participation %, deferral rate
+# scenario -> seed -> one row per year: head count, hires, terminations, payroll, enrolled share, deferral rate
 RESULTS = {
-    "baseline": {42: [(1000, 120, 90, 60_000_000, 70.5, 0.05), (1030, 125, 95, 62_400_000, 71.25, 0.0512),
-                      (1061, 130, 99, 64_900_000, 72.0, 0.0525)]},
+    "baseline": {42: [(1000, 120, 90, 60_000_000, 0.705, 0.05), (1030, 125, 95, 62_400_000, 0.7125, 0.0512),
+                      (1061, 130, 99, 64_900_000, 0.72, 0.0525)]},
     "high_growth": {
-        1: [(1050, 160, 110, 63_000_000, 68.0, 0.048), (1120, 170, 100, 67_000_000, 69.0, 0.049),
-            (1190, 180, 110, 71_500_000, 70.0, 0.050)],
-        2: [(1030, 150, 120, 61_800_000, 67.0, 0.047), (1060, 150, 120, 63_600_000, 67.5, 0.047),
-            (1100, 160, 120, 66_000_000, 68.0, 0.048)],
-        3: [(1040, 155, 115, 62_400_000, 67.5, 0.0475), (1090, 160, 110, 65_400_000, 68.5, 0.048),
-            (1130, 165, 125, 67_800_000, 69.0, 0.0490)],
+        1: [(1050, 160, 110, 63_000_000, 0.68, 0.048), (1120, 170, 100, 67_000_000, 0.69, 0.049),
+            (1190, 180, 110, 71_500_000, 0.7, 0.050)],
+        2: [(1030, 150, 120, 61_800_000, 0.67, 0.047), (1060, 150, 120, 63_600_000, 0.675, 0.047),
+            (1100, 160, 120, 66_000_000, 0.68, 0.048)],
+        3: [(1040, 155, 115, 62_400_000, 0.675, 0.0475), (1090, 160, 110, 65_400_000, 0.685, 0.048),
+            (1130, 165, 125, 67_800_000, 0.69, 0.0490)],
     },
 }
 ERROR = "year 2026: model <b>int_hiring_events</b> failed & the run stopped"
@@ -96,14 +97,14 @@ def test_page_is_self_contained_with_the_expected_charts(report):
         assert lines == ["", " baseline"]
         fan = charts[f"fan-high_growth-{metric}"]
         assert fan.count('<path class="mark band"') == 1 and fan.count('class="mark line dashed"') == 2
-    assert ">high_growth: Headcount (end of year, active) — P10/P50/P90 over 3 seeds<" in page
+    assert ">high_growth: Head count on Dec 31 (actives) — P10/P50/P90 over 3 seeds<" in page
     assert "linear interpolation" in page
-    assert "<title>baseline · 2027: 1,061 (mean of 1 run)</title>" in charts["scenarios-headcount"]
+    assert "<title>baseline · 2027: 1,061 (mean of 1 run)</title>" in charts["scenarios-end_headcount"]
     assert "<title>high_growth · 2027: 1,140 (mean of 3 runs; P10–P90 1,106 – 1,178)</title>" \
-        in charts["scenarios-headcount"]
+        in charts["scenarios-end_headcount"]
     # The P50 tooltip of 2027 headcount: sorted 1100, 1130, 1190.
     assert "<title>2027: P50 1,130; P10–P90 1,106 – 1,178; min–max 1,100 – 1,190; mean 1,140 (3 seeds)</title>" \
-        in charts["fan-high_growth-headcount"]
+        in charts["fan-high_growth-end_headcount"]
 
 
 def test_overview_and_runs_table(report):
@@ -147,16 +148,16 @@ def test_every_chart_has_its_numbers_in_a_table(report):
     tables = {name: figure_table(element) for name, element in chart_elements(report.read_text("utf-8")).items()}
     assert list(tables) == CHARTS
     # Means over the seeds, a column per scenario: high_growth 2025 (1050 + 1030 + 1040) / 3 = 1040.
-    assert tables["scenarios-headcount"] == (["year", "baseline", "high_growth"],
+    assert tables["scenarios-end_headcount"] == (["year", "baseline", "high_growth"],
                                              [["2025", "1,000", "1,040"], ["2026", "1,030", "1,090"],
                                               ["2027", "1,061", "1,140"]])
     # In full under the chart: payroll 2025 (63 + 61.8 + 62.4) / 3 = 62.4M; participation 2026
     # (69 + 67.5 + 68.5) / 3 = 68.33%; deferral 2027 (5.0 + 4.8 + 4.9) / 3 = 4.90%.
     assert tables["scenarios-payroll"][1][0] == ["2025", "$60,000,000", "$62,400,000"]
-    assert tables["scenarios-participation_pct"][1][1] == ["2026", "71.25%", "68.33%"]
+    assert tables["scenarios-enrolled_share_of_actives"][1][1] == ["2026", "71.25%", "68.33%"]
     assert tables["scenarios-average_deferral_rate"][1][2] == ["2027", "5.25%", "4.90%"]
     # The fan: 2025 sorted 1030, 1040, 1050: P10 1030 + 0.2 * 10, P90 1040 + 0.8 * 10; 2027 as in the tooltip.
-    assert tables["fan-high_growth-headcount"] == (
+    assert tables["fan-high_growth-end_headcount"] == (
         ["year", "seeds", "min", "P10", "P50", "P90", "max", "mean"],
         [["2025", "3", "1,030", "1,032", "1,040", "1,048", "1,050", "1,040"],
          ["2026", "3", "1,060", "1,066", "1,090", "1,114", "1,120", "1,090"],
@@ -204,9 +205,9 @@ def test_pages_render_from_the_built_package(report, batch, tmp_path):
 def test_axis_labels_show_round_ticks_exactly():
     assert axis_labels("payroll")([2_000_000, 2_250_000, 2_500_000]) == ["$2.00M", "$2.25M", "$2.50M"]
     assert axis_labels("payroll")([0, 500, 1_000]) == ["$0.0k", "$0.5k", "$1.0k"]
-    assert axis_labels("headcount")([1000, 1050, 1100]) == ["1,000", "1,050", "1,100"]
+    assert axis_labels("end_headcount")([1000, 1050, 1100]) == ["1,000", "1,050", "1,100"]
     assert axis_labels("average_deferral_rate")([0.045, 0.05]) == ["4.5%", "5.0%"]
-    assert axis_labels("participation_pct")([60, 65, 70]) == ["60%", "65%", "70%"]
+    assert axis_labels("enrolled_share_of_actives")([0.6, 0.65, 0.7]) == ["60%", "65%", "70%"]
 
 
 def test_batch_report_renders_in_a_real_browser(report, tmp_path):
@@ -355,20 +356,37 @@ def test_each_plan_design_shows_its_cost_first_with_its_band(tmp_path):
     runs = [run(s, seed) for s, seeds in COSTS.items() for seed in seeds]
     years = [{"run_id": f"{s}-{seed}", "scenario": s, "seed": seed, "simulation_year": y,
               **dict(zip(METRICS, RESULTS["baseline"][42][i])),
-              **dict(zip(("employer_cost", "employer_cost_pct_payroll", "employer_match", "employer_core"), v))}
+              **dict(zip(("total_employer_gross", "employer_cost_pct_payroll", "total_match", "total_core"), v))}
              for s, seeds in COSTS.items() for seed, rows in seeds.items() for i, (y, v) in enumerate(zip(YEARS, rows))]
     page = write_batch_report(write_batch_database(tmp_path / "batch.duckdb", INFO, runs, years),
                               tmp_path / "batch.html").read_text(encoding="utf-8")
     charts = list(chart_elements(page))
-    assert charts[:4] == ["scenarios-employer_cost", "scenarios-employer_cost_pct_payroll",
-                          "scenarios-employer_match", "scenarios-employer_core"]
-    assert "fan-richer_match-employer_cost" in charts
+    assert charts[:4] == ["scenarios-total_employer_gross", "scenarios-employer_cost_pct_payroll",
+                          "scenarios-total_match", "scenarios-total_core"]
+    assert "fan-richer_match-total_employer_gross" in charts
     side = page[page.index('id="scenarios"'):]
     # richer_match 2027 over 3 seeds: 3.0M, 3.1M, 3.2M -> mean 3.1M, P10 3.02M, P90 3.18M; 5.0 %, 5.1 %, 5.2 %.
     assert cells(side, "richer_match")[3:7] == ["$3.1M\nP10–P90 $3.0M – $3.2M", "5.10%\nP10–P90 5.02% – 5.18%",
                                                 "$3.1M\nP10–P90 $3.0M – $3.2M", "$0\nP10–P90 $0 – $0"]
     assert cells(side, "add_core")[3:7] == ["$4.2M", "7.00%", "$2.4M", "$1.8M"]
     assert cells(side, "baseline")[3:5] == ["$2.4M", "4.00%"]
-    fan = figure_table(chart_elements(page)["fan-richer_match-employer_cost"])
+    fan = figure_table(chart_elements(page)["fan-richer_match-total_employer_gross"])
     assert fan[1][0] == ["2025", "3", "$3,000,000", "$3,020,000", "$3,100,000", "$3,180,000", "$3,200,000",
                          "$3,100,000"]
+
+
+def test_batch_run_years_is_the_run_keys_and_the_year_summary_columns(tmp_path):
+    """No rename layer: a run's fct_year_summary row lands under the mart's own column names (the mart's columns
+    are outputs/metrics.py's, tests/test_dbt_project.py), after the run keys and before the NDT results."""
+    from planwise_core.outputs.metrics import METRICS as ALL
+
+    row = {"run_id": "r-1", "scenario": "r", "seed": 1, "simulation_year": 2025, "end_headcount": 7,
+           "enrolled_share_of_actives": 0.7143, "total_employer_gross": 1234.56}
+    database = write_batch_database(tmp_path / "batch.duckdb", INFO, [run("r", 1)], [row])
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns = [r[0] for r in con.execute("describe batch_run_years").fetchall()]
+        stored = con.execute("select end_headcount, enrolled_share_of_actives, total_employer_gross, payroll "
+                             "from batch_run_years").fetchall()
+    assert columns == ["run_id", "scenario", "seed", "simulation_year", *(m.key for m in ALL),
+                       "ndt_adp", "ndt_acp", "ndt_top_heavy", "ndt_total_correction"]
+    assert stored == [(7, 0.7143, 1234.56, None)]

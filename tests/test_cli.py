@@ -313,7 +313,7 @@ def test_summary_prints_the_stored_years(work):
 
     assert text.returncode == 0 and as_json.returncode == 0
     header, *rows = text.stdout.splitlines()
-    assert header.split() == ["year", "2025"] and rows[0].split()[:2] == ["start", "headcount"]
+    assert header.split() == ["year", "2025"] and rows[0].split()[:5] == ["Head", "count", "on", "Jan", "1"]
     census = next(r for r in rows if r.startswith("census:"))
     assert census == "census: 200 rows, 200 loaded, no warnings"
     assert rows[rows.index(census) + 2] == "parameter tables: all built-in"

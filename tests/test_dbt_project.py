@@ -118,6 +118,21 @@ def test_the_parameter_table_sources_declare_the_columns_and_types_the_host_load
         assert declared == [(c.name, c.sql.lower()) for c in spec.columns], name
 
 
+def test_the_metric_vocabulary_is_the_year_summary_mart(manifest):
+    """outputs/metrics.py names every fct_year_summary column once, in the yml's order, each with one label and a
+    unit; the plan's figures carry fct_dc_plan_summary's names (one name per metric)."""
+    from planwise_core.outputs.metrics import METRICS, PLAN_SUMMARY
+
+    models = _models(manifest)
+    documented = list(models["fct_year_summary"].columns)
+    assert documented == ["simulation_year", *(m.key for m in METRICS)]
+    assert len({m.label for m in METRICS}) == len(METRICS) and {m.unit for m in METRICS} == {"count", "money",
+                                                                                               "fraction"}
+    plan_columns = set(models[PLAN_SUMMARY].columns)
+    assert {m.key for m in METRICS if m.source == PLAN_SUMMARY} <= plan_columns
+    assert not [c for c in documented if c.endswith("_pct")], "the marts store fractions, not percentages"
+
+
 def test_config_defaults_and_dbt_project_vars_agree():
     """Each default is written once in the config schema; dbt_project.yml repeats it for standalone dbt use."""
     import yaml

@@ -33,11 +33,11 @@ def databases(sims) -> tuple[Path, Path]:
 def summary(database: Path) -> dict[int, tuple]:
     """Head count, payroll, terminations and participation recomputed from the base tables (not the summary mart)."""
     with duckdb.connect(str(database), read_only=True) as con:
-        return {y: (f["end_headcount"], f["payroll"], f["terminations"], f["participation_pct"])
+        return {y: (f["end_headcount"], f["payroll"], f["terminations"], f["enrolled_share_of_actives"])
                 for y, f in year_figures(con).items()}
 
-PLAN_METRICS = ("employee_deferrals", "employer_match", "employer_core", "employer_cost", "forfeitures_applied",
-                "net_employer_cost", "employer_cost_pct_payroll", "plan_participation_rate", "at_402g_limit_share")
+PLAN_METRICS = ("total_employee_deferrals", "total_match", "total_core", "total_employer_gross", "forfeitures_applied",
+                "net_employer_cost", "employer_cost_pct_payroll", "participation_rate", "at_402g_limit_share")
 
 
 def pct(a, b):
@@ -58,14 +58,14 @@ def test_deltas_of_every_headline_metric_and_the_config_key_that_differs(databas
 
     a, b = summary(first), summary(second)
     metrics = {m["key"]: {r["year"]: r for r in m["years"]} for m in result["metrics"]}
-    assert set(metrics) == {"headcount", "hires", "terminations", "retirements", "payroll", "participation_pct",
+    assert set(metrics) == {"end_headcount", "hires", "terminations", "retirements", "payroll", "enrolled_share_of_actives",
                             "average_deferral_rate", *PLAN_METRICS}  # the default configuration runs the plan
     for year in SPEC.years:
-        for key, i in (("headcount", 0), ("payroll", 1), ("terminations", 2)):
+        for key, i in (("end_headcount", 0), ("payroll", 1), ("terminations", 2)):
             row = metrics[key][year]
             assert (row["first"], row["second"]) == (a[year][i], b[year][i])
             assert row["delta"] == b[year][i] - a[year][i] and row["pct_change"] == pct(a[year][i], b[year][i])
-        row = metrics["participation_pct"][year]
+        row = metrics["enrolled_share_of_actives"][year]
         assert row["delta"] == b[year][3] - a[year][3]
     assert any(metrics["terminations"][y]["delta"] > 0 for y in SPEC.years), "more turnover must show"
 
@@ -81,18 +81,18 @@ def test_plan_cost_deltas_to_the_cent(databases, tmp_path):
     second, plan_b = with_money_layer(databases[0], tmp_path / "b.duckdb", scale=3)
     result = diff_databases(first, second)
     metrics = {m["key"]: {r["year"]: r for r in m["years"]} for m in result["metrics"]}
-    for year, row in metrics["employer_cost"].items():
+    for year, row in metrics["total_employer_gross"].items():
         # scale 3 against scale 1: the match is three times 1,000.25 + 100.10 k; core half of it, rounded half up
         k = year - SPEC.years[0]
         match = Decimal("1000.25") + Decimal("100.10") * k
         gross = lambda m: m + (m / 2).quantize(Decimal("0.01"), ROUND_HALF_UP)  # noqa: E731
         assert row["delta"] == gross(3 * match) - gross(match) == plan_b[year]["total_employer_gross"] - row["first"]
-        assert metrics["employer_match"][year]["delta"] == 2 * match
+        assert metrics["total_match"][year]["delta"] == 2 * match
     assert metrics["retirements"][SPEC.years[0]]["delta"] == 0
     assert result["config"] == []
     as_json = json.loads(planwise("diff", first, second, "--json", cwd=tmp_path).stdout)
-    cost = next(m for m in as_json["metrics"] if m["key"] == "employer_cost")["years"][0]
-    assert Decimal(str(cost["delta"])) == metrics["employer_cost"][SPEC.years[0]]["delta"]
+    cost = next(m for m in as_json["metrics"] if m["key"] == "total_employer_gross")["years"][0]
+    assert Decimal(str(cost["delta"])) == metrics["total_employer_gross"][SPEC.years[0]]["delta"]
 
 
 def test_the_census_is_identified_by_its_content(databases, tmp_path):
@@ -138,7 +138,7 @@ def test_cli_diff(databases, tmp_path):
     assert "Configuration differences (1):" in lines
     a, b = summary(first)[2027], summary(second)[2027]
     delta = re.escape(f"{b[0] - a[0]:+,}")
-    assert re.search(rf"^Head count \(actives on Dec 31\) +2027 +{a[0]:,} +{b[0]:,} +{delta} +[-+][\d.]+%$",
+    assert re.search(rf"^Head count on Dec 31 \(actives\) +2027 +{a[0]:,} +{b[0]:,} +{delta} +[-+][\d.]+%$",
                      proc.stdout, flags=re.M)
 
     result = json.loads(planwise("diff", first, second, "--json", cwd=tmp_path).stdout)
@@ -169,6 +169,6 @@ def test_metrics_only_one_database_holds_are_listed_not_compared(databases, tmp_
     result = diff_databases(plan_off, with_plan)
     assert result["metrics_only_in_first"] == []
     assert result["metrics_only_in_second"] == list(PLAN_METRICS)
-    assert [m["key"] for m in result["metrics"]] == ["headcount", "hires", "terminations", "retirements", "payroll",
-                                                     "participation_pct", "average_deferral_rate"]
-    assert "only in B (not compared): employee_deferrals" in format_diff(result)
+    assert [m["key"] for m in result["metrics"]] == ["end_headcount", "hires", "terminations", "retirements", "payroll",
+                                                     "enrolled_share_of_actives", "average_deferral_rate"]
+    assert "only in B (not compared): total_employee_deferrals" in format_diff(result)

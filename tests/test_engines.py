@@ -20,6 +20,7 @@ import shutil
 import duckdb
 import pytest
 
+from helpers.common import compare_outputs
 from helpers.sims import CensusSpec, SimSpec
 from helpers.sql import scalar
 from test_assumption_runs import AGE_BANDS
@@ -33,7 +34,7 @@ from planwise_core.engine.project import DbtProject
 from planwise_core.errors import SimulationError
 from planwise_core.hooks import Hooks
 from planwise_core.manager import get_plugin_manager
-from planwise_core.outputs.compare import all_identical, compare_databases
+from planwise_core.outputs.compare import all_identical
 
 pytestmark = pytest.mark.slow
 
@@ -152,7 +153,7 @@ def test_per_model_and_batched_invocations_agree_over_two_years(sims):
         assert con.execute("select distinct optimization_level from planwise_year_log").fetchall() == [("low",)]
         # the compared years hold retirements, so the retirement models are part of what agrees
         assert scalar(con, "select count(*) from fct_yearly_events where event_category = 'retirement'") > 0
-    assert all_identical(compare_databases(high.database, low.database))
+    assert all_identical(compare_outputs(high.database, low.database))
 
 
 def test_comparison_detects_a_changed_row(tmp_path, sims):
@@ -163,7 +164,7 @@ def test_comparison_detects_a_changed_row(tmp_path, sims):
         con.execute("update fct_workforce_snapshot set current_compensation = current_compensation + 0.01 "
                     "where simulation_year = 2026 and employee_id = "
                     "(select min(employee_id) from fct_workforce_snapshot where simulation_year = 2026)")
-    comparison = compare_databases(first, second)
+    comparison = compare_outputs(first, second)
     assert not comparison["fct_workforce_snapshot"]["identical"]
     assert comparison["fct_workforce_snapshot"]["only_in_first"] == 1
     assert comparison["fct_yearly_events"]["identical"]

@@ -82,8 +82,8 @@ def test_export_files_hold_exactly_the_tables_in_order(database, tmp_path, fmt):
         assert exported == independent
         money = con.execute("""select simulation_year, sum(employee_deferral), sum(employer_match) + sum(employer_core)
                                from fct_dc_contributions group by 1 order by 1""").fetchall()
-        exported = con.execute(f"""select simulation_year, employee_deferrals::decimal(18, 2),
-                                          employer_cost::decimal(18, 2) from {reader} order by 1""").fetchall()
+        exported = con.execute(f"""select simulation_year, total_employee_deferrals::decimal(18, 2),
+                                          total_employer_gross::decimal(18, 2) from {reader} order by 1""").fetchall()
         assert exported == money and all(cost > 0 for _, _, cost in money)
     finally:
         con.close()

@@ -107,7 +107,7 @@ def test_diff_shows_the_tests_and_corrections_of_both_designs(databases):
     text = planwise("diff", a, b).stdout
     assert f"2025 adp main: fail -> exempt; correction ${excess:,.2f} -> $0.00" in text
     # The cost of each design (safe harbor against match + graded core): the employer cost of each year.
-    cost = next(m for m in result["metrics"] if m["key"] == "employer_cost")["years"][0]
+    cost = next(m for m in result["metrics"] if m["key"] == "total_employer_gross")["years"][0]
     for database, side in ((a, "first"), (b, "second")):
         with duckdb.connect(str(database), read_only=True) as con:
             assert rows(con, "select total_employer_gross from fct_dc_plan_summary where simulation_year = 2025") == \
@@ -133,7 +133,7 @@ def test_batch_report_shows_the_scenarios_tests_side_by_side(tmp_path):
     info = {"batch_id": "b-ndt", "kind": "scenarios", "source": "batch.yaml", "output": "out"}
     runs = [{"run_id": f"{s}-{seed}", "scenario": s, "seed": seed, "status": "completed", "completed_years": 1,
              "database": f"{s}.duckdb"} for s, seed in (("match", 1), ("match", 2), ("safe_harbor", 1))]
-    years = [{"run_id": f"{s}-{seed}", "scenario": s, "seed": seed, "simulation_year": 2025, "headcount": 100,
+    years = [{"run_id": f"{s}-{seed}", "scenario": s, "seed": seed, "simulation_year": 2025, "end_headcount": 100,
               "ndt_adp": adp, "ndt_acp": "pass", "ndt_top_heavy": th, "ndt_total_correction": cost}
              for s, seed, adp, th, cost in (("match", 1, "fail", "pass", "1000.10"), ("match", 2, "pass", "pass", "0.00"),
                                            ("safe_harbor", 1, "exempt", "exempt", "0.00"))]

@@ -60,13 +60,13 @@ def test_a_damaged_run_record_is_an_error_naming_table_and_run(copy, tmp_path):
         assert "Traceback" not in planwise(*args, cwd=tmp_path).stderr
 
 
-def test_diff_names_other_versions_and_the_side_without_a_table_record(copy, sims, tmp_path):
+def test_diff_names_other_versions(copy, sims, tmp_path):
     with duckdb.connect(str(copy)) as con:
-        con.execute("update planwise_run_log set planwise_version = '0.0.1', assumptions_json = null")
+        con.execute("update planwise_run_log set planwise_version = '0.0.1'")
     proc = planwise("diff", sims.get(BASELINE_2Y).database, copy, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "planwise version: DIFFERENT, A " in proc.stdout and "-> B 0.0.1" in proc.stdout
-    assert "Parameter tables: not recorded by B " in proc.stdout
+    assert "Parameter tables differences (0):\n  none" in proc.stdout
 
 
 def test_a_csv_given_as_the_database_is_named_and_untouched(tmp_path):

@@ -66,17 +66,17 @@ def test_headline_without_the_plan_layer_says_so(plan_off_database, tmp_path):
     page = write_report(database, tmp_path / "r.html").read_text(encoding="utf-8")
     headline = section(page, "headline")
     headers, body = table_after(headline)
-    assert headers == ["year", "Head count (actives on Dec 31)", "Payroll", "Participation (% of actives enrolled)",
-                       "Retirements"]
+    assert headers == ["year", "Head count on Dec 31 (actives)", "Payroll (prorated compensation)",
+                       "Enrolled share of all actives", "Retirements"]
     with duckdb.connect(str(database), read_only=True) as con:  # recomputed from the snapshot and the events
-        summary = [(y, f["end_headcount"], f["payroll"], f["participation_pct"], f["retirements"])
+        summary = [(y, f["end_headcount"], f["payroll"], f["enrolled_share_of_actives"], f["retirements"])
                    for y, f in sorted(year_figures(con).items())]
-    assert [row[:4] for row in body[:-2]] == [[str(y), f"{h:,}", money(p), f"{pct:.2f}%"]
-                                             for y, h, p, pct, _ in summary]
+    assert [row[:4] for row in body[:-2]] == [[str(y), f"{h:,}", money(p), f"{100 * share:.2f}%"]
+                                             for y, h, p, share, _ in summary]
     assert [row[4] for row in body[:-2]] == [str(r) for *_, r in summary]
     (y0, h0, p0, r0, _), (y1, h1, p1, r1, _) = summary[0], summary[-1]
     assert body[-2][:4] == [f"change {y0}–{y1}", f"{h1 - h0:+,}", signed_money(p1 - p0),
-                            f"{Decimal(str(r1)) - Decimal(str(r0)):+.2f} pp"]
+                            f"{100 * (Decimal(str(r1)) - Decimal(str(r0))):+.2f} pp"]
     assert body[-1][:4] == [f"change {y0}–{y1}, %", pct_change(h0, h1), pct_change(p0, p1),
                             pct_change(Decimal(str(r0)), Decimal(str(r1)))]
     assert "the plan's money layer\nwas not run" in headline
@@ -102,8 +102,9 @@ def test_plan_cost_section_from_the_money_tables(plan_report, plan_database):
     assert all(plan[y]["total_match"] + plan[y]["total_core"] == plan[y]["total_employer_gross"] for y in years)
 
     headers, body = table_after(section(page, "headline"))
-    assert headers == ["year", "Head count (actives on Dec 31)", "Payroll", "Employer plan cost (match + core)",
-                       "Employer cost, % of payroll", "Participation (% of eligible)", "Net employer cost",
+    assert headers == ["year", "Head count on Dec 31 (actives)", "Payroll (prorated compensation)",
+                       "Employer cost (match + core, before forfeitures)", "Employer cost, share of plan compensation",
+                       "Participation (enrolled share of eligible)", "Net employer cost (after forfeitures)",
                        "Retirements"]
     first, last = plan[years[0]], plan[years[-1]]
     assert [r[3] for r in body[:-2]] == [money(plan[y]["total_employer_gross"]) for y in years]
@@ -115,8 +116,9 @@ def test_plan_cost_section_from_the_money_tables(plan_report, plan_database):
     assert body[-1][3] == pct_change(first["total_employer_gross"], last["total_employer_gross"])
 
     headers, body = table_after(section(page, "plan"), "Plan cost and contributions by year")
-    assert headers[:3] == ["year", "payroll", "eligible (Dec 31)"] and "share at the 402(g) limit" in headers
-    share = headers.index("share at the 402(g) limit")
+    limit = "Share of contributors at the 402(g) limit"
+    assert headers[:3] == ["year", "plan compensation", "eligible (Dec 31)"] and limit in headers
+    share = headers.index(limit)
     assert [r[share] for r in body] == [f"{100 * plan[y]['at_402g_limit_share']:.2f}%" for y in years]
     assert "no fct_dc_plan_summary table" not in page
 

@@ -12,7 +12,8 @@ import pytest
 from helpers.cli import copy_dist, planwise, start
 from planwise_core.census import generate_census
 from planwise_core.database.checkpoints import StateManager
-from planwise_core.outputs.compare import all_identical, compare_databases
+from planwise_core.outputs.compare import all_identical
+from helpers.common import compare_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,7 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path, census, sit
     result = json.loads(resumed.stdout)
     assert result["resumed_years"] == [2025, 2026]
     assert result["completed_years"] == [2025, 2026, 2027]
-    assert all_identical(compare_databases(reference, killed))
+    assert all_identical(compare_outputs(reference, killed))
 
 
 def test_second_run_on_the_same_database_is_refused(tmp_path, census):

@@ -212,15 +212,15 @@ def test_year_summary_counts_retirements(runs):
     for row in summary:
         year, want = row["simulation_year"], independent[row["simulation_year"]]
         for key in ("end_headcount", "hires", "terminations", "retirements", "enrolled_actives", "payroll",
-                    "employee_deferrals", "employer_match", "employer_core", "employer_cost"):
+                    "total_employee_deferrals", "total_match", "total_core", "total_employer_gross"):
             got = Decimal(repr(row[key])) if isinstance(row[key], float) else row[key]  # the JSON-able summary
             assert got == want[key], (year, key)
-        assert Decimal(repr(row["participation_pct"])) == want["participation_pct"], year
+        assert Decimal(repr(row["enrolled_share_of_actives"])) == want["enrolled_share_of_actives"], year
         assert row["retirements"] == len(retirements(con, year)) > 0
         assert row["experienced_terminations"] == scalar(con, """
             select total_experienced_terminations from int_workforce_requirements where simulation_year = ?""", [year])
         assert row["terminations"] == row["experienced_terminations"] + row["new_hire_terminations"]
     lines = format_summary(summary).splitlines()
     assert lines[0].split() == ["year", *(str(r["simulation_year"]) for r in summary)]
-    retired = next(line for line in lines if line.startswith("retirements "))
+    retired = next(line for line in lines if line.startswith("Retirements "))
     assert retired.split()[1:] == [str(r["retirements"]) for r in summary]

@@ -48,7 +48,7 @@ def test_an_ensemble_runs_as_one_job_and_its_bands_are_the_percentiles_over_seed
     assert (workspace / "batches" / batch["id"] / "sim" / "batch.duckdb").is_file()
     job = (workspace / "batches" / batch["id"] / "job.json").read_text()
     assert '"workforce.total_termination_rate": 0.2' in job and str(workspace.resolve()) not in job
-    rows = client.get(f"{batch['links']['bands']}?metric=headcount&scenario=high", headers=BEARER).json()["items"]
+    rows = client.get(f"{batch['links']['bands']}?metric=end_headcount&scenario=high", headers=BEARER).json()["items"]
     assert [r["year"] for r in rows] == [2025, 2026]
     for row, offset in zip(rows, (0, 1)):
         values = [100 + seed + offset for seed in (7, 8, 9)]

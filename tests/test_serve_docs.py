@@ -56,7 +56,7 @@ def test_the_documented_sessions_run_as_written(live):
         assert proc.returncode == 0, f"docs/serve.md bash block {number}:\n{proc.stdout}\n{proc.stderr}"
         outputs.append(proc.stdout)
     assert "completed\nplanwise run --config runs/run_" in outputs[0]
-    assert outputs[1].splitlines()[:3] == ["cancelling", "2", "Head count (actives on Dec 31)"]
+    assert outputs[1].splitlines()[:3] == ["cancelling", "2", "Head count on Dec 31 (actives)"]
     bands = [line.split() for line in outputs[2].splitlines()]
     assert [(b[0], b[1]) for b in bands] == [("2025", "2"), ("2026", "2")] and all(float(b[2]) < float(b[3]) for b in bands)
     import openpyxl

@@ -100,13 +100,13 @@ def test_the_compare_charts_draw_a_line_per_run_for_each_metric():
     from planwise_core.serve.compare_charts import compare_figures
 
     def pair(run, first, second):
-        return {"run": run, "metrics": [{"key": "headcount", "label": "Head count", "unit": "count", "years": [
+        return {"run": run, "metrics": [{"key": "end_headcount", "label": "Head count", "unit": "count", "years": [
             {"year": 2025, "first": first[0], "second": second[0]}, {"year": 2026, "first": first[1], "second": second[1]}]}]}
 
     result = {"baseline": "a", "runs": ["a", "b", "c"], "pairs": [pair("b", (100, 110), (90, 95)),
                                                                   pair("c", (100, 110), (120, 130))]}
     [figure] = compare_figures(result)
-    assert figure.name == "compare-headcount" and [label for label, _ in figure.legend] == ["a (baseline, dashed)", "b", "c"]
+    assert figure.name == "compare-end_headcount" and [label for label, _ in figure.legend] == ["a (baseline, dashed)", "b", "c"]
     lines = [m for m in figure.plot.marks if m.tag == "path"]
     assert len(lines) == 3 and "baseline" in lines[-1].css  # the baseline drawn last, over the others
     tips = [m.tip for m in figure.plot.marks if m.tip]

@@ -343,7 +343,7 @@ def test_rule_12_no_sql_is_built_from_request_values(tmp_path):
         refused = client.get(bands, params={"metric": INJECTION}, headers=BEARER)
         assert refused.status_code == 422 and refused.json()["error"]["problems"][0]["key"] == "metric"
         assert client.get(bands, params={"scenario": INJECTION}, headers=BEARER).json()["items"] == []
-        rows = client.get(bands, params={"metric": "headcount"}, headers=BEARER).json()["items"]
+        rows = client.get(bands, params={"metric": "end_headcount"}, headers=BEARER).json()["items"]
         assert [(r["scenario"], r["runs"]) for r in rows] == [("default", 2)]  # batch_bands is still there
 
 

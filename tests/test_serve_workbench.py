@@ -93,6 +93,7 @@ def test_the_runs_list_shows_each_runs_last_year_headline(api):
     run = client.post("/api/v1/runs", headers=BEARER, json={"years": "2025-2025"}).json()
     wait_for(lambda: client.get(f"/api/v1/runs/{run['id']}", headers=BEARER).json(), ("completed",))
     (workspace / "runs" / run["id"] / "headline.json").write_text(json.dumps(
-        {"year": 2025, "headcount": 812, "payroll": 61234567.5, "employer_cost_pct_payroll": 4.25}))
+        {"year": 2025, "end_headcount": 1812, "payroll": 61234567.5, "employer_cost_pct_payroll": 0.042549}))
     row = client.get("/").text.split(f'href="/runs/{run["id"]}"')[1].split("</tr>")[0]
-    assert "<td>812</td><td>61234567.5</td><td>4.25</td>" in row
+    # each in its unit (outputs/metrics.py): a count with separators, dollars to the cent, a fraction as a percent
+    assert "<td>1,812</td><td>$61,234,567.50</td><td>4.25%</td>" in row

@@ -5,7 +5,8 @@ every batch (completed runs from earlier invocations included) into a temporary 
 replaces the old one, so a reader never sees half a batch. Tables (docs/outputs.md, "Batch outputs"):
 
 * ``batch_runs``            one row per planned run: status, error, timings, where its database is;
-* ``batch_run_years``       per run and year: headcount, hires, terminations, payroll, participation, ...;
+* ``batch_run_years``       per run and year: the run's keys, then every column of its ``fct_year_summary``
+                            (outputs/metrics.py) and the NDT results;
 * ``batch_scenario_summary`` per scenario and year: the mean of each metric over the scenario's runs;
 * ``batch_bands``           per scenario, year and metric: runs, mean, min, P10, P50, P90, max;
 * ``batch_scenarios``       one row per scenario of the file: its position, description and overrides.
@@ -25,10 +26,8 @@ from pathlib import Path
 import duckdb
 
 from planwise_core.database.sql import open_read_only
-from planwise_core.outputs.metrics import BAND_METRICS, METRIC_LABELS, METRICS, PLAN_METRICS
+from planwise_core.outputs.metrics import BAND_METRICS, COUNT, METRICS
 from planwise_core.outputs.summary import ndt_year_lines, year_summary
-
-__all__ = ["BAND_METRICS", "METRIC_LABELS", "METRICS", "PLAN_METRICS"]  # their home is outputs/metrics.py
 
 BATCH_DATABASE = "batch.duckdb"
 
@@ -40,37 +39,31 @@ create or replace table batch_runs (
     run_id varchar, scenario varchar, seed bigint, status varchar, error varchar, seconds double,
     completed_years integer, failed_years varchar, reused boolean, worker varchar, database varchar,
     overrides_json varchar, finished_at timestamp);
-create or replace table batch_run_years (
-    run_id varchar, scenario varchar, seed bigint, simulation_year integer,
-    headcount bigint, hires bigint, terminations bigint, experienced_terminations bigint,
-    new_hire_terminations bigint, promotions bigint, raises bigint, enrollments bigint, opt_outs bigint,
-    payroll double, participation_pct double, average_deferral_rate double,
-    employee_deferrals double, employer_match double, employer_core double, employer_cost double,
-    net_employer_cost double, employer_cost_pct_payroll double,
-    ndt_adp varchar, ndt_acp varchar, ndt_top_heavy varchar, ndt_total_correction decimal(18, 2));
 create or replace table batch_scenarios (
     scenario varchar, position integer, description varchar, overrides_json varchar, replaced_tables varchar[]);
 """
 
-DERIVED = """
+# batch_run_years: the run's keys, fct_year_summary's columns (typed by their unit: counts bigint, money and
+# fractions double), then the NDT results of the year (docs/ndt.md; null when NDT was off).
+RUN_KEYS = (("run_id", "varchar"), ("scenario", "varchar"), ("seed", "bigint"), ("simulation_year", "integer"))
+NDT_COLUMNS = (("ndt_adp", "varchar"), ("ndt_acp", "varchar"), ("ndt_top_heavy", "varchar"),
+               ("ndt_total_correction", "decimal(18, 2)"))
+YEAR_COLUMNS = RUN_KEYS + tuple((m.key, "bigint" if m.unit == COUNT else "double") for m in METRICS) + NDT_COLUMNS
+
+
+def derived_sql() -> str:
+    """The scenario means and the percentile bands of every metric of BAND_METRICS, from batch_run_years."""
+    means = ", ".join(f"avg({m}) as {m}" for m in BAND_METRICS)
+    doubles = ", ".join(f"{m}::double as {m}" for m in BAND_METRICS)
+    return f"""
 create or replace table batch_scenario_summary as
-select scenario, simulation_year, count(*)::integer as runs,
-       avg(headcount) as headcount, avg(hires) as hires, avg(terminations) as terminations,
-       avg(payroll) as payroll, avg(participation_pct) as participation_pct,
-       avg(average_deferral_rate) as average_deferral_rate,
-       avg(employer_cost) as employer_cost, avg(employer_cost_pct_payroll) as employer_cost_pct_payroll,
-       avg(employer_match) as employer_match, avg(employer_core) as employer_core
+select scenario, simulation_year, count(*)::integer as runs, {means}
 from batch_run_years group by all order by scenario, simulation_year;
 
 create or replace table batch_bands as
 with long as (
-    unpivot (select scenario, simulation_year,
-                    headcount::double as headcount, hires::double as hires, terminations::double as terminations,
-                    payroll, participation_pct, average_deferral_rate, employer_cost, employer_cost_pct_payroll,
-                    employer_match, employer_core
-             from batch_run_years)
-    on headcount, hires, terminations, payroll, participation_pct, average_deferral_rate, employer_cost,
-       employer_cost_pct_payroll, employer_match, employer_core
+    unpivot (select scenario, simulation_year, {doubles} from batch_run_years)
+    on {", ".join(BAND_METRICS)}
     into name metric value value
 )
 select scenario, simulation_year, metric, count(value)::integer as runs, avg(value) as mean, min(value) as min,
@@ -79,29 +72,18 @@ select scenario, simulation_year, metric, count(value)::integer as runs, avg(val
 from long group by all order by scenario, metric, simulation_year;
 """
 
+
 RUN_COLUMNS = ("run_id", "scenario", "seed", "status", "error", "seconds", "completed_years", "failed_years",
                "reused", "worker", "database", "overrides_json", "finished_at")
 
 
 def run_year_rows(database: Path, first_year: int, last_year: int) -> list[dict]:
-    """The per-year metrics of one run, read from its database opened read-only."""
+    """Every column of one run's ``fct_year_summary`` rows, as they are, with the year's NDT results; read from
+    its database opened read-only."""
     with contextlib.closing(open_read_only(database, "the run wrote no database")) as con:
         rows = year_summary(con, first_year, last_year)
         ndt = {line["year"]: line for line in ndt_year_lines(con)}  # docs/ndt.md: null when NDT was off
-    return [{
-        **_ndt_columns(ndt.get(r["simulation_year"])),
-        "simulation_year": r["simulation_year"], "headcount": r["end_headcount"], "hires": r["hires"],
-        "terminations": r["terminations"],
-        "experienced_terminations": r["experienced_terminations"], "new_hire_terminations": r["new_hire_terminations"],
-        "promotions": r["promotions"], "raises": r["raises"], "enrollments": r["enrollments"], "opt_outs": r["opt_outs"],
-        "payroll": r["payroll"], "participation_pct": r["participation_pct"],
-        "average_deferral_rate": r["average_deferral_rate"],
-        "employee_deferrals": r.get("employee_deferrals"), "employer_match": r.get("employer_match"),
-        "employer_core": r.get("employer_core"), "employer_cost": r.get("employer_cost"),
-        "net_employer_cost": r.get("net_employer_cost"),
-        # A fraction, like the plan summary's employer_cost_pct_payroll (the run summary shows it in %).
-        "employer_cost_pct_payroll": None if r.get("employer_cost_pct") is None else r["employer_cost_pct"] / 100,
-    } for r in rows]
+    return [{**r, **_ndt_columns(ndt.get(r["simulation_year"]))} for r in rows]
 
 
 def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[dict],
@@ -121,21 +103,17 @@ def write_batch_database(path: Path, info: dict, runs: list[dict], years: list[d
         if runs:
             con.executemany(f"insert into batch_runs ({', '.join(RUN_COLUMNS)}) values ({', '.join('?' * len(RUN_COLUMNS))})",
                             [[_cell(c, r.get(c)) for c in RUN_COLUMNS] for r in runs])
-        year_columns = ("run_id", "scenario", "seed", "simulation_year", "headcount", "hires", "terminations",
-                        "experienced_terminations", "new_hire_terminations", "promotions", "raises", "enrollments",
-                        "opt_outs", "payroll", "participation_pct", "average_deferral_rate", "employee_deferrals",
-                        "employer_match", "employer_core", "employer_cost", "net_employer_cost",
-                        "employer_cost_pct_payroll", "ndt_adp", "ndt_acp", "ndt_top_heavy", "ndt_total_correction")
+        columns = [name for name, _ in YEAR_COLUMNS]
+        con.execute(f"create table batch_run_years ({', '.join(f'{n} {t}' for n, t in YEAR_COLUMNS)})")
         if years:
-            con.executemany(f"insert into batch_run_years ({', '.join(year_columns)}) "
-                            f"values ({', '.join('?' * len(year_columns))})",
-                            [[y.get(c) for c in year_columns] for y in years])
+            con.executemany(f"insert into batch_run_years values ({', '.join('?' * len(columns))})",
+                            [[y.get(c) for c in columns] for y in years])
         if scenarios:
             con.executemany("insert into batch_scenarios values (?, ?, ?, ?, ?)",
                             [[sc["scenario"], sc["position"], sc.get("description") or "",
                               json.dumps(sc.get("overrides") or {}, default=str),
                               list(sc.get("replaced_tables") or ())] for sc in scenarios])
-        con.execute(DERIVED)
+        con.execute(derived_sql())
         con.execute("checkpoint")
     finally:
         con.close()

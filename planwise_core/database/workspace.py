@@ -116,12 +116,6 @@ def settle(path: Path) -> None:
                             "program writing it? Close it and run again.")
 
 
-# A run log of a PlanWise version before the marker table had at least these columns; its results, these.
-OLD_RUN_LOG_COLUMNS = {"run_id", "started_at", "finished_at", "status", "start_year", "end_year", "config_json",
-                       "census_path", "plugin", "error"}
-OLD_SNAPSHOT_COLUMNS = {"employee_id", "simulation_year", "employment_status", "level_id"}
-
-
 def written_by_planwise(con) -> bool:
     """Whether the database holds PlanWise's marker table (written by every run)."""
     return table_exists(con, MARKER_TABLE)

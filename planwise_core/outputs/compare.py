@@ -9,12 +9,11 @@ from planwise_core.database.sql import literal
 
 import duckdb
 
-OUTPUT_TABLES = ("int_workforce_requirements", "fct_yearly_events", "fct_workforce_snapshot", "fct_year_summary",
-                 "fct_dc_contributions", "fct_dc_plan_summary", "fct_ndt_employee", "fct_ndt_summary")
 
 
-def compare_databases(first: Path, second: Path, tables: tuple[str, ...] = OUTPUT_TABLES) -> dict:
-    """For each table: row counts and the number of rows found in only one of the two databases."""
+def compare_databases(first: Path, second: Path, tables: tuple[str, ...]) -> dict:
+    """For each table (the engines' year tables: ``planwise_core.engine_comparison.year_tables``): row counts and
+    the number of rows found in only one of the two databases."""
     con = duckdb.connect()
     try:
         con.execute(f"attach {literal(first)} as a (read_only)")

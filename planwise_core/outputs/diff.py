@@ -105,17 +105,15 @@ def diff_databases(first: Path | str, second: Path | str, *, allow_different_cen
 
 
 def assumption_differences(first: dict | None, second: dict | None) -> dict:
-    """The parameter tables whose hash differs between two runs (``recorded`` is false when a side's run made
-    no record of them: an older planwise)."""
-    if not first or not second:
-        return {"recorded": False, "tables": [], "first_recorded": bool(first), "second_recorded": bool(second)}
+    """The parameter tables whose hash differs between the two runs (every run records them)."""
+    first, second = first or {}, second or {}
     tables = []
     for name in sorted(set(first) | set(second)):
         a, b = first.get(name) or {}, second.get(name) or {}
         if a.get("sha256") != b.get("sha256"):
             tables.append({"table": name, "first": a.get("sha256"), "second": b.get("sha256"),
                            "first_source": a.get("source"), "second_source": b.get("source")})
-    return {"recorded": True, "tables": tables}
+    return {"tables": tables}
 
 
 def _census_message(first: Path, second: Path, census: dict, same: bool | None, basis: str) -> str:
@@ -159,15 +157,9 @@ def format_diff(result: dict) -> str:
         lines.append(f"planwise version: DIFFERENT, A {versions['first'] or 'not recorded'} -> "
                      f"B {versions['second'] or 'not recorded'} (results may differ for that reason alone)")
     tables = result["assumptions"]
-    if not tables["recorded"]:
-        missing = [side for side, t in (("A", tables.get("first_recorded")), ("B", tables.get("second_recorded")))
-                   if not t]
-        lines += ["", f"Parameter tables: not recorded by {' and '.join(missing) or 'both runs'} "
-                      "(made before planwise recorded them); not compared"]
-    else:
-        lines += ["", f"Parameter tables differences ({len(tables['tables'])}):"]
-        lines += [f"  {t['table']}: sha256 {str(t['first'])[:12]} ({t['first_source']}) -> "
-                  f"{str(t['second'])[:12]} ({t['second_source']})" for t in tables["tables"]] or ["  none"]
+    lines += ["", f"Parameter tables differences ({len(tables['tables'])}):"]
+    lines += [f"  {t['table']}: sha256 {str(t['first'])[:12]} ({t['first_source']}) -> "
+              f"{str(t['second'])[:12]} ({t['second_source']})" for t in tables["tables"]] or ["  none"]
     lines += ["", f"Configuration differences ({len(result['config'])}):"]
     for d in result["config"]:
         note = "" if d["affects_results"] else "  (engine setting: results do not depend on it)"

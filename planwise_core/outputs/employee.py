@@ -201,7 +201,7 @@ def _limits(con) -> dict[int, dict]:
 
 
 def _plan(run: dict | None):
-    """The run's configuration as parsed objects, or None (an older database, or no run log)."""
+    """The run's configuration as parsed objects, or None (no run log, or a damaged record)."""
     from planwise_core.config import config_from_dict
     from planwise_core.errors import ConfigError
 

@@ -66,8 +66,7 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
 
 def run_provenance(con) -> dict | None:
     """What produced the database's results: run id, planwise version, census (path and file sha256) and each
-    parameter table in force ({table: {sha256, source, replaced}}); None without a run log. Runs made before
-    tables were recorded have ``assumptions`` None."""
+    parameter table in force ({table: {sha256, source, replaced}}); None without a run log."""
     run = results_run(con)
     if run is None:
         return None
@@ -86,13 +85,10 @@ def format_provenance(info: dict | None) -> str:
         return "provenance: no run is recorded in this database"
     lines = [f"run {info['run_id']} with planwise {info.get('planwise_version') or '(not recorded)'}; census "
              f"{info.get('census_path')} (sha256 {str(info.get('census_sha256') or '-')[:12]})"]
-    tables = info.get("assumptions")
-    if not tables:
-        lines.append("parameter tables: not recorded (a run made before planwise recorded them)")
-        return "\n".join(lines)
+    tables = info.get("assumptions") or {}
     replaced = [name for name, t in tables.items() if t.get("replaced")]
     lines.append("parameter tables: " + (f"{len(replaced)} replaced ({', '.join(replaced)}), the others built-in"
                                          if replaced else "all built-in"))
-    width = max(len(name) for name in tables)
+    width = max((len(name) for name in tables), default=0)
     lines += [f"  {name.ljust(width)}  sha256 {t['sha256'][:12]}  {t['source']}" for name, t in tables.items()]
     return "\n".join(lines)

@@ -6,25 +6,17 @@ from decimal import Decimal
 
 from planwise_core.database import table_exists
 from planwise_core.database.runlog import recorded_json
+from planwise_core.outputs.metrics import BY_KEY, FRACTION, METRIC_LABELS, MONEY, percent
 from planwise_core.outputs.ndt import format_year_lines, year_lines as ndt_year_lines  # noqa: F401 - re-exported
 
-# One line per metric (words, not abbreviations), one column per year. Participation is enrolled / eligible as
-# docs/plan_rules.md defines it (fct_year_summary.plan_participation_pct, null with the plan off); the older figure,
-# enrolled / every active (participation_pct), is the line after it.
-ROWS = (
-    ("start_headcount", "start headcount"), ("experienced_terminations", "experienced terminations"),
-    ("retirements", "retirements"), ("hires", "hires"), ("new_hire_terminations", "new-hire terminations"),
-    ("end_headcount", "end headcount"), ("growth_pct", "growth %"), ("target_growth_pct", "target growth %"),
-    ("promotions", "promotions"), ("raises", "raises"), ("enrollments", "enrollments"), ("opt_outs", "opt-outs"),
-    ("match_responses", "match responses (deferral changes)"), ("escalations", "auto-escalations"),
-    ("plan_participation_pct", "participation % (enrolled / eligible)"),
-    ("participation_pct", "enrolled % of all actives"),
-    # The plan's money (docs/plan_money.md): dollars of the year, cost as % of payroll.
-    ("employee_deferrals", "employee deferrals $"), ("employer_match", "employer match $"),
-    ("employer_core", "employer core $"), ("employer_cost", "employer cost $"),
-    ("employer_cost_pct", "employer cost % of payroll"),
-)
-MONEY = {"employee_deferrals", "employer_match", "employer_core", "employer_cost"}
+# One line per metric, one column per year; labels and units are outputs/metrics.py's. Participation is enrolled /
+# eligible as docs/plan_rules.md defines it (participation_rate, null with the plan off); the enrolled share of every
+# active is the line after it.
+ROWS = ("start_headcount", "experienced_terminations", "retirements", "hires", "new_hire_terminations",
+        "end_headcount", "growth_rate", "target_growth_rate", "promotions", "raises", "enrollments", "opt_outs",
+        "match_responses", "escalations", "participation_rate", "enrolled_share_of_actives",
+        # The plan's money (docs/plan_money.md): dollars of the year, cost as a share of plan compensation.
+        "total_employee_deferrals", "total_match", "total_core", "total_employer_gross", "employer_cost_pct_payroll")
 
 
 def year_summary(con, first_year: int, last_year: int) -> list[dict]:
@@ -40,8 +32,8 @@ def year_summary(con, first_year: int, last_year: int) -> list[dict]:
 
 def format_summary(rows: list[dict]) -> str:
     """A fixed-width text table: a header of years, then one line per metric."""
-    labels = ["year"] + [label for _, label in ROWS]
-    columns = [[str(row.get("simulation_year"))] + [_fmt(row.get(key), key in MONEY) for key, _ in ROWS]
+    labels = ["year"] + [METRIC_LABELS[key] for key in ROWS]
+    columns = [[str(row.get("simulation_year"))] + [_fmt(row.get(key), BY_KEY[key].unit) for key in ROWS]
                for row in rows]
     label_width = max(len(label) for label in labels)
     widths = [max(len(cell) for cell in column) for column in columns]
@@ -49,12 +41,12 @@ def format_summary(rows: list[dict]) -> str:
                      for i, label in enumerate(labels))
 
 
-def _fmt(value, money: bool = False) -> str:
+def _fmt(value, unit: str) -> str:
     if value is None:
         return "-"
-    if money:
-        return f"{value:,.0f}"
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
+    if unit == MONEY:
+        return f"${value:,.0f}"
+    return f"{percent(value)}%" if unit == FRACTION else str(value)
 
 
 def census_load(con) -> dict | None:
@@ -71,7 +63,7 @@ def census_load(con) -> dict | None:
 def format_census(info: dict | None) -> str:
     """One line: rows read, loaded, dropped (and where they are listed), rows with warnings, ignored columns."""
     if not info:
-        return "census: no load record (loaded before PlanWise recorded census loads)"
+        return "census: no load record in this database"
     text = f"census: {info['rows']:,} rows, {info['loaded']:,} loaded"
     if info["dropped"]:
         where = f"listed in {info['rejects_file']}" if info.get("rejects_file") else "see raw.census_rejects"

@@ -23,7 +23,6 @@ def _titles() -> dict[str, str]:
     from planwise_core.assumptions.spec import TABLES
 
     titles = {name: spec.title for name, spec in TABLES.items()}
-    titles.update({f"config_{name}": title for name, title in titles.items()})  # databases made with dbt seeds
     titles["int_irs_limits_by_year"] = ("IRS limits by simulated year (published, or projected by the rule of "
                                         "docs/plan_rules.md §1)")
     return titles

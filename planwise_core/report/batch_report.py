@@ -25,26 +25,24 @@ from planwise_core.database import table_exists
 from planwise_core.database.sql import dicts, open_read_only
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs import bridge as cost_bridge
-from planwise_core.outputs.metrics import METRIC_LABELS, METRICS, PLAN_METRICS
+from planwise_core.outputs.metrics import (BAND_METRICS, BATCH_METRICS, BY_KEY, COUNT, FRACTION, METRIC_LABELS, MONEY,
+                                           PLAN_METRICS)
 from planwise_core.outputs.provenance import flatten
 from planwise_core.report.batch_ndt import ndt_side_by_side
 from planwise_core.report.charts import PALETTE, Band, Figure, Line, line_chart
-from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct2, half_up, num, scalar_text
+from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_rate, half_up, num, scalar_text
 from planwise_core.report.page import render, write_page
 from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
 BASELINE_NAME, BASELINE_COLOR = "baseline", "#1f2d3d"
 # The plan's cost comes first: comparing plan designs is what a batch is mostly for (issue 24).
-PAGE_METRICS = PLAN_METRICS + METRICS
-MONEY = ("payroll", "employer_cost", "employer_match", "employer_core")
+PAGE_METRICS = PLAN_METRICS + BATCH_METRICS
+UNITS = {m: BY_KEY[m].unit for m in BAND_METRICS}  # outputs/metrics.py: fractions become percentages here
 FORMATS: dict[str, Callable[[float], str]] = {
-    "headcount": fmt_int, "hires": fmt_int, "terminations": fmt_int, "payroll": fmt_money,
-    "participation_pct": lambda v: f"{v:.2f}%", "average_deferral_rate": lambda v: f"{100 * v:.2f}%",
-    "employer_cost": fmt_money, "employer_match": fmt_money, "employer_core": fmt_money,
-    "employer_cost_pct_payroll": lambda v: f"{100 * v:.2f}%"}
+    m: {COUNT: fmt_int, MONEY: fmt_money, FRACTION: lambda v: f"{100 * v:.2f}%"}[u] for m, u in UNITS.items()}
 # The tables under the charts give the numbers in full (the axes and tooltips round them).
-TABLE_FORMATS = {**FORMATS, **{m: fmt_dollars for m in MONEY}, "participation_pct": fmt_pct2}
+TABLE_FORMATS = {m: {COUNT: fmt_int, MONEY: fmt_dollars, FRACTION: fmt_rate}[u] for m, u in UNITS.items()}
 MINMAX_COLOR = "#8a8f98"
 PERCENTILE_NOTE = ("P10, P50 and P90 are taken over the seeds' values for each year by linear interpolation "
                    "between the sorted values: quantile q sits at position q × (n − 1) among n values "
@@ -108,17 +106,15 @@ def baseline_scenario(data: dict) -> str | None:
 def axis_labels(metric: str) -> Callable[[list[float]], list[str]]:
     """Tick labels with just enough decimals to tell round ticks apart ($2.25M, not $2.2M)."""
     prefix, suffix, scale = "", "", 1.0
-    if metric in MONEY:
+    if UNITS[metric] == MONEY:
         prefix = "$"
-    elif metric == "participation_pct":
-        suffix = "%"
-    elif metric in ("average_deferral_rate", "employer_cost_pct_payroll"):
+    elif UNITS[metric] == FRACTION:
         suffix, scale = "%", 0.01
 
     def labels(ticks: list[float]) -> list[str]:
         unit, unit_scale = "", scale
         top = max(abs(t) for t in ticks)
-        if metric in MONEY and top >= 1_000:
+        if UNITS[metric] == MONEY and top >= 1_000:
             unit, unit_scale = ("M", 1e6) if top >= 1_000_000 else ("k", 1e3)
         values = [t / unit_scale for t in ticks]
         decimals = next((d for d in range(6) if all(abs(v - round(v, d)) < 1e-6 for v in values)), 6)
@@ -191,7 +187,7 @@ def charted_metrics(data: dict) -> tuple[str, ...]:
     """The page's metrics, the plan's cost first; a plan metric no scenario has (plan.enabled false) is left out."""
     held = {m for by_year in data["summary"].values() for r in by_year.values() for m in PLAN_METRICS
             if r.get(m) is not None}
-    return tuple(m for m in PAGE_METRICS if m in METRICS or m in held)
+    return tuple(m for m in PAGE_METRICS if m in BATCH_METRICS or m in held)
 
 
 def scenario_colors(data: dict) -> dict[str, str]:
@@ -262,13 +258,9 @@ def scenarios_table(data: dict) -> Table:
                  ["baseline" if s == data["baseline"] else "" for s in data["scenarios"]])
 
 
-SIGNED = {"headcount": lambda d: f"{half_up(d, 0):+,}", "hires": lambda d: f"{half_up(d, 0):+,}",
-          "terminations": lambda d: f"{half_up(d, 0):+,}",
-          "payroll": lambda d: ("-" if d < 0 else "+") + fmt_dollars(abs(d)),
-          "participation_pct": lambda d: f"{half_up(d, 2):+} pp",
-          "average_deferral_rate": lambda d: f"{half_up(100 * d, 2):+} pp",
-          "employer_cost_pct_payroll": lambda d: f"{half_up(100 * d, 2):+} pp",
-          **{m: (lambda d: ("-" if d < 0 else "+") + fmt_dollars(abs(d))) for m in PLAN_METRICS if m in MONEY}}
+SIGNED_BY_UNIT = {COUNT: lambda d: f"{half_up(d, 0):+,}", MONEY: lambda d: ("-" if d < 0 else "+") + fmt_dollars(abs(d)),
+                  FRACTION: lambda d: f"{half_up(100 * d, 2):+} pp"}
+SIGNED = {m: SIGNED_BY_UNIT[u] for m, u in UNITS.items()}
 
 
 def _delta_cell(metric: str, value, base) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from planwise_core.census.profile import deferral_buckets
+from planwise_core.outputs.metrics import BY_KEY, FRACTION, METRIC_LABELS
 
 from planwise_core.report.charts import Figure, bar_chart, shades
 from planwise_core.report.formatting import fmt_cents, fmt_int, fmt_money, fmt_pct, fmt_pct2, fmt_rate, num, or_dash
@@ -18,20 +19,21 @@ from planwise_core.report.tables import Column, Table, by_columns
 from planwise_core.report.workforce_figures import DIMENSIONS, metric, year_labels
 
 MATCH, CORE, NET = "#4e79a7", "#59a14f", "#e15759"
+
+
+def _shared(key: str) -> tuple:
+    """A column fct_year_summary shares with the plan summary: its label from outputs/metrics.py."""
+    return key, BY_KEY[key].label, fmt_rate if BY_KEY[key].unit == FRACTION else fmt_cents
+
+
 # fct_dc_plan_summary column -> (header, format) of the plan-cost table, in order.
-PLAN_COLUMNS = (("payroll", "payroll", fmt_cents), ("eligible_eoy", "eligible (Dec 31)", fmt_int),
-                ("participants_eoy", "participants (Dec 31)", fmt_int),
-                ("participation_rate", "participation (% of eligible)", fmt_rate),
+PLAN_COLUMNS = (("payroll", "plan compensation", fmt_cents), ("eligible_eoy", "eligible (Dec 31)", fmt_int),
+                ("participants_eoy", "participants (Dec 31)", fmt_int), _shared("participation_rate"),
                 ("avg_deferral_rate", "average deferral rate", fmt_rate),
-                ("total_employee_deferrals", "employee deferrals", fmt_cents),
-                ("total_match", "match", fmt_cents), ("total_core", "core", fmt_cents),
-                ("total_employer_gross", "employer cost", fmt_cents),
-                ("forfeitures_applied", "forfeitures applied", fmt_cents),
-                ("net_employer_cost", "net employer cost", fmt_cents),
-                ("employer_cost_pct_payroll", "cost % of payroll", fmt_rate),
-                ("net_employer_cost_pct_payroll", "net cost % of payroll", fmt_rate),
-                ("at_402g_limit_count", "at the 402(g) limit", fmt_int),
-                ("at_402g_limit_share", "share at the 402(g) limit", fmt_rate),
+                *map(_shared, ("total_employee_deferrals", "total_match", "total_core", "total_employer_gross",
+                               "forfeitures_applied", "net_employer_cost", "employer_cost_pct_payroll")),
+                ("net_employer_cost_pct_payroll", "net cost, share of plan compensation", fmt_rate),
+                ("at_402g_limit_count", "at the 402(g) limit", fmt_int), _shared("at_402g_limit_share"),
                 ("reduced_415_count", "reduced by §415", fmt_int))
 NO_PLAN = ("The plan's money layer was not run for this database (no fct_dc_plan_summary table): contributions, "
            "employer cost and cost as a share of payroll are not available. Run with the plan layer to see them.")
@@ -39,12 +41,14 @@ NO_PLAN = ("The plan's money layer was not run for this database (no fct_dc_plan
 
 def participation_figure(data: dict) -> Figure:
     years = year_labels(data)
-    pct, enrolled, actives = (metric(data, k) for k in ("participation_pct", "enrolled_actives", "end_headcount"))
-    pct = [num(p) for p in pct]
-    tips = [[f"{y}: {p:.2f}% ({num(e):,.0f} of {num(a):,.0f} actives enrolled)"
-             for y, p, e, a in zip(years, pct, enrolled, actives)]]
+    share, enrolled, actives = (metric(data, k) for k in ("enrolled_share_of_actives", "enrolled_actives",
+                                                         "end_headcount"))
+    pct = [100 * num(p) for p in share]  # a fraction in the mart, a percentage on the page
+    tips = [[f"{y}: {fmt_rate(num(p))} ({num(e):,.0f} of {num(a):,.0f} actives enrolled)"
+             for y, p, e, a in zip(years, share, enrolled, actives)]]
     table = by_columns([Column("year", years, numeric=False), Column("enrolled actives", enrolled, fmt_int),
-                        Column("actives", actives, fmt_int), Column("participation", pct, fmt_pct2)])
+                        Column("actives", actives, fmt_int),
+                        Column(METRIC_LABELS["enrolled_share_of_actives"], share, fmt_rate)])
     return Figure("participation", "Plan participation of active employees on Dec 31",
                   bar_chart(years, [("participation", pct, "#76b7b2")], fmt=fmt_pct, fixed_max=100, tips=tips),
                   [("enrolled actives / actives", "#76b7b2")], table=table)

@@ -16,10 +16,9 @@ from planwise_core.outputs.provenance import results_run
 from planwise_core.outputs.summary import year_summary
 
 ACTIVES = "from fct_workforce_snapshot where employment_status = 'active'"
-# dimension -> (snapshot column, band seed tables to look in, the seed's name and lower-bound columns)
-BANDS = {"age": ("age_band", ("stg_age_bands", "assumptions.age_bands", "config_age_bands"), "age_band", "min_age"),
-         "tenure": ("tenure_band", ("stg_tenure_bands", "assumptions.tenure_bands", "config_tenure_bands"),
-                    "tenure_band", "min_tenure")}
+# dimension -> (snapshot column, band tables to look in, the table's name and lower-bound columns)
+BANDS = {"age": ("age_band", ("stg_age_bands", "assumptions.age_bands"), "age_band", "min_age"),
+         "tenure": ("tenure_band", ("stg_tenure_bands", "assumptions.tenure_bands"), "tenure_band", "min_tenure")}
 IRS_LIMITS = "int_irs_limits_by_year"
 
 
@@ -51,16 +50,15 @@ def plan_summary(con) -> dict[int, dict]:
 
 
 def read_parameter_tables(con, years: list[int]) -> list[tuple[str, list[str], list[tuple]]]:
-    """(name, columns, rows) of every parameter table in the database (the ``assumptions`` schema; ``config_*``
-    seeds in a database made before the host loaded them), and the IRS limits by year with their
+    """(name, columns, rows) of every parameter table in the database (the ``assumptions`` schema), and the IRS
+    limits by year with their
     published/projected status when the money layer built them. A table keyed by ``simulation_year`` is cut to
     the simulated years."""
     names = [f"{schema}.{name}" if schema != "main" else name for schema, name in con.execute(
         "select table_schema, table_name from information_schema.tables where table_catalog = current_database() "
-        "and (table_schema = 'assumptions' or (table_schema = 'main' and table_name like 'config\\_%' escape '\\')) "
-        "order by 2").fetchall()]
+        "and table_schema = 'assumptions' order by 2").fetchall()]
     if table_exists(con, IRS_LIMITS):
-        names = [n for n in names if n not in ("config_irs_limits", "assumptions.irs_limits")] + [IRS_LIMITS]
+        names = [n for n in names if n != "assumptions.irs_limits"] + [IRS_LIMITS]
     out = []
     for name in names:
         relation = ".".join(f'"{part}"' for part in name.split("."))

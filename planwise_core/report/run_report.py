@@ -21,8 +21,8 @@ from planwise_core.outputs import headline as hl
 from planwise_core.outputs.results import REQUIRED_TABLES, open_results
 from planwise_core.report.assumptions import default_census_profile, parameter_tables, profile_blocks
 from planwise_core.report.charts import Figure, bar_chart
-from planwise_core.report.formatting import (fmt_dollars, fmt_int, fmt_pct2, fmt_rate, fmt_seconds, num,
-                                             or_dash)
+from planwise_core.outputs.metrics import BY_KEY, COUNT, FRACTION, METRIC_LABELS, MONEY
+from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_rate, fmt_seconds, num, or_dash
 from planwise_core.report.page import render, write_page
 from planwise_core.report.ndt_figures import NO_NDT, ndt_figures, top_heavy_table
 from planwise_core.report.plan_figures import NO_PLAN, plan_figures, plan_table
@@ -33,18 +33,14 @@ from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 from planwise_core.report.workforce_figures import pay_figures, workforce_figures
 
 __all__ = ["REQUIRED_TABLES", "open_results", "write_report"]  # open_results lives in outputs/results.py
-SUMMARY_COLUMNS = (("simulation_year", "year", str), ("start_headcount", "start", fmt_int),
-                   ("hires", "hires", fmt_int), ("experienced_terminations", "exp. terms", fmt_int),
-                   ("new_hire_terminations", "new-hire terms", fmt_int), ("end_headcount", "end", fmt_int),
-                   ("target_end_headcount", "target end", fmt_int), ("growth_pct", "growth %", lambda v: f"{v:.2f}"),
-                   ("target_growth_pct", "target %", lambda v: f"{float(v):.2f}"),
-                   ("promotions", "promotions", fmt_int), ("raises", "raises", fmt_int),
-                   ("enrollments", "enrollments", fmt_int), ("opt_outs", "opt-outs", fmt_int),
-                   ("participation_pct", "participation %", lambda v: f"{v:.2f}"),
-                   ("payroll", "payroll", fmt_dollars), ("average_deferral_rate", "avg deferral", fmt_rate))
+# The per-year table: these fct_year_summary columns, labelled and formatted by their unit (outputs/metrics.py).
+SUMMARY_COLUMNS = ("start_headcount", "hires", "experienced_terminations", "new_hire_terminations", "end_headcount",
+                   "target_end_headcount", "growth_rate", "target_growth_rate", "promotions", "raises", "enrollments",
+                   "opt_outs", "enrolled_share_of_actives", "payroll", "average_deferral_rate")
+UNIT_FORMATS = {COUNT: fmt_int, MONEY: fmt_dollars, FRACTION: fmt_rate}
 # The headline block: these metrics (outputs.headline) when the database holds them, in this order.
-HEADLINE = ("headcount", "payroll", "employer_cost", "employer_cost_pct_payroll", "participation_pct",
-            "plan_participation_rate", "net_employer_cost", "retirements")
+HEADLINE = ("end_headcount", "payroll", "total_employer_gross", "employer_cost_pct_payroll",
+            "enrolled_share_of_actives", "participation_rate", "net_employer_cost", "retirements")
 
 
 # --------------------------------------------------------------------------- the database
@@ -76,8 +72,8 @@ def figures(data: dict) -> dict[str, list[Figure]]:
 def headline_table(data: dict) -> Table:
     """One row per year of the headline metrics, then the change from the first year to the last (absolute, %)."""
     metrics = [hl.BY_KEY[k] for k in HEADLINE if hl.BY_KEY[k] in data["metrics"]]
-    if hl.BY_KEY["plan_participation_rate"] in metrics:  # one participation figure: enrolled / eligible (dc_plan)
-        metrics.remove(hl.BY_KEY["participation_pct"])
+    if hl.BY_KEY["participation_rate"] in metrics:  # one participation figure: enrolled / eligible (dc_plan)
+        metrics.remove(hl.BY_KEY["enrolled_share_of_actives"])
     values, years = data["headline"], [y for y in data["years"] if y in data["headline"]]
     rows = [[str(y), *(hl.fmt_value(values[y][m.key], m.unit) for m in metrics)] for y in years]
     classes = [""] * len(rows)
@@ -95,8 +91,10 @@ def headline_table(data: dict) -> Table:
 
 
 def summary_table(rows: list[dict]) -> Table:
-    table = [[or_dash(r.get(k), f) for k, _, f in SUMMARY_COLUMNS] for r in rows]
-    return Table([label for _, label, _ in SUMMARY_COLUMNS], table, range(1, len(SUMMARY_COLUMNS)))
+    formats = [UNIT_FORMATS[BY_KEY[k].unit] for k in SUMMARY_COLUMNS]
+    table = [[str(r["simulation_year"]), *(or_dash(r.get(k), f) for k, f in zip(SUMMARY_COLUMNS, formats))]
+             for r in rows]
+    return Table(["year", *(METRIC_LABELS[k] for k in SUMMARY_COLUMNS)], table, range(1, len(SUMMARY_COLUMNS) + 1))
 
 
 def performance_table(log: list[dict]) -> Table | None:
@@ -159,18 +157,17 @@ def key_figures(data: dict) -> list[tuple[str, str]]:
              ("hires", fmt_int(sum(num(r["hires"]) for r in s))),
              participation_card(last, year),
              (f"payroll {year}", fmt_dollars(num(last["payroll"])))]
-    plan = data["plan"].get(year)
-    if plan and plan.get("total_employer_gross") is not None:
-        cards += [(f"employer plan cost {year}", fmt_dollars(num(plan["total_employer_gross"]))),
-                  (f"cost % of payroll {year}", fmt_rate(num(plan.get("employer_cost_pct_payroll"))))]
+    if last.get("total_employer_gross") is not None:
+        cards += [(f"employer plan cost {year}", fmt_dollars(num(last["total_employer_gross"]))),
+                  (f"cost, share of plan compensation {year}", fmt_rate(num(last.get("employer_cost_pct_payroll"))))]
     return cards
 
 
 def participation_card(row: dict, year: int) -> tuple[str, str]:
     """The one participation figure: enrolled / eligible when the plan layer ran, else enrolled / actives."""
-    if row.get("plan_participation_pct") is not None:
-        return f"participation {year} (enrolled / eligible)", fmt_pct2(num(row["plan_participation_pct"]))
-    return f"participation {year} (enrolled / actives)", fmt_pct2(num(row["participation_pct"]))
+    if row.get("participation_rate") is not None:
+        return f"participation {year} (enrolled / eligible)", fmt_rate(num(row["participation_rate"]))
+    return f"participation {year} (enrolled / actives)", fmt_rate(num(row["enrolled_share_of_actives"]))
 
 
 def render_report(data: dict, database: Path, census_profile: Mapping | None = None) -> str:

@@ -8,7 +8,8 @@ pay distribution of the last year, average pay by level.
 from __future__ import annotations
 
 from planwise_core.report.charts import PALETTE, Figure, bar_chart, histogram, shades
-from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct, fmt_pct2, num
+from planwise_core.outputs.metrics import METRIC_LABELS
+from planwise_core.report.formatting import fmt_dollars, fmt_int, fmt_money, fmt_pct, fmt_pct2, fmt_rate, num
 from planwise_core.report.tables import Column, by_columns
 
 # Event type -> its count column in fct_year_summary, in chart order.
@@ -54,13 +55,15 @@ def events_figure(data: dict) -> Figure:
 
 def growth_figure(data: dict) -> Figure:
     years = year_labels(data)
-    growth, target = [num(v) for v in metric(data, "growth_pct")], [num(v) for v in metric(data, "target_growth_pct")]
+    rates, targets = metric(data, "growth_rate"), metric(data, "target_growth_rate")  # fractions in the mart
+    growth, target = [100 * num(v) for v in rates], [100 * num(v) for v in targets]
     start, end, target_end = (metric(data, k) for k in ("start_headcount", "end_headcount", "target_end_headcount"))
-    tips = [[f"{y}: {g:.2f}% (active {fmt_int(num(s))} → {fmt_int(num(e))}, target {fmt_int(num(t))})"
-             for y, g, s, e, t in zip(years, growth, start, end, target_end)]]
+    tips = [[f"{y}: {fmt_rate(num(g))} (active {fmt_int(num(s))} → {fmt_int(num(e))}, target {fmt_int(num(t))})"
+             for y, g, s, e, t in zip(years, rates, start, end, target_end)]]
     table = by_columns([Column("year", years, numeric=False), Column("actives at start", start, fmt_int),
                         Column("actives at end", end, fmt_int), Column("target end", target_end, fmt_int),
-                        Column("growth", growth, fmt_pct2), Column("target growth", target, fmt_pct2)])
+                        Column(METRIC_LABELS["growth_rate"], rates, fmt_rate),
+                        Column(METRIC_LABELS["target_growth_rate"], targets, fmt_rate)])
     return Figure("growth", "Head-count growth against target (% of start-of-year actives)",
                   bar_chart(years, [("actual growth", growth, "#4e79a7")], fmt=fmt_pct,
                             lines=[("target growth", target, "#e15759")], tips=tips),

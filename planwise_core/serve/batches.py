@@ -157,7 +157,7 @@ def finished_database(ws: Workspace, job: dict) -> Path:
 
 def bands(db: Path, metric: str | None, scenario: str | None) -> list[dict]:
     """Rows of ``batch_bands``; the metric is checked against the library's list, values are parameters."""
-    from planwise_core.batch.store import BAND_METRICS
+    from planwise_core.outputs.metrics import BAND_METRICS
     from planwise_core.report.batch_report import open_batch
 
     if metric is not None and metric not in BAND_METRICS:

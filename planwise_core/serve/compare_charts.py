@@ -30,8 +30,6 @@ def tick_labels(unit: str):
         if unit == "money":
             scale, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k") if top >= 1e3 else (1, "")
             return [f"${t / scale:,.2f}{suffix}" for t in ticks]
-        if unit == "percent":
-            return [f"{t:.1f}%" for t in ticks]
         if unit == "fraction":
             return [f"{t * 100:.2f}%" for t in ticks]
         return [f"{t:,.0f}" if top >= 100 else f"{t:,.1f}" for t in ticks]

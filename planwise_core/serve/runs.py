@@ -13,6 +13,7 @@ import attrs
 import yaml
 
 from planwise_core.fileio import atomic_write_text
+from planwise_core.outputs.metrics import BY_KEY
 from planwise_core.serve import censuses, scenarios
 from planwise_core.serve.events import read_events
 from planwise_core.serve.jobs import ACTIVE, TERMINAL, Scheduler, resumable
@@ -23,8 +24,7 @@ YEARS = re.compile(r"\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*")
 
 # The last-year figures the runs list shows, read from headline.json (outputs.headline's metric names): the one
 # place the pages name them, should a metric's name or unit change in the library.
-HEADLINE_COLUMNS = (("headcount", "head count"), ("payroll", "payroll"),
-                    ("employer_cost_pct_payroll", "employer cost % pay"))
+HEADLINE_COLUMNS = tuple(BY_KEY[key] for key in ("end_headcount", "payroll", "employer_cost_pct_payroll"))
 
 
 class RunRefused(Exception):

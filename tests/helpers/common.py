@@ -33,3 +33,12 @@ def html_section(page: str, name: str) -> str:
 def money_text(value) -> str:
     """An amount as the report shows it: $1,234.56 (a minus sign before the dollar sign)."""
     return ("-" if value < 0 else "") + f"${abs(value):,.2f}"
+
+
+def compare_outputs(first: Path, second: Path) -> dict:
+    """outputs.compare over the tables the engines write year by year (as compare-engines compares them)."""
+    from planwise_core.config import PlanwiseConfig
+    from planwise_core.engine_comparison import year_tables
+    from planwise_core.outputs.compare import compare_databases
+
+    return compare_databases(first, second, year_tables(PlanwiseConfig(), first))

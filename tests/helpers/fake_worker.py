@@ -65,7 +65,7 @@ def main() -> int:
     record.update(status="failed" if failed else "completed", error="years [2025] failed: boom" if failed else None,
                   completed_years=list(range(start, end + 1)), seconds=1.0)
     (sim / "run.json").write_text(json.dumps(record))
-    (folder / "headline.json").write_text(json.dumps({"year": end, "headcount": 100, "payroll": 1000.0}))
+    (folder / "headline.json").write_text(json.dumps({"year": end, "end_headcount": 100, "payroll": 1000.0}))
     return 0
 
 
@@ -87,7 +87,7 @@ def fake_batch(folder: Path, job: dict) -> int:
                     runs.append({"run_id": run_id, "scenario": scenario, "seed": seed, "status": "completed",
                                  "seconds": step, "completed_years": list(range(start, end + 1))})
                     years += [{"run_id": run_id, "scenario": scenario, "seed": seed, "simulation_year": y,
-                               "headcount": 100 + seed + (y - start), "payroll": 1000.0 * (100 + seed + y - start)}
+                               "end_headcount": 100 + seed + (y - start), "payroll": 1000.0 * (100 + seed + y - start)}
                               for y in range(start, end + 1)]
                     progress.write(json.dumps({"t": time.time(), "stage": "run", "run_id": run_id,
                                                "status": "completed", "seconds": step}) + "\n")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-HUNDREDTH = Decimal("0.01")
+HUNDREDTH, TEN_THOUSANDTH = Decimal("0.01"), Decimal("0.0001")
 
 
 def year_figures(con) -> dict[int, dict]:
-    """{year: {end_headcount, hires, terminations, retirements, payroll, enrolled_actives, participation_pct,
-    employee_deferrals, employer_match, employer_core, employer_cost}} (money keys only with the money table)."""
+    """{year: {end_headcount, hires, terminations, retirements, payroll, enrolled_actives, enrolled_share_of_actives
+    (a fraction, 4 decimals), total_employee_deferrals, total_match, total_core, total_employer_gross}} (money keys
+    only with the money table): fct_year_summary's names (outputs/metrics.py)."""
     figures = {}
     for year, actives, enrolled, payroll in con.execute("""
             select simulation_year, count(*) filter (where employment_status = 'active'),
@@ -22,7 +23,8 @@ def year_figures(con) -> dict[int, dict]:
                    sum(prorated_annual_compensation)
             from fct_workforce_snapshot group by 1 order by 1""").fetchall():
         figures[year] = {"end_headcount": actives, "enrolled_actives": enrolled, "payroll": payroll,
-                         "participation_pct": (Decimal(100 * enrolled) / actives).quantize(HUNDREDTH, ROUND_HALF_UP)
+                         "enrolled_share_of_actives": (Decimal(enrolled) / actives).quantize(TEN_THOUSANDTH,
+                                                                                             ROUND_HALF_UP)
                          if actives else None}
     for year, hires, terminations, retirements in con.execute("""
             select simulation_year, count(*) filter (where event_type = 'hire'),
@@ -36,6 +38,6 @@ def year_figures(con) -> dict[int, dict]:
         for year, deferrals, match, core in con.execute("""
                 select simulation_year, sum(employee_deferral), sum(employer_match), sum(employer_core)
                 from fct_dc_contributions group by 1""").fetchall():
-            figures[year].update(employee_deferrals=deferrals, employer_match=match, employer_core=core,
-                                 employer_cost=match + core)
+            figures[year].update(total_employee_deferrals=deferrals, total_match=match, total_core=core,
+                                 total_employer_gross=match + core)
     return figures

@@ -24,6 +24,10 @@ PLAN_SUMMARY_COLUMNS = (
 MONEY = {"total_employee_deferrals", "total_pre_tax", "total_roth", "total_catch_up", "total_refunded",
          "total_match", "total_core", "total_employer_gross", "forfeitures_generated", "forfeitures_applied",
          "forfeiture_pool_eoy", "net_employer_cost", "payroll"}
+# The plan's figures fct_year_summary copies under the same names (docs/outputs.md): the stand-ins replace them there.
+IN_YEAR_SUMMARY = ("total_employee_deferrals", "total_match", "total_core", "total_employer_gross",
+                   "forfeitures_applied", "net_employer_cost", "employer_cost_pct_payroll", "participation_rate",
+                   "at_402g_limit_share")
 RATIOS = {"participation_rate", "effective_deferral_rate", "employer_cost_pct_payroll",
           "net_employer_cost_pct_payroll", "at_402g_limit_share"}
 
@@ -67,7 +71,8 @@ def _type(column: str) -> str:
 
 
 def with_money_layer(source: Path, target: Path, scale: int = 1, retirements: bool = True) -> tuple[Path, dict]:
-    """Copy ``source`` to ``target`` and add fct_dc_plan_summary (one plan_row per year), a ``retirements`` column
+    """Copy ``source`` to ``target`` and add fct_dc_plan_summary (one plan_row per year, its figures copied into
+    fct_year_summary as the mart copies them), a ``retirements`` column
     in fct_year_summary (year - 2020), the IRS limits by year with their status and a retirement-rate seed.
     Returns (target, {year: plan row})."""
     shutil.copyfile(source, target)
@@ -82,6 +87,8 @@ def with_money_layer(source: Path, target: Path, scale: int = 1, retirements: bo
         con.execute(f"create table fct_dc_plan_summary ({', '.join(f'{c} {_type(c)}' for c in PLAN_SUMMARY_COLUMNS)})")
         con.executemany(f"insert into fct_dc_plan_summary values ({', '.join('?' * len(PLAN_SUMMARY_COLUMNS))})",
                         [[r[c] for c in PLAN_SUMMARY_COLUMNS] for r in rows.values()])
+        con.execute(f"update fct_year_summary y set {', '.join(f'{c} = p.{c}' for c in IN_YEAR_SUMMARY)} "
+                    "from fct_dc_plan_summary p where p.simulation_year = y.simulation_year")
         if retirements:
             con.execute("alter table fct_year_summary add column if not exists retirements bigint")
             con.execute("update fct_year_summary set retirements = simulation_year - 2020")

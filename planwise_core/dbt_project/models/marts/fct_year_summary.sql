@@ -65,9 +65,10 @@ final as (
         requirements.target_end_headcount,
         snapshot_counts.continuing_actives,
         snapshot_counts.new_hire_actives,
-        round(100.0 * (snapshot_counts.end_headcount - requirements.start_headcount)
-            / nullif(requirements.start_headcount, 0), 2) as growth_pct,
-        round(100.0 * requirements.target_growth_rate, 2) as target_growth_pct,
+        -- Fractions, as every mart stores them (docs/outputs.md): a reader shows a percentage.
+        round((snapshot_counts.end_headcount - requirements.start_headcount)
+            / nullif(requirements.start_headcount, 0), 4) as growth_rate,
+        requirements.target_growth_rate,
         event_counts.promotions,
         event_counts.raises,
         event_counts.eligibility_events,
@@ -76,17 +77,20 @@ final as (
         event_counts.match_responses,
         event_counts.escalations,
         snapshot_counts.enrolled_actives,
-        round(100.0 * snapshot_counts.enrolled_actives / nullif(snapshot_counts.end_headcount, 0), 2)
-            as participation_pct,
+        round(snapshot_counts.enrolled_actives / nullif(snapshot_counts.end_headcount, 0), 4)
+            as enrolled_share_of_actives,
         cast(snapshot_counts.payroll as decimal(18, 2)) as payroll,
         round(cast(snapshot_counts.average_deferral_rate as double), 6) as average_deferral_rate,
-        plan_summary.total_employee_deferrals as employee_deferrals,
-        plan_summary.total_match as employer_match,
-        plan_summary.total_core as employer_core,
-        plan_summary.total_employer_gross as employer_cost,
+        -- The plan's figures under the plan summary's own names (one name per metric).
+        plan_summary.total_employee_deferrals,
+        plan_summary.total_match,
+        plan_summary.total_core,
+        plan_summary.total_employer_gross,
+        plan_summary.forfeitures_applied,
         plan_summary.net_employer_cost,
-        round(100 * plan_summary.employer_cost_pct_payroll, 4) as employer_cost_pct,
-        round(100 * plan_summary.participation_rate, 2) as plan_participation_pct
+        plan_summary.employer_cost_pct_payroll,
+        plan_summary.participation_rate,
+        plan_summary.at_402g_limit_share
     from requirements
     cross join event_counts
     cross join snapshot_counts

@@ -1,3 +1,5 @@
+{#- The census as the host loaded it: typed once, in census/load.py (money DECIMAL(18, 2), rates DECIMAL(9, 6), a
+    missing deferral rate 0), so staging only selects it. -#}
 with source as (
     select * from {{ source('raw', 'census') }}
 ),
@@ -8,8 +10,8 @@ final as (
         employee_birth_date,
         employee_hire_date,
         employee_termination_date,
-        cast(employee_gross_compensation as decimal(18, 2)) as employee_gross_compensation,
-        cast(coalesce(employee_deferral_rate, 0) as decimal(9, 6)) as employee_deferral_rate,
+        employee_gross_compensation,
+        employee_deferral_rate,
         level_id,
         employer_match_balance,
         employer_core_balance,
