@@ -14,12 +14,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers.cli import clean_failure, planwise
 from helpers.sims import CensusSpec, SimSpec
 from test_ndt_invariants import DESIGN_C
 
+from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.cache_auth import MAGIC, read_authenticated, write_authenticated
 from planwise_core.engine.compiled.cache import cache_dir, entry_key, entry_path, fingerprint, load_entry
 from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject
+from planwise_core.engine_comparison import compare_engines
+from planwise_core.errors import PlanwiseError
 from planwise_core.orchestrator import Simulation
 
 pytestmark = pytest.mark.slow
@@ -196,3 +200,26 @@ def test_a_cache_entry_of_another_checkout_is_not_used(golden, tmp_path, caplog)
         assert load_entry(there, theirs_key) is None
     assert "compiled for another project, phase or configuration" in caplog.text
     assert load_entry(here, entry_key(here, fingerprint(here), "yearly", dbt_vars)) is not None
+
+
+def test_compare_engines_runs_the_compiled_engine_against_optimized(tmp_path):
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025, **NDT})
+    events = []
+    result = compare_engines(config, tmp_path, census=CensusSpec.generated(120, 3).write(tmp_path),
+                             progress=lambda engine, event: events.append((engine, event.stage)),
+                             engines=("compiled", "optimized"))
+    assert result["engines"] == ["compiled", "optimized"] and set(result["comparisons"]) == {"compiled"}
+    assert result["compiled"]["own_engine"] and result["optimized"]["own_engine"]
+    assert result["identical"] and all(t["identical"] for t in result["comparisons"]["compiled"].values())
+    assert result["tables"]["fct_workforce_snapshot"]["rows_first"] > 100
+    assert [e for e in events if e[1] == "year"] == [("compiled", "year"), ("optimized", "year")]
+    assert engines_by_year(tmp_path / "compiled.duckdb") == [(2025, "compiled")]
+
+
+def test_compare_engines_refuses_a_selection_without_optimized(tmp_path):
+    with pytest.raises(PlanwiseError, match=r"list optimized and at least one other engine"):
+        compare_engines(PlanwiseConfig(), tmp_path, engines=("compiled",))
+    proc = planwise("compare-engines", "--engines", "compiled,nope", "--out", tmp_path / "out", cwd=tmp_path)
+    clean_failure(proc, 1, "compare-engines compares optimized with one or more of compiled, legacy (got compiled, "
+                           "nope)")
+    assert not (tmp_path / "out" / "compiled.duckdb").exists()
