@@ -20,10 +20,13 @@ from test_ndt_invariants import DESIGN_C
 
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.cache_auth import MAGIC, read_authenticated, write_authenticated
-from planwise_core.engine.compiled.cache import cache_dir, entry_key, entry_path, fingerprint, load_entry
+from planwise_core.engine.compiled.cache import (Entry, Node, ProjectFacts, cache_dir, entry_key, entry_path,
+                                                 fingerprint, load_entry)
+from planwise_core.engine.compiled.compiler import CompiledSQLError
+from planwise_core.engine.compiled.executor import Tally, run_entry
 from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject
 from planwise_core.engine_comparison import compare_engines
-from planwise_core.errors import PlanwiseError
+from planwise_core.errors import PlanwiseError, SimulationError
 from planwise_core.orchestrator import Simulation
 
 pytestmark = pytest.mark.slow
@@ -223,3 +226,45 @@ def test_compare_engines_refuses_a_selection_without_optimized(tmp_path):
     clean_failure(proc, 1, "compare-engines compares optimized with one or more of compiled, legacy (got compiled, "
                            "nope)")
     assert not (tmp_path / "out" / "compiled.duckdb").exists()
+
+
+# -- the executor on hand-made entries: the materializations' and tests' semantics, no dbt ----------------------
+
+def _model(name: str, sql: str, materialized: str = "year_partition") -> Node:
+    return Node(name, "model", sql, materialized=materialized, relation=f'"memory"."main"."{name}"',
+                schema='"memory"."main"', year_column="simulation_year")
+
+
+def _check(name: str, sql: str, severity: str = "ERROR") -> Node:
+    return Node(name, "test", sql, severity=severity, warn_if="!= 0", error_if="!= 0", fail_calc="count(*)")
+
+
+def _entry(*nodes: Node) -> Entry:
+    return Entry({}, nodes, ProjectFacts((), (), ()))
+
+
+def test_year_partition_replaces_only_its_year_and_refuses_changed_columns():
+    con, tally = duckdb.connect(), Tally()
+    for year, amount in ((2025, 1), (2026, 2), (2025, 3)):  # 2025 again: its rows are replaced, 2026's kept
+        run_entry(con, _entry(_model("fct_x", f"select {year} as simulation_year, {amount} as amount")), year, tally)
+    assert con.execute("select * from fct_x order by 1").fetchall() == [(2025, 3), (2026, 2)]
+    changed = _entry(_model("fct_x", "select 2027 as simulation_year, 'a' as amount"))
+    with pytest.raises(SimulationError, match=r"^model fct_x changed its columns: .* has amount INTEGER, "
+                                              r"simulation_year INTEGER but the model now returns amount VARCHAR"):
+        run_entry(con, changed, 2027, tally)
+    scratch = _entry(_model("int_y", "select 1 as a", "scratch_table"), _model("int_y", "select 2 as b", "scratch_table"))
+    run_entry(con, scratch, 2025, tally)
+    assert con.execute("select * from int_y").fetchall() == [(2,)]  # create or replace: the last one stands
+    assert tally.statements == 5  # the refused statement is not counted
+
+
+def test_a_failing_error_test_names_itself_a_warn_test_only_warns_and_a_bad_statement_is_retryable(caplog):
+    con, tally = duckdb.connect(), Tally()
+    with caplog.at_level(logging.WARNING, logger="planwise.compiled"):
+        run_entry(con, _entry(_check("soft_check", "select 1 union all select 2", severity="WARN")), 2025, tally)
+    assert "test soft_check: 2 failing rows" in caplog.text
+    with pytest.raises(SimulationError, match=r"^test transition_x failed: 1 failing rows"):
+        run_entry(con, _entry(_check("transition_x", "select 1")), 2025, tally)
+    run_entry(con, _entry(_check("passing", "select 1 where false")), 2025, tally)
+    with pytest.raises(CompiledSQLError, match=r"^compiled engine: model fct_z failed: Catalog Error"):
+        run_entry(con, _entry(_model("fct_z", "select * from missing_table")), 2025, tally)
