@@ -24,15 +24,13 @@ IMPROVEMENT_TARGET = 0.82
 
 
 class OptimizationLevel(enum.Enum):
-    """Starting rung of the fallback chain MAX -> HIGH -> MEDIUM -> LOW -> FALLBACK.
+    """Starting rung of the fallback chain HIGH -> MEDIUM -> LOW -> FALLBACK.
 
-    MAX: the compiled engine (dbt's compiled SQL, cached, run straight in DuckDB).
     HIGH: optimized engine, dbt with ``max_workers`` threads. MEDIUM: optimized, one thread.
     LOW: optimized, one dbt invocation per model. FALLBACK: the legacy engine (one dbt process per model).
     A year that fails at one level is retried at the next one (unless ``fail_fast``).
     """
 
-    MAX = levels.MAX
     HIGH = levels.HIGH
     MEDIUM = levels.MEDIUM
     LOW = levels.LOW
