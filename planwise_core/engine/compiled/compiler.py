@@ -35,14 +35,11 @@ def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: b
     models = {n.unique_id: n for n in compiled if n.resource_type == "model"}
     by_id = dict(models, **{uid: n for uid, n in manifest.nodes.items()
                             if n.resource_type == "model" and n.config.materialized == "ephemeral"})
-    nodes = [_model(models_by_name(models)[name]) for name in in_dag_order(by_id)]
+    named = {node.name: node for node in models.values()}
+    nodes = [_model(named[name]) for name in in_dag_order(by_id)]
     if with_tests:
         nodes += [_test(n) for n in sorted(compiled, key=lambda n: n.name) if n.resource_type == "test"]
     return Entry(key, tuple(nodes), project_facts(invoker))
-
-
-def models_by_name(models: dict) -> dict:
-    return {node.name: node for node in models.values()}
 
 
 def project_facts(invoker: InProcessDbt) -> ProjectFacts:
