@@ -1,6 +1,6 @@
 """The built-in engines' names and the optimization levels, defined once.
 
-A level is a rung of the fallback chain (HIGH -> MEDIUM -> LOW -> FALLBACK) with its engine settings; a year
+A level is a rung of the fallback chain (MAX -> HIGH -> MEDIUM -> LOW -> FALLBACK) with its engine settings; a year
 that fails at one level is retried at the next. Which engine runs a level is the engine's own declaration
 (``EngineSpec.levels``, engines.py); the built-in engines' names are here because the host compares them
 (outputs/compare.py, api/compat.py). Nothing else in the host names an engine or a level literally.
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import attrs
 
+COMPILED = "compiled"
 OPTIMIZED = "optimized"
 LEGACY = "legacy"
 
-HIGH, MEDIUM, LOW, FALLBACK = "high", "medium", "low", "fallback"
-OPTIMIZATION_LEVELS = (HIGH, MEDIUM, LOW, FALLBACK)
+MAX, HIGH, MEDIUM, LOW, FALLBACK = "max", "high", "medium", "low", "fallback"
+OPTIMIZATION_LEVELS = (MAX, HIGH, MEDIUM, LOW, FALLBACK)
 
 
 @attrs.frozen
@@ -37,6 +38,7 @@ class Level:
 def level_settings(max_workers: int) -> dict[str, EngineSettings]:
     """How each level drives its engine."""
     return {
+        MAX: EngineSettings(threads=max_workers, per_model=False),
         HIGH: EngineSettings(threads=max_workers, per_model=False),
         MEDIUM: EngineSettings(threads=1, per_model=False),
         LOW: EngineSettings(threads=1, per_model=True),

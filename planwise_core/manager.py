@@ -24,10 +24,11 @@ BLOCK_ENV = "PLANWISE_BLOCK_PLUGINS"
 
 def _builtin_plugins():
     # Imported lazily: the engines pull in dbt, which costs ~1.5 s to import.
+    import planwise_compiled
     import planwise_legacy
     import planwise_optimized
 
-    return {p.name: p for p in (planwise_optimized.plugin, planwise_legacy.plugin)}
+    return {p.name: p for p in (planwise_compiled.plugin, planwise_optimized.plugin, planwise_legacy.plugin)}
 
 
 class PlanwisePluginManager(pluggy.PluginManager):

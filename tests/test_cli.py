@@ -22,7 +22,7 @@ from helpers.cli import finish, planwise, start
 from helpers.cli import clean_failure as failed
 
 ROOT = Path(__file__).resolve().parent.parent
-UNKNOWN_PLUGIN = "Unknown plugin 'nope'. Choose one of: legacy, optimized"
+UNKNOWN_PLUGIN = "Unknown plugin 'nope'. Choose one of: compiled, legacy, optimized"
 
 VALID_CONFIG = """\
 simulation:
@@ -165,7 +165,8 @@ def test_validate_config_compat_reports_every_engine(work):
     assert "engine legacy: compatible" in text.stdout and "engine optimized: compatible" in text.stdout
     compat = json.loads(as_json.stdout)["compatibility"]
     assert compat["config_valid"] and compat["new_system_compatible"] and compat["legacy_compatible"]
-    assert compat["engines"] == {"legacy": {"compatible": True, "issues": []},
+    assert compat["engines"] == {"compiled": {"compatible": True, "issues": []},
+                                 "legacy": {"compatible": True, "issues": []},
                                  "optimized": {"compatible": True, "issues": []}}
 
 

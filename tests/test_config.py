@@ -137,7 +137,7 @@ BAD_CASES = [
      "did you mean 'window_days'?"),
     ("eligibility.colour", 1, "eligibility.colour", "unknown key (allowed: waiting_period_days, minimum_age)"),
     ("orchestration.optimization_level", "turbo", "orchestration.optimization_level",
-     "must be one of high, medium, low, fallback"),
+     "must be one of max, high, medium, low, fallback"),
     ("orchestration.max_workers", 0, "orchestration.max_workers", "must be in [1, 64] (got 0)"),
     ("orchestration.max_workers", 100_000, "orchestration.max_workers", "must be in [1, 64] (got 100000)"),
     ("orchestration.batch_size", 0, "orchestration.batch_size", "must be in [1, 10000000]"),

@@ -37,7 +37,7 @@ def install_toy(tmp_path, monkeypatch):
 
 def test_an_engine_without_dbt_runs_the_years_and_each_gets_a_retry(tmp_path, install_toy):
     install_toy()
-    pm = get_plugin_manager(blocked=("optimized", "legacy"))  # no dbt engine at all
+    pm = get_plugin_manager(blocked=("compiled", "optimized", "legacy"))  # no dbt engine at all
     census = generate_census(40, 5, tmp_path / "census.parquet")
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2026, "orchestration.retry_backoff_seconds": 0})
 
@@ -61,7 +61,7 @@ def test_an_engine_without_dbt_runs_the_years_and_each_gets_a_retry(tmp_path, in
 
 def test_the_run_result_dict_keeps_its_documented_keys(tmp_path, install_toy):
     install_toy()
-    pm = get_plugin_manager(blocked=("optimized", "legacy"))
+    pm = get_plugin_manager(blocked=("compiled", "optimized", "legacy"))
     census = generate_census(5, 5, tmp_path / "census.parquet")
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025, "orchestration.retry_backoff_seconds": 0})
     result = Simulation(config, tmp_path / "toy.duckdb", census=census, plugin="toy", pm=pm,
@@ -80,7 +80,7 @@ def test_the_built_in_engines_declare_their_levels(install_toy):
     install_toy()
     specs = engine_specs(get_plugin_manager())
     assert {name: spec.levels for name, spec in specs.items()} == {
-        "legacy": ("fallback",), "optimized": ("high", "medium", "low"), "toy": ()}
+        "compiled": ("max",), "legacy": ("fallback",), "optimized": ("high", "medium", "low"), "toy": ()}
 
 
 def test_an_engine_named_like_a_built_in_one_is_an_error_naming_both_distributions(install_toy, monkeypatch):
@@ -111,7 +111,7 @@ class MetricsRecorder:
 def test_collect_metrics_is_called_after_a_failed_foundation_too(tmp_path, install_toy, monkeypatch):
     monkeypatch.setenv("PLANWISE_TOY_FOUNDATION_FAILS", "1")
     install_toy()
-    pm = get_plugin_manager(blocked=("optimized", "legacy"))
+    pm = get_plugin_manager(blocked=("compiled", "optimized", "legacy"))
     recorder = MetricsRecorder()
     pm.register(recorder, name="recorder")
     census = generate_census(5, 5, tmp_path / "census.parquet")
@@ -125,7 +125,7 @@ def test_collect_metrics_is_called_after_a_failed_foundation_too(tmp_path, insta
 
 def test_each_year_sees_its_events_in_order(tmp_path, install_toy):
     install_toy()
-    pm = get_plugin_manager(blocked=("optimized", "legacy"))
+    pm = get_plugin_manager(blocked=("compiled", "optimized", "legacy"))
     census = generate_census(5, 5, tmp_path / "census.parquet")
     events = []
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2025, "orchestration.retry_backoff_seconds": 0})

@@ -57,15 +57,15 @@ def test_installed_plugin_is_listed_with_its_distribution(install_dist):
 
     rows = {r["name"]: r for r in describe_plugins(pm)}
     assert rows["probe"] == PROBE_ROW
-    assert set(rows) == {"legacy", "optimized", "probe"}
+    assert set(rows) == {"compiled", "legacy", "optimized", "probe"}
     assert rows["optimized"]["distribution"] == "planwise"
-    assert engine_names(pm) == ["legacy", "optimized"]  # an observer is not an engine
+    assert engine_names(pm) == ["compiled", "legacy", "optimized"]  # an observer is not an engine
 
 
 def test_load_entrypoints_false_ignores_installed_plugins(install_dist):
     install_dist("broken")  # would fail if it were imported
     assert {name for name, _ in get_plugin_manager(load_entrypoints=False).list_name_plugin()} \
-        == {"legacy", "optimized"}
+        == {"compiled", "legacy", "optimized"}
 
 
 def test_plugins_command_lists_the_installed_plugin(tmp_path):
@@ -143,7 +143,7 @@ def test_blocked_argument_works_like_the_env_var(install_dist):
 def test_describe_plugins_leaves_out_blocked_names(install_dist):
     install_dist("probe")
     pm = get_plugin_manager(blocked=("probe",))
-    assert [r["name"] for r in describe_plugins(pm)] == ["legacy", "optimized"]
+    assert [r["name"] for r in describe_plugins(pm)] == ["compiled", "legacy", "optimized"]
 
 
 def test_cli_with_the_broken_plugin_blocked_runs_normally(tmp_path):
@@ -160,4 +160,4 @@ def test_cli_plugins_does_not_list_a_blocked_plugin(tmp_path):
     site = copy_dist("broken", tmp_path)
     proc = planwise("plugins", cwd=tmp_path, site=site, PLANWISE_BLOCK_PLUGINS="probe")
     assert proc.returncode == 0, proc.stderr
-    assert [line.split()[0] for line in proc.stdout.splitlines()] == ["legacy", "optimized"]
+    assert [line.split()[0] for line in proc.stdout.splitlines()] == ["compiled", "legacy", "optimized"]

@@ -42,7 +42,7 @@ CANNED = {
     "collect_metrics": PluginMetrics("rec", {"calls": 1}),
 }
 CALLED = sorted(set(SPECS) - {"planwise_engines"})  # planwise_engines: tested on its own (it takes no ctx)
-UNKNOWN_PLUGIN = "Unknown plugin 'nope'. Choose one of: legacy, optimized"
+UNKNOWN_PLUGIN = "Unknown plugin 'nope'. Choose one of: compiled, legacy, optimized"
 
 
 class Canned:
@@ -136,7 +136,7 @@ def test_planwise_engines_collects_every_plugins_specs():
 
 @pytest.mark.parametrize("hook", CALLED)
 def test_facade_returns_the_engine_result_on_a_manager_without_builtins(hook):
-    pm = get_plugin_manager(blocked=("optimized", "legacy"), load_entrypoints=False)
+    pm = get_plugin_manager(blocked=("compiled", "optimized", "legacy"), load_entrypoints=False)
     assert pm.get_plugins() == set() and engine_names(pm) == []
     pm.register(Canned(engine=True), name="rec")
 
@@ -192,8 +192,8 @@ def test_an_engine_returning_none_is_a_simulation_error_naming_it():
 def test_block_env_var_removes_a_builtin_engine(monkeypatch):
     monkeypatch.setenv("PLANWISE_BLOCK_PLUGINS", "legacy,somebody-else")
     pm = get_plugin_manager(load_entrypoints=False)
-    assert engine_names(pm) == ["optimized"]
-    blocked = r"^Plugin 'legacy' is blocked \(PLANWISE_BLOCK_PLUGINS\). Choose one of: optimized$"
+    assert engine_names(pm) == ["compiled", "optimized"]
+    blocked = r"^Plugin 'legacy' is blocked \(PLANWISE_BLOCK_PLUGINS\). Choose one of: compiled, optimized$"
     with pytest.raises(PluginError, match=blocked):
         Hooks(pm, "legacy")
 
@@ -298,7 +298,7 @@ def test_two_year_run_calls_the_hooks_in_order(tmp_path, census_dir):
     for message in calls[:-1]:
         reached = set(message.split("-> ")[1].split(", "))
         assert reached == {"optimized", "recorder"}, message
-    assert set(calls[-1].split("-> ")[1].split(", ")) == {"optimized", "legacy", "recorder"}
+    assert set(calls[-1].split("-> ")[1].split(", ")) == {"compiled", "optimized", "legacy", "recorder"}
     assert len([m for m in handler.messages if " done in " in m]) == 5
 
 
@@ -415,7 +415,7 @@ def test_unknown_engine_name_lists_the_known_ones(tmp_path):
 def test_an_observer_is_not_an_engine():
     pm = get_plugin_manager(load_entrypoints=False)
     pm.register(Recorder(), name="recorder")
-    with pytest.raises(PluginError, match=r"Unknown plugin 'recorder'. Choose one of: legacy, optimized$"):
+    with pytest.raises(PluginError, match=r"Unknown plugin 'recorder'. Choose one of: compiled, legacy, optimized$"):
         Hooks(pm, "recorder")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from planwise_core.cli.state import YEARS, CliState, input_options, with_cli_overrides
+from planwise_core.levels import COMPILED, LEGACY, OPTIMIZED
 from planwise_core.names import DEFAULT_DATABASE
 
 
@@ -132,35 +133,45 @@ def diff(first, second, as_json, allow_different_census):
     click.echo(to_json(result) if as_json else format_diff(result))
 
 
+ALL_ENGINES = ",".join((COMPILED, OPTIMIZED, LEGACY))
+
+
 @click.command("compare-engines")
 @click.option("--start-year", type=YEARS, help="First simulated year (overrides simulation.start_year).")
 @click.option("--end-year", type=YEARS, help="Last simulated year (overrides simulation.end_year).")
 @click.option("--census", type=click.Path(dir_okay=False), help="Census CSV or Parquet (default: built-in).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output/compare", show_default=True,
-              help="Folder for the two databases (legacy.duckdb, optimized.duckdb).")
+              help="Folder for the databases (one per engine: compiled.duckdb, optimized.duckdb, legacy.duckdb).")
+@click.option("--engines", default=ALL_ENGINES, show_default=True,
+              help="Engines to compare, comma-separated: optimized and one or more of compiled, legacy "
+                   "(leave legacy out for a quick check: it is the slow one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @input_options
 @click.pass_obj
-def compare_engines(state: CliState, out_dir, census, as_json, quiet, **options):
-    """Regression check of the engines: run legacy and optimized on the same inputs, report their times and
-    whether every result table is identical (exit 1 if not)."""
-    from planwise_core.engine_comparison import compare_engines as run_both
+def compare_engines(state: CliState, out_dir, census, engines, as_json, quiet, **options):
+    """Regression check of the engines: run compiled, optimized and legacy (or --engines) on the same inputs,
+    report their times and whether every result table is identical to optimized's (exit 1 if not)."""
+    from planwise_core.engine_comparison import compare_engines as run_all
 
     config = with_cli_overrides(state.load_config(), options)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     progress = None if quiet else _engine_progress
-    result = run_both(config, Path(out_dir), census=census, pm=state.plugin_manager(), progress=progress)
+    result = run_all(config, Path(out_dir), census=census, pm=state.plugin_manager(), progress=progress,
+                     engines=tuple(engines.split(",")))
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
-        click.echo(f"legacy    {result['legacy_time']:8.1f}s\noptimized {result['optimized_time']:8.1f}s")
-        click.echo(f"speed-up  {result['speedup']:8.1f}x  (improvement {result['improvement']:.1%})")
-        for table, info in result["tables"].items():
-            click.echo(f"{table:<28} {'identical' if info['identical'] else 'DIFFERENT'} "
-                       f"({info['rows_first']} / {info['rows_second']} rows)")
+        for engine in result["engines"]:
+            click.echo(f"{engine:<10}{result[engine + '_time']:8.1f}s")
+        for engine, tables in result["comparisons"].items():
+            for table, info in tables.items():
+                click.echo(f"{engine + ' vs optimized':<24} {table:<28} "
+                           f"{'identical' if info['identical'] else 'DIFFERENT'} "
+                           f"({info['rows_first']} / {info['rows_second']} rows)")
     if not result["identical"]:
-        raise click.ClickException("The engines' tables differ (or a run failed): regression test FAILED.")
+        raise click.ClickException("The engines' tables differ (or a run failed, or a year fell back to another engine): "
+                                   "regression test FAILED.")
 
 
 def _engine_progress(engine: str, event) -> None:

@@ -142,7 +142,10 @@ class DbtEngine:
             carried = con.execute("select count(*) from int_workforce_start where simulation_year = ?",
                                   [to_year]).fetchone()[0]
         ctx.log.debug("transition %s -> %s: %d carried in %.2fs", from_year, to_year, carried, step.seconds)
-        return TransitionResult(from_year, to_year, carried, transition_checks(self.invoker(ctx).project))
+        return TransitionResult(from_year, to_year, carried, self._transition_checks(ctx))
+
+    def _transition_checks(self, ctx) -> tuple[str, ...]:
+        return transition_checks(self.invoker(ctx).project)
 
     @hookimpl
     def process_year(self, ctx, year: int) -> YearResult:

@@ -75,6 +75,7 @@ class InProcessDbt(Invoker):
         super().__init__(project, dbt_vars)
         self._runner = None
         self.parse_seconds = 0.0
+        self.last_result = None
 
     def _ensure_parsed(self) -> None:
         if self._runner is not None:
@@ -91,6 +92,7 @@ class InProcessDbt(Invoker):
         os.environ.update(self.project.env())
         _forget_injected_ctes(self._runner.manifest)
         result = self._runner.invoke([*args, "--log-level", "none", "--no-write-json"])
+        self.last_result = result  # what a caller reads besides success (the compiled engine: compiled nodes)
         _release_duckdb()
         for node in getattr(result.result, "results", None) or []:
             if getattr(node, "node", None) is not None:

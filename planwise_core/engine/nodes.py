@@ -32,6 +32,12 @@ def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
         raise SimulationError(f"dbt could not resolve selector {selector!r}: {result.exception}")
     names = set(result.result)
     by_id = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.name in names}
+    return in_dag_order(by_id)
+
+
+def in_dag_order(by_id: dict) -> tuple[str, ...]:
+    """Names of the model nodes ``by_id`` (unique id -> node), parents before children (ties by name), the
+    ephemeral ones left out."""
     graph = {node.name: {by_id[p].name for p in node.depends_on.nodes if p in by_id} for node in by_id.values()}
     sorter = graphlib.TopologicalSorter(graph)
     sorter.prepare()

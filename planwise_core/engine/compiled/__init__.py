@@ -1,0 +1,1 @@
+"""The compiled engine's parts: the compiled-SQL cache, the compiler (dbt compile) and the executor (DuckDB)."""

@@ -1,0 +1,117 @@
+"""The compiled-SQL cache: one signed file per (project fingerprint, catalog, phase, dbt vars) (docs/compiled_engine.md).
+
+A phase is what one engine step runs: the foundation, or a year's start population (``year_start``) or its yearly
+models (``yearly``). Its entry holds dbt's compiled statements in DAG order with their materializations, and the
+project facts the engine answers without dbt (year tables, own relations, transition checks). Entries live beside
+the parsed manifest, under the project's fingerprint (engine/project.py), so another checkout, project version or
+dbt version never reads them; they are signed with the user's cache key (engine/cache_auth.py) and carry their own
+key, so a damaged, forged or misplaced entry is refused (warned) and the phase is compiled again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+import attrs
+
+from planwise_core.engine.cache_auth import read_authenticated, write_authenticated
+from planwise_core.engine.project import DbtProject, parse_cache_dir, project_fingerprint
+
+FORMAT = 1
+FOUNDATION_PHASE = "foundation"
+_log = logging.getLogger("planwise.cache")
+
+
+@attrs.frozen
+class Node:
+    """One compiled node: a model (``materialized``: table, scratch_table or year_partition) or a data test."""
+
+    name: str
+    kind: str  # "model" or "test"
+    sql: str
+    materialized: str | None = None
+    relation: str | None = None  # the model's quoted relation, "catalog"."schema"."name"
+    schema: str | None = None
+    year_column: str | None = None
+    severity: str | None = None  # tests: dbt's severity, warn_if, error_if and fail_calc
+    warn_if: str | None = None
+    error_if: str | None = None
+    fail_calc: str | None = None
+
+
+@attrs.frozen
+class ProjectFacts:
+    """What the host asks an engine about the project (engines.Engine), read from the manifest at compile time."""
+
+    models: tuple[str, ...] = attrs.field(converter=tuple)
+    year_tables: tuple[str, ...] = attrs.field(converter=tuple)
+    checks: tuple[str, ...] = attrs.field(converter=tuple)
+
+
+@attrs.frozen
+class Entry:
+    """One phase's compiled statements, in DAG order, and the project facts."""
+
+    key: dict
+    nodes: tuple[Node, ...] = attrs.field(converter=tuple)
+    facts: ProjectFacts
+
+
+def fingerprint(project: DbtProject) -> str:
+    return project_fingerprint(project.project_dir)
+
+
+def entry_key(project: DbtProject, fingerprint: str, phase: str, dbt_vars: dict) -> dict:
+    """What a phase's compiled SQL depends on: the project (``fingerprint``: files, versions, folder), the catalog,
+    the phase and every dbt var (the simulation year included)."""
+    return {"format": FORMAT, "fingerprint": fingerprint, "catalog": project.database.stem, "phase": phase,
+            "vars": json.loads(_canonical(dbt_vars))}
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def cache_dir(project: DbtProject, fingerprint: str) -> Path:
+    return parse_cache_dir() / fingerprint / project.database.stem / "compiled"
+
+
+def entry_path(project: DbtProject, key: dict) -> Path:
+    digest = hashlib.sha256(_canonical(key).encode()).hexdigest()[:32]
+    year = key["vars"].get("simulation_year", "run")
+    return cache_dir(project, key["fingerprint"]) / f"{key['phase']}-{year}-{digest}.json.signed"
+
+
+def load_entry(project: DbtProject, key: dict) -> Entry | None:
+    """The cached entry for ``key``, or None (missing, or refused with a warning: unsigned, altered, foreign)."""
+    path = entry_path(project, key)
+    payload = read_authenticated(path)
+    if payload is None:
+        return None
+    try:
+        data = json.loads(payload)
+        if _canonical(data["key"]) != _canonical(key):
+            raise ValueError("it was compiled for another project, phase or configuration")
+        nodes = tuple(Node(**node) for node in data["nodes"])
+        return Entry(data["key"], nodes, ProjectFacts(**data["facts"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        _log.warning("Compiled-SQL cache file %s ignored (%s); compiling again.", path, exc)
+        return None
+
+
+def save_entry(project: DbtProject, entry: Entry) -> bool:
+    """Write ``entry`` signed and atomically; False when the cache cannot be written (the run goes on)."""
+    path = entry_path(project, entry.key)
+    payload = _canonical({"key": entry.key, "nodes": [attrs.asdict(n) for n in entry.nodes],
+                          "facts": attrs.asdict(entry.facts)}).encode()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="compiled-", dir=path.parent) as work:
+            return write_authenticated(path, payload, Path(work))
+    except OSError as exc:
+        _log.warning("Compiled-SQL cache %s not written (%s).", path.parent, exc.strerror or exc)
+        return False

@@ -1,0 +1,74 @@
+"""Ask dbt for a phase's compiled SQL (``dbt compile`` in this process) and turn it into a cache entry.
+
+dbt stays the single source of every statement: the engine never writes SQL of its own for a model, it takes each
+node's ``compiled_code`` (the ephemeral models injected as CTEs) and its materialization from the nodes dbt
+compiled, and orders the models by their dependencies (engine/nodes.py). A model the compiled engine cannot run
+exactly as the project's materializations would (another materialization, hooks, contracts...) is a compile error:
+the year falls back to the optimized engine, which runs it through dbt.
+"""
+
+from __future__ import annotations
+
+from planwise_core.engine.compiled.cache import Entry, Node, ProjectFacts
+from planwise_core.engine.invokers import InProcessDbt
+from planwise_core.engine.nodes import in_dag_order, transition_checks, year_partitioned_models
+from planwise_core.engine.project import parsed_manifest
+from planwise_core.errors import SimulationError
+
+RUNNABLE = ("table", "scratch_table", "year_partition")  # what engine/compiled/executor.py runs
+_UNSUPPORTED = ("grants", "indexes", "partitioned_by", "sorted_by", "unique_key", "incremental_strategy",
+                "sql_header")
+
+
+class CompiledSQLError(SimulationError):
+    """The compiled engine could not compile or run a statement: the year is retried by the next engine."""
+
+
+def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: bool, year: int | None) -> Entry:
+    """One ``dbt compile --selector`` with the run's vars; the entry for ``key``."""
+    try:
+        invoker.invoke("compile", "--selector", selector, year=year)
+    except SimulationError as exc:
+        raise CompiledSQLError(f"compiled engine: dbt could not compile {selector}: {exc}") from None
+    compiled = [r.node for r in invoker.last_result.result.results]
+    manifest = parsed_manifest(invoker.project)
+    models = {n.unique_id: n for n in compiled if n.resource_type == "model"}
+    by_id = dict(models, **{uid: n for uid, n in manifest.nodes.items()
+                            if n.resource_type == "model" and n.config.materialized == "ephemeral"})
+    named = {node.name: node for node in models.values()}
+    nodes = [_model(named[name]) for name in in_dag_order(by_id)]
+    if with_tests:
+        nodes += [_test(n) for n in sorted(compiled, key=lambda n: n.name) if n.resource_type == "test"]
+    return Entry(key, tuple(nodes), project_facts(invoker))
+
+
+def project_facts(invoker: InProcessDbt) -> ProjectFacts:
+    """The answers engines.Engine gives from the manifest, kept with every entry."""
+    project = invoker.project
+    manifest = parsed_manifest(project)
+    models = sorted(n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed"))
+    return ProjectFacts(models, year_partitioned_models(project), transition_checks(project))
+
+
+def _model(node) -> Node:
+    config = node.config
+    materialized = config.materialized
+    problems = [key for key in _UNSUPPORTED if config.get(key)]
+    if getattr(config.contract, "enforced", False):
+        problems.append("contract")
+    if config.pre_hook or config.post_hook:
+        problems.append("hooks")
+    if materialized not in RUNNABLE or node.language != "sql" or problems:
+        what = ", ".join(problems) or f"materialized={materialized!r}, language={node.language!r}"
+        raise CompiledSQLError(f"compiled engine: model {node.name} ({what}) is not run by the compiled engine")
+    return Node(node.name, "model", node.compiled_code, materialized=materialized, relation=node.relation_name,
+                schema=f'"{node.database}"."{node.schema}"', year_column=config.get("year_column", "simulation_year"))
+
+
+def _test(node) -> Node:
+    config = node.config
+    if config.get("store_failures") or config.get("limit") is not None:
+        raise CompiledSQLError(f"compiled engine: test {node.name} stores failures or sets a limit, which the "
+                               "compiled engine does not implement")
+    return Node(node.name, "test", node.compiled_code, severity=str(config.severity).upper(),
+                warn_if=config.warn_if, error_if=config.error_if, fail_calc=config.fail_calc)

@@ -1,0 +1,112 @@
+"""Run a phase's compiled statements in DuckDB with the project's materializations' semantics, without dbt.
+
+- ``table`` and ``scratch_table``: ``create or replace table <relation> as (<sql>)``;
+- ``year_partition``: created from the query on its first run; later, the query's columns (names and DuckDB types,
+  by ``describe``) must equal the table's, or the model fails by name; then the year's rows are deleted and the
+  query's inserted by name, in one transaction;
+- a data test: dbt's test query (``fail_calc`` as failures, ``warn_if`` / ``error_if`` on it); an error-severity
+  test that fails stops the phase with the test's name, a warn-severity one is logged.
+See docs/compiled_engine.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import attrs
+
+from planwise_core.engine.compiled.cache import Entry, Node
+from planwise_core.engine.compiled.compiler import CompiledSQLError
+from planwise_core.errors import SimulationError
+
+log = logging.getLogger("planwise.compiled")
+
+
+@attrs.define
+class Tally:
+    """What the compiled engine ran in a run: statements and their seconds."""
+
+    statements: int = 0
+    seconds: float = 0.0
+
+
+def run_entry(con, entry: Entry, year: int | None, tally: Tally) -> int:
+    """Every model then every test of ``entry``; returns how many nodes ran."""
+    for schema in sorted({n.schema for n in entry.nodes if n.kind == "model"}):
+        con.execute(f"create schema if not exists {schema}")
+    for node in entry.nodes:
+        started = time.perf_counter()
+        if node.kind == "model":
+            _run_model(con, node, year)
+        else:
+            _run_test(con, node)
+        seconds = time.perf_counter() - started
+        tally.statements += 1
+        tally.seconds += seconds
+        log.debug("  %s %s: %.2fs", node.name, node.kind, seconds,
+                  extra={"event": "compiled_node", "node": node.name, "seconds": round(seconds, 3)})
+    return len(entry.nodes)
+
+
+def _run_model(con, node: Node, year: int | None) -> None:
+    try:
+        if node.materialized == "year_partition" and _exists(con, node):
+            _replace_year(con, node, year)
+        else:
+            con.execute(f"create or replace table {node.relation} as (\n{node.sql}\n)")
+    except SimulationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any DuckDB error of a statement: the year goes to the next engine
+        raise CompiledSQLError(f"compiled engine: model {node.name} failed: {exc}") from None
+
+
+def _exists(con, node: Node) -> bool:
+    """Whether the model's table exists; another kind of object in its place is refused by name."""
+    kind = con.execute("select table_type from information_schema.tables where table_catalog || '.' || "
+                       "table_schema || '.' || table_name = ?", [_dotted(node.relation)]).fetchone()
+    if kind is not None and kind[0] != "BASE TABLE":
+        raise SimulationError(f"{node.relation} exists as a {kind[0].lower()}, not a table: drop it, then run again")
+    return kind is not None
+
+
+def _dotted(relation: str) -> str:
+    return ".".join(part.strip('"').replace('""', '"') for part in relation.split('"."'))
+
+
+def _described(con, what: str) -> list[str]:
+    return sorted(f"{name} {kind}" for name, kind, *_ in con.execute(f"describe {what}").fetchall())
+
+
+def _replace_year(con, node: Node, year: int | None) -> None:
+    have, want = _described(con, node.relation), _described(con, f"({node.sql})")
+    if have != want:
+        raise SimulationError(f"model {node.name} changed its columns: the table {node.relation} has "
+                              f"{', '.join(have)} but the model now returns {', '.join(want)}. Rebuild from the "
+                              "start year into a new database (or run with --full-refresh)")
+    if node.year_column not in {column.split(" ")[0] for column in have}:
+        raise SimulationError(f"model {node.name} has no column {node.year_column} to partition {node.relation} "
+                              "by year")
+    column = '"' + node.year_column.replace('"', '""') + '"'
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {node.relation} where {column} = {int(year)}")
+        con.execute(f"insert into {node.relation} by name (\n{node.sql}\n)")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _run_test(con, node: Node) -> None:
+    query = (f"select {node.fail_calc} as failures, {node.fail_calc} {node.warn_if} as should_warn, "
+             f"{node.fail_calc} {node.error_if} as should_error from (\n{node.sql}\n) dbt_internal_test")
+    try:
+        failures, should_warn, should_error = con.execute(query).fetchone()
+    except Exception as exc:  # noqa: BLE001 - a test that cannot run: the year goes to the next engine
+        raise CompiledSQLError(f"compiled engine: test {node.name} could not run: {exc}") from None
+    if node.severity == "ERROR" and should_error:
+        raise SimulationError(f"test {node.name} failed: {failures} failing rows (configured to fail if "
+                              f"{node.error_if})")
+    if should_warn:
+        log.warning("test %s: %s failing rows (warn if %s)", node.name, failures, node.warn_if)
