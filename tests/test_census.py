@@ -108,7 +108,7 @@ def test_generated_ndt_columns_keep_the_other_columns_and_give_owners_and_office
     # Every row starts with the same bytes as the census without the NDT columns (docs/census.md).
     assert all(n.startswith(p + ",") for p, n in zip(plain_lines[1:], ndt_lines[1:], strict=True))
     summary = validate_census(ndt, CENSUS_DATE)
-    assert summary.rows == 3000 and summary.warnings == ()
+    assert summary.rows == 3000 and summary.warnings == () and summary.extra_columns == ()
     con = duckdb.connect()
     shares = [r[0] for r in con.execute(f"SELECT ownership_pct FROM '{ndt}' WHERE ownership_pct > 0 "
                                         "ORDER BY ownership_pct DESC").fetchall()]
@@ -122,6 +122,11 @@ def test_generated_ndt_columns_keep_the_other_columns_and_give_owners_and_office
     top_levels = con.execute(f"SELECT count(*) FROM '{ndt}' WHERE level_id >= 4").fetchone()[0]
     assert wrong_level == 0 and bad_balance == 0
     assert officers == pytest.approx(top_levels / 4, rel=0.3) and officers > 0
+    # The loader keeps the three columns (they are census columns, not ignored extras).
+    load_census(con, ndt, CENSUS_DATE)
+    loaded = con.execute("SELECT count(*) FILTER (WHERE ownership_pct > 0), count(*) FILTER (WHERE is_officer), "
+                         "sum(employee_deferral_balance) FROM raw.census").fetchone()
+    assert loaded == (20, officers, con.execute(f"SELECT sum(employee_deferral_balance::DECIMAL(18, 2)) FROM '{ndt}'").fetchone()[0])
 
 
 def test_generate_refuses_bad_arguments(tmp_path):
