@@ -98,6 +98,37 @@ def test_generated_shapes_and_shares(generated):
     assert 22 <= min_age and max_age <= 64 and max_tenure <= 35
 
 
+def test_generated_ndt_columns_keep_the_other_columns_and_give_owners_and_officers(tmp_path):
+    plain = generate_census(3000, 11, tmp_path / "plain.csv")
+    ndt = generate_census(3000, 11, tmp_path / "ndt.csv", ndt_columns=True)
+    again = generate_census(3000, 11, tmp_path / "again.csv", ndt_columns=True)
+    assert ndt.read_bytes() == again.read_bytes()
+    plain_lines, ndt_lines = plain.read_text().splitlines(), ndt.read_text().splitlines()
+    assert ndt_lines[0] == HEADER + ",ownership_pct,is_officer,employee_deferral_balance"
+    # Every row starts with the same bytes as the census without the NDT columns (docs/census.md).
+    assert all(n.startswith(p + ",") for p, n in zip(plain_lines[1:], ndt_lines[1:], strict=True))
+    summary = validate_census(ndt, CENSUS_DATE)
+    assert summary.rows == 3000 and summary.warnings == () and summary.extra_columns == ()
+    con = duckdb.connect()
+    shares = [r[0] for r in con.execute(f"SELECT ownership_pct FROM '{ndt}' WHERE ownership_pct > 0 "
+                                        "ORDER BY ownership_pct DESC").fetchall()]
+    # 3000 // 100 = 30 owners capped at 20: three 5 % owners, then 17 at 2 %.
+    assert [float(v) for v in shares] == [0.30, 0.15, 0.06] + [0.02] * 17
+    officers, wrong_level, bad_balance = con.execute(f"""
+        SELECT count(*) FILTER (WHERE is_officer), count(*) FILTER (WHERE is_officer AND level_id < 4),
+               count(*) FILTER (WHERE employee_deferral_balance < 0 OR (employee_deferral_rate = 0
+                                      AND employee_deferral_balance <> 0))
+        FROM '{ndt}'""").fetchone()
+    top_levels = con.execute(f"SELECT count(*) FROM '{ndt}' WHERE level_id >= 4").fetchone()[0]
+    assert wrong_level == 0 and bad_balance == 0
+    assert officers == pytest.approx(top_levels / 4, rel=0.3) and officers > 0
+    # The loader keeps the three columns (they are census columns, not ignored extras).
+    load_census(con, ndt, CENSUS_DATE)
+    loaded = con.execute("SELECT count(*) FILTER (WHERE ownership_pct > 0), count(*) FILTER (WHERE is_officer), "
+                         "sum(employee_deferral_balance) FROM raw.census").fetchone()
+    assert loaded == (20, officers, con.execute(f"SELECT sum(employee_deferral_balance::DECIMAL(18, 2)) FROM '{ndt}'").fetchone()[0])
+
+
 def test_generate_refuses_bad_arguments(tmp_path):
     with pytest.raises(CensusError, match="employees"):
         generate_census(0, 1, tmp_path / "c.csv")

@@ -190,6 +190,18 @@ def test_census_generate_refuses_a_bad_suffix(work):
 
 
 @pytest.mark.slow
+def test_census_generate_ndt_columns(tmp_path):
+    proc = planwise("census", "generate", "--employees", 400, "--seed", 3, "--ndt-columns", "--out", "ndt.csv",
+                    cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    header, *rows = (tmp_path / "ndt.csv").read_text().splitlines()
+    assert header.endswith(",ownership_pct,is_officer,employee_deferral_balance") and len(rows) == 400
+    # max(3, 400 // 100) = 4 owners: 30 %, 15 %, 6 % and one at 2 % (docs/census.md).
+    owned = sorted((float(r.split(",")[7]) for r in rows if float(r.split(",")[7]) > 0), reverse=True)
+    assert owned == [0.30, 0.15, 0.06, 0.02]
+
+
+@pytest.mark.slow
 def test_bad_census_exits_1_naming_file_line_and_column(work):
     lines = (work["dir"] / "census.csv").read_text().splitlines()
     first_id = lines[1].split(",")[0]

@@ -14,7 +14,9 @@ import re
 REQUIRED = ("employee_id", "employee_birth_date", "employee_hire_date", "employee_gross_compensation")
 OPTIONAL = ("employee_termination_date", "employee_deferral_rate", "level_id",
             # The plan's money layer (docs/census.md): opening employer balances and a permanent escalation opt-out.
-            "employer_match_balance", "employer_core_balance", "auto_escalation_opt_out")
+            "employer_match_balance", "employer_core_balance", "auto_escalation_opt_out",
+            # Nondiscrimination testing (docs/ndt.md): ownership, officers, the opening deferral balance.
+            "ownership_pct", "is_officer", "employee_deferral_balance")
 KNOWN = REQUIRED + OPTIONAL
 
 # Normalized header (see normalize) -> the census column it stands for. Forms without a leading "employee"

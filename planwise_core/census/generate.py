@@ -22,11 +22,19 @@ DEFERRAL_MIX = ((0.03, 0.10), (0.04, 0.10), (0.05, 0.15), (0.06, 0.30),
                 (0.08, 0.15), (0.10, 0.12), (0.15, 0.08))
 ENROLLED_SHARE = 0.60
 TERMINATED_SHARE = 0.03
+# The optional NDT columns (docs/ndt.md): owners by rank of their draw (three above 5 %, the rest 2 %, 20 at most,
+# 85 % together), officers among levels 4-5, a deferral balance for the enrolled.
+OWNER_SHARES = (0.30, 0.15, 0.06)
+OWNER_SMALL_SHARE = 0.02
+MAX_OWNERS = 20
+OFFICER_SHARE = 0.25
+ANNUAL_DEFERRAL_CAP = 23_000  # a year of deferrals in the balance, about the 402(g) limit
 
 
 def generate_census(employees: int, seed: int, out: str | Path,
-                    census_date: date = DEFAULT_CENSUS_DATE) -> Path:
-    """Write a deterministic synthetic census (.csv or .parquet); same (n, seed) -> same bytes."""
+                    census_date: date = DEFAULT_CENSUS_DATE, ndt_columns: bool = False) -> Path:
+    """Write a deterministic synthetic census (.csv or .parquet); same (n, seed) -> same bytes. ``ndt_columns``
+    adds owners, officers and deferral balances (the other columns are the same bytes with or without them)."""
     if isinstance(employees, bool) or not isinstance(employees, int) or not 1 <= employees <= MAX_GENERATED_EMPLOYEES:
         raise CensusError(f"Cannot generate a census of {employees!r} employees: need an integer from 1 to "
                           f"{MAX_GENERATED_EMPLOYEES:,}")
@@ -41,7 +49,10 @@ def generate_census(employees: int, seed: int, out: str | Path,
     try:
         with reserved_temp(out, suffix=out.suffix) as tmp:  # written whole, then renamed into place
             # Absolute: DuckDB reads a leading ~ as the home folder ('~x.csv' would land in '/home/userx.csv').
-            con.execute(f"COPY ({_generator_sql(employees, seed, census_date)}) TO {sql_literal(Path(tmp).absolute())} ({fmt})")
+            sql = _generator_sql(employees, seed, census_date)
+            if ndt_columns:
+                sql = _with_ndt_columns(sql, employees, seed, census_date)
+            con.execute(f"COPY ({sql}) TO {sql_literal(Path(tmp).absolute())} ({fmt})")
             os.replace(tmp, out)
     except duckdb.IOException as exc:
         raise CensusError(f"Cannot write census {out}: {str(exc).rsplit(': ', 1)[-1]}") from None
@@ -52,9 +63,7 @@ def generate_census(employees: int, seed: int, out: str | Path,
 
 def _generator_sql(n: int, seed: int, census_date: date) -> str:
     def u(stream: str) -> str:
-        # One independent uniform [0, 1) per (seed, row, attribute), stable across machines/versions.
-        return (f"('0x' || left(sha256('{seed}|' || i || '|{stream}'), 16))::UBIGINT"
-                " / 18446744073709551616.0")
+        return _uniform(seed, stream)
 
     cd = f"DATE '{census_date.isoformat()}'"
     year_start = f"DATE '{census_date.year}-01-01'"
@@ -103,6 +112,37 @@ def _generator_sql(n: int, seed: int, census_date: date) -> str:
                AS employee_deferral_rate,
            (CASE {level_of_salary} ELSE {SALARY_BANDS[-1][0]} END)::INTEGER AS level_id
     FROM paid
+    ORDER BY i
+    """
+
+
+def _uniform(seed: int, stream: str) -> str:
+    # One independent uniform [0, 1) per (seed, row, attribute), stable across machines/versions.
+    return f"('0x' || left(sha256('{seed}|' || i || '|{stream}'), 16))::UBIGINT / 18446744073709551616.0"
+
+
+def _with_ndt_columns(base_sql: str, n: int, seed: int, census_date: date) -> str:
+    """The census of ``base_sql`` with ownership_pct, is_officer and employee_deferral_balance, from their own draws
+    (streams owner, officer, balance), so every other column keeps its bytes."""
+    owners = min(MAX_OWNERS, max(len(OWNER_SHARES), n // 100))
+    shares = " ".join(f"WHEN owner_rank = {r} THEN {v}" for r, v in enumerate(OWNER_SHARES, start=1))
+    return f"""
+    WITH base AS ({base_sql}),
+    drawn AS (
+        SELECT *, {_uniform(seed, 'owner')} AS u_owner, {_uniform(seed, 'officer')} AS u_officer,
+               {_uniform(seed, 'balance')} AS u_balance
+        FROM (SELECT *, CAST(substr(employee_id, 5) AS BIGINT) - 1 AS i FROM base)
+    ), ranked AS (
+        SELECT *, row_number() OVER (ORDER BY u_owner, i) AS owner_rank FROM drawn
+    )
+    SELECT * EXCLUDE (i, u_owner, u_officer, u_balance, owner_rank),
+           (CASE {shares} WHEN owner_rank <= {owners} THEN {OWNER_SMALL_SHARE} ELSE 0 END)::DECIMAL(9, 6)
+               AS ownership_pct,
+           level_id >= 4 AND u_officer < {OFFICER_SHARE} AS is_officer,
+           round(least(employee_gross_compensation * employee_deferral_rate, {ANNUAL_DEFERRAL_CAP}) * (0.5 + u_balance)
+                 * least(30, date_diff('day', employee_hire_date, DATE '{census_date.isoformat()}') / 365), 2)
+               ::DECIMAL(18, 2) AS employee_deferral_balance
+    FROM ranked
     ORDER BY i
     """
 

@@ -23,12 +23,18 @@ RULES = {
     "employer_match_balance": "employer match account at the census date, dollars (empty = 0)",
     "employer_core_balance": "employer core account at the census date, dollars (empty = 0)",
     "auto_escalation_opt_out": "true if the person opted out of auto-escalation (empty = false)",
+    "ownership_pct": "share of the employer owned, attribution included: a fraction from 0 to 1 (empty = 0; docs/ndt.md)",
+    "is_officer": "true for an officer of the employer (empty = false; docs/ndt.md)",
+    "employee_deferral_balance": "elective-deferral account at the census date, dollars (empty = 0; docs/ndt.md)",
 }
 SAMPLE = (
-    # In the order of KNOWN: id, birth, hire, salary, termination, deferral, level, balances, opt-out.
-    ("E001", "1985-04-12", "2015-06-01", "72000.00", "", "0.06", "1", "5400.00", "0.00", "false"),
-    ("E002", "1978-11-30", "2009-01-15", "135000.00", "", "0.10", "3", "21000.00", "3500.00", "true"),
-    ("E003", "1996-02-29", "2023-09-05", "58000.00", "2024-08-31", "", "", "", "", ""),
+    # In the order of KNOWN: id, birth, hire, salary, termination, deferral, level, balances, opt-out, then the
+    # NDT columns: ownership, officer, deferral balance.
+    ("E001", "1985-04-12", "2015-06-01", "72000.00", "", "0.06", "1", "5400.00", "0.00", "false", "0", "false",
+     "31000.00"),
+    ("E002", "1978-11-30", "2009-01-15", "135000.00", "", "0.10", "3", "21000.00", "3500.00", "true", "0.06", "true",
+     "148000.00"),
+    ("E003", "1996-02-29", "2023-09-05", "58000.00", "2024-08-31", "", "", "", "", "", "", "", ""),
 )
 
 

@@ -23,11 +23,13 @@ def census_group():
               help=f"Number of employees (at most {MAX_GENERATED_EMPLOYEES:,}).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Generator seed.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output file: .csv or .parquet.")
-def census_generate(employees, seed, out):
+@click.option("--ndt-columns", is_flag=True,
+              help="Add owners, officers and deferral balances (the NDT census columns, docs/ndt.md).")
+def census_generate(employees, seed, out, ndt_columns):
     """Write a deterministic synthetic census."""
     from planwise_core.census import generate_census
 
-    path = generate_census(employees, seed, out)
+    path = generate_census(employees, seed, out, ndt_columns=ndt_columns)
     click.echo(f"wrote {employees} employees to {path}")
 
 

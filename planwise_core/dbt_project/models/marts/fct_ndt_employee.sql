@@ -4,9 +4,18 @@
 {%- set year = var('simulation_year') -%}
 {%- set design = ndt_design() -%}
 
--- Materialized: the NDT chain is read four times below and must be computed once.
+-- Materialized: the NDT chain is read four times below and must be computed once; only the columns read below
+-- are kept (a wide materialized CTE costs its width in every row).
 with acp as materialized (
-    select * from {{ ref('int_ndt_acp') }}
+    select
+        employee_id, employee_birth_date, employee_hire_date, termination_date, lookback_cents, ownership_pct,
+        is_officer, in_top_paid_group, is_hce, key_reason, is_key, is_former_key, statutory_entry_date,
+        is_otherwise_excludable, is_eligible, deferral_balance_boy_cents, employer_balance_boy_cents, comp_cents,
+        core_comp_cents, l17_cents, d_cents, cu_cents, m_cents, k_cents, vested_cents,
+        adp_test_group, adp_comp_cents, adp_deferral_cents, adr_bp, adp_excess_cents, adp_recharacterized_cents,
+        adp_distributed_cents, match_after_adp_cents,
+        acp_eligible, acp_test_group, acp_comp_cents, acp_match_cents, acr_bp, acp_excess_cents, acp_distributed_cents
+    from {{ ref('int_ndt_acp') }}
 ),
 
 people as (
@@ -74,7 +83,7 @@ select
     adp_test_group,
     {{ dollars('adp_comp_cents') }} as adp_testing_comp,
     {{ dollars('adp_deferral_cents') }} as adp_deferrals,
-    case when is_eligible then {{ bp_ratio('coalesce(adr_bp, case when adp_comp_cents > 0 then ' ~ div_half_up('10000 * adp_deferral_cents', 'adp_comp_cents') ~ ' else 0 end)') }} end as adr,
+    case when is_eligible then {{ bp_ratio('coalesce(adr_bp, case when adp_comp_cents > 0 then ' ~ div_half_up('10000 * adp_deferral_cents', 'adp_comp_cents', wide=false) ~ ' else 0 end)') }} end as adr,
     {{ dollars('adp_excess_cents') }} as adp_excess,
     {{ dollars('adp_recharacterized_cents') }} as adp_recharacterized,
     {{ dollars('adp_distributed_cents') }} as adp_distributed,
@@ -84,7 +93,7 @@ select
     acp_test_group,
     {{ dollars('acp_comp_cents') }} as acp_testing_comp,
     {{ dollars('acp_match_cents') }} as acp_match,
-    case when acp_eligible then {{ bp_ratio('coalesce(acr_bp, case when acp_comp_cents > 0 then ' ~ div_half_up('10000 * acp_match_cents', 'acp_comp_cents') ~ ' else 0 end)') }} end as acr,
+    case when acp_eligible then {{ bp_ratio('coalesce(acr_bp, case when acp_comp_cents > 0 then ' ~ div_half_up('10000 * acp_match_cents', 'acp_comp_cents', wide=false) ~ ' else 0 end)') }} end as acr,
     {{ dollars('acp_excess_cents') }} as acp_excess,
     {{ dollars('acp_distributed_cents') }} as acp_distributed,
     {{ dollars('acp_excess_cents - acp_distributed_cents') }} as acp_forfeited,
@@ -92,7 +101,7 @@ select
     {{ dollars('m_cents - match_after_adp_cents + acp_excess_cents - acp_distributed_cents') }} as match_forfeited,
     {%- if var('plan_core_enabled') %}
     {{ bp_ratio('case when least(' ~ ('core_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents') ~ ', l17_cents) > 0 then '
-                ~ div_half_up('10000 * k_cents', 'least(' ~ ('core_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents') ~ ', l17_cents)') ~ ' else 0 end') }}
+                ~ div_half_up('10000 * k_cents', 'least(' ~ ('core_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents') ~ ', l17_cents)', wide=false) ~ ' else 0 end') }}
         as core_allocation_rate,
     {%- else %}
     cast(null as decimal(7, 4)) as core_allocation_rate,

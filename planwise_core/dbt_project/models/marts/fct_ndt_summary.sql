@@ -7,9 +7,15 @@
 {%- set groups_list = ['main', 'excludable'] if var('plan_ndt_otherwise_excludable') == 'disaggregate' else ['main'] -%}
 {%- set current = var('plan_ndt_testing_method') == 'current_year' -%}
 
--- Materialized: read by every test below, computed once.
+-- Materialized: read by every test below, computed once; only the columns read below are kept.
 with employees as materialized (
-    select e.*, c.* exclude (employee_id, simulation_year, is_hce), s.termination_date, s.current_age,
+    select e.employee_id, e.simulation_year, e.is_hce, e.is_key, e.is_former_key, e.is_otherwise_excludable,
+           e.adp_eligible, e.adp_test_group, e.adr, e.adp_deferrals, e.adp_testing_comp, e.adp_excess,
+           e.adp_recharacterized, e.adp_distributed, e.match_forfeited_adp,
+           e.acp_eligible, e.acp_test_group, e.acr, e.acp_match, e.acp_testing_comp, e.acp_excess, e.acp_distributed,
+           e.acp_forfeited, e.core_allocation_rate, e.deferral_balance_boy, e.th_required, e.th_shortfall,
+           c.core_eligible, c.hours_estimated, c.match_balance_boy, c.core_balance_boy,
+           s.termination_date, s.current_age, s.employee_hire_date,
            {{ cents('c.employee_deferral') }} as d_cents, {{ cents('c.catch_up_deferral') }} as cu_cents,
            {{ cents('c.employer_match') }} as m_cents, {{ cents('c.employer_core') }} as k_cents,
            {{ cents('c.plan_comp') }} as comp_cents, {{ cents('c.comp_limit_401a17') }} as l17_cents,
@@ -169,7 +175,7 @@ people as (
     select employee_id, employee_hire_date, is_key, is_former_key,
            {{ cents('deferral_balance_boy') }} + {{ cents('match_balance_boy') }} + {{ cents('core_balance_boy') }}
                as balance_cents
-    from employees inner join {{ ref('fct_workforce_snapshot') }} using (employee_id, simulation_year)
+    from employees
 ),
 
 balances as (

@@ -76,7 +76,7 @@ limited as (
 
 members as materialized (
     select employee_id, acp_test_group as grp, is_hce,
-           case when acp_comp_cents > 0 then {{ div_half_up('10000 * acp_match_cents', 'acp_comp_cents') }} else 0 end as r,
+           case when acp_comp_cents > 0 then {{ div_half_up('10000 * acp_match_cents', 'acp_comp_cents', wide=false) }} else 0 end as r,
            acp_match_cents as amount, acp_comp_cents as comp
     from {{ acp_rows }}
     where acp_test_group is not null

@@ -17,6 +17,7 @@ contributions as (
 events as (
     select * from {{ ref('fct_yearly_events') }}
     where simulation_year = {{ year }} and {{ sql_literal(var('plan_ndt_enabled')) }}
+      and event_type in ('hire', 'promotion', 'raise')
 ),
 
 opening as (
@@ -44,7 +45,7 @@ salary_changes as (
 eligible_pay as (
     select employee_id,
            {{ div_half_up('sum(' ~ cents('salary') ~ ' * greatest(date_diff(\'day\', seg_from, seg_to) + 1, 0))',
-                          days_in_year()) }} as eligible_comp_cents
+                          days_in_year(), wide=false) }} as eligible_comp_cents
     from (
         select c.employee_id, c.salary,
                greatest(c.change_date, p.eligibility_date) as seg_from,
@@ -103,7 +104,7 @@ ratios as materialized (
 
 members as materialized (
     select employee_id, adp_test_group as grp, is_hce,
-           case when adp_comp_cents > 0 then {{ div_half_up('10000 * adp_deferral_cents', 'adp_comp_cents') }} else 0 end as r,
+           case when adp_comp_cents > 0 then {{ div_half_up('10000 * adp_deferral_cents', 'adp_comp_cents', wide=false) }} else 0 end as r,
            adp_deferral_cents as amount, adp_comp_cents as comp
     from ratios
     where adp_test_group is not null

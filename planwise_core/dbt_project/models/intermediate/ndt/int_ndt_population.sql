@@ -47,15 +47,20 @@ previous_keys as (
 ),
 
 top_paid as (
-    -- N2: the first div_half_up(20 * counted, 100) of the ranking by pay (those not counted still rank).
-    select
-        employee_id,
-        row_number() over (order by pay_cents desc, employee_id)
-            -- a BIGINT sum over (), not a FILTERed count over () (which DuckDB evaluates row by row: quadratic)
-            <= (2 * 20 * (count(*) over () - cast(sum(case when {{ ndt_not_counted(
-                'employee_birth_date', 'employee_hire_date', year - 1) }} then 1 else 0 end) over () as bigint))
-                + 100) // 200 as in_group
+    -- N2: the first div_half_up(20 * counted, 100) of the ranking by pay (those not counted still rank). Only the
+    -- election reads it: without it the ranking is not computed at all.
+{%- if var('plan_ndt_top_paid_group_election') %}
+    select employee_id,
+           row_number() over (order by pay_cents desc, employee_id) <= (2 * 20 * counted.n + 100) // 200 as in_group
     from previous_population
+    cross join (
+        select count(*) - count(*) filter (where {{ ndt_not_counted('employee_birth_date', 'employee_hire_date', year - 1) }})
+            as n
+        from previous_population
+    ) as counted
+{%- else %}
+    select null::varchar as employee_id, null::boolean as in_group where false
+{%- endif %}
 ),
 
 previous_ndt as (
