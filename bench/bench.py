@@ -62,7 +62,7 @@ def floor_case(out: Path, size: int, years: int) -> dict:
     result = money_floor(census_file(out, size), list(range(START_YEAR, START_YEAR + years)), out / "floor_money",
                          threads=1 if size < 500_000 else None)
     per_year = result["years"].values()
-    row = {"employees": size, "years": years, "floor_s": round(result["total_s"], 2),
+    row = {"employees": size, "years": years, "floor_s": round(result["total_s"], 2), "floor_cpu_s": round(result["cpu_s"], 2),
            "floor_workforce_s": round(sum(y["workforce_s"] for y in per_year), 2),
            "floor_money_s": round(sum(y["money_s"] for y in per_year), 2), "floor_money_rows": result["money_rows"],
            "floor_headcounts": [y["end_headcount"] for y in per_year]}

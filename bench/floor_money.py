@@ -50,7 +50,7 @@ def money_floor(census: Path, years: list[int], work: Path, threads: int | None 
     con = duckdb.connect(str(database))
     if threads:
         con.execute(f"set threads = {threads}")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     load_state(con, census, years[0])
     out = {"years": {}, "load_s": time.perf_counter() - started}
     for year in years:
@@ -62,7 +62,7 @@ def money_floor(census: Path, years: list[int], work: Path, threads: int | None 
         end = time.perf_counter()
         headcount = con.execute("select end_headcount from summary where simulation_year = ?", [year]).fetchone()[0]
         out["years"][year] = {"workforce_s": mid - tick, "money_s": end - mid, "end_headcount": headcount}
-    out["total_s"] = time.perf_counter() - started
+    out["total_s"], out["cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
     out["money_rows"] = con.execute("select count(*) from dc_money").fetchone()[0]
     con.close()
     database.unlink(missing_ok=True)
@@ -210,7 +210,7 @@ def rate_events(con, year: int, jan1: str, dec31: str, days: int) -> None:
 
 def money_year(con, year: int) -> None:
     """Timelines, limits, match, core, 415(c), balances and vesting, forfeitures, snapshot, events, summary."""
-    jan1, dec31 = f"make_date({year}, 1, 1)", f"make_date({year}, 12, 31)"
+    dec31 = f"make_date({year}, 12, 31)"
     days = (date(year, 12, 31) - date(year, 1, 1)).days + 1
     g402, cu50, cu60, a17, c415 = (v * 100 for v in limits(year))
     con.execute(f"""create or replace table timeline as
@@ -251,12 +251,12 @@ def money_year(con, year: int) -> None:
                end as core_final,
                case when over = 0 then match else match - least(greatest(over - greatest(regular - c3 - c2, 0) - core,
                0), match) end as match_final from excess""")
-    balances(con, year, dec31)
+    balances(con, year)
 
 
-def balances(con, year: int, dec31: str) -> None:
+def balances(con, year: int) -> None:
     """Employer balances, graded-6 vesting of core (match vests at once), forfeitures, snapshot, summary."""
-    con.execute(f"""create or replace table vested as
+    con.execute("""create or replace table vested as
         select *, case when service >= 6 or age_eoy >= 65 then 10000 when service >= 2 then (service - 1) * 2000
                        else 0 end as vested_bp,
                match_balance + match_final as match_eoy, core_balance + core_final as core_total from money""")
