@@ -27,10 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
-	$(BIN)/python bench/bench.py --quick
+	$(BIN)/python bench/bench.py --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf output .pytest_cache

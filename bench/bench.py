@@ -1,11 +1,19 @@
-"""`make bench`: every target of issue 16 measured in one invocation, then ONE table of targets and a detail table.
+"""`make bench`: the targets of issue 27 measured in one invocation, then ONE table of targets and a detail table.
 
-Usage: python bench/bench.py [--quick] [--out bench/results]
-The full run: optimized 10K, 100K and 1M employees x 5 years, the legacy engine against optimized on the 10K
-census for one year (tables compared by digest), and a local batch of 8 runs of 10K x 5 years on 1 then 2
-pool workers. --quick runs only the 10K and 100K cases. Every case uses the plan configuration of issue 16:
-the match, a core contribution graded by service and auto-escalation on (bench/run_bench.py PLAN_CASES["on"];
-the shipped default has core and escalation off).
+Usage: python bench/bench.py [--quick] [--with-1m] [--engines compiled,optimized] [--legacy 10000:1]
+                             [--with-batch] [--out bench/results]
+Every case is one `planwise run` process (bench/run_bench.py: wall, CPU of the process tree, peak RSS of the
+tree) with the plan of run_bench.PLAN_CASES["on"] (match, core graded by service, auto-escalation). Engines are
+named as strings and chosen through the CLI (`--plugin NAME`; `legacy` through `--optimization fallback`); an
+engine that `planwise plugins` does not list is reported "n/a (engine not installed)". The plain-DuckDB
+workforce + money floor (bench/floor_money.py) runs on the same censuses in the same invocation.
+
+Cases, for the first installed engine of --engines (the top of the fallback chain), and 10K / 100K for every one:
+  cold: 10K x 5 with the parse cache (and any compile cache under it) emptied first, then the same run warm;
+  10K x 5 and 100K x 5 warm (and 1M x 5 with --with-1m), each with its floor;
+  NDT: the 100K run again with plan.ndt.enabled (10K with --quick);
+  legacy: legacy SIZE x YEARS against the optimized engine on the same census, tables compared by digest.
+--quick: the first engine only, 10K and 100K, NDT at 10K, no legacy.
 """
 
 from __future__ import annotations
@@ -13,100 +21,114 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
-from batch_bench import run_case as batch_case  # bench/ is on sys.path when run as a script
-from run_bench import PLAN_CASES, environment, parser as run_parser, plan_config, report_table, single_runs
+from floor_money import money_floor  # bench/ is on sys.path when run as a script
+from run_bench import (BIN, PLAN_CASES, START_YEAR, census_file, environment, plan_config, report_table, run_case,
+                       table_digests)
+from targets import DETAIL, targets
 
-DETAIL = ["case", "wall_s", "cpu_s", "foundation_s", "peak_rss_mb", "dbt_invocations",
-          "invocations_per_year", "rows", "rows_per_s", "last_year_s", "sql_floor_s", "wall_over_floor"]
-
-
-def verdict(ok: bool | None) -> str:
-    return "not run" if ok is None else ("met" if ok else "**missed**")
+K10, K100, M1 = 10_000, 100_000, 1_000_000
 
 
-def targets(rows: list[dict], batch: list[dict]) -> list[dict]:
-    """One row per line of issue 16's target table: the figure measured, the target, met or missed."""
-    by = {(r["employees"], r["engine"], r["years"]): r for r in rows}
-    k10, k100, m1 = by.get((10_000, "optimized", 5)), by.get((100_000, "optimized", 5)), by.get((1_000_000, "optimized", 5))
-    legacy = next((r for r in rows if r["engine"] == "legacy"), None)
-    out = []
+def installed_engines(env: dict) -> set[str]:
+    out = subprocess.run([str(BIN / "planwise"), "plugins", "--json"], env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return {row["name"] for row in json.loads(out) if row["engine"]}
 
-    def add(case, measured, target, ok):
-        out.append({"case": case, "measured": measured, "target": target, "verdict": verdict(ok)})
 
-    if k100:
-        floor = k100.get("sql_floor_s")
-        add("100K x 5 years, end to end through the CLI", f"{k100['wall_s']} s = {k100.get('wall_over_floor')}x "
-            f"the SQL floor ({floor} s)", "<= 12 s and <= 2.5x the SQL floor",
-            k100["wall_s"] <= 12 and (k100.get("wall_over_floor") or 99) <= 2.5)
-        add("foundation at 100K", f"{k100['foundation_s']} s",
-            "<= 3 s", k100["foundation_s"] <= 3)
-    else:
-        add("100K x 5 years, end to end through the CLI", "—", "<= 12 s and <= 2.5x the SQL floor", None)
-        add("foundation at 100K", "—", "<= 3 s", None)
-    add("10K x 5 years, end to end", f"{k10['wall_s']} s" if k10 else "—", "<= 6 s", k10 and k10["wall_s"] <= 6)
-    add("1M x 5 years", f"{m1['wall_s']} s, peak RSS {m1['peak_rss_mb']:,} MB" if m1 else "—",
-        "<= 60 s, peak RSS <= 3 GB", m1 and m1["wall_s"] <= 60 and m1["peak_rss_mb"] <= 3072)
-    optimized = [r for r in rows if r["engine"] == "optimized"]
-    worst = max((r["invocations_per_year"] for r in optimized), default=None)
-    add("dbt invocations per year", f"{worst} (most of any optimized case)" if worst is not None else "—", "<= 2",
-        worst is not None and worst <= 2)
-    one, two = (next((b for b in batch if b["workers"] == n), None) for n in (1, 2))
-    if one and two:
-        ratio = round(two["runs_per_min"] / one["runs_per_min"], 2)
-        add("local batch, 8 runs of 10K x 5 years", f"{two['runs_per_min']} / {one['runs_per_min']} runs/min = "
-            f"{ratio}x", "2 workers >= 1.8x the runs per minute of 1", ratio >= 1.8)
-    else:
-        add("local batch, 8 runs of 10K x 5 years", "—", "2 workers >= 1.8x the runs per minute of 1", None)
-    if legacy:
-        add(f"legacy ({legacy['case']})", f"{legacy['legacy_ratio']}x slower, tables "
-            f"{'identical' if legacy['identical_to_optimized'] else 'DIFFERENT'}",
-            "unchanged SQL, >= 10x slower, tables identical",
-            legacy["identical_to_optimized"] and legacy["legacy_ratio"] >= 10)
-    else:
-        add("legacy", "—", "unchanged SQL, >= 10x slower, tables identical", None)
-    return [{k: v for k, v in r.items()} for r in out]
+def case(out: Path, env: dict, engine: str, size: int, years: int, plan: str = "on", tag: str = "") -> dict:
+    """One `planwise run` of ``engine``; the detail row."""
+    database = out / f"{engine}_{size}_{years}y_{plan}{tag}.duckdb"
+    row = {"case": f"{size:,} x {years} {engine}" + (f" ({plan})" if plan != "on" else "") + (f" {tag}" if tag else ""),
+           "engine": engine, "employees": size, "years": years, "plan": plan, "tag": tag,
+           **run_case(census_file(out, size), database, None, years, plan_config(out, plan), env, engine=engine)}
+    row["end_headcounts"] = end_headcounts(database)
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def end_headcounts(database: Path) -> list[int]:
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        return [r[0] for r in con.execute("select end_headcount from fct_year_summary order by simulation_year").fetchall()]
+
+
+def floor_case(out: Path, size: int, years: int) -> dict:
+    """The plain-DuckDB floor, one thread below 500K employees (as the product sizes DuckDB), all cores above."""
+    result = money_floor(census_file(out, size), list(range(START_YEAR, START_YEAR + years)), out / "floor_money",
+                         threads=1 if size < 500_000 else None)
+    per_year = result["years"].values()
+    row = {"employees": size, "years": years, "floor_s": round(result["total_s"], 2), "floor_cpu_s": round(result["cpu_s"], 2),
+           "floor_workforce_s": round(sum(y["workforce_s"] for y in per_year), 2),
+           "floor_money_s": round(sum(y["money_s"] for y in per_year), 2), "floor_money_rows": result["money_rows"],
+           "floor_headcounts": [y["end_headcount"] for y in per_year]}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def legacy_cases(out: Path, env: dict, spec: str) -> list[dict]:
+    size, years = (int(v) for v in spec.split(":"))
+    rows = [case(out, env, engine, size, years, tag="pair") for engine in ("optimized", "legacy")]
+    digests = [table_digests(out / f"{r['engine']}_{size}_{years}y_on{r['tag']}.duckdb") for r in rows]
+    rows[1]["identical_to_optimized"] = digests[0] == digests[1]
+    return rows
+
+
+def cold_then_warm(out: Path, env: dict, engine: str) -> list[dict]:
+    shutil.rmtree(out / "parse-cache", ignore_errors=True)
+    return [case(out, env, engine, K10, 5, tag="cold"), case(out, env, engine, K10, 5)]
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="only the 10K and 100K optimized cases")
+    p.add_argument("--quick", action="store_true", help="first engine only, 10K and 100K, NDT at 10K, no legacy")
+    p.add_argument("--with-1m", action="store_true", help="add 1M x 5 (minutes) with its floor")
+    p.add_argument("--engines", default="compiled,optimized", help="engine names, fastest first")
+    p.add_argument("--legacy", default="10000:1", help="SIZE:YEARS of the legacy case ('' for none)")
+    p.add_argument("--with-batch", action="store_true", help="also the local batch of 8 runs on 1 then 2 workers")
     p.add_argument("--out", default="bench/results")
     opts = p.parse_args()
     out = Path(opts.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    load = os.getloadavg()
-    run_opts = run_parser().parse_args(["--sizes", "10000,100000" + ("" if opts.quick else ",1000000"),
-                                        *([] if opts.quick else ["--legacy", "10000:1"]), "--out", str(out)])
-    warm_parse_cache(out)
-    rows = single_runs(run_opts, out, environment(out))
-    batch = []
-    if not opts.quick:
-        census = out / "census_10000.parquet"
-        for workers in (1, 2):
-            batch.append(batch_case("local", workers, 8, 5, census, out / f"batch_local_{workers}", environment(out),
-                                    plan_config(out, "on")))
-    print(f"\nissue 16 targets (plan on: {json.dumps(PLAN_CASES['on'])}); load average at start "
-          f"{load[0]:.1f}, at end {os.getloadavg()[0]:.1f}; git {_commit()}\n")
-    report_table(targets(rows, batch))
+    env, load = environment(out), os.getloadavg()
+    wanted = [e for e in opts.engines.split(",") if e]
+    installed = installed_engines(env)
+    engines = [e for e in wanted if e in installed][: 1 if opts.quick else None]
+    rows, floors = [], []
+    if engines:
+        top = engines[0]
+        rows += cold_then_warm(out, env, top)
+        sizes = [K100] + ([M1] if opts.with_1m else [])
+        rows += [case(out, env, top, size, 5) for size in sizes]
+        rows += [case(out, env, engine, size, 5) for engine in engines[1:] for size in (K10, K100)]
+        ndt_size = K10 if opts.quick else K100
+        rows.append(case(out, env, top, ndt_size, 5, plan="ndt"))
+        floors = [floor_case(out, size, 5) for size in (K10, *sizes)]
+    if opts.legacy and not opts.quick and "legacy" in installed:
+        rows += legacy_cases(out, env, opts.legacy)
+    batch = batch_cases(out, env) if opts.with_batch else []
+    print(f"\nissue 27 targets (plan on: {json.dumps(PLAN_CASES['on'])}); engines asked {wanted}, installed "
+          f"{sorted(installed)}; load average at start {load[0]:.1f}, at end {os.getloadavg()[0]:.1f}; git {_commit()}\n")
+    report_table(targets(rows, floors, wanted, installed, opts))
     print()
     report_table(rows, out / "results.json", DETAIL)
+    print()
+    report_table(floors, out / "floors.json")
     if batch:
         print()
         report_table(batch, out / "batch.json")
 
 
-def warm_parse_cache(out: Path) -> None:
-    """Parse once before the cases, as any earlier run on a machine would have: every case then starts warm."""
-    from run_bench import BIN
+def batch_cases(out: Path, env: dict) -> list[dict]:
+    from batch_bench import run_case as batch_case
 
-    code = ("from pathlib import Path; from planwise_core.database.workspace import Workspace; "
-            "from planwise_core.engine.project import DbtProject, parsed_manifest; "
-            "parsed_manifest(DbtProject(Workspace(Path('x.duckdb').resolve()).build))")
-    subprocess.run([str(BIN / "python"), "-c", code], env=environment(out), check=True, cwd=out)
+    census = census_file(out, K10)
+    return [batch_case("local", workers, 8, 5, census, out / f"batch_local_{workers}", env, plan_config(out, "on"))
+            for workers in (1, 2)]
 
 
 def _commit() -> str:

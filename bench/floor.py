@@ -4,6 +4,9 @@ It replays the years on a copy of the finished database with every year partitio
 what the run's own year read. Scratch models become CREATE OR REPLACE TABLE, year-partitioned ones an INSERT
 BY NAME (what the materializations do, minus their checks); ephemeral models are inside their readers' SQL.
 Only the execution is timed; dbt compiles each year's SQL beforehand.
+
+The other floor, the same yearly work written straight in plain DuckDB without dbt (workforce + money), is
+``money_floor`` (bench/floor_money.py, re-exported here); `make bench` runs it beside every case.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from planwise_core.database.workspace import Workspace
 from planwise_core.engine.invokers import _forget_injected_ctes
 from planwise_core.engine.nodes import YEAR_START, YEARLY, selected_models, year_partitioned_models
 from planwise_core.engine.project import DbtProject, parsed_manifest
+
+from floor_money import money_floor  # noqa: F401,E402 - bench/ is on sys.path when run as a script
 
 
 def sql_floor(database: Path, config_path: Path, years: list[int], threads: int = 2) -> tuple[dict[int, float], dict[str, float]]:

@@ -56,7 +56,10 @@ def transition_year(ctx, from_year, to_year):
     succeeded and before ``process_year(to_year)``. Implementations must check
     that the start population of ``to_year`` equals the actives of the
     ``from_year`` snapshot (count, age + 1, tenure + 1, pay carried) and raise
-    :class:`~planwise_core.errors.SimulationError` on any mismatch.
+    :class:`~planwise_core.errors.SimulationError` on any mismatch. An engine
+    may instead check within the attempt's ``process_year(to_year)`` (the
+    optimized engine builds the start, its checks and the year in one
+    ``dbt build``) and fail it with the same error (docs/hooks.md).
 
     :param ctx: the run context.
     :param from_year: the year just completed.

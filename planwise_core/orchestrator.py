@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -171,6 +172,7 @@ class Simulation:
     def _foundation(self, hooks: Hooks) -> FoundationResult:
         self.progress(FoundationStarted())
         result = hooks.foundation_setup(self.ctx)
+        self._stop_if_interrupted()
         self.ctx.monitor.checkpoint("foundation")
         self.progress(FoundationDone())
         return result
@@ -274,6 +276,7 @@ class Simulation:
                 if year > self.config.simulation.start_year:
                     hooks.transition_year(ctx, year - 1, year)
                 result = hooks.process_year(ctx, year)
+                self._stop_if_interrupted()  # a signal a library swallowed still stops the run
                 self._log_year(result, level, attempt + 1)
                 return result, attempt + 1
             except Exception as exc:
@@ -305,10 +308,15 @@ class Simulation:
             if not self.publishing:  # once publishing, the run finishes: the new results are going in place
                 raise KeyboardInterrupt
 
+        def unraisable(info):  # raised in a finalizer (dbt's pools) and dropped: remembered, stops after the step
+            None if self.interrupted and isinstance(info.exc_value, KeyboardInterrupt) else hook(info)
+
         previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+        hook, sys.unraisablehook = sys.unraisablehook, unraisable
         try:
             yield
         finally:
+            sys.unraisablehook = hook
             [signal.signal(sig, handler) for sig, handler in previous.items()]
 
     def _stop_if_interrupted(self) -> None:

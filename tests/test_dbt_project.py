@@ -80,6 +80,27 @@ def test_yearly_models_are_tagged_yearly(manifest, selections):
         assert "yearly" in models[name].tags, name
 
 
+def test_the_year_selection_is_the_start_its_checks_and_the_yearly_models(tmp_path, selections, manifest):
+    """`dbt build --selector year` (the optimized engine's one invocation a year) builds the year_start and yearly
+    models, runs the start population's tests and the transition checks, and none of the yearly models' tests;
+    every transition check hangs on the start population alone, so dbt runs it before any later model."""
+    from dbt.cli.main import dbtRunner
+
+    from planwise_core.engine.nodes import WHOLE_YEAR
+
+    assert set(selected_models(DbtProject(tmp_path / "x.duckdb"), WHOLE_YEAR)) == {
+        *selections[YEAR_START], *selections[YEARLY]}
+    project = DbtProject(tmp_path / "x.duckdb")
+    os.environ.update(project.env())
+    tests = dbtRunner(manifest=parsed_manifest(project)).invoke(
+        ["ls", *project.common_args(), "--selector", WHOLE_YEAR, "--resource-type", "test", "unit_test",
+         "--output", "name", "--log-level", "none", "--quiet"]).result
+    checks = transition_checks(project)
+    start_tests = [n.name for n in manifest.nodes.values() if n.resource_type == "test"
+                   and n.depends_on.nodes == ["model.planwise.int_workforce_start"]]
+    assert sorted(tests) == sorted(start_tests) and set(checks) <= set(start_tests) and len(checks) == 4
+
+
 def test_transition_checks_are_dbt_tests_of_the_year_start(tmp_path):
     assert transition_checks(DbtProject(tmp_path / "x.duckdb")) == (
         "transition_active_end_equals_target_end", "transition_age_and_tenure_grow_by_one",
@@ -174,8 +195,16 @@ def test_unit_and_data_tests_pass_on_a_simulated_database(tmp_path):
                        where simulation_year = 2025 and employee_id = (select min(employee_id)
                        from fct_workforce_snapshot where simulation_year = 2025 and employment_status = 'active')""")
     ctx = RunContext(config=config, database=database, run_id="check")
+    with duckdb.connect(str(database)) as con:  # 2026 again: its rows go, as the host discards a failed year
+        con.execute("delete from fct_yearly_events where simulation_year = 2026")
+    hooks = Hooks(get_plugin_manager(), "optimized")
+    # The optimized engine checks the transition inside the year's one `dbt build` (docs/performance.md): the
+    # same error stops the year, and the checks gate it: no model after the start population ran.
+    assert hooks.transition_year(ctx, 2025, 2026).carried > 0
     with pytest.raises(SimulationError, match="Transition 2025 -> 2026 failed: .*transition_active_end_equals_target"):
-        Hooks(get_plugin_manager(), "optimized").transition_year(ctx, 2025, 2026)
+        hooks.process_year(ctx, 2026)
+    with duckdb.connect(str(database)) as con:
+        assert con.execute("select count(*) from fct_yearly_events where simulation_year = 2026").fetchone()[0] == 0
 
 
 def test_a_parse_is_shared_through_the_cache_and_works_without_one(tmp_path, monkeypatch):

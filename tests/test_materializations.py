@@ -1,6 +1,6 @@
 """The project's own materializations (macros/materializations) and the host keeping the build open (Keeper):
 a re-run year replaces exactly its partition, a changed column fails loudly before anything is deleted, the
-engines invoke dbt at most twice per year, and a held build is shared in-process but free for subprocesses."""
+optimized engine invokes dbt once per year, DuckDB threads follow the census, and a held build is shared in-process but free for subprocesses."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_a_changed_column_fails_loudly_and_deletes_nothing(tmp_path, two_years, 
     assert partitions(database, ["fct_year_summary"]) == before
 
 
-def test_a_run_invokes_dbt_at_most_twice_per_year(tmp_path):
+def test_a_run_invokes_dbt_once_per_year(tmp_path):
     from planwise_core.orchestrator import Simulation
 
     census = CensusSpec.generated(150, 17).write(tmp_path)
@@ -88,8 +88,8 @@ def test_a_run_invokes_dbt_at_most_twice_per_year(tmp_path):
     assert result["success"], result["error"]
     foundation = sum(s["dbt_invocations"] for s in result["performance_metrics"]["foundation_steps"])
     total = result["plugin_metrics"]["optimized"]["dbt_invocations"]
-    # Years 2 and 3 count their transition (start population and its checks) and their models.
-    assert total - foundation == 6, (total, foundation)
+    # One `dbt build` a year (start population, transition checks, models) and one for the foundation.
+    assert total - foundation == 3 and foundation == 1, (total, foundation)
 
 
 def test_a_held_build_is_shared_in_process_and_released_for_subprocesses(tmp_path):
@@ -127,3 +127,30 @@ def test_a_pool_worker_share_of_the_cores_reaches_every_connection_of_the_held_b
             assert con.execute("select current_setting('threads')").fetchone()[0] == 1
     finally:
         keeper.close()
+
+
+def test_a_held_build_runs_duckdb_on_one_thread_below_half_a_million_employees(tmp_path, monkeypatch):
+    """docs/configuration.md: 1 DuckDB thread for a census below 500,000 rows, DuckDB's default above (every
+    core), and PLANWISE_DUCKDB_THREADS always wins."""
+    from planwise_core.database.connection import ONE_THREAD_BELOW
+
+    monkeypatch.delenv("PLANWISE_DUCKDB_THREADS", raising=False)
+    default = duckdb.connect().execute("select current_setting('threads')").fetchone()[0]
+
+    def held_threads(rows: int) -> int:
+        database = tmp_path / f"census_{rows}.duckdb"
+        with duckdb.connect(str(database)) as con:
+            con.execute(f"create schema if not exists raw; create or replace table raw.census as select range as i from range({rows})")
+        keeper = Keeper(database)
+        keeper.hold(True)
+        try:
+            with duckdb.connect(str(database)) as con:  # the held instance: what dbt's connections see
+                return con.execute("select current_setting('threads')").fetchone()[0]
+        finally:
+            keeper.close()
+
+    assert held_threads(1_000) == 1
+    assert held_threads(ONE_THREAD_BELOW - 1) == 1
+    assert ONE_THREAD_BELOW == 500_000 and held_threads(ONE_THREAD_BELOW) == default
+    monkeypatch.setenv("PLANWISE_DUCKDB_THREADS", "3")
+    assert held_threads(1_000) == 3

@@ -24,6 +24,20 @@ def connect(database: Path):
 
 
 DUCKDB_THREADS_ENV = "PLANWISE_DUCKDB_THREADS"
+# Below this many census rows a run's queries are too small to gain from DuckDB's parallel operators: one
+# thread gives the same wall time for 15-25 % less CPU (docs/performance.md, DuckDB threads).
+ONE_THREAD_BELOW = 500_000
+
+
+def duckdb_threads(con) -> int | None:
+    """DuckDB threads for a run on ``con``'s database: PLANWISE_DUCKDB_THREADS when set, else 1 for a census
+    below ONE_THREAD_BELOW rows, else None (DuckDB's default: every core)."""
+    if os.environ.get(DUCKDB_THREADS_ENV):
+        return int(os.environ[DUCKDB_THREADS_ENV])
+    if not table_exists(con, "census", schema="raw"):
+        return None
+    rows = con.execute("select count(*) from raw.census").fetchone()[0]
+    return 1 if rows < ONE_THREAD_BELOW else None
 
 
 class Keeper:
@@ -40,8 +54,9 @@ class Keeper:
     def hold(self, wanted: bool = True) -> None:
         if wanted and self._con is None:
             self._con = duckdb.connect(str(self.database))
-            if os.environ.get(DUCKDB_THREADS_ENV):  # a pool worker's share of the cores, for the whole instance
-                self._con.execute(f"set threads = {int(os.environ[DUCKDB_THREADS_ENV])}")
+            threads = duckdb_threads(self._con)  # for the whole instance, every connection of the run
+            if threads:
+                self._con.execute(f"set threads = {threads}")
         elif not wanted:
             self.close()
 

@@ -12,8 +12,8 @@ from planwise_core.assumptions.spec import LEGACY_PREFIX, TABLES
 from planwise_core.database import connect, delete_years, table_exists, year_row_counts
 from planwise_core.database.connection import Keeper
 from planwise_core.engine.invokers import DBT_PROCESS_LOCK, Invoker
-from planwise_core.engine.nodes import (BASELINE, FOUNDATION, STAGING, YEAR_START, YEARLY, selected_models,
-                                        transition_checks, year_partitioned_models)
+from planwise_core.engine.nodes import (BASELINE, FOUNDATION, STAGING, WHOLE_YEAR, YEAR_START, YEARLY,
+                                        selected_models, transition_checks, year_partitioned_models)
 from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject, parsed_manifest
 from planwise_core.engines import EngineSpec
 from planwise_core.errors import SimulationError
@@ -30,6 +30,10 @@ class DbtEngine:
     # opens, one checkpoint per hook instead of one per connection). The file is released when the hook
     # returns: a dbt subprocess, or another plugin opening it read-only, could not open a held file.
     shares_database = False
+    # True for an engine that builds the foundation in one `dbt build` and each year in one `dbt build` of the
+    # `year` selection (start population, transition checks, yearly models) when it runs a selection per
+    # invocation: transition_year then only checks that the previous year is there (docs/performance.md).
+    one_build = False
 
     @contextlib.contextmanager
     def _held(self, ctx):
@@ -45,6 +49,9 @@ class DbtEngine:
 
     def per_model(self, ctx) -> bool:
         return ctx.settings.per_model
+
+    def _one_build(self, ctx) -> bool:
+        return self.one_build and not self.per_model(ctx)
 
     @hookimpl
     def planwise_engines(self):
@@ -101,18 +108,35 @@ class DbtEngine:
 
     def _foundation_setup(self, ctx) -> FoundationResult:
         started = time.perf_counter()
-        inv = self.invoker(ctx)
         # The parameter tables are already in the database: the host validated and loaded them
         # (planwise_core.assumptions) with the census, so the foundation starts at the staging models.
-        steps = (
-            self._named("staging", self._run(ctx, "run", STAGING)),
-            self._named("baseline", self._run(ctx, "run", BASELINE)),
-            StepResult("validation", inv.invoke("test", "--selector", FOUNDATION).seconds, 1),
-        )
+        steps = self._foundation_build(ctx) if self._one_build(ctx) else self._foundation_steps(ctx)
         with connect(ctx.database) as con:
             rows = con.execute("select count(*) from int_baseline_workforce").fetchone()[0]
         steps = tuple(attrs.evolve(s, rows=rows) if s.name == "baseline" else s for s in steps)
         return FoundationResult(self.name, steps, time.perf_counter() - started, rows)
+
+    def _foundation_steps(self, ctx) -> tuple[StepResult, ...]:
+        return (
+            self._named("staging", self._run(ctx, "run", STAGING)),
+            self._named("baseline", self._run(ctx, "run", BASELINE)),
+            StepResult("validation", self.invoker(ctx).invoke("test", "--selector", FOUNDATION).seconds, 1),
+        )
+
+    def _foundation_build(self, ctx) -> tuple[StepResult, ...]:
+        """One `dbt build` of the foundation (models, then their unit and data tests, in dependency order),
+        reported as the same three steps, timed from its nodes; the invocation's own set-up goes to staging."""
+        call = self.invoker(ctx).invoke("build", "--selector", FOUNDATION)
+        kinds = {"staging": 0.0, "baseline": 0.0, "validation": 0.0}
+        for _name, resource_type, tags, seconds in call.nodes:
+            kind = "validation" if "test" in resource_type else ("staging" if STAGING in tags else "baseline")
+            kinds[kind] += seconds
+        # Node times overlap on dbt's threads: scaled down to the invocation's wall time when they exceed it.
+        total = sum(kinds.values())
+        scale = min(1.0, call.seconds / total) if total else 1.0
+        kinds = {name: seconds * scale for name, seconds in kinds.items()}
+        kinds["staging"] += max(0.0, call.seconds - sum(kinds.values()))
+        return tuple(StepResult(name, seconds, int(name == "staging")) for name, seconds in kinds.items())
 
     @staticmethod
     def _named(name: str, step: StepResult) -> StepResult:
@@ -128,12 +152,12 @@ class DbtEngine:
             return self._transition_year(ctx, from_year, to_year)
 
     def _transition_year(self, ctx, from_year: int, to_year: int) -> TransitionResult:
-        with connect(ctx.database) as con:
-            present = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?",
-                                  [from_year]).fetchone()[0] if table_exists(con, "fct_workforce_snapshot") else 0
+        present, actives = self._year_end(ctx, from_year)
         if not present:
             raise SimulationError(f"Year {to_year} needs the results of {from_year}, which are missing from the "
                                   f"database. Simulate {from_year} first (or run from the start year again).")
+        if self._one_build(ctx):  # the start and its checks are built with the year (process_year)
+            return TransitionResult(from_year, to_year, actives, transition_checks(self.invoker(ctx).project))
         try:
             step = self._build_year_start(ctx, to_year)
         except SimulationError as exc:
@@ -147,6 +171,15 @@ class DbtEngine:
     def _transition_checks(self, ctx) -> tuple[str, ...]:
         return transition_checks(self.invoker(ctx).project)
 
+    @staticmethod
+    def _year_end(ctx, year: int) -> tuple[int, int]:
+        """Rows of ``year``'s snapshot (0 when the year is missing), and its actives: the next year's start."""
+        with connect(ctx.database) as con:
+            if not table_exists(con, "fct_workforce_snapshot"):
+                return 0, 0
+            return con.execute("select count(*), count(*) filter (where employment_status = 'active') "
+                               "from fct_workforce_snapshot where simulation_year = ?", [year]).fetchone()
+
     @hookimpl
     def process_year(self, ctx, year: int) -> YearResult:
         with self._held(ctx):
@@ -154,16 +187,37 @@ class DbtEngine:
 
     def _process_year(self, ctx, year: int) -> YearResult:
         started = time.perf_counter()
+        if self._one_build(ctx):
+            steps = [self._build_whole_year(ctx, year)]
+        else:
+            steps = self._start_then_yearly(ctx, year)
+        with connect(ctx.database) as con:
+            rows = sum(year_row_counts(con, year))
+        steps[-1] = attrs.evolve(steps[-1], rows=rows)
+        return YearResult(year, self.name, tuple(steps), time.perf_counter() - started, rows)
+
+    def _build_whole_year(self, ctx, year: int) -> StepResult:
+        """The start population, its transition checks (they gate every later model) and the yearly models, in
+        one `dbt build`; a failing check fails the year with the transition's error."""
+        if year != ctx.start_year and not self._year_end(ctx, year - 1)[0]:
+            raise SimulationError(f"Year {year} has no start population: the results of {year - 1} are missing. "
+                                  f"Simulate {year - 1} first (or run from the start year again).")
+        try:
+            return self._run(ctx, "build", WHOLE_YEAR, year=year, per_model=False)
+        except SimulationError as exc:
+            if year != ctx.start_year and any(check in str(exc) for check in
+                                              transition_checks(self.invoker(ctx).project)):
+                raise SimulationError(f"Transition {year - 1} -> {year} failed: {exc}") from None
+            raise
+
+    def _start_then_yearly(self, ctx, year: int) -> list[StepResult]:
         steps = []
         if not self._start_built_for(ctx, year):
             if year != ctx.start_year:
                 raise SimulationError(f"Year {year} has no start population: run transition_year({year - 1}, {year}) first.")
             steps.append(self._build_year_start(ctx, year))
-        models = self._run(ctx, "run", YEARLY, year=year)
-        with connect(ctx.database) as con:
-            rows = sum(year_row_counts(con, year))
-        steps.append(attrs.evolve(models, rows=rows))
-        return YearResult(year, self.name, tuple(steps), time.perf_counter() - started, rows)
+        steps.append(self._run(ctx, "run", YEARLY, year=year))
+        return steps
 
     @staticmethod
     def _start_built_for(ctx, year: int) -> bool:

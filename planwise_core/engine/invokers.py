@@ -32,6 +32,8 @@ class DbtCall:
 
     args: tuple[str, ...]
     seconds: float
+    # The nodes it ran, as (name, resource type, tags, seconds), when the invoker can tell (in-process dbt).
+    nodes: tuple[tuple[str, str, tuple[str, ...], float], ...] = ()
 
 
 class Invoker:
@@ -51,14 +53,15 @@ class Invoker:
         full = [command, *self.project.common_args(), "--vars", json.dumps(dbt_vars, sort_keys=True), *args]
         label = f"dbt {command} {' '.join(args)}".strip()
         started = time.perf_counter()
-        self._run(full, label)
-        call = DbtCall(tuple([command, *args]), time.perf_counter() - started)
+        nodes = self._run(full, label)
+        call = DbtCall(tuple([command, *args]), time.perf_counter() - started, tuple(nodes or ()))
         self.calls.append(call)
         log.debug("%s%s: %.2fs", label, f" (year {year})" if year is not None else "", call.seconds,
                   extra={"event": "dbt_step", "step": label, "year": year, "seconds": round(call.seconds, 3)})
         return call
 
-    def _run(self, args: list[str], label: str) -> None:
+    def _run(self, args: list[str], label: str) -> list | None:
+        """Run one dbt command; the nodes it ran (see ``DbtCall.nodes``) when known."""
         raise NotImplementedError
 
 
@@ -87,18 +90,22 @@ class InProcessDbt(Invoker):
         self._runner = dbtRunner(manifest=parsed_manifest(self.project))
         self.parse_seconds = time.perf_counter() - started
 
-    def _run(self, args: list[str], label: str) -> None:
+    def _run(self, args: list[str], label: str) -> list:
         self._ensure_parsed()
         os.environ.update(self.project.env())
         _forget_injected_ctes(self._runner.manifest)
         result = self._runner.invoke([*args, "--log-level", "none", "--no-write-json"])
         self.last_result = result  # what a caller reads besides success (the compiled engine: compiled nodes)
         _release_duckdb()
+        nodes = []
         for node in getattr(result.result, "results", None) or []:
             if getattr(node, "node", None) is not None:
                 log_node(node.node.name, str(node.status).lower().rsplit(".", 1)[-1], node.execution_time or 0.0)
+                nodes.append((node.node.name, str(node.node.resource_type), tuple(node.node.tags),
+                              node.execution_time or 0.0))
         if not result.success:
             raise SimulationError(f"{label} failed: {_failure_detail(result)}")
+        return nodes
 
 
 def _forget_injected_ctes(manifest) -> None:

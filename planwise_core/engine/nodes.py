@@ -14,6 +14,7 @@ from planwise_core.errors import SimulationError
 
 STAGING, BASELINE, FOUNDATION = "staging", "baseline", "foundation"
 YEAR_START, YEARLY = "year_start", "yearly"
+WHOLE_YEAR = "year"  # year_start and yearly in one `dbt build` (the transition checks, none of the yearly tests)
 
 
 def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:

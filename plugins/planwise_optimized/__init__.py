@@ -10,6 +10,7 @@ class OptimizedEngine(DbtEngine):
     name = OPTIMIZED
     levels = (HIGH, MEDIUM, LOW)
     shares_database = True  # dbtRunner in this process
+    one_build = True  # the foundation in one dbt build, each year in one (docs/performance.md)
 
     def make_invoker(self, ctx):
         project = DbtProject(ctx.database, threads=ctx.settings.threads)

@@ -1,11 +1,14 @@
 {{ config(tags=["year_start"]) }}
 {#- Continuing employees of the year just completed are exactly one year older and longer in service. -#}
--- depends_on: {{ ref('fct_workforce_snapshot') }}
+{#- Reads the completed year's tables beside the start population, not through ref(): its only parent is
+    int_workforce_start, so `dbt build` runs it right after the start and it gates every model of the year. -#}
+{%- set start = ref('int_workforce_start') %}
+{%- set snapshots = start.incorporate(path={'identifier': 'fct_workforce_snapshot'}) %}
 {%- set from_year = var('simulation_year') - 1 %}
 {%- if from_year > var('start_year') %}
 select completed.employee_id
-from {{ ref('fct_workforce_snapshot') }} as completed
-inner join {{ ref('fct_workforce_snapshot') }} as earlier using (employee_id)
+from {{ snapshots }} as completed
+inner join {{ snapshots }} as earlier using (employee_id)
 where completed.simulation_year = {{ from_year }}
   and earlier.simulation_year = {{ from_year - 1 }}
   and earlier.employment_status = 'active'

@@ -1,11 +1,13 @@
 {{ config(tags=["year_start"]) }}
 {#- Age, tenure, level, pay and plan state of every carried employee equal the previous year-end. -#}
--- depends_on: {{ ref('fct_workforce_snapshot') }}
--- depends_on: {{ ref('int_workforce_start') }}
+{#- Reads the completed year's tables beside the start population, not through ref(): its only parent is
+    int_workforce_start, so `dbt build` runs it right after the start and it gates every model of the year. -#}
+{%- set start = ref('int_workforce_start') %}
+{%- set snapshots = start.incorporate(path={'identifier': 'fct_workforce_snapshot'}) %}
 {%- if var('simulation_year') > var('start_year') %}
 select current_start.employee_id
-from {{ ref('fct_workforce_snapshot') }} as previous
-inner join {{ ref('int_workforce_start') }} as current_start using (employee_id)
+from {{ snapshots }} as previous
+inner join {{ start }} as current_start using (employee_id)
 where previous.simulation_year = {{ var('simulation_year') - 1 }}
   and current_start.simulation_year = {{ var('simulation_year') }}
   and (current_start.current_age <> previous.current_age
