@@ -11,12 +11,16 @@
 {%- set core_age = var('plan_core_minimum_age') -%}
 
 with snapshot as (
-    select * from {{ ref('fct_workforce_snapshot') }}
+    -- Only the columns read below: a CTE read several times may be materialized, with every column it selects.
+    select employee_id, employee_birth_date, employee_hire_date, termination_date, eligibility_date, enrollment_date,
+           current_age, current_tenure
+    from {{ ref('fct_workforce_snapshot') }}
     where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
 events as (
-    select * from {{ ref('fct_yearly_events') }}
+    select employee_id, event_type, event_category, effective_date, event_sequence, compensation_amount, deferral_rate
+    from {{ ref('fct_yearly_events') }}
     where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
