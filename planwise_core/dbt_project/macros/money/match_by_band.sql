@@ -4,6 +4,7 @@
 {%- set rendered = [] -%}
 {%- for formula in formulas -%}
 {%- if kind == 'amount' -%}{%- do rendered.append(match_formula(a, b, c, formula)) -%}
+{%- elif kind == 'amount_bigint' -%}{%- do rendered.append(match_formula(a, b, c, formula, wide=false)) -%}
 {%- elif kind == 'max' -%}{%- do rendered.append(match_formula_max(a, b, formula)) -%}
 {%- elif kind == 'saturation' -%}{%- do rendered.append(match_saturation(a, b, c, formula)) -%}
 {%- elif kind == 'rate' -%}{%- do rendered.append(match_rate_g(a, formula)) -%}

@@ -29,33 +29,38 @@ tenure_bands as (
     select * from {{ ref('stg_tenure_bands') }}
 ),
 
-periods as (
-    -- Each rate is in force from its effective date to the day before the next change, or to the last day worked.
+kept as (
+    -- The rates in force up to the last day worked: a prefix of the timeline (effective dates never decrease).
     select
         timeline.employee_id,
         timeline.rate,
         timeline.to_level,
         timeline.change_sequence,
-        timeline.effective_date as period_from,
-        coalesce(
-            cast(lead(timeline.effective_date) over (partition by timeline.employee_id order by timeline.change_sequence) - 1 as date),
-            least(coalesce(employment_year.termination_date, {{ year_end() }}), {{ year_end() }})
-        ) as period_to
+        cast(timeline.rate * 100 as hugeint) as rate_cents,
+        cast(coalesce(timeline.previous_rate, 0) * 100 as hugeint) as previous_rate_cents,
+        date_diff('day', {{ year_start() }}, timeline.effective_date) as effective_day,
+        date_diff('day', {{ year_start() }}, least(coalesce(employment_year.termination_date, {{ year_end() }}),
+                                                  {{ year_end() }})) as last_day
     from timeline
     inner join employment_year using (employee_id)
     where employment_year.termination_date is null or timeline.effective_date <= employment_year.termination_date
 ),
 
 pay as (
+    -- Each rate is in force from its effective date to the day before the next change, or to the last day worked.
+    -- Every change row's previous rate is the rate of the row before it, and the opening row has none, so the sum
+    -- of rate * days telescopes (docs/performance.md): rate_last * (last_day + 1) + sum of (previous - rate) * day.
+    -- One GROUP BY, no window; integer cent-days, rounded half up once (DECIMAL / INTEGER would be a DOUBLE).
     select
         employee_id,
         arg_max(rate, change_sequence) as current_compensation,
         arg_max(to_level, change_sequence) as level_id,
-        -- Integer cent-days, rounded half up: DECIMAL / INTEGER would be a DOUBLE division in DuckDB.
-        cast(cast((sum(cast(rate * 100 as hugeint) * (date_diff('day', period_from, period_to) + 1)) * 2
-                   + {{ days_in_year() }}) // (2 * {{ days_in_year() }}) as decimal(18, 0)) * 0.01 as decimal(18, 2))
+        cast(cast((
+            (arg_max(rate_cents, change_sequence) * (max(last_day) + 1)
+             + sum((previous_rate_cents - rate_cents) * effective_day)) * 2
+            + {{ days_in_year() }}) // (2 * {{ days_in_year() }}) as decimal(18, 0)) * 0.01 as decimal(18, 2))
             as prorated_annual_compensation
-    from periods
+    from kept
     group by employee_id
 ),
 
@@ -75,6 +80,20 @@ measured as (
         {{ completed_years('employment_year.employee_birth_date', year_end()) }} as current_age,
         {{ completed_years('employment_year.employee_hire_date', year_end()) }} as current_tenure
     from employment_year
+),
+
+age_band_of as (
+    -- The band of each age that occurs (a few dozen values): the range join on those, then an equality join per row.
+    select ages.current_age, age_bands.age_band
+    from (select distinct current_age from measured) as ages
+    inner join age_bands on ages.current_age >= age_bands.min_age and ages.current_age < age_bands.max_age
+),
+
+tenure_band_of as (
+    select tenures.current_tenure, tenure_bands.tenure_band
+    from (select distinct current_tenure from measured) as tenures
+    inner join tenure_bands
+        on tenures.current_tenure >= tenure_bands.min_tenure and tenures.current_tenure < tenure_bands.max_tenure
 ),
 
 final as (
@@ -97,8 +116,8 @@ final as (
         pay.current_compensation as full_year_equivalent_compensation,
         measured.current_age,
         measured.current_tenure,
-        age_bands.age_band,
-        tenure_bands.tenure_band,
+        age_band_of.age_band,
+        tenure_band_of.tenure_band,
         measured.eligibility_date <= coalesce(measured.termination_date, {{ year_end() }}) as is_eligible,
         measured.eligibility_date,
         case
@@ -120,7 +139,8 @@ final as (
     left join enrollment_state using (employee_id)
     left join escalation_events using (employee_id)
     left join match_response_events using (employee_id)
-    {{ join_bands('measured') }}
+    left join age_band_of on age_band_of.current_age = measured.current_age
+    left join tenure_band_of on tenure_band_of.current_tenure = measured.current_tenure
 )
 
 select * from final

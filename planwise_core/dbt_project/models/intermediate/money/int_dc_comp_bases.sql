@@ -1,8 +1,9 @@
-{#- R3 compensation bases, day-exact: the year of each employee cut into segments of constant salary, deferral
-    rate and match / core period (cut at every event of the timeline and at the entry dates), summed as exact
-    integer numerators (cent-days, bp-cent-days). One row per snapshot row. -#}
+{#- R3 compensation bases, day-exact: the year of each employee cut into segments of constant salary and deferral
+    rate (cut at every event of the timeline), summed as exact integer numerators (cent-days, bp-cent-days). The
+    match and core periods and the refunded EACA window are not cuts: each segment counts the days of its overlap
+    with them (docs/plan_money.md, "Day counts"). One row per snapshot row. -#}
 {%- set year = var('simulation_year') -%}
-{%- set max_bp = to_bp(var('plan_max_deferral_rate')) -%}
+{%- set max_bp = to_bp_value(var('plan_max_deferral_rate')) -%}
 {%- set calculation = var('plan_match_calculation') -%}
 {%- set match_waiting = var('plan_match_waiting_period_days') -%}
 {%- set match_age = var('plan_match_minimum_age') -%}
@@ -10,12 +11,16 @@
 {%- set core_age = var('plan_core_minimum_age') -%}
 
 with snapshot as (
-    select * from {{ ref('fct_workforce_snapshot') }}
+    -- Only the columns read below: a CTE read several times may be materialized, with every column it selects.
+    select employee_id, employee_birth_date, employee_hire_date, termination_date, eligibility_date, enrollment_date,
+           current_age, current_tenure
+    from {{ ref('fct_workforce_snapshot') }}
     where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
 events as (
-    select * from {{ ref('fct_yearly_events') }}
+    select employee_id, event_type, event_category, effective_date, event_sequence, compensation_amount, deferral_rate
+    from {{ ref('fct_yearly_events') }}
     where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
@@ -71,69 +76,68 @@ bounds as (
 ),
 
 changes as (
-    -- The opening state (it carries the person's dates), then every change of salary or deferral rate in event
-    -- order, then the days that only start a period (match entry, core entry, refund window).
+    -- The opening state, then every change of salary or deferral rate in event order.
     select employee_id, first_day as change_date, -1 as sequence, opening_salary_cents as salary_cents,
-           opening_rate_bp as rate_bp, last_day, match_entry_date, core_entry_date, refund_from, refund_to,
-           match_band_key, opening_rate_bp
+           opening_rate_bp as rate_bp
     from bounds
     union all
-    select employee_id, effective_date, event_sequence, {{ cents('compensation_amount') }}, null,
-           null, null, null, null, null, null, null
+    select employee_id, effective_date, event_sequence, {{ cents('compensation_amount') }}, null
     from events
     where event_type in ('promotion', 'raise')
     union all
-    select employee_id, effective_date, event_sequence, null, {{ to_bp('deferral_rate') }},
-           null, null, null, null, null, null, null
+    select employee_id, effective_date, event_sequence, null, {{ to_bp('deferral_rate') }}
     from events
     where event_type in ('enrollment', 'deferral_match_response', 'deferral_escalation', 'opt_out')
-    union all
-    select employee_id, split_date, 0, null, null, null, null, null, null, null, null, null
-    from (
-        select employee_id, first_day, last_day, match_entry_date as split_date from bounds
-        union all
-        select employee_id, first_day, last_day, core_entry_date from bounds
-        union all
-        select employee_id, first_day, last_day, refund_from from bounds
-    ) as splits
-    where split_date > first_day and split_date <= last_day
 ),
 
 segments as (
-    -- One sort: each row holds from its date to the day before the next row (same-day rows get 0 days and drop).
+    -- One sort, one window: each row holds from its date to the day before the next row (the last to the last
+    -- day worked; same-day rows get 0 days and drop).
     select
         employee_id,
         change_date as segment_from,
-        coalesce(cast(lead(change_date) over timeline - 1 as date), first_value(last_day) over running) as segment_to,
+        cast(lead(change_date) over timeline - 1 as date) as next_to,
         last_value(salary_cents ignore nulls) over running as salary_cents,
-        least(last_value(rate_bp ignore nulls) over running, {{ max_bp }}) as rate_bp,
-        first_value(match_entry_date) over running as match_entry_date,
-        first_value(core_entry_date) over running as core_entry_date,
-        first_value(refund_from) over running as refund_from,
-        first_value(refund_to) over running as refund_to,
-        first_value(match_band_key) over running as match_band_key,
-        first_value(opening_rate_bp) over running as opening_rate_bp
+        least(last_value(rate_bp ignore nulls) over running, {{ max_bp }}) as rate_bp
     from changes
     window
         timeline as (partition by employee_id order by change_date, sequence),
         running as (timeline rows between unbounded preceding and current row)
 ),
 
-periods as (
+clipped as (
+    -- Days of each segment inside the match period, the core period and the refunded EACA window (whose end is an
+    -- opt-out, itself a change row): integer overlaps, so the sums are those of segments cut at each of these days.
     select
-        employee_id,
-        date_diff('day', segment_from, segment_to) + 1 as days,
-        salary_cents,
-        rate_bp,
-        -- r(t) of dc_plan: 0 inside a refunded EACA window.
-        case when refund_to is not null and segment_from >= refund_from and segment_from < refund_to then 0
-             else rate_bp end as deferral_bp,
-        segment_from >= match_entry_date as is_match_period,
-        segment_from >= core_entry_date as is_core_period,
-        match_band_key,
-        opening_rate_bp
+        segments.employee_id,
+        segments.salary_cents,
+        segments.rate_bp,
+        bounds.match_band_key,
+        bounds.opening_rate_bp,
+        date_diff('day', segments.segment_from, coalesce(segments.next_to, bounds.last_day)) + 1 as days,
+        case when bounds.match_entry_date is null then 0 else greatest(0, date_diff('day',
+            greatest(segments.segment_from, bounds.match_entry_date), coalesce(segments.next_to, bounds.last_day)) + 1) end
+            as match_days,
+        case when bounds.core_entry_date is null then 0 else greatest(0, date_diff('day',
+            greatest(segments.segment_from, bounds.core_entry_date), coalesce(segments.next_to, bounds.last_day)) + 1) end
+            as core_days,
+        case when bounds.refund_to is null then 0 else greatest(0, date_diff('day',
+            greatest(segments.segment_from, bounds.refund_from),
+            least(coalesce(segments.next_to, bounds.last_day), cast(bounds.refund_to - 1 as date))) + 1) end
+            as refund_days,
+        case when bounds.refund_to is null or bounds.match_entry_date is null then 0 else greatest(0, date_diff('day',
+            greatest(segments.segment_from, bounds.refund_from, bounds.match_entry_date),
+            least(coalesce(segments.next_to, bounds.last_day), cast(bounds.refund_to - 1 as date))) + 1) end
+            as match_refund_days
     from segments
-    where segment_to >= segment_from
+    inner join bounds using (employee_id)
+    where coalesce(segments.next_to, bounds.last_day) >= segments.segment_from
+),
+
+periods as (
+    -- r(t) of dc_plan is 0 inside the refunded window: the days a deferral rate applies outside it.
+    select *, days - refund_days as deferral_days, match_days - match_refund_days as match_deferral_days
+    from clipped
 ),
 
 final as (
@@ -141,21 +145,20 @@ final as (
         employee_id,
         max(opening_rate_bp) as deferral_bp_boy,
         cast(sum(days) as integer) as days_employed,
-        cast(coalesce(sum(days) filter (where is_match_period), 0) as integer) as match_days,
-        cast(coalesce(sum(days) filter (where is_core_period), 0) as integer) as core_days,
+        cast(sum(match_days) as integer) as match_days,
+        cast(sum(core_days) as integer) as core_days,
         cast(sum(salary_cents * days) as bigint) as comp_num,
-        cast(coalesce(sum(salary_cents * days) filter (where deferral_bp > 0), 0) as bigint) as deferral_comp_num,
+        cast(coalesce(sum(salary_cents * deferral_days) filter (where rate_bp > 0), 0) as bigint) as deferral_comp_num,
         cast(coalesce(sum(salary_cents * days) filter (where rate_bp > 0), 0) as bigint) as gross_deferral_comp_num,
-        cast(coalesce(sum(salary_cents * days) filter (where is_match_period), 0) as bigint) as match_comp_num,
-        cast(coalesce(sum(salary_cents * days) filter (where is_core_period), 0) as bigint) as core_comp_num,
-        cast(sum(deferral_bp * salary_cents * days) as bigint) as deferral_num,
+        cast(sum(salary_cents * match_days) as bigint) as match_comp_num,
+        cast(sum(salary_cents * core_days) as bigint) as core_comp_num,
+        cast(sum(rate_bp * salary_cents * deferral_days) as bigint) as deferral_num,
         cast(sum(rate_bp * salary_cents * days) as bigint) as gross_deferral_num,
-        cast(coalesce(sum(deferral_bp * salary_cents * days) filter (where is_match_period), 0) as bigint)
-            as match_deferral_num
+        cast(sum(rate_bp * salary_cents * match_deferral_days) as bigint) as match_deferral_num
         {%- if calculation != 'annual_true_up' %},
-        -- R8 per payroll: G = sum over the match period of g(r) * s * days, g in bp x bp (HUGEINT).
-        coalesce(sum({{ match_by_band('rate', 'match_band_key', 'deferral_bp') }} * salary_cents * days)
-                 filter (where is_match_period), 0) as per_payroll_num
+        -- R8 per payroll: G = sum over the match period of g(r) * s * days, g in bp x bp (HUGEINT); g(0) = 0.
+        coalesce(sum({{ match_by_band('rate', 'match_band_key', 'rate_bp') }} * salary_cents * match_deferral_days), 0)
+            as per_payroll_num
         {%- endif %}
     from periods
     group by employee_id

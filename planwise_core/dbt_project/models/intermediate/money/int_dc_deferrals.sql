@@ -6,7 +6,9 @@
 
 with snapshot as (
     -- plan.enabled: false leaves the year without money rows.
-    select * from {{ ref('fct_workforce_snapshot') }}
+    select employee_id, employee_birth_date, employee_hire_date, termination_date, current_age, current_tenure,
+           is_eligible, deferral_rate
+    from {{ ref('fct_workforce_snapshot') }}
     where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 

@@ -3,6 +3,7 @@
 {%- set calculation = var('plan_match_calculation') -%}
 {%- set match_key = band_key(var('plan_match_graded_by')) -%}
 {%- set core_key = band_key(var('plan_core_graded_by')) -%}
+{%- set bigint_bound = match_bigint_bound() -%}
 
 with deferrals as (
     select * from {{ ref('int_dc_deferrals') }}
@@ -33,10 +34,16 @@ bases as (
 formula as (
     select
         *,
-        case when match_eligible and matchable_deferral_cents > 0
-             then {{ div_half_up(match_by_band('amount', match_key, 'matchable_deferral_cents', 'match_cnum', 'match_cden'),
+        -- BIGINT where the bounds keep every product below 2^63 (match_bigint_bound), HUGEINT otherwise: same values.
+        case when not (match_eligible and matchable_deferral_cents > 0) then 0
+             {%- if bigint_bound > 0 %}
+             when matchable_deferral_cents <= 100000000 and match_cnum <= {{ bigint_bound }}
+             then {{ div_half_up(match_by_band('amount_bigint', match_key, 'matchable_deferral_cents', 'match_cnum', 'match_cden'),
+                                 'match_cden * 100000000', wide=false) }}
+             {%- endif %}
+             else {{ div_half_up(match_by_band('amount', match_key, 'matchable_deferral_cents', 'match_cnum', 'match_cden'),
                                  'match_cden * 100000000') }}
-             else 0 end as true_up_cents,
+        end as true_up_cents,
         {%- if calculation != 'annual_true_up' %}
         -- M_pp = min(cap_dollars, f * sum F'(r_j, Ĉ_j)), f = min(1, D_m / sum r_j Ĉ_j): exact, k_m cancels when f < 1.
         case

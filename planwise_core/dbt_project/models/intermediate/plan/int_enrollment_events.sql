@@ -33,6 +33,13 @@ auto_plan as (
         cast(window_start_date + to_days({{ window_days }}) as date) as auto_enrollment_date
     from scoped
     where is_auto_enrollment_scope
+      -- Only people whose window can still give an event this year go on to the draws (docs/performance.md): the
+      -- earliest event is the window's first day, the latest the last opt-out day (auto enrollment + grace), and
+      -- an event needs someone who has never opted out and is not enrolled, or was enrolled on the auto date.
+      and window_start_date <= {{ year_end() }}
+      and window_start_date + {{ window_days + ([grace_days, 0] | max) }} >= {{ year_start() }}
+      and not ever_opted_out
+      and (not is_enrolled or enrollment_date = cast(window_start_date + to_days({{ window_days }}) as date))
 ),
 
 auto_decided as (
