@@ -107,7 +107,7 @@ def test_scenario_problems_make_only_that_scenario_invalid(tmp_path, census):
     bad = "\n".join(invalid["bad"])
     for expected in ("simulation.target_growth_rat: unknown key (did you mean 'target_growth_rate'?)",
                      "workforce.total_termination_rate", "seeds: listed more than once: [1]",
-                     "plugin: unknown engine plugin 'turbo'; choose one of: legacy, optimized",
+                     "plugin: unknown engine plugin 'turbo'; choose one of: compiled, legacy, optimized",
                      "census: file not found", "colour: unknown key"):
         assert expected in bad, (expected, bad)
     assert "a count must be between 1" in invalid["bad_seeds"][0]
@@ -284,15 +284,15 @@ def test_a_scenario_config_that_is_not_a_configuration_is_never_copied(tmp_path)
 
 
 def test_with_every_engine_blocked_the_choice_is_never_empty(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANWISE_BLOCK_PLUGINS", "optimized,legacy")
+    monkeypatch.setenv("PLANWISE_BLOCK_PLUGINS", "compiled,optimized,legacy")
     with pytest.raises(BatchError) as info:
         plan_scenarios({"plugin": "optimized", "scenarios": [{"name": "a"}]}, tmp_path / "out")
     assert "choose one of: ;" not in str(info.value) and not str(info.value).rstrip().endswith("of:")
-    assert "no engine plugin is available (PLANWISE_BLOCK_PLUGINS=optimized,legacy blocks them)" in str(info.value)
-    env = dict(os.environ, PLANWISE_BLOCK_PLUGINS="optimized,legacy")
+    assert "no engine plugin is available (PLANWISE_BLOCK_PLUGINS=compiled,optimized,legacy blocks them)" in str(info.value)
+    env = dict(os.environ, PLANWISE_BLOCK_PLUGINS="compiled,optimized,legacy")
     proc = subprocess.run([str(PLANWISE), "run", "--database", tmp_path / "x.duckdb"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == ("Error: No engine serves optimization level 'high'. No engine plugin "
-                                   "is available (PLANWISE_BLOCK_PLUGINS=optimized,legacy blocks them): unblock or "
+                                   "is available (PLANWISE_BLOCK_PLUGINS=compiled,optimized,legacy blocks them): unblock or "
                                    "install one, e.g. optimized")

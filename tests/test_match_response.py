@@ -119,7 +119,7 @@ def test_summary_and_report_count_the_responses_and_escalations(con, tmp_path):
     assert [r["match_responses"] for r in summary] == [counts.get(y, 0) for y in range(2025, 2030)]
     assert counts[2025] > 100 and set(counts) == {2025}
     assert all(r["escalations"] == 0 for r in summary)  # escalation is off in this run
-    line = next(x for x in format_summary(summary).splitlines() if x.startswith("match responses"))
+    line = next(x for x in format_summary(summary).splitlines() if x.startswith("Match responses"))
     assert line.split()[-5] == str(counts[2025])
     figure = events_figure(collect(con))
     assert "deferral_match_response" in figure.table.headers
