@@ -1,6 +1,6 @@
 """The report's analyst sections: headline by year with the change over the horizon, the plan cost (from a
 hand-built fct_dc_plan_summary with the documented columns, tests/money_tables.py), retirements, the
-baseline census profile, the parameter seeds in force; the page with every section in headless Chromium."""
+baseline census profile, the parameter tables in force; the page with every section in headless Chromium."""
 
 from __future__ import annotations
 

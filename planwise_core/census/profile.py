@@ -194,7 +194,7 @@ def _baseline_sql(census_date: date, relations: Relations) -> str:
 
 def deferral_buckets(rates: dict) -> list[tuple[str, int]]:
     """Counts by deferral rate grouped by whole percentage point, [k %, k+1 %), in order: a census with
-    thousands of distinct rates prints a few dozen rows (issue 24)."""
+    thousands of distinct rates prints a few dozen rows."""
     buckets: dict[int, int] = {}
     for rate, count in rates.items():
         point = int(Decimal(str(rate)) * 100 // 1)

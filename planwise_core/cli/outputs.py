@@ -103,7 +103,7 @@ def summary(database, as_json):
 
 @click.command()
 @click.argument("employee_id", metavar="ID")
-@click.option("--database", type=click.Path(dir_okay=False, exists=True), default="output/planwise.duckdb",
+@click.option("--database", type=click.Path(dir_okay=False, exists=True), default=DEFAULT_DATABASE,
               show_default=True, help="Database a `planwise run` wrote (opened read-only).")
 @click.option("--json", "as_json", is_flag=True, help="Print the story as JSON (cents, basis points, ISO dates).")
 def employee(employee_id, database, as_json):

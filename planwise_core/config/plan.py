@@ -1,6 +1,6 @@
 """The plan's money configuration (docs/plan_rules.md section 2.2): the ``plan:`` section, its defaults and value checks.
 
-Rules that read several keys (safe harbor, the escalation cap, the years the IRS seed covers) are in
+Rules that read several keys (safe harbor, the escalation cap, the years the IRS limits table covers) are in
 plan_rules.py. The vesting presets and the first published IRS year are read from the built-in parameter
 tables (planwise_core/assumptions/defaults), so the models and the validator share one definition.
 """

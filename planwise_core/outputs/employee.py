@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from planwise_core.database import table_exists
+from planwise_core.database.sql import dicts
 from planwise_core.errors import PlanwiseError
 from planwise_core.outputs.employee_rules import year_rules
 from planwise_core.outputs.employee_text import format_story, year_amounts
@@ -152,12 +153,6 @@ class EmployeeStory:
         return format_story(self)
 
 
-def _dicts(con, sql: str, params=()) -> list[dict]:
-    cur = con.execute(sql, list(params))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
 def _unknown(con, employee_id: str, database: Path) -> UnknownEmployeeError:
     count, first, last = con.execute("select count(distinct employee_id), min(employee_id), max(employee_id) "
                                      "from fct_workforce_snapshot").fetchone()
@@ -173,7 +168,7 @@ def _unknown(con, employee_id: str, database: Path) -> UnknownEmployeeError:
 
 def _events(con, employee_id: str) -> dict[int, list[StoryEvent]]:
     by_year: dict[int, list[StoryEvent]] = {}
-    for r in _dicts(con, f"select {', '.join(EVENT_COLUMNS)} from fct_yearly_events where employee_id = ? "
+    for r in dicts(con, f"select {', '.join(EVENT_COLUMNS)} from fct_yearly_events where employee_id = ? "
                          "order by simulation_year, event_sequence, effective_date, event_id", [employee_id]):
         by_year.setdefault(r["simulation_year"], []).append(StoryEvent(
             r["event_id"], r["effective_date"], r["event_type"], r["event_category"], cents(r["previous_compensation"]),
@@ -186,7 +181,7 @@ def _money(con, employee_id: str) -> dict[int, dict]:
     if not table_exists(con, "fct_dc_contributions"):
         return {}
     out = {}
-    for r in _dicts(con, "select * from fct_dc_contributions where employee_id = ?", [employee_id]):
+    for r in dicts(con, "select * from fct_dc_contributions where employee_id = ?", [employee_id]):
         out[r["simulation_year"]] = {k: cents(v) if k in MONEY_COLUMNS else bp(v) if k in RATE_COLUMNS
                                      else float(v) if isinstance(v, Decimal) else v
                                      for k, v in r.items() if k not in ("employee_id", "simulation_year")}
@@ -197,7 +192,7 @@ def _limits(con) -> dict[int, dict]:
     if not table_exists(con, "int_irs_limits_by_year"):
         return {}
     return {r["limit_year"]: {**{k: cents(r[k]) for k in LIMIT_COLUMNS}, "status": r["status"], "source": r["source"]}
-            for r in _dicts(con, "select * from int_irs_limits_by_year")}
+            for r in dicts(con, "select * from int_irs_limits_by_year")}
 
 
 def _plan(run: dict | None):
@@ -230,7 +225,7 @@ def employee_story(database: Path | str, employee_id: str) -> EmployeeStory:
 
     database = Path(database)
     with open_results(database) as con:
-        rows = _dicts(con, f"select {', '.join(SNAPSHOT_COLUMNS)} from fct_workforce_snapshot where employee_id = ? "
+        rows = dicts(con, f"select {', '.join(SNAPSHOT_COLUMNS)} from fct_workforce_snapshot where employee_id = ? "
                            "order by simulation_year", [employee_id])
         if not rows:
             raise _unknown(con, employee_id, database)

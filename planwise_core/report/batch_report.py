@@ -36,7 +36,7 @@ from planwise_core.report.tables import Column, Table, bridge_table, by_columns
 
 BATCH_TABLES = ("batch_info", "batch_runs", "batch_run_years", "batch_scenario_summary", "batch_bands")
 BASELINE_NAME, BASELINE_COLOR = "baseline", "#1f2d3d"
-# The plan's cost comes first: comparing plan designs is what a batch is mostly for (issue 24).
+# The plan's cost comes first: comparing plan designs is what a batch is mostly for.
 PAGE_METRICS = PLAN_METRICS + BATCH_METRICS
 UNITS = {m: BY_KEY[m].unit for m in BAND_METRICS}  # outputs/metrics.py: fractions become percentages here
 FORMATS: dict[str, Callable[[float], str]] = {

@@ -1,4 +1,4 @@
-"""Composition drift: what moves the cost without any plan change, flagged where the reader starts (issue 24).
+"""Composition drift: what moves the cost without any plan change, flagged where the reader starts.
 
 Average pay of the actives growing faster than the raises they were given (merit + COLA, as applied by the raise
 events) means the mix moved: promotions, hires and leavers at other pay. A level whose share of the actives moved

@@ -181,7 +181,7 @@ def database(ws: Workspace, sched: Scheduler, run_id: str) -> Path:
 
 def summary(db: Path) -> list[dict]:
     from planwise_core.outputs.summary import year_summary
-    from planwise_core.report.run_report import open_results
+    from planwise_core.outputs.results import open_results
 
     with open_results(db) as con:
         return json.loads(json.dumps(year_summary(con, 0, 9999), default=str))
