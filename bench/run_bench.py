@@ -141,12 +141,15 @@ def run_case(census: Path, database: Path, level: str | None, years: int, config
 
 
 def table_digests(database: Path) -> dict[str, str]:
-    """sha256 of every result table's rows (each row as text, in sorted order), by table."""
-    from planwise_core.outputs.compare import OUTPUT_TABLES
+    """sha256 of every year table's rows (each row as text, in sorted order), by table: the tables the engines
+    write year by year, as the optimized engine declares them (engine_comparison.year_tables)."""
+    from planwise_core.config import PlanwiseConfig
+    from planwise_core.engine_comparison import year_tables
 
+    tables = year_tables(PlanwiseConfig(), database)
     with duckdb.connect(str(database), read_only=True) as con:
         return {t: con.execute(f'select sha256(coalesce(string_agg(cast(r as varchar), chr(10) order by '
-                               f'cast(r as varchar)), \'\')) from "{t}" r').fetchone()[0] for t in OUTPUT_TABLES}
+                               f'cast(r as varchar)), \'\')) from "{t}" r').fetchone()[0] for t in tables}
 
 
 def single_runs(opts, out: Path, env: dict, label: str = "after") -> list[dict]:
