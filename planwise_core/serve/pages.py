@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from planwise_core.levels import OPTIMIZATION_LEVELS
-from planwise_core.outputs.metrics import display, percent
+from planwise_core.outputs.metrics import display
 from planwise_core.serve import censuses, forms, runs, scenarios, table_api, table_grid, uploads
 from planwise_core.serve.jobs import ACTIVE
 from planwise_core.serve.security import same_token, session_cookie
@@ -38,7 +38,6 @@ def environment() -> jinja2.Environment:
     env.globals["headline_columns"] = runs.HEADLINE_COLUMNS
     env.filters["dollars"] = lambda c: "" if c is None else f"${c / 100:,.2f}"
     env.filters["percent_bp"] = lambda b: "" if b is None else f"{b / 100:.2f}%"
-    env.filters["fraction_percent"] = lambda v: "" if v is None else f"{percent(v)}%"  # outputs/metrics.py units
     env.filters["metric"] = lambda v, unit: "" if v is None or v == "" else display(v, unit)
     return env
 
