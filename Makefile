@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint sql-fix bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# SQL: sqlfluff with the dbt templater (.sqlfluff) over the models and data tests; no database is opened.
+SQL_LINT_PATHS := planwise_core/dbt_project/models planwise_core/dbt_project/tests
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	PLANWISE_DATABASE=:memory: $(BIN)/sqlfluff lint $(SQL_LINT_PATHS) --processes 2 --disable-progress-bar
+
+# The mechanical SQL fixes the lint rules allow (review the diff; the tables must not change).
+sql-fix: $(STAMP)
+	PLANWISE_DATABASE=:memory: $(BIN)/sqlfluff fix $(SQL_LINT_PATHS) --processes 2 --disable-progress-bar
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
