@@ -30,6 +30,7 @@ with employees as materialized (
 
 {%- for test in ['adp', 'acp'] %}
 {%- set amount = 'adp_deferrals' if test == 'adp' else 'acp_match' %}
+
 {{ test }}_members as (
     select employee_id, {{ test }}_test_group as grp, is_hce, {{ round_half_up(('adr' if test == 'adp' else 'acr') ~ ' * 10000') }} as r,
            {{ cents(amount) }} as amount, {{ cents(test ~ '_testing_comp') }} as comp,
@@ -73,6 +74,7 @@ with employees as materialized (
     first success of the step before (40 trials instead of 10,000). -#}
 {%- set steps = [1000, 100, 10, 1] %}
 {%- for step in steps %}
+
 qnec_candidates_{{ loop.index }} as (
     {%- if loop.first %}
     select g.grp, q.q, g.hce_avg
@@ -116,7 +118,7 @@ test_rows as (
         coalesce(t.total_excess, 0) as total_excess, coalesce(t.total_recharacterized, 0) as total_recharacterized,
         coalesce(t.total_distributed, 0) as total_distributed, coalesce(t.total_forfeited, 0) as total_forfeited,
         coalesce(t.hces_corrected, 0) as hces_corrected,
-        {%- if test == 'adp' %} qnec.q as qnec_q, qnec.cost as qnec_cost{% else %} null::bigint as qnec_q, null::bigint as qnec_cost{% endif %}
+        {%- if test == 'adp' %} qnec.q as qnec_q, qnec.cost as qnec_cost{% else %} cast(null as bigint) as qnec_q, cast(null as bigint) as qnec_cost{% endif %}
     from (select 1) as one
     left join {{ test }}_groups as g on g.grp = '{{ grp }}'
     left join {{ test }}_levels as l on l.grp = '{{ grp }}'
@@ -167,7 +169,7 @@ rate_groups as (
     cross join (select count(*) filter (where is_hce) as hce_count, count(*) filter (where not is_hce) as nhce_count
                 from coverage_people where grp = 'main' and not (core_benefits = false and short_leaver)) as totals
     inner join coverage_people as p
-        on p.grp = 'main' and not (p.core_benefits = false and p.short_leaver) and p.core_allocation_rate >= h.rate
+        on p.grp = 'main' and not (p.core_benefits = false and p.short_leaver) and h.rate <= p.core_allocation_rate
     group by h.rate
 ),
 
@@ -213,10 +215,10 @@ all_rows as (
            case when status <> 'not_applicable' then cast(hces_corrected as integer) end as hces_corrected,
            {{ bp_ratio('qnec_q') }} as qnec_rate,
            {{ dollars('qnec_cost') }} as qnec_cost,
-           null::integer as hce_benefiting, null::integer as nhce_benefiting, null::decimal(9, 6) as ratio,
-           null::integer as key_count, null::decimal(18, 2) as key_balance, null::decimal(18, 2) as total_balance,
-           null::boolean as is_top_heavy, null::decimal(9, 6) as minimum_rate, null::integer as minimum_recipients,
-           null::decimal(18, 2) as minimum_cost,
+           cast(null as integer) as hce_benefiting, cast(null as integer) as nhce_benefiting, cast(null as decimal(9, 6)) as ratio,
+           cast(null as integer) as key_count, cast(null as decimal(18, 2)) as key_balance, cast(null as decimal(18, 2)) as total_balance,
+           cast(null as boolean) as is_top_heavy, cast(null as decimal(9, 6)) as minimum_rate, cast(null as integer) as minimum_recipients,
+           cast(null as decimal(18, 2)) as minimum_cost,
            case when status <> 'not_applicable' then {{ dollars('total_excess') }} else 0 end as total_correction
     from test_rows
     union all

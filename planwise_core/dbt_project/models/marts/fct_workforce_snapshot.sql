@@ -139,8 +139,8 @@ final as (
     left join enrollment_state using (employee_id)
     left join escalation_events using (employee_id)
     left join match_response_events using (employee_id)
-    left join age_band_of on age_band_of.current_age = measured.current_age
-    left join tenure_band_of on tenure_band_of.current_tenure = measured.current_tenure
+    left join age_band_of on measured.current_age = age_band_of.current_age
+    left join tenure_band_of on measured.current_tenure = tenure_band_of.current_tenure
 )
 
 select * from final

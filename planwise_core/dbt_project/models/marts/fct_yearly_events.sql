@@ -38,8 +38,8 @@ rate_at_termination as (
         arg_max(timeline.to_level, timeline.change_sequence) as level_id
     from employment_year
     inner join timeline
-        on timeline.employee_id = employment_year.employee_id
-       and timeline.effective_date <= employment_year.termination_date
+        on employment_year.employee_id = timeline.employee_id
+       and employment_year.termination_date >= timeline.effective_date
     where employment_year.termination_date is not null
     group by all
 ),

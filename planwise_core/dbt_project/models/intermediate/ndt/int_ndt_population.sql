@@ -59,13 +59,13 @@ top_paid as (
         from previous_population
     ) as counted
 {%- else %}
-    select null::varchar as employee_id, null::boolean as in_group where false
+    select cast(null as varchar) as employee_id, cast(null as boolean) as in_group where false
 {%- endif %}
 ),
 
 previous_ndt as (
 {%- if first %}
-    select null::varchar as employee_id, false as is_key, false as is_former_key, 0::bigint as deferral_balance_cents
+    select cast(null as varchar) as employee_id, false as is_key, false as is_former_key, cast(0 as bigint) as deferral_balance_cents
     where false
 {%- else %}
     select employee_id, is_key, is_former_key, {{ cents('deferral_balance_eoy') }} as deferral_balance_cents

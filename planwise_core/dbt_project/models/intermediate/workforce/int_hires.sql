@@ -58,7 +58,7 @@ candidates as (
         -- printf, not lpad: lpad would cut a seventh digit and repeat an earlier id.
         'NH_{{ year }}_' || printf('%06d', candidate_number) as employee_id
     from requirements
-    cross join generate_series(1, requirements.total_hires + (select count(*) from taken_ids)) as s(candidate_number)
+    cross join generate_series(1, requirements.total_hires + (select count(*) from taken_ids)) as s (candidate_number)
     where requirements.total_hires > 0
 ),
 

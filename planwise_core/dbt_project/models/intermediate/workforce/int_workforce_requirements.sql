@@ -47,7 +47,7 @@ hires as (
             from generate_series(
                 greatest(net_hires_needed, cast(floor(net_hires_needed / (1 - new_hire_termination_rate)) as bigint) - 2),
                 cast(ceil(net_hires_needed / (1 - new_hire_termination_rate)) as bigint) + 2
-            ) as candidates(candidate)
+            ) as candidates (candidate)
             where candidate - {{ round_half_up('candidate * new_hire_termination_rate') }} >= net_hires_needed
         ) end as total_hires
     from net_need
