@@ -51,7 +51,8 @@ events as (
            cast(null as decimal(9, 6)) as previous_deferral_rate
     from hires
     union all
-    select employee_id, 'termination', termination_category, termination_date, rate, rate, level_id, level_id, null, null
+    -- Branches after the first list their columns by position (AL08 would read the repeats as duplicate aliases).
+    select employee_id, 'termination', termination_category, termination_date, rate, rate, level_id, level_id, null, null  -- noqa: AL08
     from rate_at_termination
     union all
     select employee_id, change_type, case change_type when 'raise' then 'merit_cola' else 'promotion' end,
