@@ -15,6 +15,7 @@ import pytest
 from helpers.sims import SimSpec
 from helpers.independent import year_figures
 from helpers.money_tables import with_money_layer
+from planwise_core.database.runlog import year_span
 from planwise_core.outputs.diff import CensusMismatchError, diff_databases, format_diff
 from planwise_core.outputs.provenance import flatten
 from test_report import SPEC, planwise
@@ -127,6 +128,15 @@ def test_flatten_names_every_key():
     assert flatten({"a": {"b": 1, "c": {"d": None}}, "dist": {"0.03": 0.25}, "tiers": [1, 2], "e": {},
                     "x": {"y.z": 2}, "9": 3}) == {
         "a.b": 1, "a.c.d": None, 'dist["0.03"]': 0.25, "tiers": [1, 2], "e": {}, "x.y.z": 2, '["9"]': 3}
+
+
+def test_year_span_writes_a_gapless_run_as_a_range():
+    """The one year-list formatter the diff header and the run log's lineage messages share."""
+    assert year_span([]) == "none"
+    assert year_span([2027]) == "2027"
+    assert year_span([2025, 2026, 2027]) == "2025-2027"
+    assert year_span([2025, 2027]) == "2025, 2027"
+    assert year_span([2025, 2026, 2028]) == "2025, 2026, 2028"
 
 
 def test_cli_diff(databases, tmp_path):

@@ -236,10 +236,10 @@ def lineage_problem(con) -> str | None:
     years = sorted(origins)
     unknown = [y for y in years if origins[y] is None or origins[y]["config_json"] is None]
     if unknown:
-        return f"no run is recorded for year(s) {_span(unknown)}"
+        return f"no run is recorded for year(s) {year_span(unknown)}"
     gaps = [y for y in range(years[0], years[-1] + 1) if y not in origins]
     if gaps:
-        return f"year(s) {_span(gaps)} are missing between {years[0]} and {years[-1]}"
+        return f"year(s) {year_span(gaps)} are missing between {years[0]} and {years[-1]}"
     first = origins[years[0]]
     for year in years[1:]:
         other = origins[year]
@@ -270,7 +270,10 @@ def check_lineage(con, database) -> None:
                             "projection; run `planwise run` again from the start year to rebuild it.")
 
 
-def _span(years: list[int]) -> str:
+def year_span(years: list[int]) -> str:
+    """Sorted distinct years as text: "2025-2029" when they run without a gap, else "2025, 2027"; "none" when empty."""
+    if not years:
+        return "none"
     return f"{years[0]}-{years[-1]}" if len(years) > 1 and years[-1] - years[0] == len(years) - 1 else \
         ", ".join(map(str, years))
 

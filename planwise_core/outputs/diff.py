@@ -18,6 +18,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from planwise_core.database.runlog import year_span
 from planwise_core.errors import PlanwiseError, option
 from planwise_core.outputs import bridge as cost_bridge
 from planwise_core.outputs import headline as hl
@@ -143,15 +144,15 @@ def to_json(result: dict) -> str:
 
 def format_diff(result: dict) -> str:
     a, b = result["first"], result["second"]
-    lines = [f"A: {a['database']} (run {a['run_id']}, seed {a['seed']}, years {_span(a['years'])})",
-             f"B: {b['database']} (run {b['run_id']}, seed {b['seed']}, years {_span(b['years'])})"]
+    lines = [f"A: {a['database']} (run {a['run_id']}, seed {a['seed']}, years {year_span(a['years'])})",
+             f"B: {b['database']} (run {b['run_id']}, seed {b['seed']}, years {year_span(b['years'])})"]
     census = result["census"]
     verdict = {True: "same", False: "DIFFERENT (compared anyway: --allow-different-census)",
                None: "unknown (compared anyway: --allow-different-census)"}[census["same"]]
     lines.append(f"census: {verdict}, by {census['basis']}")
     for side, years in (("A", result["only_in_first"]), ("B", result["only_in_second"])):
         if years:
-            lines.append(f"years only in {side} (not compared): {_span(years)}")
+            lines.append(f"years only in {side} (not compared): {year_span(years)}")
     versions = result["planwise_version"]
     if versions["first"] != versions["second"]:
         lines.append(f"planwise version: DIFFERENT, A {versions['first'] or 'not recorded'} -> "
@@ -185,8 +186,3 @@ def format_diff(result: dict) -> str:
     lines += format_ndt_differences(result.get("ndt") or [])
     return "\n".join(lines)
 
-
-def _span(years: list[int]) -> str:
-    if not years:
-        return "none"
-    return f"{years[0]}-{years[-1]}" if years == list(range(years[0], years[-1] + 1)) else ", ".join(map(str, years))
