@@ -85,51 +85,81 @@ def run_batch(plan: BatchPlan, *, max_concurrent: int | None = None, dask: str |
     """
     progress = progress or NullProgress()
     started = time.perf_counter()
+    _check_executor(plan, dask)
+    with _output_lock(plan.output):
+        reused, todo = _reused_and_todo(plan, force)
+        records, executor_name = _execute(plan, reused, todo, progress, max_concurrent=max_concurrent, dask=dask)
+        progress.close()
+        result = _conclude(plan, records, executor_name, report=report)
+        result.seconds = round(time.perf_counter() - started, 3)
+        write_json(plan.output / "batch.json", result.to_dict())
+    return result
+
+
+def _check_executor(plan: BatchPlan, dask: str | None) -> None:
+    """Refuse a bad Dask address, or a local pool the main script cannot start, before anything is written."""
     if dask is not None:
         check_dask_address(dask)
     if dask in (None, "local") and plan.runs:
         require_main_guard()  # local workers are spawned processes that import the main script
-    with _output_lock(plan.output):
-        reused, todo = [], []
-        for spec in plan.runs:
-            previous = None if force else read_run_record(Path(spec.folder))
-            if (previous and previous.get("status") == "completed" and previous.get("fingerprint") == spec.fingerprint
-                    and spec.database.exists()):
-                reused.append({**previous, "reused": True})
-            else:
-                todo.append(spec)
-        if force:
-            for spec in plan.runs:
-                shutil.rmtree(spec.folder, ignore_errors=True)
-        records = {r["run_id"]: r for r in reused}
-        executor_name = "none (every run was already complete)"
-        if todo:
-            if dask:
-                context = dask_executor(dask, plan.output, max_concurrent)
-            else:
-                workers, why = size_local_pool(attrs.evolve(plan, runs=tuple(todo)), max_concurrent)
-                log.info("batch: %s", why)
-                context = local_executor(workers)
-            with context as handle:
-                executor_name = handle.description
-                progress.start(plan, executor_name, [r["run_id"] for r in reused])
-                for record in _submit_all(handle, todo, max_concurrent or handle.slots, progress):
-                    records[record["run_id"]] = {**record, "reused": False}
-        else:
-            progress.start(plan, executor_name, [r["run_id"] for r in reused])
-        progress.close()
-        runs = [{**records[s.run_id], "overrides_json": json.dumps(s.overrides, sort_keys=True, default=str)}
-                for s in plan.runs]
-        runs += [_invalid_record(i, seed) for i in plan.invalid for seed in (i.seeds or (None,))]
-        result = BatchResult(kind=plan.kind, source=plan.source, output=plan.output, database=None, report=None,
-                             executor=executor_name, runs=runs, seconds=0.0)
-        result.database = _aggregate(plan, runs)
-        if report:
-            from planwise_core.report.batch_report import write_batch_report
 
-            result.report = write_batch_report(result.database, plan.output / "report.html")
-        result.seconds = round(time.perf_counter() - started, 3)
-        write_json(plan.output / "batch.json", result.to_dict())
+
+def _reused_and_todo(plan: BatchPlan, force: bool) -> tuple[list[dict], list[RunSpec]]:
+    """The completed runs kept as they are (same fingerprint, database still there) and the runs to do.
+    ``force`` redoes every run and deletes the runs' folders first."""
+    reused, todo = [], []
+    for spec in plan.runs:
+        previous = None if force else read_run_record(Path(spec.folder))
+        if (previous and previous.get("status") == "completed" and previous.get("fingerprint") == spec.fingerprint
+                and spec.database.exists()):
+            reused.append({**previous, "reused": True})
+        else:
+            todo.append(spec)
+    if force:
+        for spec in plan.runs:
+            shutil.rmtree(spec.folder, ignore_errors=True)
+    return reused, todo
+
+
+def _execute(plan: BatchPlan, reused: list[dict], todo: list[RunSpec], progress: NullProgress, *,
+             max_concurrent: int | None, dask: str | None) -> tuple[dict[str, dict], str]:
+    """Every run's record by run id (the reused ones and the ones run now), and the executor's description."""
+    records = {r["run_id"]: r for r in reused}
+    reused_ids = [r["run_id"] for r in reused]
+    if not todo:
+        executor_name = "none (every run was already complete)"
+        progress.start(plan, executor_name, reused_ids)
+        return records, executor_name
+    with _executor(plan, todo, max_concurrent=max_concurrent, dask=dask) as handle:
+        executor_name = handle.description
+        progress.start(plan, executor_name, reused_ids)
+        for record in _submit_all(handle, todo, max_concurrent or handle.slots, progress):
+            records[record["run_id"]] = {**record, "reused": False}
+    return records, executor_name
+
+
+def _executor(plan: BatchPlan, todo: list[RunSpec], *, max_concurrent: int | None, dask: str | None):
+    """The executor's context manager: Dask (local cluster or scheduler) or a local pool sized for ``todo``."""
+    if dask:
+        return dask_executor(dask, plan.output, max_concurrent)
+    workers, why = size_local_pool(attrs.evolve(plan, runs=tuple(todo)), max_concurrent)
+    log.info("batch: %s", why)
+    return local_executor(workers)
+
+
+def _conclude(plan: BatchPlan, records: dict[str, dict], executor_name: str, *, report: bool) -> BatchResult:
+    """The batch's result: every planned and invalid run in plan order, aggregated into ``batch.duckdb``, with
+    the batch report when asked for."""
+    runs = [{**records[s.run_id], "overrides_json": json.dumps(s.overrides, sort_keys=True, default=str)}
+            for s in plan.runs]
+    runs += [_invalid_record(i, seed) for i in plan.invalid for seed in (i.seeds or (None,))]
+    result = BatchResult(kind=plan.kind, source=plan.source, output=plan.output, database=None, report=None,
+                         executor=executor_name, runs=runs, seconds=0.0)
+    result.database = _aggregate(plan, runs)
+    if report:
+        from planwise_core.report.batch_report import write_batch_report
+
+        result.report = write_batch_report(result.database, plan.output / "report.html")
     return result
 
 
