@@ -1,12 +1,11 @@
-{#- docs/ndt.md N7-N9: the correction chain the ADP and ACP tests share, as CTEs: groups (N7), the failing groups'
-    HCEs, leveling (N8), each HCE's excess, the total per group and its dollar apportionment (N9). ``members``
-    is (employee_id, grp, is_hce, r, amount, comp); the CTE ``apportioned`` gives (employee_id, x). -#}
+{#- docs/ndt.md N7-N9: the correction chain the ADP and ACP tests share, as sibling CTEs (no inner WITH): groups
+    (N7), the failing groups' HCEs, leveling (N8), each HCE's excess, the total per group and its dollar
+    apportionment (N9). ``members`` is (employee_id, grp, is_hce, r, amount, comp); the CTE ``apportioned`` gives
+    (employee_id, x). -#}
 {% macro ndt_correction(test, exempt, exempt_reason) -%}
-groups as (
-    {{ ndt_groups('members', test, exempt, exempt_reason) }}
-),
+{{ ndt_groups('groups', 'members', test, exempt, exempt_reason) }},
 
-hces as (
+hces as materialized (
     select members.* from members inner join groups using (grp) where members.is_hce and groups.status = 'fail'
 ),
 
@@ -26,7 +25,5 @@ totals as (
     select grp, sum(excess) as total from excess group by grp
 ),
 
-apportioned as (
-    {{ ndt_apportion('hces', 'totals') }}
-)
+{{ ndt_apportion('apportioned', 'hces', 'totals') }}
 {%- endmacro %}

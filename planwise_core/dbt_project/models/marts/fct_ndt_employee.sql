@@ -1,7 +1,6 @@
 {{ config(tags=["ndt"]) }}
 {#- One row per fct_workforce_snapshot row while NDT is on (docs/ndt.md, Outputs): HCE and key status, the ADP
     and ACP tests with their corrections, the core allocation rate and the top-heavy minimum. -#}
-{%- set year = var('simulation_year') -%}
 {%- set design = ndt_design() -%}
 
 -- Materialized: the NDT chain is read four times below and must be computed once; only the columns read below
@@ -34,7 +33,7 @@ pay_of_year as (
 ),
 
 keys_of_year as (
-    {{ ndt_key_test('pay_of_year', year) }}
+    {{ ndt_key_test('pay_of_year', sim_year()) }}
 ),
 
 key_rate as (
@@ -66,7 +65,7 @@ final as (
 
 select
     employee_id,
-    {{ year }} as simulation_year,
+    {{ sim_year() }} as simulation_year,
     {{ dollars('lookback_cents') }} as lookback_comp,
     cast(ownership_pct as decimal(9, 6)) as ownership_pct,
     is_officer,

@@ -2,7 +2,6 @@
 {#- One row per (year, test, test group) while NDT is on (docs/ndt.md, Outputs): the ADP and ACP tests with the
     leveled level, totals and the uniform-QNEC alternative (N7-N13), coverage (N14), 401(a)(4) of the core (N15)
     and top-heavy (N16). Averages are recomputed from the stored ratios of fct_ndt_employee. -#}
-{%- set year = var('simulation_year') -%}
 {%- set design = ndt_design() -%}
 {%- set groups_list = ['main', 'excludable'] if var('plan_ndt_otherwise_excludable') == 'disaggregate' else ['main'] -%}
 {%- set current = var('plan_ndt_testing_method') == 'current_year' -%}
@@ -25,7 +24,7 @@ with employees as materialized (
     from {{ ref('fct_ndt_employee') }} as e
     inner join {{ ref('fct_dc_contributions') }} as c using (employee_id, simulation_year)
     inner join {{ ref('fct_workforce_snapshot') }} as s using (employee_id, simulation_year)
-    where e.simulation_year = {{ year }}
+    where e.simulation_year = {{ sim_year() }}
 ),
 
 {%- for test in ['adp', 'acp'] %}
@@ -37,9 +36,7 @@ with employees as materialized (
     from employees where {{ test }}_test_group is not null
 ),
 
-{{ test }}_groups as (
-    {{ ndt_groups(test ~ '_members', test, design[test ~ '_exempt'], design['reason']) }}
-),
+{{ ndt_groups(test ~ '_groups', test ~ '_members', test, design[test ~ '_exempt'], design['reason']) }},
 
 {{ test }}_hces as (
     select m.* from {{ test }}_members as m inner join {{ test }}_groups as g using (grp)
@@ -275,7 +272,7 @@ all_rows as (
 )
 
 select
-    {{ year }} as simulation_year,
+    {{ sim_year() }} as simulation_year,
     test, test_group, status, status_reason, testing_method,
     cast(hce_count as integer) as hce_count, cast(nhce_count as integer) as nhce_count,
     hce_avg, nhce_avg, nhce_avg_current_year, nhce_basis, limit_pct, applied_prong, margin, highest_permitted,

@@ -1,7 +1,6 @@
 {#- docs/ndt.md N11-N12: the ACP test of Y per employee on the match kept after the ADP correction, with its
     leveling, apportionment and the vested / forfeited split of the excess. -#}
 {%- set design = ndt_design() -%}
-{%- set option = var('plan_ndt_otherwise_excludable') -%}
 {%- set true_up = var('plan_match_calculation') == 'annual_true_up' -%}
 {%- set acp_rows = 'limited' if design['match_over_100'] else 'counted' -%}
 
@@ -22,16 +21,7 @@ scoped as (
         ratios.*,
         case when acp_eligible then least({{ 'match_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents' }}, l17_cents) end
             as acp_comp_cents,
-        case
-            when not acp_eligible then null
-            {%- if option == 'none' %}
-            else 'main'
-            {%- elif option == 'exclude_nhce' %}
-            when is_hce or not is_otherwise_excludable then 'main'
-            {%- else %}
-            when not is_otherwise_excludable then 'main' else 'excludable'
-            {%- endif %}
-        end as acp_test_group
+        {{ ndt_test_group('acp_eligible') }} as acp_test_group
     from ratios
 ),
 

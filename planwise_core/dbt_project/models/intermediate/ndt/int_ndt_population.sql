@@ -1,17 +1,16 @@
 {#- docs/ndt.md N1-N4 and N17: one row per snapshot row of Y with the look-back pay, HCE and key status, the
     statutory entry date and the balances carried from Y-1 (or the census). Empty while NDT is off. -#}
-{%- set year = var('simulation_year') -%}
-{%- set base_year = var('start_year') - 1 -%}
-{%- set first = year == var('start_year') -%}
+{%- set first = var('simulation_year') == var('start_year') -%}
+{%- set last_year = '(' ~ sim_year() ~ ' - 1)' -%}
 
 with snapshot as (
     select * from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }} and {{ sql_literal(var('plan_ndt_enabled')) }}
+    where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
 ),
 
 contributions as (
     select * from {{ ref('fct_dc_contributions') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 census as (
@@ -24,11 +23,11 @@ previous_population as (
     select
         employee_id, employee_birth_date, employee_hire_date, ownership_pct, is_officer,
         {{ div_half_up(cents('employee_gross_compensation') ~ " * (date_diff('day', greatest(employee_hire_date, "
-            ~ year_start(base_year) ~ "), " ~ year_end(base_year) ~ ") + 1)", days_in_year(base_year), wide=false) }}
+            ~ year_start(last_year) ~ "), " ~ year_end(last_year) ~ ") + 1)", days_in_year(last_year), wide=false) }}
             as pay_cents
     from census
-    where employee_hire_date <= {{ year_end(base_year) }}
-      and (employee_termination_date is null or employee_termination_date > {{ year_end(base_year) }})
+    where employee_hire_date <= {{ year_end(last_year) }}
+      and (employee_termination_date is null or employee_termination_date > {{ year_end(last_year) }})
 {%- else %}
     select
         s.employee_id, s.employee_birth_date, s.employee_hire_date,
@@ -36,14 +35,14 @@ previous_population as (
         {{ cents('c.plan_comp') }} as pay_cents
     from {{ previous_year_relation('fct_workforce_snapshot') }} as s
     inner join {{ previous_year_relation('fct_dc_contributions') }} as c
-        on c.employee_id = s.employee_id and c.simulation_year = {{ year - 1 }}
+        on c.employee_id = s.employee_id and c.simulation_year = {{ last_year }}
     left join census on census.employee_id = s.employee_id
-    where s.simulation_year = {{ year - 1 }}
+    where s.simulation_year = {{ last_year }}
 {%- endif %}
 ),
 
 previous_keys as (
-    {{ ndt_key_test('previous_population', year - 1) }}
+    {{ ndt_key_test('previous_population', last_year) }}
 ),
 
 top_paid as (
@@ -54,7 +53,7 @@ top_paid as (
            row_number() over (order by pay_cents desc, employee_id) <= (2 * 20 * counted.n + 100) // 200 as in_group
     from previous_population
     cross join (
-        select count(*) - count(*) filter (where {{ ndt_not_counted('employee_birth_date', 'employee_hire_date', year - 1) }})
+        select count(*) - count(*) filter (where {{ ndt_not_counted('employee_birth_date', 'employee_hire_date', last_year) }})
             as n
         from previous_population
     ) as counted
@@ -70,12 +69,12 @@ previous_ndt as (
 {%- else %}
     select employee_id, is_key, is_former_key, {{ cents('deferral_balance_eoy') }} as deferral_balance_cents
     from {{ previous_year_relation('fct_ndt_employee') }}
-    where simulation_year = {{ year - 1 }}
+    where simulation_year = {{ last_year }}
 {%- endif %}
 ),
 
 thresholds as (
-    select hce_414q from {{ ref('int_ndt_thresholds_by_year') }} where limit_year = {{ year - 1 }}
+    select hce_414q from {{ ref('int_ndt_thresholds_by_year') }} where limit_year = {{ last_year }}
 ),
 
 joined as (
