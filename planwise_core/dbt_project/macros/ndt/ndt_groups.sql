@@ -1,30 +1,11 @@
 {#- docs/ndt.md N7: per test group, the averages (one half-up division each), the applicable NHCE average A,
     the two-prong limit and the status. ``members``: (grp, is_hce, r) of the test's eligible members, r in bp.
-    Emits sibling CTEs (``name``_counted, ``name``_prior in prior-year years, then ``name``), no inner WITH: DuckDB's
-    parse and bind time grows steeply with nested WITH levels (docs/performance.md). -#}
+    Emits the one CTE ``name``, its steps as subqueries: DuckDB's parse and bind time grows steeply with the
+    number of CTEs and with nested WITHs, not with subqueries (docs/performance.md). -#}
 {% macro ndt_groups(name, members, test, exempt, exempt_reason) -%}
 {%- set prior = var('plan_ndt_testing_method') == 'prior_year' -%}
 {%- set first = var('simulation_year') == var('start_year') -%}
 {%- set configured = var('plan_ndt_prior_year_nhce_' ~ test) -%}
-{{ name }}_counted as (
-    select grp,
-           count(*) filter (where is_hce) as hce_count,
-           count(*) filter (where not is_hce) as nhce_count,
-           case when count(*) filter (where is_hce) > 0 then
-               {{ div_half_up('sum(r) filter (where is_hce)', 'count(*) filter (where is_hce)') }} end as hce_avg,
-           case when count(*) filter (where not is_hce) > 0 then
-               {{ div_half_up('sum(r) filter (where not is_hce)', 'count(*) filter (where not is_hce)') }} end
-               as nhce_avg_cy
-    from {{ members }}
-    group by grp
-),
-{%- if prior and not first %}
-{{ name }}_prior as (
-    select test_group as grp, {{ round_half_up('nhce_avg_current_year * 10000') }} as prior_avg
-    from {{ previous_year_relation('fct_ndt_summary') }}
-    where simulation_year = {{ sim_year() }} - 1 and test = '{{ test }}'
-),
-{%- endif %}
 {{ name }} as (
     select limited.*,
            case when {{ sql_literal(exempt) }} then 'exempt'
@@ -49,9 +30,24 @@
 {%- else %}
                    300 as a, 'deemed_3pct' as basis
 {%- endif %}
-            from {{ name }}_counted as counted
+            from (
+                select grp,
+                       count(*) filter (where is_hce) as hce_count,
+                       count(*) filter (where not is_hce) as nhce_count,
+                       case when count(*) filter (where is_hce) > 0 then
+                           {{ div_half_up('sum(r) filter (where is_hce)', 'count(*) filter (where is_hce)') }} end as hce_avg,
+                       case when count(*) filter (where not is_hce) > 0 then
+                           {{ div_half_up('sum(r) filter (where not is_hce)', 'count(*) filter (where not is_hce)') }} end
+                           as nhce_avg_cy
+                from {{ members }}
+                group by grp
+            ) as counted
 {%- if prior and not first %}
-            left join {{ name }}_prior as prior using (grp)
+            left join (
+                select test_group as grp, {{ round_half_up('nhce_avg_current_year * 10000') }} as prior_avg
+                from {{ previous_year_relation('fct_ndt_summary') }}
+                where simulation_year = {{ sim_year() }} - 1 and test = '{{ test }}'
+            ) as prior using (grp)
 {%- endif %}
         ) as applicable
     ) as limited
