@@ -1,7 +1,7 @@
 """The NDT layer's SQL alone: one year's NDT marts replayed on a finished NDT-on database, timed and checked.
 
 Usage: python bench/ndt_bench.py --database DB --config CONFIG [--year Y] [--repeat 3] [--profile DIR]
-       python bench/ndt_bench.py --ab 2 [--size 100000] [--years 5] [--baseline-dbt DIR] [--out DIR]
+       python bench/ndt_bench.py --ab 2 [--size 100000] [--years 5] [--baseline-dbt DIR] [--engine NAME] [--out DIR]
 
 The database is copied; dbt compiles the year's models (bench/floor.py's compile_year, with the dbt project of
 PLANWISE_DBT_DIR when set, so an older tree can be measured against the current one); the year's rows of
@@ -13,7 +13,9 @@ byte for byte or the script fails. ``--profile DIR`` also writes DuckDB's JSON p
 ``--ab N`` measures whole runs instead (bench/run_bench.py's `planwise run` processes, no SQL floor): N rounds of
 NDT off (plan case ``on``), NDT on, and NDT on with the dbt project of ``--baseline-dbt`` when given, interleaved
 so the machine's load falls on every case alike, after a one-year run of each that warms its parse cache; CPU seconds of the process tree, wall seconds and the load
-average of each run, then each case's median.
+average of each run, then each case's median. ``--engine NAME`` runs them with that engine (e.g. ``compiled``;
+the default is the optimized level, as before); its warm-up is then a whole run of the same size and years, so
+an engine that caches compiled SQL per configuration starts every measured round warm.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def replay(copy: Path, sql: dict[str, str], year: int, profile: Path | None) -> 
     return figures
 
 
-def ab_runs(rounds: int, size: int, years: int, baseline_dbt: str, out: Path) -> None:
+def ab_runs(rounds: int, size: int, years: int, baseline_dbt: str, out: Path, engine: str = "") -> None:
     """Whole `planwise run` processes, NDT off and on (and on with a baseline dbt project), interleaved."""
     import statistics
 
@@ -76,15 +78,17 @@ def ab_runs(rounds: int, size: int, years: int, baseline_dbt: str, out: Path) ->
     cases = [("ndt_off", "on", None), ("ndt_on", "ndt", None)]
     if baseline_dbt:
         cases.append(("ndt_on_baseline", "ndt", baseline_dbt))
+    warm_census, warm_years = (census, years) if engine else (run_bench.census_file(out, 200), 1)
     for name, plan, dbt_dir in cases:  # warm each project's parse cache: no case pays dbt's parse in its rounds
-        run_bench.run_case(run_bench.census_file(out, 200), out / f"warm_{name}.duckdb", "high", 1,
-                           run_bench.plan_config(out, plan), dict(env, **({"PLANWISE_DBT_DIR": dbt_dir} if dbt_dir else {})))
+        run_bench.run_case(warm_census, out / f"warm_{name}.duckdb", None if engine else "high", warm_years,
+                           run_bench.plan_config(out, plan), dict(env, **({"PLANWISE_DBT_DIR": dbt_dir} if dbt_dir else {})),
+                           engine=engine or None)
     rows = []
     for round_ in range(rounds):
         for name, plan, dbt_dir in cases:
             case_env = dict(env, **({"PLANWISE_DBT_DIR": dbt_dir} if dbt_dir else {}))
-            figures = run_bench.run_case(census, out / f"{name}.duckdb", "high", years,
-                                         run_bench.plan_config(out, plan), case_env)
+            figures = run_bench.run_case(census, out / f"{name}.duckdb", None if engine else "high", years,
+                                         run_bench.plan_config(out, plan), case_env, engine=engine or None)
             rows.append({"case": name, "round": round_, "cpu_s": figures["cpu_s"], "wall_s": figures["wall_s"],
                          "load_average": [round(v, 2) for v in os.getloadavg()]})
             print(json.dumps(rows[-1]), flush=True)
@@ -100,6 +104,7 @@ def main() -> None:
     p.add_argument("--size", type=int, default=100_000)
     p.add_argument("--years", type=int, default=5)
     p.add_argument("--baseline-dbt", default="", help="a dbt project directory to measure NDT on with too")
+    p.add_argument("--engine", default="", help="with --ab: the engine to run (default: the optimized level)")
     p.add_argument("--out", type=Path, default=Path("bench/results/ndt_ab"))
     p.add_argument("--database", type=Path)
     p.add_argument("--config", type=Path)
@@ -108,7 +113,7 @@ def main() -> None:
     p.add_argument("--profile", type=Path)
     opts = p.parse_args()
     if opts.ab:
-        return ab_runs(opts.ab, opts.size, opts.years, opts.baseline_dbt, opts.out.resolve())
+        return ab_runs(opts.ab, opts.size, opts.years, opts.baseline_dbt, opts.out.resolve(), opts.engine)
     if not (opts.database and opts.config):
         p.error("--database and --config are required without --ab")
     config = load_config(opts.config)

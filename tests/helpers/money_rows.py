@@ -143,12 +143,17 @@ class MoneyYear:
         rows = []
         for p in people:
             ordered = sorted(p.events, key=lambda e: (e[2], rank[e[0]]))
-            rows += [(p.employee_id, self.year, kind, category, day, comp, rate, i + 1)
-                     for i, (kind, category, day, comp, rate) in enumerate(ordered)]
-        columns = ("employee_id, simulation_year, event_type, event_category, effective_date, compensation_amount, "
-                   "deferral_rate, event_sequence")
+            # A raise or promotion carries the salary before it, as int_compensation_timeline chains them.
+            salary = p.salary if p.in_census else None
+            for i, (kind, category, day, comp, rate) in enumerate(ordered):
+                previous = salary if kind in ("promotion", "raise") else None
+                rows.append((p.employee_id, self.year, kind, category, day, previous, comp, rate, i + 1))
+                salary = comp if kind in ("hire", "promotion", "raise") else salary
+        columns = ("employee_id, simulation_year, event_type, event_category, effective_date, previous_compensation, "
+                   "compensation_amount, deferral_rate, event_sequence")
         return (f"select employee_id, simulation_year::integer as simulation_year, event_type, event_category, "
-                f"effective_date::date as effective_date, compensation_amount::decimal(18, 2) as compensation_amount, "
+                f"effective_date::date as effective_date, previous_compensation::decimal(18, 2) as previous_compensation, "
+                f"compensation_amount::decimal(18, 2) as compensation_amount, "
                 f"deferral_rate::decimal(9, 6) as deferral_rate, event_sequence::integer as event_sequence "
                 f"from ({self._values(rows, columns)})")
 

@@ -1,10 +1,9 @@
 {{ config(tags=["ndt"]) }}
 {#- One row per fct_workforce_snapshot row while NDT is on (docs/ndt.md, Outputs): HCE and key status, the ADP
     and ACP tests with their corrections, the core allocation rate and the top-heavy minimum. -#}
-{%- set year = var('simulation_year') -%}
 {%- set design = ndt_design() -%}
 
--- Materialized: the NDT chain is read four times below and must be computed once; only the columns read below
+-- Materialized: the NDT chain is read five times below and must be computed once; only the columns read below
 -- are kept (a wide materialized CTE costs its width in every row).
 with acp as materialized (
     select
@@ -18,55 +17,14 @@ with acp as materialized (
     from {{ ref('int_ndt_acp') }}
 ),
 
-people as (
-    select employee_id, employee_hire_date, is_key, is_former_key,
-           deferral_balance_boy_cents + employer_balance_boy_cents as balance_cents
-    from acp
-),
-
-balances as (
-    {{ ndt_top_heavy_balances('people') }}
-),
-
 pay_of_year as (
     select employee_id, employee_birth_date, employee_hire_date, comp_cents as pay_cents, ownership_pct, is_officer
     from acp
-),
-
-keys_of_year as (
-    {{ ndt_key_test('pay_of_year', year) }}
-),
-
-key_rate as (
-    {{ ndt_key_rate('acp') }}
-),
-
-top_heavy as (
-    select
-        5 * balances.key_cents > 3 * balances.total_cents and not {{ sql_literal(design['top_heavy_exempt']) }}
-            as owes_minimum,
-        key_rate.rate_num,
-        key_rate.rate_den
-    from balances cross join key_rate
-),
-
-final as (
-    select
-        acp.*,
-        keys_of_year.key_reason is not null as key_test_in_year,
-        case when top_heavy.owes_minimum and not acp.is_key and acp.is_eligible and acp.termination_date is null
-             then {{ div_half_up('top_heavy.rate_num * least(acp.comp_cents, acp.l17_cents)', 'top_heavy.rate_den') }}
-             else 0 end as th_required_cents,
-        acp.m_cents - (acp.m_cents - acp.match_after_adp_cents) - acp.acp_excess_cents + acp.k_cents
-            as th_employer_cents
-    from acp
-    left join keys_of_year using (employee_id)
-    cross join top_heavy
 )
 
 select
     employee_id,
-    {{ year }} as simulation_year,
+    {{ sim_year() }} as simulation_year,
     {{ dollars('lookback_cents') }} as lookback_comp,
     cast(ownership_pct as decimal(9, 6)) as ownership_pct,
     is_officer,
@@ -114,4 +72,28 @@ select
     {{ dollars('th_required_cents') }} as th_required,
     {{ dollars('th_employer_cents') }} as th_employer_contribution,
     {{ dollars('greatest(0, th_required_cents - th_employer_cents)') }} as th_shortfall
-from final
+from (
+    select
+        acp.*,
+        keys_of_year.key_reason is not null as key_test_in_year,
+        case when top_heavy.owes_minimum and not acp.is_key and acp.is_eligible and acp.termination_date is null
+             then {{ div_half_up('top_heavy.rate_num * least(acp.comp_cents, acp.l17_cents)', 'top_heavy.rate_den') }}
+             else 0 end as th_required_cents,
+        acp.m_cents - (acp.m_cents - acp.match_after_adp_cents) - acp.acp_excess_cents + acp.k_cents
+            as th_employer_cents
+    from acp
+    left join ({{ ndt_key_test('pay_of_year', sim_year()) }}) as keys_of_year using (employee_id)
+    cross join (
+        select
+            5 * balances.key_cents > 3 * balances.total_cents and not {{ sql_literal(design['top_heavy_exempt']) }}
+                as owes_minimum,
+            key_rate.rate_num,
+            key_rate.rate_den
+        from ({{ ndt_top_heavy_balances('(
+            select employee_id, employee_hire_date, is_key, is_former_key,
+                   deferral_balance_boy_cents + employer_balance_boy_cents as balance_cents
+            from acp
+        )') }}) as balances
+        cross join ({{ ndt_key_rate('acp') }}) as key_rate
+    ) as top_heavy
+) as final

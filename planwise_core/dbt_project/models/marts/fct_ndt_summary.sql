@@ -2,7 +2,6 @@
 {#- One row per (year, test, test group) while NDT is on (docs/ndt.md, Outputs): the ADP and ACP tests with the
     leveled level, totals and the uniform-QNEC alternative (N7-N13), coverage (N14), 401(a)(4) of the core (N15)
     and top-heavy (N16). Averages are recomputed from the stored ratios of fct_ndt_employee. -#}
-{%- set year = var('simulation_year') -%}
 {%- set design = ndt_design() -%}
 {%- set groups_list = ['main', 'excludable'] if var('plan_ndt_otherwise_excludable') == 'disaggregate' else ['main'] -%}
 {%- set current = var('plan_ndt_testing_method') == 'current_year' -%}
@@ -25,12 +24,11 @@ with employees as materialized (
     from {{ ref('fct_ndt_employee') }} as e
     inner join {{ ref('fct_dc_contributions') }} as c using (employee_id, simulation_year)
     inner join {{ ref('fct_workforce_snapshot') }} as s using (employee_id, simulation_year)
-    where e.simulation_year = {{ year }}
+    where e.simulation_year = {{ sim_year() }}
 ),
 
 {%- for test in ['adp', 'acp'] %}
 {%- set amount = 'adp_deferrals' if test == 'adp' else 'acp_match' %}
-
 {{ test }}_members as (
     select employee_id, {{ test }}_test_group as grp, is_hce, {{ round_half_up(('adr' if test == 'adp' else 'acr') ~ ' * 10000') }} as r,
            {{ cents(amount) }} as amount, {{ cents(test ~ '_testing_comp') }} as comp,
@@ -38,17 +36,13 @@ with employees as materialized (
     from employees where {{ test }}_test_group is not null
 ),
 
-{{ test }}_groups as (
-    {{ ndt_groups(test ~ '_members', test, design[test ~ '_exempt'], design['reason']) }}
-),
-
-{{ test }}_hces as (
-    select m.* from {{ test }}_members as m inner join {{ test }}_groups as g using (grp)
-    where m.is_hce and g.status = 'fail'
-),
+{{ ndt_groups(test ~ '_groups', test ~ '_members', test, design[test ~ '_exempt'], design['reason']) }},
 
 {{ test }}_levels as (
-    {{ ndt_level(test ~ '_hces', test ~ '_groups') }}
+    {{ ndt_level('(
+        select m.* from ' ~ test ~ '_members as m inner join ' ~ test ~ '_groups as g using (grp)
+        where m.is_hce and g.status = \'fail\'
+    )', test ~ '_groups') }}
 ),
 
 {{ test }}_totals as (
@@ -73,32 +67,31 @@ with employees as materialized (
     so the first passing q is found exactly by narrowing: every 1,000 bp, then every 100, 10 and 1 bp below the
     first success of the step before (40 trials instead of 10,000). -#}
 {%- set steps = [1000, 100, 10, 1] %}
+{%- set ns = namespace(tried='') %}
 {%- for step in steps %}
-
-qnec_candidates_{{ loop.index }} as (
-    {%- if loop.first %}
-    select g.grp, q.q, g.hce_avg
-    from adp_groups as g
-    cross join (select cast(range as bigint) * {{ step }} as q from range(1, {{ 10000 // step + 1 }})) as q
-    where g.status = 'fail' and {{ sql_literal(current) }}
-    {%- else %}
-    select t.grp, t.first_q - {{ step }} * cast(range as bigint) as q, t.hce_avg
-    from (select grp, min(q) as first_q, any_value(hce_avg) as hce_avg from qnec_tried_{{ loop.index - 1 }}
-          where passes group by grp) as t
-    cross join range(0, {{ steps[loop.index - 2] // step }})
-    {%- endif %}
-),
-
-qnec_tried_{{ loop.index }} as (
-    {{ ndt_qnec_try('qnec_candidates_' ~ loop.index) }}
-),
+{%- if loop.first %}
+{%- set candidates = '(
+        select g.grp, q.q, g.hce_avg
+        from adp_groups as g
+        cross join (select cast(range as bigint) * ' ~ step ~ ' as q from range(1, ' ~ (10000 // step + 1) ~ ')) as q
+        where g.status = \'fail\' and ' ~ sql_literal(current) ~ '
+    )' %}
+{%- else %}
+{%- set candidates = '(
+        select t.grp, t.first_q - ' ~ step ~ ' * cast(range as bigint) as q, t.hce_avg
+        from (select grp, min(q) as first_q, any_value(hce_avg) as hce_avg from (' ~ ns.tried ~ ') as tried
+              where passes group by grp) as t
+        cross join range(0, ' ~ (steps[loop.index - 2] // step) ~ ')
+    )' %}
+{%- endif %}
+{%- set ns.tried = ndt_qnec_try(candidates) %}
 {%- endfor %}
 
 qnec as (
-    select grp, arg_min(q, q) as q, arg_min(cost, q) as cost from qnec_tried_{{ steps | length }} where passes group by grp
+    select grp, arg_min(q, q) as q, arg_min(cost, q) as cost from ({{ ns.tried }}) as tried where passes group by grp
 ),
 
-test_rows as (
+{%- set test_rows_sql %}
 {%- for test in ['adp', 'acp'] %}
 {%- for grp in groups_list %}
     select
@@ -118,7 +111,7 @@ test_rows as (
         coalesce(t.total_excess, 0) as total_excess, coalesce(t.total_recharacterized, 0) as total_recharacterized,
         coalesce(t.total_distributed, 0) as total_distributed, coalesce(t.total_forfeited, 0) as total_forfeited,
         coalesce(t.hces_corrected, 0) as hces_corrected,
-        {%- if test == 'adp' %} qnec.q as qnec_q, qnec.cost as qnec_cost{% else %} cast(null as bigint) as qnec_q, cast(null as bigint) as qnec_cost{% endif %}
+        {%- if test == 'adp' %} qnec.q as qnec_q, qnec.cost as qnec_cost{% else %} null::bigint as qnec_q, null::bigint as qnec_cost{% endif %}
     from (select 1) as one
     left join {{ test }}_groups as g on g.grp = '{{ grp }}'
     left join {{ test }}_levels as l on l.grp = '{{ grp }}'
@@ -131,7 +124,7 @@ test_rows as (
     {%- endif %}
 {%- endfor %}
 {%- endfor %}
-),
+{%- endset %}
 
 coverage_people as (
     select employee_id, is_hce, case when is_otherwise_excludable then 'excludable' else 'main' end as grp,
@@ -140,9 +133,9 @@ coverage_people as (
            termination_date is not null and hours_estimated <= 500 as short_leaver,
            core_allocation_rate
     from employees
-),
+)
 
-coverage as (
+{%- set coverage_sql %}
 {%- for component in ['deferral', 'match', 'core'] %}
 {%- set on = component == 'deferral' or var('plan_' ~ component ~ '_enabled') %}
 {%- for grp in ['main', 'excludable'] %}
@@ -157,9 +150,9 @@ coverage as (
 {%- endfor %}
 {%- endfor %}
     select null, null, null, null, null, null, null, null where false
-),
+{%- endset %}
 
-rate_groups as (
+{%- set rate_groups_sql %}
     -- N15: for every HCE rate of the core's main population, the group of everyone at that rate or above.
     select h.rate,
            count(*) filter (where p.is_hce) as hce_benefiting, count(*) filter (where not p.is_hce) as nhce_benefiting,
@@ -169,26 +162,26 @@ rate_groups as (
     cross join (select count(*) filter (where is_hce) as hce_count, count(*) filter (where not is_hce) as nhce_count
                 from coverage_people where grp = 'main' and not (core_benefits = false and short_leaver)) as totals
     inner join coverage_people as p
-        on p.grp = 'main' and not (p.core_benefits = false and p.short_leaver) and h.rate <= p.core_allocation_rate
+        on p.grp = 'main' and not (p.core_benefits = false and p.short_leaver) and p.core_allocation_rate >= h.rate
     group by h.rate
-),
+{%- endset %}
 
-people as (
+{%- set people_sql %}
     select employee_id, employee_hire_date, is_key, is_former_key,
            {{ cents('deferral_balance_boy') }} + {{ cents('match_balance_boy') }} + {{ cents('core_balance_boy') }}
                as balance_cents
     from employees
-),
+{%- endset %}
 
-balances as (
-    {{ ndt_top_heavy_balances('people') }}
-),
+{%- set balances_sql %}
+    {{ ndt_top_heavy_balances('(' ~ people_sql ~ ')') }}
+{%- endset %}
 
-key_rate as (
+{%- set key_rate_sql %}
     {{ ndt_key_rate('employees') }}
-),
+{%- endset %}
 
-top_heavy_row as (
+{%- set top_heavy_row_sql %}
     select
         (select count(*) from employees where is_key) as key_count,
         balances.key_cents, balances.total_cents,
@@ -196,10 +189,10 @@ top_heavy_row as (
         key_rate.rate_num, key_rate.rate_den,
         (select count(*) from employees where th_required > 0) as recipients,
         (select coalesce(sum({{ cents('th_shortfall') }}), 0) from employees) as minimum_cost
-    from balances cross join key_rate
-),
+    from ({{ balances_sql }}) as balances cross join ({{ key_rate_sql }}) as key_rate
+{%- endset %}
 
-all_rows as (
+{%- set all_rows_sql %}
     select test, test_group,
            status, status_reason, testing_method, hce_count, nhce_count,
            {{ bp_ratio('hce_avg') }} as hce_avg, {{ bp_ratio('nhce_avg') }} as nhce_avg,
@@ -215,12 +208,12 @@ all_rows as (
            case when status <> 'not_applicable' then cast(hces_corrected as integer) end as hces_corrected,
            {{ bp_ratio('qnec_q') }} as qnec_rate,
            {{ dollars('qnec_cost') }} as qnec_cost,
-           cast(null as integer) as hce_benefiting, cast(null as integer) as nhce_benefiting, cast(null as decimal(9, 6)) as ratio,
-           cast(null as integer) as key_count, cast(null as decimal(18, 2)) as key_balance, cast(null as decimal(18, 2)) as total_balance,
-           cast(null as boolean) as is_top_heavy, cast(null as decimal(9, 6)) as minimum_rate, cast(null as integer) as minimum_recipients,
-           cast(null as decimal(18, 2)) as minimum_cost,
+           null::integer as hce_benefiting, null::integer as nhce_benefiting, null::decimal(9, 6) as ratio,
+           null::integer as key_count, null::decimal(18, 2) as key_balance, null::decimal(18, 2) as total_balance,
+           null::boolean as is_top_heavy, null::decimal(9, 6) as minimum_rate, null::integer as minimum_recipients,
+           null::decimal(18, 2) as minimum_cost,
            case when status <> 'not_applicable' then {{ dollars('total_excess') }} else 0 end as total_correction
-    from test_rows
+    from ({{ test_rows_sql }}) as test_rows
     union all
     select test, test_group,
            case when not is_on then 'not_applicable'
@@ -233,7 +226,7 @@ all_rows as (
            case when is_on and nhce_count > 0 and hce_benefiting > 0 and hce_count > 0
                 then {{ ratio('cast(nhce_benefiting as hugeint) * hce_count', 'cast(nhce_count as hugeint) * hce_benefiting') }} end,
            null, null, null, null, null, null, null, 0
-    from coverage
+    from ({{ coverage_sql }}) as coverage
     union all
     select 'nondiscrimination_core', 'main',
            {%- if not var('plan_core_enabled') %}
@@ -255,7 +248,7 @@ all_rows as (
            {%- endif %}
            null, null, null, null, null, null, null, 0
     {%- if var('plan_core_enabled') and var('plan_core_graded_by') != 'none' %}
-    from rate_groups
+    from ({{ rate_groups_sql }}) as rate_groups
     {%- else %}
     from (select 1) as one
     {%- endif %}
@@ -273,11 +266,11 @@ all_rows as (
            case when {{ sql_literal(design['top_heavy_exempt']) }} or not is_top_heavy then null
                 else cast(cast({{ div_half_up('cast(rate_num as hugeint) * 1000000', 'rate_den') }} as decimal(18, 0)) * 0.000001 as decimal(9, 6)) end,
            cast(recipients as integer), {{ dollars('minimum_cost') }}, {{ dollars('minimum_cost') }}
-    from top_heavy_row
-)
+    from ({{ top_heavy_row_sql }}) as top_heavy_row
+{%- endset %}
 
 select
-    {{ year }} as simulation_year,
+    {{ sim_year() }} as simulation_year,
     test, test_group, status, status_reason, testing_method,
     cast(hce_count as integer) as hce_count, cast(nhce_count as integer) as nhce_count,
     hce_avg, nhce_avg, nhce_avg_current_year, nhce_basis, limit_pct, applied_prong, margin, highest_permitted,
@@ -286,5 +279,5 @@ select
     cast(hce_benefiting as integer) as hce_benefiting, cast(nhce_benefiting as integer) as nhce_benefiting,
     cast(ratio as decimal(9, 6)) as ratio, key_count, key_balance, total_balance, is_top_heavy, minimum_rate,
     minimum_recipients, minimum_cost, cast(total_correction as decimal(18, 2)) as total_correction
-from all_rows
+from ({{ all_rows_sql }}) as all_rows
 where {{ sql_literal(var('plan_ndt_enabled')) }}

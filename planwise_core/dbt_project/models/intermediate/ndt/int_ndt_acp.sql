@@ -1,66 +1,31 @@
 {#- docs/ndt.md N11-N12: the ACP test of Y per employee on the match kept after the ADP correction, with its
-    leveling, apportionment and the vested / forfeited split of the excess. -#}
+    leveling, apportionment and the vested / forfeited split of the excess.
+    CTEs only for the steps read more than once, the others subqueries (see int_ndt_population). -#}
 {%- set design = ndt_design() -%}
-{%- set option = var('plan_ndt_otherwise_excludable') -%}
 {%- set true_up = var('plan_match_calculation') == 'annual_true_up' -%}
 {%- set acp_rows = 'limited' if design['match_over_100'] else 'counted' -%}
 
-with adp as (
-    select * from {{ ref('int_ndt_adp') }}
-),
-
-ratios as (
-    select
-        adp.*,
-        {{ sql_literal(var('plan_match_enabled')) }} and match_eligible
-            {%- if true_up %} and {{ allocation_met('match') }}{% endif %} as acp_eligible
-    from adp
-),
-
-scoped as (
-    select
-        ratios.*,
-        case when acp_eligible then least({{ 'match_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents' }}, l17_cents) end
-            as acp_comp_cents,
-        case
-            when not acp_eligible then null
-            {%- if option == 'none' %}
-            else 'main'
-            {%- elif option == 'exclude_nhce' %}
-            when is_hce or not is_otherwise_excludable then 'main'
-            {%- else %}
-            when not is_otherwise_excludable then 'main' else 'excludable'
-            {%- endif %}
-        end as acp_test_group
-    from ratios
-),
-
-counted as materialized (
+with counted as materialized (
     select scoped.*,
            case when acp_eligible then greatest(0, match_after_adp_cents
                - {{ div_half_up(design['disregard'] ~ ' * acp_comp_cents', '10000') }}) end as acp_match_cents
-    from scoped
+    from (
+        select
+            ratios.*,
+            case when acp_eligible then least({{ 'match_comp_cents' if var('plan_ndt_testing_compensation') == 'eligible_period' else 'comp_cents' }}, l17_cents) end
+                as acp_comp_cents,
+            {{ ndt_test_group('acp_eligible') }} as acp_test_group
+        from (
+            select
+                adp.*,
+                {{ sql_literal(var('plan_match_enabled')) }} and match_eligible
+                    {%- if true_up %} and {{ allocation_met('match') }}{% endif %} as acp_eligible
+            from {{ ref('int_ndt_adp') }} as adp
+        ) as ratios
+    ) as scoped
 ),
 
 {%- if design['match_over_100'] %}
-rates as (
-    -- N11 disproportionate match: each tested NHCE's match rate at a 6 % deferral, g(600 bp) in bp x bp.
-    select employee_id, acp_test_group as grp, termination_date is null as employed_dec31,
-           {{ match_by_band('rate', 'match_band_key', '600') }} as mr_g
-    from counted
-    where acp_test_group is not null and not is_hce and d_cents > 0
-),
-
-representative as (
-    select grp,
-           greatest(max(case when pos = (n + 1) // 2 then mr_g end),
-                    coalesce(min(case when employed_dec31 then mr_g end), 0)) as rep_g
-    from (select *, row_number() over (partition by grp order by mr_g desc, employee_id) as pos,
-                 count(*) over (partition by grp) as n
-          from rates) as ranked
-    group by grp
-),
-
 limited as (
     -- An NHCE's match counts up to the greatest of 5 % of pay, the deferral, and twice the representative rate
     -- times the deferral.
@@ -70,7 +35,23 @@ limited as (
                      counted.d_cents, {{ div_half_up('2 * rep.rep_g * counted.d_cents', '6000000') }}))
                 else counted.acp_match_cents end as acp_match_cents
     from counted
-    left join representative as rep on rep.grp = counted.acp_test_group
+    left join (
+        select grp,
+               greatest(max(case when pos = (n + 1) // 2 then mr_g end),
+                        coalesce(min(case when employed_dec31 then mr_g end), 0)) as rep_g
+        from (
+            select *, row_number() over (partition by grp order by mr_g desc, employee_id) as pos,
+                   count(*) over (partition by grp) as n
+            from (
+                -- N11 disproportionate match: each tested NHCE's match rate at a 6 % deferral, g(600 bp) in bp x bp.
+                select employee_id, acp_test_group as grp, termination_date is null as employed_dec31,
+                       {{ match_by_band('rate', 'match_band_key', '600') }} as mr_g
+                from counted
+                where acp_test_group is not null and not is_hce and d_cents > 0
+            ) as rates
+        ) as ranked
+        group by grp
+    ) as rep on rep.grp = counted.acp_test_group
 ),
 {%- endif %}
 

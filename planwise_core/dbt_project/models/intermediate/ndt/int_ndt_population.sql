@@ -1,34 +1,23 @@
 {#- docs/ndt.md N1-N4 and N17: one row per snapshot row of Y with the look-back pay, HCE and key status, the
-    statutory entry date and the balances carried from Y-1 (or the census). Empty while NDT is off. -#}
-{%- set year = var('simulation_year') -%}
-{%- set base_year = var('start_year') - 1 -%}
-{%- set first = year == var('start_year') -%}
+    statutory entry date and the balances carried from Y-1 (or the census). Empty while NDT is off.
+    One CTE (read three times), every other step a subquery: DuckDB parses and binds a query with many CTEs, or
+    with WITHs inside WITHs (as every ephemeral model is in its reader), far slower than the same steps as
+    subqueries (docs/performance.md). -#}
+{%- set first = var('simulation_year') == var('start_year') -%}
+{%- set last_year = '(' ~ sim_year() ~ ' - 1)' -%}
+{%- set election = var('plan_ndt_top_paid_group_election') -%}
 
-with snapshot as (
-    select * from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }} and {{ sql_literal(var('plan_ndt_enabled')) }}
-),
-
-contributions as (
-    select * from {{ ref('fct_dc_contributions') }}
-    where simulation_year = {{ year }}
-),
-
-census as (
-    select * from {{ ref('stg_census') }}
-),
-
-previous_population as (
+with previous_population as (
     -- Everyone with a row of Y-1 and their pay of Y-1 (N1): the census actives and their base-year wages in Y0.
 {%- if first %}
     select
         employee_id, employee_birth_date, employee_hire_date, ownership_pct, is_officer,
         {{ div_half_up(cents('employee_gross_compensation') ~ " * (date_diff('day', greatest(employee_hire_date, "
-            ~ year_start(base_year) ~ "), " ~ year_end(base_year) ~ ") + 1)", days_in_year(base_year), wide=false) }}
+            ~ year_start(last_year) ~ "), " ~ year_end(last_year) ~ ") + 1)", days_in_year(last_year), wide=false) }}
             as pay_cents
-    from census
-    where employee_hire_date <= {{ year_end(base_year) }}
-      and (employee_termination_date is null or employee_termination_date > {{ year_end(base_year) }})
+    from {{ ref('stg_census') }}
+    where employee_hire_date <= {{ year_end(last_year) }}
+      and (employee_termination_date is null or employee_termination_date > {{ year_end(last_year) }})
 {%- else %}
     select
         s.employee_id, s.employee_birth_date, s.employee_hire_date,
@@ -36,89 +25,24 @@ previous_population as (
         {{ cents('c.plan_comp') }} as pay_cents
     from {{ previous_year_relation('fct_workforce_snapshot') }} as s
     inner join {{ previous_year_relation('fct_dc_contributions') }} as c
-        on c.employee_id = s.employee_id and c.simulation_year = {{ year - 1 }}
-    left join census on census.employee_id = s.employee_id
-    where s.simulation_year = {{ year - 1 }}
+        on c.employee_id = s.employee_id and c.simulation_year = {{ last_year }}
+    left join {{ ref('stg_census') }} as census on census.employee_id = s.employee_id
+    where s.simulation_year = {{ last_year }}
 {%- endif %}
-),
+)
 
-previous_keys as (
-    {{ ndt_key_test('previous_population', year - 1) }}
-),
-
-top_paid as (
-    -- N2: the first div_half_up(20 * counted, 100) of the ranking by pay (those not counted still rank). Only the
-    -- election reads it: without it the ranking is not computed at all.
-{%- if var('plan_ndt_top_paid_group_election') %}
-    select employee_id,
-           row_number() over (order by pay_cents desc, employee_id) <= (2 * 20 * counted.n + 100) // 200 as in_group
-    from previous_population
-    cross join (
-        select count(*) - count(*) filter (where {{ ndt_not_counted('employee_birth_date', 'employee_hire_date', year - 1) }})
-            as n
-        from previous_population
-    ) as counted
-{%- else %}
-    select cast(null as varchar) as employee_id, cast(null as boolean) as in_group where false
-{%- endif %}
-),
-
-previous_ndt as (
-{%- if first %}
-    select cast(null as varchar) as employee_id, false as is_key, false as is_former_key, cast(0 as bigint) as deferral_balance_cents
-    where false
-{%- else %}
-    select employee_id, is_key, is_former_key, {{ cents('deferral_balance_eoy') }} as deferral_balance_cents
-    from {{ previous_year_relation('fct_ndt_employee') }}
-    where simulation_year = {{ year - 1 }}
-{%- endif %}
-),
-
-thresholds as (
-    select hce_414q from {{ ref('int_ndt_thresholds_by_year') }} where limit_year = {{ year - 1 }}
-),
-
-joined as (
-    select
-        snapshot.employee_id,
-        snapshot.employee_birth_date,
-        snapshot.employee_hire_date,
-        snapshot.termination_date,
-        snapshot.eligibility_date,
-        snapshot.is_eligible,
-        snapshot.current_age,
-        snapshot.current_tenure,
-        least(coalesce(snapshot.termination_date, {{ year_end() }}), {{ year_end() }}) as last_day,
-        previous_population.pay_cents as lookback_cents,
-        coalesce(census.ownership_pct, 0) as ownership_pct,
-        coalesce(census.is_officer, false) as is_officer,
-        top_paid.in_group,
-        previous_keys.key_reason,
-        coalesce(previous_ndt.is_key or previous_ndt.is_former_key, false) as was_key,
-{%- if first %}
-        coalesce({{ cents('census.employee_deferral_balance') }}, 0) as deferral_balance_boy_cents,
-{%- else %}
-        coalesce(previous_ndt.deferral_balance_cents, 0) as deferral_balance_boy_cents,
-{%- endif %}
-        thresholds.hce_414q
-    from snapshot
-    left join previous_population using (employee_id)
-    left join census using (employee_id)
-    left join top_paid using (employee_id)
-    left join previous_keys using (employee_id)
-    left join previous_ndt using (employee_id)
-    left join thresholds on true
-),
-
-final as (
+select
+    final.*,
+    final.statutory_entry_date > final.last_day as is_otherwise_excludable
+from (
     select
         employee_id, employee_birth_date, employee_hire_date, termination_date, eligibility_date, is_eligible,
         current_age, current_tenure, last_day, lookback_cents, ownership_pct, is_officer,
-        case when {{ sql_literal(var('plan_ndt_top_paid_group_election')) }} and lookback_cents is not null
+        case when {{ sql_literal(election) }} and lookback_cents is not null
              then coalesce(in_group, false) end as in_top_paid_group,
         ownership_pct > 0.05
             or (coalesce(lookback_cents > hce_414q * 100, false)
-                and (not {{ sql_literal(var('plan_ndt_top_paid_group_election')) }} or coalesce(in_group, false)))
+                and (not {{ sql_literal(election) }} or coalesce(in_group, false)))
             as is_hce,
         case when lookback_cents is null then null else key_reason end as key_reason,
         lookback_cents is not null and key_reason is not null as is_key,
@@ -131,11 +55,67 @@ final as (
     from (
         select *, greatest({{ ndt_anniversary('employee_birth_date', 21) }},
                            {{ ndt_anniversary('employee_hire_date', 1) }}) as m_date
-        from joined
+        from (
+            select
+                snapshot.employee_id,
+                snapshot.employee_birth_date,
+                snapshot.employee_hire_date,
+                snapshot.termination_date,
+                snapshot.eligibility_date,
+                snapshot.is_eligible,
+                snapshot.current_age,
+                snapshot.current_tenure,
+                least(coalesce(snapshot.termination_date, {{ year_end() }}), {{ year_end() }}) as last_day,
+                previous_population.pay_cents as lookback_cents,
+                coalesce(census.ownership_pct, 0) as ownership_pct,
+                coalesce(census.is_officer, false) as is_officer,
+                top_paid.in_group,
+                previous_keys.key_reason,
+                coalesce(previous_ndt.is_key or previous_ndt.is_former_key, false) as was_key,
+{%- if first %}
+                coalesce({{ cents('census.employee_deferral_balance') }}, 0) as deferral_balance_boy_cents,
+{%- else %}
+                coalesce(previous_ndt.deferral_balance_cents, 0) as deferral_balance_boy_cents,
+{%- endif %}
+                thresholds.hce_414q
+            from (
+                select * from {{ ref('fct_workforce_snapshot') }}
+                where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
+            ) as snapshot
+            left join previous_population using (employee_id)
+            left join {{ ref('stg_census') }} as census using (employee_id)
+            left join (
+                -- N2: the first div_half_up(20 * counted, 100) of the ranking by pay (those not counted still rank).
+                -- Only the election reads it: without it the ranking is not computed at all.
+{%- if election %}
+                select employee_id,
+                       row_number() over (order by pay_cents desc, employee_id) <= (2 * 20 * counted.n + 100) // 200
+                           as in_group
+                from previous_population
+                cross join (
+                    select count(*) - count(*) filter (where {{ ndt_not_counted('employee_birth_date',
+                               'employee_hire_date', last_year) }}) as n
+                    from previous_population
+                ) as counted
+{%- else %}
+                select null::varchar as employee_id, null::boolean as in_group where false
+{%- endif %}
+            ) as top_paid using (employee_id)
+            left join ({{ ndt_key_test('previous_population', last_year) }}) as previous_keys using (employee_id)
+            left join (
+{%- if first %}
+                select null::varchar as employee_id, false as is_key, false as is_former_key,
+                       0::bigint as deferral_balance_cents
+                where false
+{%- else %}
+                select employee_id, is_key, is_former_key, {{ cents('deferral_balance_eoy') }} as deferral_balance_cents
+                from {{ previous_year_relation('fct_ndt_employee') }}
+                where simulation_year = {{ last_year }}
+{%- endif %}
+            ) as previous_ndt using (employee_id)
+            left join (
+                select hce_414q from {{ ref('int_ndt_thresholds_by_year') }} where limit_year = {{ last_year }}
+            ) as thresholds on true
+        ) as joined
     ) as dated
-)
-
-select
-    final.*,
-    final.statutory_entry_date > final.last_day as is_otherwise_excludable
-from final
+) as final
