@@ -47,19 +47,19 @@ ratios as materialized (
             {{ days_in_year() }} as days_in_year
         from {{ ref('int_ndt_population') }} as p
         inner join {{ ref('fct_dc_contributions') }} as c
-            on c.employee_id = p.employee_id and c.simulation_year = {{ sim_year() }}
+            on p.employee_id = c.employee_id and c.simulation_year = {{ sim_year() }}
 {%- if eligible_period %}
         left join (
             -- C_e (N6): the salary in force on each day while eligible, summed in cent-days. The opening (or hire)
             -- salary counts from the later of Jan 1 and the hire date; each raise or promotion then adds the change
             -- of salary from its date on (each change carries the salary before it as previous_compensation, so the
             -- sum of salary x days per segment telescopes: no window over the salary changes, docs/ndt.md#pipeline).
-            select p.employee_id,
+            select pop.employee_id,
                    {{ div_half_up('coalesce(' ~ cents('coalesce(opening.current_compensation, hire.compensation_amount)')
-                                  ~ ' * ' ~ days_from | replace('DATE', 'greatest(p.employee_hire_date, ' ~ year_start() ~ ')')
+                                  ~ ' * ' ~ days_from | replace('p.', 'pop.') | replace('DATE', 'greatest(pop.employee_hire_date, ' ~ year_start() ~ ')')
                                   ~ ', 0) + coalesce(raised.cent_days, 0)', days_in_year(), wide=false) }}
                        as eligible_comp_cents
-            from {{ ref('int_ndt_population') }} as p
+            from {{ ref('int_ndt_population') }} as pop
             left join (
 {%- if var('simulation_year') == var('start_year') %}
                 select employee_id, current_compensation from {{ ref('int_baseline_workforce') }}
@@ -74,13 +74,13 @@ ratios as materialized (
             left join (
                 select e.employee_id,
                        sum(({{ cents('e.compensation_amount') }} - {{ cents('e.previous_compensation') }})
-                           * {{ days_from | replace('DATE', 'e.effective_date') }}) as cent_days
+                           * {{ days_from | replace('p.', 'changed.') | replace('DATE', 'e.effective_date') }}) as cent_days
                 from events as e
-                inner join {{ ref('int_ndt_population') }} as p using (employee_id)
+                inner join {{ ref('int_ndt_population') }} as changed using (employee_id)
                 where e.event_type in ('promotion', 'raise')
                 group by e.employee_id
             ) as raised using (employee_id)
-        ) as e on e.employee_id = p.employee_id
+        ) as e on p.employee_id = e.employee_id
 {%- endif %}
     ) as based
 ),

@@ -57,15 +57,15 @@ from (
                            {{ ndt_anniversary('employee_hire_date', 1) }}) as m_date
         from (
             select
-                snapshot.employee_id,
-                snapshot.employee_birth_date,
-                snapshot.employee_hire_date,
-                snapshot.termination_date,
-                snapshot.eligibility_date,
-                snapshot.is_eligible,
-                snapshot.current_age,
-                snapshot.current_tenure,
-                least(coalesce(snapshot.termination_date, {{ year_end() }}), {{ year_end() }}) as last_day,
+                snap.employee_id,
+                snap.employee_birth_date,
+                snap.employee_hire_date,
+                snap.termination_date,
+                snap.eligibility_date,
+                snap.is_eligible,
+                snap.current_age,
+                snap.current_tenure,
+                least(coalesce(snap.termination_date, {{ year_end() }}), {{ year_end() }}) as last_day,
                 previous_population.pay_cents as lookback_cents,
                 coalesce(census.ownership_pct, 0) as ownership_pct,
                 coalesce(census.is_officer, false) as is_officer,
@@ -81,7 +81,7 @@ from (
             from (
                 select * from {{ ref('fct_workforce_snapshot') }}
                 where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
-            ) as snapshot
+            ) as snap
             left join previous_population using (employee_id)
             left join {{ ref('stg_census') }} as census using (employee_id)
             left join (
@@ -98,14 +98,14 @@ from (
                     from previous_population
                 ) as counted
 {%- else %}
-                select null::varchar as employee_id, null::boolean as in_group where false
+                select cast(null as varchar) as employee_id, cast(null as boolean) as in_group where false
 {%- endif %}
             ) as top_paid using (employee_id)
             left join ({{ ndt_key_test('previous_population', last_year) }}) as previous_keys using (employee_id)
             left join (
 {%- if first %}
-                select null::varchar as employee_id, false as is_key, false as is_former_key,
-                       0::bigint as deferral_balance_cents
+                select cast(null as varchar) as employee_id, false as is_key, false as is_former_key,
+                       cast(0 as bigint) as deferral_balance_cents
                 where false
 {%- else %}
                 select employee_id, is_key, is_former_key, {{ cents('deferral_balance_eoy') }} as deferral_balance_cents
