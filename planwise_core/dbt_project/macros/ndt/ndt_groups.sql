@@ -20,7 +20,7 @@ with counted as (
 prior_averages as (
     select test_group as grp, {{ round_half_up('nhce_avg_current_year * 10000') }} as prior_avg
     from {{ previous_year_relation('fct_ndt_summary') }}
-    where simulation_year = {{ year - 1 }} and test = '{{ test }}'
+    where simulation_year = ({{ sim_year() }} - 1) and test = '{{ test }}'
 ),
 {%- endif %}
 applicable as (

@@ -15,7 +15,7 @@ from (
     select {{ cents('th_distribution') }}, key_test_in_year,
            not key_test_in_year and (is_key or is_former_key)
     from {{ previous_year_relation('fct_ndt_employee') }}
-    where simulation_year = {{ year - 1 }} and th_distribution > 0
+    where simulation_year = ({{ sim_year() }} - 1) and th_distribution > 0
 {%- endif %}
 ) as balances
 {%- endmacro %}

@@ -34,7 +34,7 @@ pay_of_year as (
 ),
 
 keys_of_year as (
-    {{ ndt_key_test('pay_of_year', year) }}
+    {{ ndt_key_test('pay_of_year', sim_year()) }}
 ),
 
 key_rate as (
@@ -66,7 +66,7 @@ final as (
 
 select
     employee_id,
-    {{ year }} as simulation_year,
+    {{ sim_year() }} as simulation_year,
     {{ dollars('lookback_cents') }} as lookback_comp,
     cast(ownership_pct as decimal(9, 6)) as ownership_pct,
     is_officer,

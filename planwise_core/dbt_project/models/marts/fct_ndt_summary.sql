@@ -25,7 +25,7 @@ with employees as materialized (
     from {{ ref('fct_ndt_employee') }} as e
     inner join {{ ref('fct_dc_contributions') }} as c using (employee_id, simulation_year)
     inner join {{ ref('fct_workforce_snapshot') }} as s using (employee_id, simulation_year)
-    where e.simulation_year = {{ year }}
+    where e.simulation_year = {{ sim_year() }}
 ),
 
 {%- for test in ['adp', 'acp'] %}
@@ -275,7 +275,7 @@ all_rows as (
 )
 
 select
-    {{ year }} as simulation_year,
+    {{ sim_year() }} as simulation_year,
     test, test_group, status, status_reason, testing_method,
     cast(hce_count as integer) as hce_count, cast(nhce_count as integer) as nhce_count,
     hce_avg, nhce_avg, nhce_avg_current_year, nhce_basis, limit_pct, applied_prong, margin, highest_permitted,

@@ -11,12 +11,12 @@ with population as (
 
 contributions as (
     select * from {{ ref('fct_dc_contributions') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 events as (
     select * from {{ ref('fct_yearly_events') }}
-    where simulation_year = {{ year }} and {{ sql_literal(var('plan_ndt_enabled')) }}
+    where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
       and event_type in ('hire', 'promotion', 'raise')
 ),
 
@@ -26,7 +26,7 @@ opening as (
 {%- else %}
     select employee_id, full_year_equivalent_compensation as current_compensation
     from {{ previous_year_relation('fct_workforce_snapshot') }}
-    where simulation_year = {{ year - 1 }} and employment_status = 'active'
+    where simulation_year = ({{ sim_year() }} - 1) and employment_status = 'active'
 {%- endif %}
 ),
 

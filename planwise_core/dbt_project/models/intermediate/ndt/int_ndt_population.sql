@@ -6,12 +6,12 @@
 
 with snapshot as (
     select * from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }} and {{ sql_literal(var('plan_ndt_enabled')) }}
+    where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
 ),
 
 contributions as (
     select * from {{ ref('fct_dc_contributions') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 census as (
@@ -36,14 +36,14 @@ previous_population as (
         {{ cents('c.plan_comp') }} as pay_cents
     from {{ previous_year_relation('fct_workforce_snapshot') }} as s
     inner join {{ previous_year_relation('fct_dc_contributions') }} as c
-        on c.employee_id = s.employee_id and c.simulation_year = {{ year - 1 }}
+        on c.employee_id = s.employee_id and c.simulation_year = ({{ sim_year() }} - 1)
     left join census on census.employee_id = s.employee_id
-    where s.simulation_year = {{ year - 1 }}
+    where s.simulation_year = ({{ sim_year() }} - 1)
 {%- endif %}
 ),
 
 previous_keys as (
-    {{ ndt_key_test('previous_population', year - 1) }}
+    {{ ndt_key_test('previous_population', '(' ~ sim_year() ~ ' - 1)') }}
 ),
 
 top_paid as (
@@ -54,7 +54,7 @@ top_paid as (
            row_number() over (order by pay_cents desc, employee_id) <= (2 * 20 * counted.n + 100) // 200 as in_group
     from previous_population
     cross join (
-        select count(*) - count(*) filter (where {{ ndt_not_counted('employee_birth_date', 'employee_hire_date', year - 1) }})
+        select count(*) - count(*) filter (where {{ ndt_not_counted('employee_birth_date', 'employee_hire_date', '(' ~ sim_year() ~ ' - 1)') }})
             as n
         from previous_population
     ) as counted
@@ -70,12 +70,12 @@ previous_ndt as (
 {%- else %}
     select employee_id, is_key, is_former_key, {{ cents('deferral_balance_eoy') }} as deferral_balance_cents
     from {{ previous_year_relation('fct_ndt_employee') }}
-    where simulation_year = {{ year - 1 }}
+    where simulation_year = ({{ sim_year() }} - 1)
 {%- endif %}
 ),
 
 thresholds as (
-    select hce_414q from {{ ref('int_ndt_thresholds_by_year') }} where limit_year = {{ year - 1 }}
+    select hce_414q from {{ ref('int_ndt_thresholds_by_year') }} where limit_year = ({{ sim_year() }} - 1)
 ),
 
 joined as (
