@@ -20,7 +20,7 @@ from test_ndt_invariants import DESIGN_C
 
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.cache_auth import MAGIC, read_authenticated, write_authenticated
-from planwise_core.engine.compiled.agnostic import compile_vars, span
+from planwise_core.engine.compiled.agnostic import CANONICAL_START, compile_vars, span
 from planwise_core.engine.compiled.cache import (Entry, Node, ProjectFacts, cache_dir, entry_key, entry_path,
                                                  fingerprint, load_entry)
 from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_phase
@@ -291,23 +291,26 @@ def _year_sql(invoker, dbt_vars: dict, year: int, representative: int) -> dict[t
     return found
 
 
-def test_a_later_year_compiles_to_the_same_sql_whatever_the_year_seed_or_end_year(tmp_path):
-    """A literal year, seed or end year left in the SQL, or Jinja that treats the second year apart, would make the
-    two compiles of a later year differ; the first year's compile differs (its own branches); the foundation is
-    the same for another seed and end year."""
+def test_a_later_year_compiles_to_the_same_sql_whatever_the_years_seed_or_census_date(tmp_path):
+    """A literal year, seed or census date left in the SQL, or Jinja that treats the second year apart, would make
+    the two compiles of a later year differ (representative years start + 1 and start + 2, other start and end years,
+    seed and census date); the first year's compile differs from it (its own branches) but not across
+    configurations; so does the foundation."""
     config = PlanwiseConfig().with_overrides(**RICH, **{"simulation.start_year": 2030, "simulation.end_year": 2033})
-    other = config.with_overrides(random_seed=9, **{"simulation.end_year": 2035})
+    other = config.with_overrides(random_seed=9, **{"simulation.start_year": 2032, "simulation.end_year": 2036})
     dbt_vars, other_vars = config.to_dbt_vars(), other.to_dbt_vars()
+    assert dbt_vars["census_date"] != other_vars["census_date"]
     invoker = InProcessDbt(DbtProject(tmp_path / "planwise.duckdb"), dbt_vars)
-    later = _year_sql(invoker, dbt_vars, 2031, 2031)
-    assert later == _year_sql(invoker, other_vars, 2032, 2032)
+    later = _year_sql(invoker, dbt_vars, 2031, CANONICAL_START + 1)
+    assert later == _year_sql(invoker, other_vars, 2034, CANONICAL_START + 2)
+    first = _year_sql(invoker, dbt_vars, 2030, CANONICAL_START)
+    assert first == _year_sql(invoker, other_vars, 2032, CANONICAL_START) and first != later
     assert any("getvariable('simulation_year')" in sql for sql in later.values())
-    assert not [name for name, sql in later.items() if "2031" in sql]  # the representative year is no literal
-    first = _year_sql(invoker, dbt_vars, 2030, 2030)
-    assert first == _year_sql(invoker, other_vars, 2030, 2030) and first != later
+    literals = [str(y) for y in range(2029, 2037)] + [str(CANONICAL_START + 1), "2029-12-31"]
+    assert not [(name, y) for name, sql in {**first, **later}.items() for y in literals if y in sql]
     foundation = [[n.sql for n in compile_phase(invoker, {"vars": compile_vars(v, None)}, FOUNDATION, True).nodes]
                   for v in (dbt_vars, other_vars)]
-    assert foundation[0] == foundation[1] and any("getvariable('end_year')" in sql for sql in foundation[0])
+    assert foundation[0] == foundation[1] and any("getvariable('census_date')" in sql for sql in foundation[0])
 
 
 def test_year_keyed_rates_split_the_later_years_only_where_the_rate_changes():
@@ -317,19 +320,23 @@ def test_year_keyed_rates_split_the_later_years_only_where_the_rate_changes():
     by_year = {year: compile_vars(dbt_vars, year) for year in YEARS}
     assert [v["target_growth_rate"] for v in by_year.values()] == [0.03, 0.03, 0.05, 0.05, 0.05]
     assert by_year[2027] == by_year[2028] == by_year[2029] != by_year[2026]
-    assert {v["simulation_year"] for v in by_year.values()} == {2025, 2026}  # the first year and its representative
-    assert "random_seed" not in by_year[2026] and "end_year" not in by_year[2026]
+    # the first year and the representative of the later ones, from a stand-in start year
+    assert {v["simulation_year"] for v in by_year.values()} == {CANONICAL_START, CANONICAL_START + 1}
+    assert {"random_seed", "end_year", "census_date"}.isdisjoint(by_year[2026])
+    assert by_year[2026]["start_year"] == CANONICAL_START
     assert by_year[2026]["year_agnostic"] is True and [span(dbt_vars, y) for y in (2025, 2026)] == ["first", "later"]
 
 
 def test_five_years_compile_five_phases_and_a_run_with_other_years_and_seed_compiles_none(sims, tmp_path):
-    """Cold (this configuration's entries removed): foundation, first year, later years, two phases each but the
-    foundation; then another seed and end year reuse all five, and write the optimized engine's tables."""
+    """Cold (this configuration's entries removed), 2026-2030: foundation, first year, later years, two phases each
+    but the foundation; then 2025-2026 with another seed (so another census date too) reuses all five, and writes
+    the optimized engine's tables."""
     reference = sims.get(OTHER_SEED_2Y)  # optimized, seed 7, 2025-2026 (shared with test_config_effects)
-    cold = BASELINE_2Y.config().with_overrides(**{"simulation.end_year": 2029, **COMPILED})
+    cold = BASELINE_2Y.config().with_overrides(**{"simulation.start_year": 2026, "simulation.end_year": 2030,
+                                                  **COMPILED})
     project = DbtProject(tmp_path / "planwise.duckdb")
-    for phase, year in (("foundation", None), ("year_start", 2025), ("yearly", 2025), ("year_start", 2026),
-                        ("yearly", 2026)):
+    for phase, year in (("foundation", None), ("year_start", 2026), ("yearly", 2026), ("year_start", 2027),
+                        ("yearly", 2027)):
         entry_path(project, _key(project, cold, phase, year)).unlink(missing_ok=True)
     census = SMALL_CENSUS.write(tmp_path)
     result = _run(cold, tmp_path / "planwise.duckdb", census)

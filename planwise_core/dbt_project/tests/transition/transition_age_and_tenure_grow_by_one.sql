@@ -12,7 +12,7 @@ from {{ snapshots }} as completed
 inner join {{ snapshots }} as earlier using (employee_id)
 where completed.simulation_year = ({{ sim_year() }} - 1)
   and earlier.simulation_year = ({{ sim_year() }} - 2)
-  and ({{ sim_year() }} - 1) > {{ var('start_year') }}
+  and ({{ sim_year() }} - 1) > {{ sim_start_year() }}
   and earlier.employment_status = 'active'
   and (completed.current_age <> earlier.current_age + 1 or completed.current_tenure <> earlier.current_tenure + 1)
 {%- else %}

@@ -2,7 +2,7 @@
     limit with the age catch-up, and the mandatory Roth catch-up rule; it also brings in the state carried
     from Y-1. One row per snapshot row. -#}
 {%- set year = var('simulation_year') -%}
-{%- set base_year = var('start_year') - 1 -%}
+{%- set base_year = '(' ~ sim_year() ~ ' - 1)' -%}  {#- read in the first year only, where it is start_year - 1 #}
 
 with snapshot as (
     -- plan.enabled: false leaves the year without money rows.
@@ -43,7 +43,7 @@ prior_state as (
             as prior_wages_cents,
         {{ cents('employer_match_balance') }} as match_balance_boy_cents,
         {{ cents('employer_core_balance') }} as core_balance_boy_cents,
-        {{ completed_years('employee_hire_date', "cast('" ~ var('census_date') ~ "' as date)") }} as hours_service_years_boy
+        {{ completed_years('employee_hire_date', sim_census_date()) }} as hours_service_years_boy
     from {{ ref('stg_census') }}
     where employee_hire_date <= {{ year_end(base_year) }}
 {%- else %}

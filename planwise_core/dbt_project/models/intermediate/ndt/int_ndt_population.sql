@@ -1,7 +1,7 @@
 {#- docs/ndt.md N1-N4 and N17: one row per snapshot row of Y with the look-back pay, HCE and key status, the
     statutory entry date and the balances carried from Y-1 (or the census). Empty while NDT is off. -#}
 {%- set year = var('simulation_year') -%}
-{%- set base_year = var('start_year') - 1 -%}
+{%- set base_year = '(' ~ sim_year() ~ ' - 1)' -%}  {#- read in the first year only, where it is start_year - 1 #}
 {%- set first = year == var('start_year') -%}
 
 with snapshot as (

@@ -1,7 +1,7 @@
 {#- Enrollment and opt-out events of the year: auto (with proactive and opt-out inside its window) and voluntary. -#}
 {%- set year = var('simulation_year') -%}
-{%- set census_date = "cast('" ~ var('census_date') ~ "' as date)" -%}
-{%- set first_day = "make_date(" ~ var('start_year') ~ ", 1, 1)" -%}
+{%- set census_date = sim_census_date() -%}
+{%- set first_day = "make_date(" ~ sim_start_year() ~ ", 1, 1)" -%}
 {%- set cutoff = var('auto_enrollment_hire_date_cutoff') -%}
 {%- set window_days = var('auto_enrollment_window_days') | int -%}
 {%- set grace_days = var('opt_out_grace_period_days') | int -%}
