@@ -15,15 +15,18 @@ import duckdb
 import pytest
 
 from helpers.cli import clean_failure, planwise
-from helpers.sims import CensusSpec, SimSpec
+from helpers.sims import BASELINE_2Y, OTHER_SEED_2Y, SMALL_CENSUS, CensusSpec, SimSpec
 from test_ndt_invariants import DESIGN_C
 
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.cache_auth import MAGIC, read_authenticated, write_authenticated
+from planwise_core.engine.compiled.agnostic import CANONICAL_START, compile_vars, span
 from planwise_core.engine.compiled.cache import (Entry, Node, ProjectFacts, cache_dir, entry_key, entry_path,
                                                  fingerprint, load_entry)
-from planwise_core.engine.compiled.compiler import CompiledSQLError
+from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_phase
 from planwise_core.engine.compiled.executor import Tally, run_entry
+from planwise_core.engine.invokers import InProcessDbt
+from planwise_core.engine.nodes import FOUNDATION, YEAR_START, YEARLY
 from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject
 from planwise_core.engine_comparison import compare_engines
 from planwise_core.errors import PlanwiseError, SimulationError
@@ -129,15 +132,20 @@ def test_a_warm_run_imports_no_dbt_and_writes_the_same_tables(golden, tmp_path):
     assert report["success"], report["error"]
     assert report["dbt"] == []
     assert report["metrics"]["phases_compiled"] == 0 and report["metrics"]["dbt_invocations"] == 0
-    assert report["metrics"]["cache_hits"] == 1 + 2 * len(YEARS)  # the foundation, then year_start and yearly
+    # the foundation, then year_start and yearly of the first year and of every later year (one compile each)
+    assert report["metrics"]["cache_hits"] == 5
     assert engines_by_year(tmp_path / "warm.duckdb") == [(year, "compiled") for year in YEARS]
     assert differences(tmp_path / "warm.duckdb", optimized.database) == {}
 
 
+def _key(project: DbtProject, config, phase: str, year: int | None) -> dict:
+    dbt_vars = config.to_dbt_vars()
+    return entry_key(project, fingerprint(project), phase, compile_vars(dbt_vars, year), span(dbt_vars, year))
+
+
 def _entry_file(config, phase: str, year: int | None, database: Path) -> Path:
     project = DbtProject(database)
-    dbt_vars = dict(config.to_dbt_vars(), **({"simulation_year": year} if year else {}))
-    return entry_path(project, entry_key(project, fingerprint(project), phase, dbt_vars))
+    return entry_path(project, _key(project, config, phase, year))
 
 
 def _run(config, database: Path, census: Path) -> dict:
@@ -167,7 +175,7 @@ def test_a_damaged_or_forged_entry_is_refused_and_compiled_again(golden, tmp_pat
 def test_a_failing_statement_falls_back_to_optimized_with_the_same_tables(golden, tmp_path):
     optimized, _ = golden
     config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"orchestration.max_retries": 0})
-    path = _entry_file(config, "yearly", 2028, tmp_path / "planwise.duckdb")
+    path = _entry_file(config, "yearly", 2028, tmp_path / "planwise.duckdb")  # the later years' entry
     original = path.read_bytes()
     entry = json.loads(read_authenticated(path))
     entry["nodes"][3]["sql"] = "select * from a_table_that_does_not_exist"
@@ -177,10 +185,9 @@ def test_a_failing_statement_falls_back_to_optimized_with_the_same_tables(golden
     finally:
         path.write_bytes(original)
     assert result["success"], result["error"]
-    # the year that failed and every later one ran on the next rung of the chain, the optimized engine
-    assert engines_by_year(tmp_path / "fallback.duckdb") == [(2025, "compiled"), (2026, "compiled"),
-                                                             (2027, "compiled"), (2028, "optimized"),
-                                                             (2029, "optimized")]
+    # the first year that runs the broken entry (2026) and every later one ran on the next rung, optimized
+    assert engines_by_year(tmp_path / "fallback.duckdb") == [(2025, "compiled")] + [
+        (year, "optimized") for year in YEARS[1:]]
     assert differences(tmp_path / "fallback.duckdb", optimized.database) == {}
 
 
@@ -193,16 +200,15 @@ def test_a_cache_entry_of_another_checkout_is_not_used(golden, tmp_path, caplog)
     assert fingerprint(there) != fingerprint(here)  # same files, another folder
     assert cache_dir(there, fingerprint(there)) != cache_dir(here, fingerprint(here))
     # Planted where the other checkout looks for the same phase and vars, a signed entry of this checkout is refused.
-    dbt_vars = dict(config.to_dbt_vars(), simulation_year=2026)
-    ours = entry_path(here, entry_key(here, fingerprint(here), "yearly", dbt_vars))
-    theirs_key = entry_key(there, fingerprint(there), "yearly", dbt_vars)
+    ours = entry_path(here, _key(here, config, "yearly", 2026))
+    theirs_key = _key(there, config, "yearly", 2026)
     theirs = entry_path(there, theirs_key)
     theirs.parent.mkdir(parents=True)
     assert write_authenticated(theirs, read_authenticated(ours), theirs.parent)
     with caplog.at_level(logging.WARNING, logger="planwise.cache"):
         assert load_entry(there, theirs_key) is None
     assert "compiled for another project, phase or configuration" in caplog.text
-    assert load_entry(here, entry_key(here, fingerprint(here), "yearly", dbt_vars)) is not None
+    assert load_entry(here, _key(here, config, "yearly", 2026)) is not None
 
 
 def test_compare_engines_runs_the_compiled_engine_against_optimized(tmp_path):
@@ -268,3 +274,79 @@ def test_a_failing_error_test_names_itself_a_warn_test_only_warns_and_a_bad_stat
     run_entry(con, _entry(_check("passing", "select 1 where false")), 2025, tally)
     with pytest.raises(CompiledSQLError, match=r"^compiled engine: model fct_z failed: Catalog Error"):
         run_entry(con, _entry(_model("fct_z", "select * from missing_table")), 2025, tally)
+
+
+# -- year-agnostic compiles (docs/compiled_engine.md "One compile for every later year") ----------------------------
+
+RICH = {**NDT, "plan.ndt.testing_method": "prior_year", "plan.match_response.enabled": True,
+        "plan.auto_escalation.enabled": True, "plan.core.enabled": True}  # most of the project's Jinja branches
+
+
+def _year_sql(invoker, dbt_vars: dict, year: int, representative: int) -> dict[tuple[str, str], str]:
+    """Every node of ``year``'s two phases, compiled year-agnostic with ``representative`` as simulation_year."""
+    found = {}
+    for selector, with_tests in ((YEAR_START, True), (YEARLY, False)):
+        key = {"vars": dict(compile_vars(dbt_vars, year), simulation_year=representative)}
+        found.update({(selector, n.name): n.sql for n in compile_phase(invoker, key, selector, with_tests).nodes})
+    return found
+
+
+def test_a_later_year_compiles_to_the_same_sql_whatever_the_years_seed_or_census_date(tmp_path):
+    """A literal year, seed or census date left in the SQL, or Jinja that treats the second year apart, would make
+    the two compiles of a later year differ (representative years start + 1 and start + 2, other start and end years,
+    seed and census date); the first year's compile differs from it (its own branches) but not across
+    configurations; so does the foundation."""
+    config = PlanwiseConfig().with_overrides(**RICH, **{"simulation.start_year": 2030, "simulation.end_year": 2033})
+    other = config.with_overrides(random_seed=9, **{"simulation.start_year": 2032, "simulation.end_year": 2036})
+    dbt_vars, other_vars = config.to_dbt_vars(), other.to_dbt_vars()
+    assert dbt_vars["census_date"] != other_vars["census_date"]
+    invoker = InProcessDbt(DbtProject(tmp_path / "planwise.duckdb"), dbt_vars)
+    later = _year_sql(invoker, dbt_vars, 2031, CANONICAL_START + 1)
+    assert later == _year_sql(invoker, other_vars, 2034, CANONICAL_START + 2)
+    first = _year_sql(invoker, dbt_vars, 2030, CANONICAL_START)
+    assert first == _year_sql(invoker, other_vars, 2032, CANONICAL_START) and first != later
+    assert any("getvariable('simulation_year')" in sql for sql in later.values())
+    literals = [str(y) for y in range(2029, 2037)] + [str(CANONICAL_START + 1), "2029-12-31"]
+    assert not [(name, y) for name, sql in {**first, **later}.items() for y in literals if y in sql]
+    foundation = [[n.sql for n in compile_phase(invoker, {"vars": compile_vars(v, None)}, FOUNDATION, True).nodes]
+                  for v in (dbt_vars, other_vars)]
+    assert foundation[0] == foundation[1] and any("getvariable('census_date')" in sql for sql in foundation[0])
+
+
+def test_year_keyed_rates_split_the_later_years_only_where_the_rate_changes():
+    config = PlanwiseConfig().with_overrides(**{"simulation.target_growth_rate": {2025: 0.03, 2027: 0.05}})
+    dbt_vars = config.to_dbt_vars()
+    assert dbt_vars["target_growth_rate"] == {"2025": 0.03, "2026": 0.03, "2027": 0.05, "2028": 0.05, "2029": 0.05}
+    by_year = {year: compile_vars(dbt_vars, year) for year in YEARS}
+    assert [v["target_growth_rate"] for v in by_year.values()] == [0.03, 0.03, 0.05, 0.05, 0.05]
+    assert by_year[2027] == by_year[2028] == by_year[2029] != by_year[2026]
+    # the first year and the representative of the later ones, from a stand-in start year
+    assert {v["simulation_year"] for v in by_year.values()} == {CANONICAL_START, CANONICAL_START + 1}
+    assert {"random_seed", "end_year", "census_date"}.isdisjoint(by_year[2026])
+    assert by_year[2026]["start_year"] == CANONICAL_START
+    assert by_year[2026]["year_agnostic"] is True and [span(dbt_vars, y) for y in (2025, 2026)] == ["first", "later"]
+
+
+def test_five_years_compile_five_phases_and_a_run_with_other_years_and_seed_compiles_none(sims, tmp_path):
+    """Cold (this configuration's entries removed), 2026-2030: foundation, first year, later years, two phases each
+    but the foundation; then 2025-2026 with another seed (so another census date too) reuses all five, and writes
+    the optimized engine's tables."""
+    reference = sims.get(OTHER_SEED_2Y)  # optimized, seed 7, 2025-2026 (shared with test_config_effects)
+    cold = BASELINE_2Y.config().with_overrides(**{"simulation.start_year": 2026, "simulation.end_year": 2030,
+                                                  **COMPILED})
+    project = DbtProject(tmp_path / "planwise.duckdb")
+    for phase, year in (("foundation", None), ("year_start", 2026), ("yearly", 2026), ("year_start", 2027),
+                        ("yearly", 2027)):
+        entry_path(project, _key(project, cold, phase, year)).unlink(missing_ok=True)
+    # the entries do not depend on the census: a small one for the cold run, the reference's for the warm one
+    result = _run(cold, tmp_path / "planwise.duckdb", CensusSpec.generated(120, 3).write(tmp_path))
+    assert result["success"], result["error"]
+    assert result["plugin_metrics"]["compiled"]["phases_compiled"] == 5  # 11 with one compile per year
+    warm = OTHER_SEED_2Y.config().with_overrides(**COMPILED)
+    (tmp_path / "warm").mkdir()
+    result = _run(warm, tmp_path / "warm" / "planwise.duckdb", SMALL_CENSUS.write(tmp_path))
+    assert result["success"], result["error"]
+    metrics = result["plugin_metrics"]["compiled"]
+    assert (metrics["phases_compiled"], metrics["cache_hits"], metrics["dbt_invocations"]) == (0, 5, 0)
+    assert engines_by_year(tmp_path / "warm" / "planwise.duckdb") == [(2025, "compiled"), (2026, "compiled")]
+    assert differences(tmp_path / "warm" / "planwise.duckdb", reference.database) == {}

@@ -1,4 +1,4 @@
-"""The compiled-SQL cache: one signed file per (project fingerprint, catalog, phase, dbt vars) (docs/compiled_engine.md).
+"""The compiled-SQL cache: one signed file per (project fingerprint, catalog, phase, compile vars) (docs/compiled_engine.md).
 
 A phase is what one engine step runs: the foundation, or a year's start population (``year_start``) or its yearly
 models (``yearly``). Its entry holds dbt's compiled statements in DAG order with their materializations, and the
@@ -21,7 +21,7 @@ import attrs
 from planwise_core.engine.cache_auth import read_authenticated, write_authenticated
 from planwise_core.engine.project import DbtProject, parse_cache_dir, project_fingerprint
 
-FORMAT = 1
+FORMAT = 2  # 2: year-agnostic entries (engine/compiled/agnostic.py), no year in the key or file name
 FOUNDATION_PHASE = "foundation"
 _log = logging.getLogger("planwise.cache")
 
@@ -65,11 +65,12 @@ def fingerprint(project: DbtProject) -> str:
     return project_fingerprint(project.project_dir)
 
 
-def entry_key(project: DbtProject, fingerprint: str, phase: str, dbt_vars: dict) -> dict:
+def entry_key(project: DbtProject, fingerprint: str, phase: str, dbt_vars: dict, years: str) -> dict:
     """What a phase's compiled SQL depends on: the project (``fingerprint``: files, versions, folder), the catalog,
-    the phase and every dbt var (the simulation year included)."""
+    the phase, which years it serves (``years``: first, later or run) and every var it is compiled with (the
+    representative simulation year and the year's resolved rates included: engine/compiled/agnostic.py)."""
     return {"format": FORMAT, "fingerprint": fingerprint, "catalog": project.database.stem, "phase": phase,
-            "vars": json.loads(_canonical(dbt_vars))}
+            "years": years, "vars": json.loads(_canonical(dbt_vars))}
 
 
 def _canonical(value) -> str:
@@ -82,8 +83,7 @@ def cache_dir(project: DbtProject, fingerprint: str) -> Path:
 
 def entry_path(project: DbtProject, key: dict) -> Path:
     digest = hashlib.sha256(_canonical(key).encode()).hexdigest()[:32]
-    year = key["vars"].get("simulation_year", "run")
-    return cache_dir(project, key["fingerprint"]) / f"{key['phase']}-{year}-{digest}.json.signed"
+    return cache_dir(project, key["fingerprint"]) / f"{key['phase']}-{key['years']}-{digest}.json.signed"
 
 
 def load_entry(project: DbtProject, key: dict) -> Entry | None:

@@ -1,7 +1,8 @@
 """The compiled engine: dbt compiles each phase once per project and configuration, the engine runs the SQL.
 
 On a cache miss the engine compiles, in one in-process dbt session, every phase of the run that is not cached (the
-foundation, then ``year_start`` and ``yearly`` for each year), and saves them (engine/compiled/cache.py). On a
+foundation, the first year's ``year_start`` and ``yearly``, one pair for every later year: year-agnostic SQL that
+reads the year from a DuckDB variable, engine/compiled/agnostic.py), and saves them (engine/compiled/cache.py). On a
 warm cache it never imports dbt: the statements run in DuckDB through the build held open for the year
 (database/connection.py's Keeper), one checkpoint per year. A compile or statement error is a CompiledSQLError:
 the orchestrator retries the year with the next engine of the fallback chain (optimized). See
@@ -10,6 +11,7 @@ docs/compiled_engine.md.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -20,6 +22,7 @@ from planwise_core.assumptions.spec import LEGACY_PREFIX, TABLES
 from planwise_core.database import connect
 from planwise_core.database.connection import Keeper
 from planwise_core.engine.base import DbtEngine
+from planwise_core.engine.compiled.agnostic import compile_vars, run_variables, set_variables, span
 from planwise_core.engine.compiled.cache import FOUNDATION_PHASE, Entry, entry_key, fingerprint, load_entry, save_entry
 from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_phase
 from planwise_core.engine.compiled.executor import Tally, run_entry
@@ -68,13 +71,12 @@ class CompiledEngine(DbtEngine):
         return states["state"]
 
     def _key(self, ctx, phase: str, year: int | None) -> dict:
-        state = self._state(ctx)
-        dbt_vars = dict(ctx.config.to_dbt_vars(), **({"simulation_year": year} if year is not None else {}))
-        return entry_key(state.project, state.fingerprint, phase, dbt_vars)
+        state, dbt_vars = self._state(ctx), ctx.config.to_dbt_vars()
+        return entry_key(state.project, state.fingerprint, phase, compile_vars(dbt_vars, year), span(dbt_vars, year))
 
     def _cached(self, ctx, phase: str, year: int | None) -> Entry | None:
         state, key = self._state(ctx), self._key(ctx, phase, year)
-        token = (phase, year)
+        token = json.dumps(key, sort_keys=True, default=str)
         if token not in state.entries:
             entry = load_entry(state.project, key)
             if entry is None:
@@ -87,7 +89,7 @@ class CompiledEngine(DbtEngine):
         entry = self._cached(ctx, phase, year)
         if entry is None:
             self._compile_run(ctx)
-            entry = self._state(ctx).entries[(phase, year)]
+            entry = self._cached(ctx, phase, year)
         return entry
 
     def _wanted(self, ctx) -> list[tuple[str, int | None]]:
@@ -96,15 +98,18 @@ class CompiledEngine(DbtEngine):
         return [(FOUNDATION, None)] + [(selector, year) for year in years for selector in (YEAR_START, YEARLY)]
 
     def _compile_run(self, ctx) -> None:
-        """Compile, in one dbt session, every phase of the run that is not cached yet, and save each."""
+        """Compile, in one dbt session, every phase of the run that is not cached yet, and save each: the
+        foundation, the first year's two phases and the later years' (one pair, or one per distinct year-keyed
+        rate), year-agnostic (engine/compiled/agnostic.py)."""
         state, started = self._state(ctx), time.perf_counter()
         invoker = self.invoker(ctx)
         for selector, year in self._wanted(ctx):
             phase, with_tests = _PHASES[selector]
             if self._cached(ctx, phase, year) is None:
-                entry = compile_phase(invoker, self._key(ctx, phase, year), selector, with_tests, year)
+                key = self._key(ctx, phase, year)
+                entry = compile_phase(invoker, key, selector, with_tests)
                 save_entry(state.project, entry)
-                state.entries[(phase, year)] = entry
+                state.entries[json.dumps(key, sort_keys=True, default=str)] = entry
                 state.compiled += 1
         state.compile_seconds += time.perf_counter() - started
         log.info("compiled engine: %d phases compiled in %.1fs", state.compiled, time.perf_counter() - started)
@@ -142,6 +147,7 @@ class CompiledEngine(DbtEngine):
             raise CompiledSQLError(f"compiled engine: could not compile {selector}: {exc}") from exc
         started = time.perf_counter()
         with connect(ctx.database) as con:
+            set_variables(con, run_variables(ctx.config.to_dbt_vars(), year))
             run_entry(con, entry, year, self._state(ctx).tally)
         return StepResult(f"compiled {selector}", time.perf_counter() - started, 0)
 

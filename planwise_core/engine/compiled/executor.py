@@ -1,9 +1,10 @@
 """Run a phase's compiled statements in DuckDB with the project's materializations' semantics, without dbt.
 
 - ``table`` and ``scratch_table``: ``create or replace table <relation> as (<sql>)``;
-- ``year_partition``: created from the query on its first run; later, the query's columns (names and DuckDB types,
-  by ``describe``) must equal the table's, or the model fails by name; then the year's rows are deleted and the
-  query's inserted by name, in one transaction;
+- ``year_partition``: created from the query on its first run; later, the query runs once into a temporary table
+  (planned once, not once for a column check and again for the insert), whose columns (names and DuckDB types, by
+  ``describe``) must equal the table's, or the model fails by name; then the year's rows are deleted and the
+  temporary table's inserted by name, in one transaction;
 - a data test: dbt's test query (``fail_calc`` as failures, ``warn_if`` / ``error_if`` on it); an error-severity
   test that fails stops the phase with the test's name, a warn-severity one is logged.
 See docs/compiled_engine.md.
@@ -21,6 +22,8 @@ from planwise_core.engine.compiled.compiler import CompiledSQLError
 from planwise_core.errors import SimulationError
 
 log = logging.getLogger("planwise.compiled")
+_STAGE_NAME = "planwise_compiled_stage"  # a year_partition query's rows, in this connection's temporary catalog
+_STAGE = f"temp.main.{_STAGE_NAME}"
 
 
 @attrs.define
@@ -79,7 +82,26 @@ def _described(con, what: str) -> list[str]:
 
 
 def _replace_year(con, node: Node, year: int | None) -> None:
-    have, want = _described(con, node.relation), _described(con, f"({node.sql})")
+    """The query planned and run once, into a temporary table: its columns checked against the table's, then the
+    year's rows replaced from it (by name) in one transaction."""
+    con.execute(f"create or replace temp table {_STAGE_NAME} as (\n{node.sql}\n)")
+    try:
+        _check_columns(con, node)
+        column = '"' + node.year_column.replace('"', '""') + '"'
+        con.execute("begin transaction")
+        try:
+            con.execute(f"delete from {node.relation} where {column} = {int(year)}")
+            con.execute(f"insert into {node.relation} by name select * from {_STAGE}")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.execute(f"drop table if exists {_STAGE}")
+
+
+def _check_columns(con, node: Node) -> None:
+    have, want = _described(con, node.relation), _described(con, _STAGE)
     if have != want:
         raise SimulationError(f"model {node.name} changed its columns: the table {node.relation} has "
                               f"{', '.join(have)} but the model now returns {', '.join(want)}. Rebuild from the "
@@ -87,15 +109,6 @@ def _replace_year(con, node: Node, year: int | None) -> None:
     if node.year_column not in {column.split(" ")[0] for column in have}:
         raise SimulationError(f"model {node.name} has no column {node.year_column} to partition {node.relation} "
                               "by year")
-    column = '"' + node.year_column.replace('"', '""') + '"'
-    con.execute("begin transaction")
-    try:
-        con.execute(f"delete from {node.relation} where {column} = {int(year)}")
-        con.execute(f"insert into {node.relation} by name (\n{node.sql}\n)")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def _run_test(con, node: Node) -> None:

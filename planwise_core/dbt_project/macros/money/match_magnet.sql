@@ -4,7 +4,7 @@
 {%- set target = match_max_rate(band_key(var('plan_match_graded_by'), completed_years(birth_date, on_date),
                                          completed_years(hire_date, on_date))) -%}
 case
-    when {{ uniform_draw('employee_id', var('simulation_year'), 'match_magnet') }} < {{ var('plan_match_response_new_enrollee_share') }}
+    when {{ uniform_draw('employee_id', sim_year(), 'match_magnet') }} < {{ var('plan_match_response_new_enrollee_share') }}
          and {{ target }} > 0
         then {{ bp_to_rate(target) }}
     else {{ rate }}

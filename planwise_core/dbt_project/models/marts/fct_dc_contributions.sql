@@ -11,7 +11,7 @@ with balances as (
 final as (
     select
         employee_id,
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         {{ dollars('plan_comp_cents') }} as plan_comp,
         {{ dollars(div_half_up('deferral_comp_num', 'days_in_year', wide=false)) }} as deferral_comp,
         {{ dollars(div_half_up('match_comp_num', 'days_in_year', wide=false)) }} as match_comp,

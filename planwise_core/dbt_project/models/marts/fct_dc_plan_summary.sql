@@ -6,17 +6,17 @@
 
 with contributions as (
     select * from {{ ref('fct_dc_contributions') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 snapshot as (
     select * from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 limits as (
     select * from {{ ref('int_irs_limits_by_year') }}
-    where limit_year = {{ year }}
+    where limit_year = {{ sim_year() }}
 ),
 
 opening_pool as (
@@ -27,7 +27,7 @@ opening_pool as (
 {%- else %}
     select coalesce(max({{ cents('forfeiture_pool_eoy') }}), 0) as pool_cents, false as is_prior_unknown
     from {{ previous_year_relation('fct_dc_plan_summary') }}
-    where simulation_year = {{ year - 1 }}
+    where simulation_year = ({{ sim_year() }} - 1)
 {%- endif %}
 ),
 
@@ -82,7 +82,7 @@ pooled as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         headcount,
         eligible_eoy,
         participants_eoy,

@@ -99,7 +99,7 @@ tenure_band_of as (
 final as (
     select
         measured.employee_id,
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         measured.employee_birth_date,
         measured.employee_hire_date,
         measured.termination_date,

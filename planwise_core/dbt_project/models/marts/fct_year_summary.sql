@@ -3,23 +3,23 @@
 
 with requirements as (
     select * from {{ ref('int_workforce_requirements') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 events as (
     select * from {{ ref('fct_yearly_events') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 snapshot as (
     select * from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 plan_summary as (
     -- No row when the plan is disabled: the money columns are then null.
     select * from {{ ref('fct_dc_plan_summary') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 event_counts as (

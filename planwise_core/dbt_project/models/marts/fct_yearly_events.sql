@@ -77,10 +77,10 @@ events as (
 
 final as (
     select
-        md5(employee_id || '|{{ year }}|' || event_type || '|' || event_category || '|' || cast(effective_date as varchar))
+        md5(employee_id || '|' || cast({{ sim_year() }} as varchar) || '|' || event_type || '|' || event_category || '|' || cast(effective_date as varchar))
             as event_id,
         employee_id,
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         event_type,
         event_category,
         effective_date,

@@ -5,13 +5,12 @@
 {%- set start = ref('int_workforce_start') %}
 {%- set snapshots = start.incorporate(path={'identifier': 'fct_workforce_snapshot'}) %}
 {%- set requirements_table = start.incorporate(path={'identifier': 'int_workforce_requirements'}) %}
-{%- set from_year = var('simulation_year') - 1 %}
 {%- if var('simulation_year') > var('start_year') %}
 select requirements.simulation_year, requirements.target_end_headcount, count(snapshot.employee_id) as active_end
 from {{ requirements_table }} as requirements
 left join {{ snapshots }} as snapshot
     on snapshot.simulation_year = requirements.simulation_year and snapshot.employment_status = 'active'
-where requirements.simulation_year = {{ from_year }}
+where requirements.simulation_year = ({{ sim_year() }} - 1)
 group by all
 having count(snapshot.employee_id) <> requirements.target_end_headcount
 {%- else %}

@@ -9,10 +9,10 @@ select coalesce(previous.employee_id, current_start.employee_id) as employee_id,
        previous.employee_id is null as only_in_start, current_start.employee_id is null as only_in_previous
 from (
     select employee_id from {{ snapshots }}
-    where simulation_year = {{ var('simulation_year') - 1 }} and employment_status = 'active'
+    where simulation_year = ({{ sim_year() }} - 1) and employment_status = 'active'
 ) as previous
 full join (
-    select employee_id from {{ start }} where simulation_year = {{ var('simulation_year') }}
+    select employee_id from {{ start }} where simulation_year = {{ sim_year() }}
 ) as current_start using (employee_id)
 where previous.employee_id is null or current_start.employee_id is null
 {%- else %}

@@ -8,8 +8,8 @@
 select current_start.employee_id
 from {{ snapshots }} as previous
 inner join {{ start }} as current_start using (employee_id)
-where previous.simulation_year = {{ var('simulation_year') - 1 }}
-  and current_start.simulation_year = {{ var('simulation_year') }}
+where previous.simulation_year = ({{ sim_year() }} - 1)
+  and current_start.simulation_year = {{ sim_year() }}
   and (current_start.current_age <> previous.current_age
        or current_start.current_tenure <> previous.current_tenure
        or current_start.level_id <> previous.level_id

@@ -90,7 +90,7 @@ timeline as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         *,
         row_number() over (
             partition by employee_id

@@ -20,7 +20,7 @@ job_levels as (
 cola as (
     select coalesce(
         {{ sql_literal(for_year(var('cola_rate'))) }},
-        (select cola_rate from {{ ref('stg_cola_by_year') }} where simulation_year = {{ year }}),
+        (select cola_rate from {{ ref('stg_cola_by_year') }} where simulation_year = {{ sim_year() }}),
         0
     ) as cola_rate
 ),
@@ -38,8 +38,8 @@ drawn as (
         workforce_start.employee_id,
         coalesce(promotions.to_level, workforce_start.level_id) as level_id,
         terminations.termination_date,
-        {{ uniform_draw('workforce_start.employee_id', year, 'raise_month') }} as month_draw,
-        {{ uniform_draw('workforce_start.employee_id', year, 'raise_day') }} as day_draw
+        {{ uniform_draw('workforce_start.employee_id', sim_year(), 'raise_month') }} as month_draw,
+        {{ uniform_draw('workforce_start.employee_id', sim_year(), 'raise_day') }} as day_draw
     from workforce_start
     left join promotions using (employee_id)
     left join terminations using (employee_id)
@@ -58,10 +58,10 @@ dated as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         dated.employee_id,
-        cast(make_date({{ year }}, dated.raise_month, 1) + to_days(cast(floor(
-            dated.day_draw * day(last_day(make_date({{ year }}, dated.raise_month, 1)))
+        cast(make_date({{ sim_year() }}, dated.raise_month, 1) + to_days(cast(floor(
+            dated.day_draw * day(last_day(make_date({{ sim_year() }}, dated.raise_month, 1)))
         ) as integer)) as date) as raise_date,
         dated.level_id,
         cast(coalesce({{ sql_literal(var('merit_budget')) }}, job_levels.merit_rate) + cola.cola_rate as decimal(9, 6))

@@ -31,7 +31,7 @@ candidates as (
         workforce_start.employee_id,
         workforce_start.level_id,
         job_levels.next_level_id,
-        make_date({{ year }}, hazard.effective_month, hazard.effective_day) as promotion_date,
+        make_date({{ sim_year() }}, hazard.effective_month, hazard.effective_day) as promotion_date,
         hazard.base_rate
             * age_bands.promotion_multiplier
             * tenure_bands.promotion_multiplier
@@ -51,17 +51,17 @@ candidates as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         employee_id,
         promotion_date,
         level_id as from_level,
         next_level_id as to_level,
         -- A decimal rate, so the raised salary is exact decimal arithmetic rounded once to the cent.
-        cast(min_raise + {{ uniform_draw('employee_id', year, 'promotion_raise') }} * (max_raise - min_raise)
+        cast(min_raise + {{ uniform_draw('employee_id', sim_year(), 'promotion_raise') }} * (max_raise - min_raise)
             as decimal(9, 6)) as raise_rate
     from candidates
     where (termination_date is null or termination_date >= promotion_date)
-      and {{ uniform_draw('employee_id', year, 'promotion') }} < promotion_probability
+      and {{ uniform_draw('employee_id', sim_year(), 'promotion') }} < promotion_probability
 )
 
 select * from final

@@ -1,5 +1,5 @@
 {#- Actives at the census date: the start population of the first simulated year. -#}
-{%- set census_date = "cast('" ~ var('census_date') ~ "' as date)" -%}
+{%- set census_date = sim_census_date() -%}
 
 with census as (
     select * from {{ ref('stg_census') }}

@@ -15,7 +15,7 @@ last_published as (
 
 years as (
     select cast(range as integer) as limit_year
-    from range((select max(limit_year) from published) + 1, {{ var('end_year') }} + 1)
+    from range((select max(limit_year) from published) + 1, {{ sim_end_year() }} + 1)
 ),
 
 -- SECURE 2.0: the ages 60-63 amount is the greater of $10,000 indexed from 2025 and 150 % of the 2024 age-50 amount.

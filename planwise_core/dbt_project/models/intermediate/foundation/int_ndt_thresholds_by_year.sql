@@ -15,7 +15,7 @@ last_published as (
 
 years as (
     select cast(range as integer) as limit_year
-    from range((select max(limit_year) from published) + 1, {{ var('end_year') }} + 1)
+    from range((select max(limit_year) from published) + 1, {{ sim_end_year() }} + 1)
 ),
 
 raw_projection as (

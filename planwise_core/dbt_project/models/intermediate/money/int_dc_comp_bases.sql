@@ -15,13 +15,13 @@ with snapshot as (
     select employee_id, employee_birth_date, employee_hire_date, termination_date, eligibility_date, enrollment_date,
            current_age, current_tenure
     from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
+    where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
 events as (
     select employee_id, event_type, event_category, effective_date, event_sequence, compensation_amount, deferral_rate
     from {{ ref('fct_yearly_events') }}
-    where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
+    where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
 opening as (
@@ -32,7 +32,7 @@ opening as (
 {%- else %}
     select employee_id, full_year_equivalent_compensation as current_compensation, deferral_rate
     from {{ previous_year_relation('fct_workforce_snapshot') }}
-    where simulation_year = {{ year - 1 }} and employment_status = 'active'
+    where simulation_year = ({{ sim_year() }} - 1) and employment_status = 'active'
 {%- endif %}
 ),
 

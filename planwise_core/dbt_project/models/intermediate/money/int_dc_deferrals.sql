@@ -2,14 +2,14 @@
     limit with the age catch-up, and the mandatory Roth catch-up rule; it also brings in the state carried
     from Y-1. One row per snapshot row. -#}
 {%- set year = var('simulation_year') -%}
-{%- set base_year = var('start_year') - 1 -%}
+{%- set base_year = '(' ~ sim_year() ~ ' - 1)' -%}  {#- read in the first year only, where it is start_year - 1 #}
 
 with snapshot as (
     -- plan.enabled: false leaves the year without money rows.
     select employee_id, employee_birth_date, employee_hire_date, termination_date, current_age, current_tenure,
            is_eligible, deferral_rate
     from {{ ref('fct_workforce_snapshot') }}
-    where simulation_year = {{ year }} and {{ sql_literal(var('plan_enabled')) }}
+    where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_enabled')) }}
 ),
 
 comp_bases as (
@@ -18,17 +18,17 @@ comp_bases as (
 
 limits as (
     select * from {{ ref('int_irs_limits_by_year') }}
-    where limit_year = {{ year }}
+    where limit_year = {{ sim_year() }}
 ),
 
 previous_limits as (
     select * from {{ ref('int_irs_limits_by_year') }}
-    where limit_year = {{ year - 1 }}
+    where limit_year = ({{ sim_year() }} - 1)
 ),
 
 escalations as (
     select employee_id from {{ ref('fct_yearly_events') }}
-    where simulation_year = {{ year }} and event_type = 'deferral_escalation'
+    where simulation_year = {{ sim_year() }} and event_type = 'deferral_escalation'
 ),
 
 prior_state as (
@@ -43,7 +43,7 @@ prior_state as (
             as prior_wages_cents,
         {{ cents('employer_match_balance') }} as match_balance_boy_cents,
         {{ cents('employer_core_balance') }} as core_balance_boy_cents,
-        {{ completed_years('employee_hire_date', "cast('" ~ var('census_date') ~ "' as date)") }} as hours_service_years_boy
+        {{ completed_years('employee_hire_date', sim_census_date()) }} as hours_service_years_boy
     from {{ ref('stg_census') }}
     where employee_hire_date <= {{ year_end(base_year) }}
 {%- else %}
@@ -54,7 +54,7 @@ prior_state as (
         {{ cents('core_balance_eoy') }} as core_balance_boy_cents,
         hours_service_years as hours_service_years_boy
     from {{ previous_year_relation('fct_dc_contributions') }}
-    where simulation_year = {{ year - 1 }}
+    where simulation_year = ({{ sim_year() }} - 1)
 {%- endif %}
 ),
 
@@ -83,12 +83,12 @@ based as (
         -- Catch-up limit by Dec 31 age (R5); the ages 60-63 amount from 2025.
         case
             when not {{ sql_literal(var('plan_catch_up')) }} then 0
-            when {{ sql_literal(var('plan_super_catch_up')) }} and {{ year }} >= 2025 and snapshot.current_age between 60 and 63
+            when {{ sql_literal(var('plan_super_catch_up')) }} and {{ sim_year() }} >= 2025 and snapshot.current_age between 60 and 63
                 then limits.catch_up_60_63 * 100
             when snapshot.current_age >= 50 then limits.catch_up_50 * 100
             else 0
         end as age_catch_up_cents,
-        {{ year }} >= 2026 and {{ sql_literal(var('plan_mandatory_roth_catch_up')) }}
+        {{ sim_year() }} >= 2026 and {{ sql_literal(var('plan_mandatory_roth_catch_up')) }}
             and coalesce(prior_state.prior_wages_cents > limits.roth_catch_up_wage_threshold * 100, false)
             as is_roth_catch_up_required
     from snapshot
@@ -120,7 +120,7 @@ requested as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         employee_id,
         employee_hire_date,
         termination_date,

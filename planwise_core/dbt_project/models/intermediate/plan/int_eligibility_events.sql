@@ -7,11 +7,11 @@ with employment_year as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         employee_id,
         eligibility_date as effective_date
     from employment_year
-    where year(eligibility_date) = {{ year }}
+    where year(eligibility_date) = {{ sim_year() }}
       and {{ employed_on('eligibility_date') }}
 )
 

@@ -1,7 +1,7 @@
 {#- Enrollment and opt-out events of the year: auto (with proactive and opt-out inside its window) and voluntary. -#}
 {%- set year = var('simulation_year') -%}
-{%- set census_date = "cast('" ~ var('census_date') ~ "' as date)" -%}
-{%- set first_day = "make_date(" ~ var('start_year') ~ ", 1, 1)" -%}
+{%- set census_date = sim_census_date() -%}
+{%- set first_day = "make_date(" ~ sim_start_year() ~ ", 1, 1)" -%}
 {%- set cutoff = var('auto_enrollment_hire_date_cutoff') -%}
 {%- set window_days = var('auto_enrollment_window_days') | int -%}
 {%- set grace_days = var('opt_out_grace_period_days') | int -%}
@@ -71,7 +71,7 @@ proactive_enrollments as (
            proactive_deferral_rate as deferral_rate
     from auto_decided
     where is_proactive
-      and year(proactive_date) = {{ year }}
+      and year(proactive_date) = {{ sim_year() }}
       and {{ employed_on('proactive_date') }}
       and not is_enrolled and not ever_opted_out
 ),
@@ -81,7 +81,7 @@ auto_enrollments as (
            cast({{ var('auto_enrollment_default_deferral_rate') }} as decimal(9, 6)) as deferral_rate
     from auto_decided
     where not is_proactive
-      and year(auto_enrollment_date) = {{ year }}
+      and year(auto_enrollment_date) = {{ sim_year() }}
       and {{ employed_on('auto_enrollment_date') }}
       and not is_enrolled and not ever_opted_out
 ),
@@ -93,7 +93,7 @@ opt_outs as (
     left join auto_enrollments using (employee_id)
     where not auto_decided.is_proactive
       and auto_decided.is_opting_out
-      and year(auto_decided.opt_out_date) = {{ year }}
+      and year(auto_decided.opt_out_date) = {{ sim_year() }}
       and {{ employed_on('auto_decided.opt_out_date') }}
       and not auto_decided.ever_opted_out
       and (auto_enrollments.employee_id is not null
@@ -115,13 +115,13 @@ voluntary_enrollments as (
     select
         employee_id,
         cast(window_from + to_days(cast(floor(
-            {{ uniform_draw('employee_id', year, 'voluntary_date') }} * (date_diff('day', window_from, window_to) + 1)
+            {{ uniform_draw('employee_id', sim_year(), 'voluntary_date') }} * (date_diff('day', window_from, window_to) + 1)
         ) as integer)) as date) as effective_date,
         'voluntary' as event_category,
-        {{ deferral_from_draw(uniform_draw('employee_id', year, 'voluntary_deferral')) }} as deferral_rate
+        {{ deferral_from_draw(uniform_draw('employee_id', sim_year(), 'voluntary_deferral')) }} as deferral_rate
     from voluntary_window
     where window_from <= window_to
-      and {{ uniform_draw('employee_id', year, 'voluntary') }} < {{ var('voluntary_enrollment_probability') }}
+      and {{ uniform_draw('employee_id', sim_year(), 'voluntary') }} < {{ var('voluntary_enrollment_probability') }}
 ),
 
 {%- if magnet %}
@@ -139,22 +139,22 @@ magnetized as (
 ),
 
 final as (
-    select {{ year }} as simulation_year, 'enrollment' as event_type, * from magnetized
+    select {{ sim_year() }} as simulation_year, 'enrollment' as event_type, * from magnetized
     union all
-    select {{ year }}, 'enrollment', * from auto_enrollments
+    select {{ sim_year() }}, 'enrollment', * from auto_enrollments
     union all
-    select {{ year }}, 'opt_out', * from opt_outs
+    select {{ sim_year() }}, 'opt_out', * from opt_outs
 )
 {%- else %}
 
 final as (
-    select {{ year }} as simulation_year, 'enrollment' as event_type, * from proactive_enrollments
+    select {{ sim_year() }} as simulation_year, 'enrollment' as event_type, * from proactive_enrollments
     union all
-    select {{ year }}, 'enrollment', * from auto_enrollments
+    select {{ sim_year() }}, 'enrollment', * from auto_enrollments
     union all
-    select {{ year }}, 'enrollment', * from voluntary_enrollments
+    select {{ sim_year() }}, 'enrollment', * from voluntary_enrollments
     union all
-    select {{ year }}, 'opt_out', * from opt_outs
+    select {{ sim_year() }}, 'opt_out', * from opt_outs
 )
 {%- endif %}
 

@@ -1,8 +1,8 @@
 {#- R2 auto-escalation: one deferral_escalation on E_Y for each enrolled person below the cap who qualifies. -#}
 {%- set year = var('simulation_year') -%}
 {%- set mmdd = var('plan_escalation_effective_mmdd').split('-') -%}
-{%- set escalation_day = "make_date(" ~ year ~ ", " ~ (mmdd[0] | int) ~ ", " ~ (mmdd[1] | int) ~ ")" -%}
-{%- set census_date = "cast('" ~ var('census_date') ~ "' as date)" -%}
+{%- set escalation_day = "make_date(" ~ sim_year() ~ ", " ~ (mmdd[0] | int) ~ ", " ~ (mmdd[1] | int) ~ ")" -%}
+{%- set census_date = sim_census_date() -%}
 {%- set cutoff = var('plan_escalation_hire_date_cutoff') -%}
 {%- set enabled = var('plan_enabled') and var('plan_escalation_enabled') -%}
 {%- set auto_only = var('plan_escalation_scope') == 'auto_enrolled_only' -%}
@@ -39,7 +39,7 @@ earlier_auto_enrollments as (
 {%- if auto_only and year > var('start_year') %}
     select distinct employee_id
     from {{ previous_year_relation('fct_yearly_events') }}
-    where simulation_year < {{ year }} and event_type = 'enrollment' and event_category = 'auto'
+    where simulation_year < {{ sim_year() }} and event_type = 'enrollment' and event_category = 'auto'
 {%- else %}
     select cast(null as varchar) as employee_id where false
 {%- endif %}
@@ -75,7 +75,7 @@ timed as (
     select
         *,
         -- Census participants count as enrolled in the base year (docs/plan_rules.md R2).
-        case when enrollment_date <= {{ census_date }} then {{ var('census_date')[:4] | int }} else year(enrollment_date) end
+        case when enrollment_date <= {{ census_date }} then year({{ census_date }}) else year(enrollment_date) end
             as enrollment_year
     from on_escalation_day
 ),
@@ -84,12 +84,12 @@ eligible as (
     select
         *,
         -- The permanent opt-out is drawn once, keyed by the first year the enrollment delay allows escalation.
-        greatest({{ var('start_year') }}, enrollment_year + {{ var('plan_escalation_first_delay_years') }}) as draw_year
+        greatest({{ sim_start_year() }}, enrollment_year + {{ var('plan_escalation_first_delay_years') }}) as draw_year
     from timed
     where {{ employed_on(escalation_day) }}
       and rate_bp > 0
       and rate_bp < {{ to_bp(var('plan_escalation_cap')) }}
-      and {{ year }} - enrollment_year >= {{ var('plan_escalation_first_delay_years') }}
+      and {{ sim_year() }} - enrollment_year >= {{ var('plan_escalation_first_delay_years') }}
       {%- if auto_only %}
       and is_auto_enrolled
       {%- endif %}
@@ -102,7 +102,7 @@ eligible as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         employee_id,
         {{ escalation_day }} as effective_date,
         'auto_escalation' as event_category,

@@ -1,6 +1,6 @@
 {#- R2a match response (docs/plan_money.md): census participants move their election toward m* on Jan 1 of the first year. -#}
 {%- set year = var('simulation_year') -%}
-{%- set first_day = "make_date(" ~ year ~ ", 1, 1)" -%}
+{%- set first_day = "make_date(" ~ sim_year() ~ ", 1, 1)" -%}
 {%- set active = var('plan_enabled') and var('plan_match_response_enabled') and year == var('start_year') -%}
 {%- set age = completed_years('employee_birth_date', first_day) -%}
 {%- set service = completed_years('employee_hire_date', first_day) -%}
@@ -35,8 +35,8 @@ directed as (
 drawn as (
     select
         *,
-        {{ uniform_draw('employee_id', year, 'match_response') }} as respond_draw,
-        {{ uniform_draw('employee_id', year, 'match_response_kind') }} as kind_draw
+        {{ uniform_draw('employee_id', sim_year(), 'match_response') }} as respond_draw,
+        {{ uniform_draw('employee_id', sim_year(), 'match_response_kind') }} as kind_draw
     from directed
     where direction is not null
 ),
@@ -63,7 +63,7 @@ responded as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         employee_id,
         {{ first_day }} as effective_date,
         direction as event_category,

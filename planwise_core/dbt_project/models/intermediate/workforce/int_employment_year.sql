@@ -52,9 +52,9 @@ joined as (
 ),
 
 final as (
-    select {{ year }} as simulation_year, * from continuing
+    select {{ sim_year() }} as simulation_year, * from continuing
     union all
-    select {{ year }} as simulation_year, * from joined
+    select {{ sim_year() }} as simulation_year, * from joined
 )
 
 select * from final

@@ -11,7 +11,7 @@ retirements as (
 
 requirements as (
     select * from {{ ref('int_workforce_requirements') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 job_levels as (
@@ -34,7 +34,7 @@ weighted as (
         age_bands.termination_multiplier
             * tenure_bands.termination_multiplier
             * job_levels.termination_multiplier as hazard_weight,
-        {{ uniform_draw('workforce_start.employee_id', year, 'termination') }} as selection_draw
+        {{ uniform_draw('workforce_start.employee_id', sim_year(), 'termination') }} as selection_draw
     from workforce_start
     inner join job_levels using (level_id)
     inner join age_bands using (age_band_id)
@@ -54,12 +54,12 @@ ranked as (
 
 hazard_terminations as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         ranked.employee_id,
         ranked.level_id,
         ranked.hazard_weight,
         cast({{ year_start() }} + to_days(cast(floor(
-            {{ uniform_draw('ranked.employee_id', year, 'termination_date') }} * {{ days_in_year() }}
+            {{ uniform_draw('ranked.employee_id', sim_year(), 'termination_date') }} * {{ days_in_year() }}
         ) as integer)) as date) as termination_date,
         'experienced_termination' as termination_category
     from ranked

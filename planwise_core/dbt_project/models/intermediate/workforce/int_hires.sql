@@ -3,7 +3,7 @@
 
 with requirements as (
     select * from {{ ref('int_workforce_requirements') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 job_levels as (
@@ -49,14 +49,14 @@ level_ranges as (
 taken_ids as (
     -- Census ids shaped like this year's hire ids: a hire never takes one (docs/domain.md step 5).
     select employee_id from {{ ref('stg_census') }}
-    where starts_with(employee_id, 'NH_{{ year }}_')
+    where starts_with(employee_id, ('NH_' || cast({{ sim_year() }} as varchar) || '_'))
 ),
 
 candidates as (
     select
         candidate_number,
         -- printf, not lpad: lpad would cut a seventh digit and repeat an earlier id.
-        'NH_{{ year }}_' || printf('%06d', candidate_number) as employee_id
+        ('NH_' || cast({{ sim_year() }} as varchar) || '_') || printf('%06d', candidate_number) as employee_id
     from requirements
     cross join generate_series(1, requirements.total_hires + (select count(*) from taken_ids)) as s (candidate_number)
     where requirements.total_hires > 0
@@ -78,11 +78,11 @@ drawn as (
         sequences.*,
         level_ranges.level_id,
         cast({{ year_start() }} + to_days(cast(floor(
-            {{ uniform_draw('sequences.employee_id', year, 'hire_date') }} * {{ days_in_year() }}
+            {{ uniform_draw('sequences.employee_id', sim_year(), 'hire_date') }} * {{ days_in_year() }}
         ) as integer)) as date) as employee_hire_date,
-        {{ uniform_draw('sequences.employee_id', year, 'hire_salary') }} as salary_draw,
-        {{ uniform_draw('sequences.employee_id', year, 'hire_age') }} as age_draw,
-        cast(floor({{ uniform_draw('sequences.employee_id', year, 'hire_birthday') }} * 365) as integer) as birthday_offset_days
+        {{ uniform_draw('sequences.employee_id', sim_year(), 'hire_salary') }} as salary_draw,
+        {{ uniform_draw('sequences.employee_id', sim_year(), 'hire_age') }} as age_draw,
+        cast(floor({{ uniform_draw('sequences.employee_id', sim_year(), 'hire_birthday') }} * 365) as integer) as birthday_offset_days
     from sequences
     inner join level_ranges
         on sequences.sequence_number > level_ranges.first_sequence_minus_one
@@ -91,7 +91,7 @@ drawn as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         drawn.employee_id,
         drawn.sequence_number,
         drawn.employee_hire_date,

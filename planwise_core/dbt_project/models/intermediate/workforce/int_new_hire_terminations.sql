@@ -7,7 +7,7 @@ with hires as (
 
 requirements as (
     select * from {{ ref('int_workforce_requirements') }}
-    where simulation_year = {{ year }}
+    where simulation_year = {{ sim_year() }}
 ),
 
 ranked as (
@@ -16,7 +16,7 @@ ranked as (
         hires.employee_hire_date,
         hires.level_id,
         row_number() over (
-            order by {{ uniform_draw('hires.employee_id', year, 'new_hire_termination') }}, hires.employee_id
+            order by {{ uniform_draw('hires.employee_id', sim_year(), 'new_hire_termination') }}, hires.employee_id
         ) as selection_rank
     from hires
 ),
@@ -36,11 +36,11 @@ windowed as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         employee_id,
         level_id,
         cast(earliest_date + to_days(cast(floor(
-            {{ uniform_draw('employee_id', year, 'new_hire_termination_date') }}
+            {{ uniform_draw('employee_id', sim_year(), 'new_hire_termination_date') }}
             * (date_diff('day', earliest_date, {{ year_end() }}) + 1)
         ) as integer)) as date) as termination_date
     from windowed

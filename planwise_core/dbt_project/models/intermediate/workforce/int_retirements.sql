@@ -25,16 +25,16 @@ candidates as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         employee_id,
         level_id,
         current_age,
         retirement_probability,
         cast({{ year_start() }} + to_days(cast(floor(
-            {{ uniform_draw('employee_id', year, 'retirement_date') }} * {{ days_in_year() }}
+            {{ uniform_draw('employee_id', sim_year(), 'retirement_date') }} * {{ days_in_year() }}
         ) as integer)) as date) as termination_date
     from candidates
-    where {{ uniform_draw('employee_id', year, 'retirement') }} < retirement_probability
+    where {{ uniform_draw('employee_id', sim_year(), 'retirement') }} < retirement_probability
 )
 
 select * from final

@@ -2,7 +2,7 @@
 {#- Exact yearly quotas (domain 4.1-4.2): the year ends at round_half_up(N * (1 + g)) actives; retirements count toward Q_exp. -#}
 
 with start_headcount as (
-    select {{ var('simulation_year') }} as simulation_year, count(*) as start_headcount
+    select {{ sim_year() }} as simulation_year, count(*) as start_headcount
     from {{ ref('int_workforce_start') }}
 ),
 

@@ -1,7 +1,7 @@
 {{ config(tags=["year_start"]) }}
 {#- Actives at the start of the simulation year, measured on Dec 31 of the previous year. -#}
 {%- set year = var('simulation_year') -%}
-{%- set measured_on = "make_date(" ~ (year - 1) ~ ", 12, 31)" -%}
+{%- set measured_on = "make_date((" ~ sim_year() ~ " - 1), 12, 31)" -%}
 
 with previous_actives as (
 {%- if year == var('start_year') %}
@@ -15,7 +15,7 @@ with previous_actives as (
         full_year_equivalent_compensation as current_compensation,
         eligibility_date, is_enrolled, enrollment_date, deferral_rate, ever_opted_out
     from {{ previous_year_relation('fct_workforce_snapshot') }}
-    where simulation_year = {{ year - 1 }}
+    where simulation_year = ({{ sim_year() }} - 1)
       and employment_status = 'active'
 {%- endif %}
 ),
@@ -38,7 +38,7 @@ measured as (
 
 final as (
     select
-        {{ year }} as simulation_year,
+        {{ sim_year() }} as simulation_year,
         measured.employee_id,
         measured.employee_birth_date,
         measured.employee_hire_date,
