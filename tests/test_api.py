@@ -28,6 +28,7 @@ from planwise_core.errors import CensusError, ConfigError, DatabaseBusyError, Pl
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 EMPTY = inspect.Parameter.empty
 HIGH = api.OptimizationLevel.HIGH
+MAX = api.OptimizationLevel.MAX  # the default level since issue 27 (the seed's default was HIGH)
 
 # The seed API (orchestrator_api_reference.md, orchestrator_readme.md): parameter names and defaults, in order.
 SEED_SIGNATURES = {
@@ -43,7 +44,7 @@ SEED_SIGNATURES = {
     "test_configuration_compatibility": [("config_path", None)],
     "error_context": [("operation", EMPTY), ("troubleshooting_guide", "")],
     "create_multi_year_orchestrator": [
-        ("start_year", EMPTY), ("end_year", EMPTY), ("optimization_level", HIGH), ("base_config_path", None)],
+        ("start_year", EMPTY), ("end_year", EMPTY), ("optimization_level", MAX), ("base_config_path", None)],
     "create_high_performance_orchestrator": [
         ("start_year", EMPTY), ("end_year", EMPTY), ("max_workers", 8), ("base_config_path", None)],
     "MultiYearOrchestrator": [("config", EMPTY), ("base_config_path", None)],
@@ -59,7 +60,7 @@ SEED_SIGNATURES = {
 ASYNC = {"run_foundation_benchmark", "run_enhanced_multi_year_simulation", "run_comprehensive_performance_comparison",
          "MultiYearOrchestrator.execute_multi_year_simulation", "MultiYearOrchestrator._execute_foundation_setup"}
 SEED_CONFIG_DEFAULTS = {
-    "start_year": EMPTY, "end_year": EMPTY, "optimization_level": HIGH, "max_workers": 4, "batch_size": 1000,
+    "start_year": EMPTY, "end_year": EMPTY, "optimization_level": MAX, "max_workers": 4, "batch_size": 1000,
     "enable_state_compression": True, "fail_fast": False, "performance_monitoring": True, "census_path": None,
     "database_path": "output/planwise.duckdb", "random_seed": None}
 SEED_RESULT_FIELDS = ["simulation_id", "success", "total_execution_time", "completed_years", "failed_years",
@@ -126,7 +127,7 @@ def test_async_where_the_seed_is_async(name):
 
 def test_optimization_level_values():
     assert {level.name: level.value for level in api.OptimizationLevel} == {
-        "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "FALLBACK": "fallback"}
+        "MAX": "max", "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "FALLBACK": "fallback"}
 
 
 def test_multi_year_config_fields_and_defaults():
@@ -237,9 +238,11 @@ def test_invalid_settings_are_refused_before_running():
 
 def test_high_performance_orchestrator():
     fast = api.create_high_performance_orchestrator(2025, 2026, max_workers=5)
-    assert fast.config.optimization_level is HIGH and fast.config.max_workers == 5
+    assert fast.config.optimization_level is MAX and fast.config.max_workers == 5
     assert fast.planwise_config.orchestration.enable_compression is True
-    assert fast._simulation().chain[0].settings.threads == 5
+    chain = fast._simulation().chain
+    assert [(level.name, level.plugin) for level in chain[:2]] == [("max", "compiled"), ("high", "optimized")]
+    assert chain[0].settings.threads == chain[1].settings.threads == 5
 
 
 # --------------------------------------------------------------------------- error_context

@@ -97,11 +97,13 @@ def test_a_scenario_has_the_same_tables_alone_in_a_local_batch_and_on_a_dask_clu
         assert all_identical(comparison), (other, comparison)
         assert comparison["fct_yearly_events"]["rows_first"] > 150
 
-    # The run has its own database, dbt target and log folders under the batch folder.
+    # The run has its own database and build folder (year checkpoints) under the batch folder. It ran on the
+    # default engine, compiled, from the cache the "alone" run filled: no dbt invocation, so no dbt folder.
     folder = local_db.parent
-    work = folder / ".simulation.duckdb.build" / ".planwise.dbt"
-    assert (work / "target").is_dir() and (work / "logs").is_dir()
-    assert json.loads((folder / "run.json").read_text())["status"] == "completed"
+    assert (folder / ".simulation.duckdb.build" / "state").is_dir()
+    assert not (folder / ".simulation.duckdb.build" / ".planwise.dbt").exists()
+    record = json.loads((folder / "run.json").read_text())
+    assert record["status"] == "completed" and record["dbt_invocations"] == 0
 
     # batch.duckdb holds the same per-year numbers as the run's own tables.
     with duckdb.connect(str(tmp_path / "dask" / "batch.duckdb"), read_only=True) as con:

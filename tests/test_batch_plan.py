@@ -293,6 +293,6 @@ def test_with_every_engine_blocked_the_choice_is_never_empty(tmp_path, monkeypat
     proc = subprocess.run([str(PLANWISE), "run", "--database", tmp_path / "x.duckdb"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == ("Error: No engine serves optimization level 'high'. No engine plugin "
+    assert proc.stderr.strip() == ("Error: No engine serves optimization level 'max'. No engine plugin "
                                    "is available (PLANWISE_BLOCK_PLUGINS=compiled,optimized,legacy blocks them): unblock or "
                                    "install one, e.g. optimized")

@@ -64,7 +64,8 @@ def work(tmp_path_factory) -> dict:
         # --config after the command name (the others give it before) and JSON log lines on stderr.
         "base": start("--structured-logs", "run", "--config", "config.yaml", "--census", "census.csv",
                       "--database", "base.duckdb", "--start-year", 2025, "--end-year", 2025, "--json", cwd=folder),
-        "foundation": start("--trace-plugins", "foundation", "--census", "census.csv",
+        # the optimized engine's foundation (one `dbt build`, its dbt step and node lines): not the default engine
+        "foundation": start("--trace-plugins", "--plugin", "optimized", "foundation", "--census", "census.csv",
                             "--database", "foundation.duckdb", "--json", cwd=folder),
         "seed7": start("--config", "config.yaml", "run", "--census", "census.csv", "--database", "seed7.duckdb",
                        "--seed", 7, "--start-year", 2025, "--end-year", 2026, "--json", cwd=folder),
@@ -296,7 +297,8 @@ def test_structured_logs_keep_level_for_the_logging_level(work):
     records = [json.loads(line) for line in work["procs"]["base"].stderr.splitlines() if line.startswith("{")]
     year = [r for r in records if r.get("event") == "year_completed"]
     assert len(year) == 1, records
-    assert (year[0]["level"], year[0]["optimization_level"], year[0]["year"]) == ("info", "high", 2025)
+    # the default level: max (the compiled engine)
+    assert (year[0]["level"], year[0]["optimization_level"], year[0]["year"]) == ("info", "max", 2025)
     assert {r["level"] for r in records} <= {"debug", "info", "warning", "error", "critical"}
 
 

@@ -341,7 +341,7 @@ def test_to_dict_round_trips():
     assert data["simulation"]["census_date"] == "2024-06-30"
     assert data["enrollment"]["auto_enrollment"]["hire_date_cutoff"] == "2024-01-01"
     assert data["enrollment"]["deferral_rate_distribution"] == {0.03: 0.25, 0.06: 0.35, 0.1: 0.2, 0.15: 0.1, 0.2: 0.1}
-    assert data["orchestration"]["optimization_level"] == "high"
+    assert data["orchestration"]["optimization_level"] == "max"  # the default level: the compiled engine
     assert config_from_dict(data) == config
     assert config_from_dict(data).to_dict() == data
 

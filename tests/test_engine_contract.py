@@ -132,5 +132,6 @@ def test_each_year_sees_its_events_in_order(tmp_path, install_toy):
     Simulation(config, tmp_path / "toy.duckdb", census=census, plugin="toy", pm=pm, progress=events.append).run()
 
     assert [type(e) for e in events] == [FoundationStarted, FoundationDone, YearStarted, YearStarted, YearDone]
-    assert events[2] == events[3] == YearStarted(2025, "high")  # the first attempt failed: retried at its level
+    # the default level (max) names the first rung; the first attempt failed: retried at its level
+    assert events[2] == events[3] == YearStarted(2025, "max")
     assert events[4].year == 2025 and events[4].result.plugin == "toy"

@@ -59,7 +59,7 @@ NDT_FAILING = {"plan.ndt.enabled": True, "plan.ndt.testing_method": "prior_year"
 INPUTS = {**MONEY_PLAN, **NDT_FAILING, "assumptions": {"age_bands": _table_rows(AGE_BANDS)}}
 CENSUS = CensusSpec.generated(200, 29)
 COMPARISON = SimSpec.make(CENSUS, engines=True, **INPUTS)  # 2025, legacy then optimized
-OPTIMIZED_2Y = SimSpec.make(CENSUS, end_year=2026, **INPUTS)
+OPTIMIZED_2Y = SimSpec.make(CENSUS, end_year=2026, **INPUTS, **{"orchestration.optimization_level": "high"})
 LOW_2Y = SimSpec.make(CENSUS, end_year=2026, **INPUTS, **{"orchestration.optimization_level": "low"})
 YEAR_TABLES = {"int_workforce_requirements", "fct_yearly_events", "fct_workforce_snapshot", "fct_year_summary",
                "fct_dc_contributions", "fct_dc_plan_summary", "fct_ndt_employee", "fct_ndt_summary"}

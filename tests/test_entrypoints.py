@@ -98,7 +98,7 @@ def test_run_calls_the_installed_plugin_and_reports_its_metrics(tmp_path):
     assert result["success"] and result["completed_years"] == [2025]
     assert probe_log.read_text() == "process_year 2025\n"
     assert result["plugin_metrics"]["probe"] == {"answer": 42}
-    assert result["years"]["2025"]["plugin"] == "optimized"  # the observer returned None: the engine won
+    assert result["years"]["2025"]["plugin"] == "compiled"  # the observer returned None: the default engine won
 
 
 # --------------------------------------------------------------------------- import error

@@ -288,16 +288,17 @@ def test_two_year_run_calls_the_hooks_in_order(tmp_path, census_dir):
         ("process_year", 2026),
         ("collect_metrics",),
     ]
-    # The zero-argument collect_metrics returned None: only the engine reports metrics.
-    assert list(result["plugin_metrics"]) == ["optimized"]
-    assert {d["plugin"] for d in result["years"].values()} == {"optimized"}
+    # The zero-argument collect_metrics returned None: only the engine (the default level's: compiled) reports
+    # metrics.
+    assert list(result["plugin_metrics"]) == ["compiled"]
+    assert {d["plugin"] for d in result["years"].values()} == {"compiled"}
     # Tracing logs every call with the plugins it reaches: the other engine is never one of them.
     calls = [m for m in handler.messages if "->" in m]
     assert [m.split()[1] for m in calls] == ["foundation_setup", "process_year", "transition_year",
                                              "process_year", "collect_metrics"]
     for message in calls[:-1]:
         reached = set(message.split("-> ")[1].split(", "))
-        assert reached == {"optimized", "recorder"}, message
+        assert reached == {"compiled", "recorder"}, message
     assert set(calls[-1].split("-> ")[1].split(", ")) == {"compiled", "optimized", "legacy", "recorder"}
     assert len([m for m in handler.messages if " done in " in m]) == 5
 
@@ -323,7 +324,7 @@ def test_a_failing_year_is_retried_until_it_succeeds(tmp_path, census_dir):
 
     assert result["success"] and result["completed_years"] == [2025]
     assert result["years"]["2025"]["attempts"] == 3
-    assert result["years"]["2025"]["optimization_level"] == "high"
+    assert result["years"]["2025"]["optimization_level"] == "max"  # the default level, retried on itself
     assert flaky.calls == 3
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute("select attempts from planwise_year_log").fetchall() == [(3,)]
@@ -349,7 +350,9 @@ class FailsWhenBatched:
 @pytest.fixture(scope="module")
 def fallback_run(tmp_path_factory, census_dir):
     plugin = FailsWhenBatched()
-    cfg = config(max_retries=0, max_workers=3)
+    # From the optimized engine's first level: the chain below it is what this module checks (the compiled rung
+    # above it falls back to it: tests/test_compiled_engine.py).
+    cfg = config(max_retries=0, max_workers=3, optimization_level="high")
     result, database = simulate(tmp_path_factory.mktemp("fallback"), census_dir / "census_300.parquet", cfg, plugin)
     return result, database, plugin
 

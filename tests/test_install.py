@@ -67,7 +67,8 @@ def test_a_damaged_parse_cache_is_rebuilt(tmp_path):
 
     census = generate_census(120, 3, tmp_path / "census.csv")
     env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))
-    args = ("run", "--census", census, "--end-year", "2025")
+    # The optimized engine parses with dbt in every run (the default, compiled, would run its cached SQL instead).
+    args = ("run", "--census", census, "--end-year", "2025", "--optimization", "high")
     assert planwise(*args, "--database", tmp_path / "one.duckdb", cwd=tmp_path, env=env).returncode == 0
     # dbt's saved partial parse and PlanWise's saved manifest beside it, both damaged (as by a full disk).
     saved = list((tmp_path / "cache").rglob("*.signed"))

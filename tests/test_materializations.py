@@ -83,7 +83,8 @@ def test_a_run_invokes_dbt_once_per_year(tmp_path):
     from planwise_core.orchestrator import Simulation
 
     census = CensusSpec.generated(150, 17).write(tmp_path)
-    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2027})
+    # the optimized engine's count (the default engine, compiled, runs no dbt on a warm cache)
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2027, "orchestration.optimization_level": "high"})
     result = Simulation(config, tmp_path / "count.duckdb", census=census, performance_mode=True).run()
     assert result["success"], result["error"]
     foundation = sum(s["dbt_invocations"] for s in result["performance_metrics"]["foundation_steps"])

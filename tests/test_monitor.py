@@ -33,7 +33,8 @@ def test_monitor_records_checkpoints_time_and_memory():
 @pytest.mark.slow
 def test_performance_mode_reports_each_step(tmp_path):
     census = generate_census(150, 8, tmp_path / "census.csv")
-    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2026})
+    # the optimized engine's steps (one dbt build a year); the default engine, compiled, runs no dbt when warm
+    config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2026, "orchestration.optimization_level": "high"})
     result = Simulation(config, tmp_path / "sim.duckdb", census=census, performance_mode=True).run()
     first, second = result["years"]["2025"]["steps"], result["years"]["2026"]["steps"]
     # One `dbt build` a year: the start population, its transition checks and the yearly models.

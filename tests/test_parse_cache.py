@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from planwise_core.engine.project import (DBT_PROJECT_DIR, MANIFEST_PICKLE, PARTIAL_PARSE, DbtProject, _parse,
@@ -33,3 +34,17 @@ def test_a_later_parse_loads_the_saved_manifest_and_a_damaged_one_is_parsed_agai
     third = _parse(DbtProject(tmp_path / "c" / "results.duckdb"), fingerprint)
     assert set(third.nodes) == set(first.nodes)
     assert (folder / PARTIAL_PARSE).exists() and saved.read_bytes() != b"not a pickle"
+
+
+def test_the_fingerprint_follows_the_project_files_but_not_dbts_user_id(tmp_path):
+    """dbt writes .user.yml (its anonymous user id) into the project folder the first time it runs without the
+    host's environment: that must not change the fingerprint mid-suite (every parse and compiled-SQL cache entry
+    would be voided, and a warm run would compile again); a changed model must."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    before = project_fingerprint(project)
+    (project / ".user.yml").write_text("id: 00000000-0000-0000-0000-000000000000\n")
+    assert project_fingerprint(project) == before
+    model = next((project / "models").rglob("*.sql"))
+    model.write_text(model.read_text() + "\n")
+    assert project_fingerprint(project) != before

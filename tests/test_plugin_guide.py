@@ -158,10 +158,10 @@ def test_guide_example_plugin_installs_lists_and_reports_its_metrics(tmp_path):
     assert "Traceback" not in run.stderr
     result = json.loads(run.stdout)
     assert result["success"] and result["completed_years"] == [2025]
-    assert result["years"]["2025"]["plugin"] == "optimized"  # the wrapper passed the engine's result through
+    assert result["years"]["2025"]["plugin"] == "compiled"  # the wrapper passed the (default) engine's result through
     with duckdb.connect(str(database), read_only=True) as con:
         actives = con.execute("select count(*) from fct_workforce_snapshot "
                               "where simulation_year = 2025 and employment_status = 'active'").fetchone()[0]
     assert actives > 0
     assert result["plugin_metrics"][example["plugin"]] == {"year_end_actives": {"2025": actives}}
-    assert "optimized" in result["plugin_metrics"]  # the engine still reports its own metrics
+    assert "compiled" in result["plugin_metrics"]  # the engine still reports its own metrics

@@ -49,7 +49,7 @@ def test_a_terminal_gets_a_bar_naming_each_step(tmp_path, census):
     shown = _run_with_tty_stderr(_args(census, tmp_path / "tty.duckdb"))
     assert "foundation" in shown
     assert re.search(r"foundation \d+s \(usually about \d+s\), \d+s in all", shown), shown[-500:]
-    assert "year 2025 (high)" in shown
+    assert "year 2025 (max)" in shown  # the default level: max, the compiled engine
     assert "2/2" in shown  # foundation + one year
 
 

@@ -118,8 +118,8 @@ def test_report_is_self_contained_with_every_chart_config_and_year(report, datab
     assert run_id in page
     for year in SPEC.years:
         assert f">{year}<" in page
-    # The performance table: one row per year with plugin and level.
-    assert re.search(r"<td>2027</td><td>optimized</td><td>high</td>", page)
+    # The performance table: one row per year with plugin and level (the default: compiled at max).
+    assert re.search(r"<td>2027</td><td>compiled</td><td>max</td>", page)
 
 
 def test_every_chart_has_its_numbers_in_a_table(report, database):

@@ -71,15 +71,16 @@ def run_log(database: Path) -> list[tuple]:
 # --------------------------------------------------------------------------- 11.1 a failed run keeps results
 
 
-@pytest.mark.parametrize("engine", ["optimized", "legacy"])
+@pytest.mark.parametrize("engine", ["compiled", "legacy"])
 def test_a_failed_run_leaves_the_previous_results_and_records_the_failure(tmp_path, reference, census, site, engine):
-    """optimized fails in its second year (2026); legacy, slow (a dbt process per model), as early as it can: in its
-    first year (2025), after its foundation was built by dbt subprocesses in the build database."""
+    """compiled (the default engine) fails in its second year (2026); legacy, slow (a dbt process per model), as
+    early as it can: in its first year (2025), after its foundation was built by dbt subprocesses in the build
+    database."""
     database = copy_of(reference, tmp_path)
     before, first_run = digests(database), run_log(database)[-1][0]
-    summary_before = planwise("summary", "--database", database, "--json").stdout if engine == "optimized" else None
-    end = "2027" if engine == "optimized" else "2025"
-    fault = "2026" if engine == "optimized" else "2025"
+    summary_before = planwise("summary", "--database", database, "--json").stdout if engine == "compiled" else None
+    end = "2027" if engine == "compiled" else "2025"
+    fault = "2026" if engine == "compiled" else "2025"
     failed = planwise("--plugin", engine, "run", "--census", census[1], "--database", database, "--start-year",
                       "2025", "--end-year", end, "--seed", "5", "--fail-fast", "--json-out", tmp_path / "r.json",
                       site=site, PLANWISE_FAULT_YEAR=fault)

@@ -214,12 +214,23 @@ def test_a_restart_turns_orphaned_jobs_into_interrupted_never_stuck(tmp_path, mo
 
 def test_the_compatibility_endpoint_keeps_the_seed_shape(api):
     client, workspace = api
+    jobs = set(workspace.glob("runs/*/job.json"))
+
+    def new_job_level() -> str:
+        (job,) = set(workspace.glob("runs/*/job.json")) - jobs
+        jobs.add(job)
+        return json.loads(job.read_text())["optimization_level"]
+
     response = client.post("/api/v1/simulation/run", headers=BEARER,
                            json={"start_year": 2025, "end_year": 2026, "optimization_level": "high"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "success" and body["data"]["completed_years"] == [2025, 2026]
     assert not os.path.isabs(body["data"]["database"])
+    assert new_job_level() == "high"  # the level asked for
+    default = client.post("/api/v1/simulation/run", headers=BEARER, json={"start_year": 2025, "end_year": 2025})
+    assert default.status_code == 200, default.text
+    assert new_job_level() == "max"  # else the default: max (the compiled engine)
     (workspace / "my.yaml").write_text("simulation: {start_year: 2025, end_year: 2025}\nworkforce: {total_termination_rate: 5}\n")
     invalid = client.post("/api/v1/simulation/run", headers=BEARER,
                           json={"start_year": 2025, "end_year": 2025, "config_path": "my.yaml"})

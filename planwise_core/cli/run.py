@@ -20,7 +20,7 @@ from planwise_core.events import FoundationDone, RunEvent, YearDone, YearStarted
 from planwise_core.config.schema import MAX_BATCH_SIZE, MAX_WORKERS
 from planwise_core.fileio import atomic_write_text
 from planwise_core.names import DEFAULT_DATABASE
-from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
+from planwise_core.levels import HIGH, MAX, OPTIMIZATION_LEVELS
 from planwise_core.run_result import RunResult
 
 
@@ -150,7 +150,7 @@ def foundation_estimate(config: PlanwiseConfig, census: str | None) -> float:
         employees = census_employees(census)
     except Exception:  # noqa: BLE001 - an estimate never stops a run; the run itself reports a bad census
         employees = BUILTIN_CENSUS[0]
-    start_up = 5.0 if config.orchestration.optimization_level == HIGH else 80.0
+    start_up = 5.0 if config.orchestration.optimization_level in (MAX, HIGH) else 80.0
     return start_up + employees / 10_000
 
 

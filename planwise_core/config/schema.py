@@ -19,7 +19,7 @@ from planwise_core.config.fields import (  # noqa: F401 - re-exported for the va
 )
 from planwise_core.config.plan import PlanConfig, plan_dbt_vars
 from planwise_core.errors import ConfigError
-from planwise_core.levels import HIGH, OPTIMIZATION_LEVELS
+from planwise_core.levels import MAX, OPTIMIZATION_LEVELS
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "simulation_config.yaml"
 AUTO_ENROLLMENT_SCOPES = ("new_hires_only", "all_eligible_employees")
@@ -118,7 +118,7 @@ class EnrollmentConfig:
 
 @attrs.frozen
 class OrchestrationConfig:
-    optimization_level: str = value_field(HIGH, choice(OPTIMIZATION_LEVELS, case_sensitive=False))
+    optimization_level: str = value_field(MAX, choice(OPTIMIZATION_LEVELS, case_sensitive=False))
     max_workers: int = value_field(2, ranged(as_int, 1, MAX_WORKERS))
     batch_size: int = value_field(10000, ranged(as_int, 1, MAX_BATCH_SIZE))
     enable_compression: bool = value_field(False, as_bool)

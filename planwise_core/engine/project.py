@@ -67,7 +67,10 @@ def project_fingerprint(project_dir: Path) -> str:
             digest.update(f"|{name}={metadata.version(name)}".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"|{name}=?".encode())
+    # Hidden files are not the project's: dbt writes its anonymous user id (.user.yml) into the profiles folder
+    # (this one) the first time it runs without the host's environment, which must not void every cache.
     for path in sorted(p for p in project_dir.rglob("*") if p.is_file() and p.suffix in PROJECT_SUFFIXES
+                       and not p.name.startswith(".")
                        and not {"target", "logs"} & set(p.relative_to(project_dir).parts)):
         digest.update(f"|{path.relative_to(project_dir)}|".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 
-from planwise_core.levels import HIGH
+from planwise_core.levels import MAX
 from planwise_core.serve import bodies, runs, scenarios
 from planwise_core.serve.jobs import TERMINAL, JobError
 from planwise_core.serve.workspace import BadId
@@ -52,7 +52,7 @@ def _request(body: dict) -> dict:
         if not isinstance(body.get(field), int) or isinstance(body.get(field), bool):
             raise Refused(422, f"{field} must be an integer year")
     run = {"scenario": body.get("scenario") or "api", "start_year": body["start_year"],
-           "end_year": body["end_year"], "optimization_level": body.get("optimization_level", HIGH),
+           "end_year": body["end_year"], "optimization_level": body.get("optimization_level", MAX),
            "census_id": body.get("census_id"), "seed": body.get("seed")}
     return {k: v for k, v in run.items() if v is not None}
 

@@ -55,9 +55,11 @@ def foundation_key(census_key: str, config) -> str:
 
 
 def build_foundation(database: Path, census: Path, config) -> None:
+    """The foundation by the optimized engine, which runs the years on it (the compiled engine, the default,
+    would first compile every phase of the configuration's run, and each case has its own configuration)."""
     from planwise_core.orchestrator import Simulation
 
-    Simulation(config, database, census=census).foundation_only()
+    Simulation(config, database, census=census, plugin="optimized").foundation_only()
 
 
 def run_on_foundation(foundation: Path, database: Path, config, years: list[int]) -> dict:

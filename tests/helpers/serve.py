@@ -102,7 +102,7 @@ def completed_run(workspace: Path, database: Path, run_id: str) -> None:
     (folder / "events.jsonl").write_text(json.dumps({"t": "2026-01-01T00:00:00", "type": "finished",
                                                      "status": "completed"}) + "\n")
     job = {"id": run_id, "kind": "run", "status": "completed", "scenario": "report-spec", "seed": 42,
-           "years": [2025, 2027], "overrides": {}, "census": {"builtin": 800}, "optimization_level": "high",
+           "years": [2025, 2027], "overrides": {}, "census": {"builtin": 800}, "optimization_level": "max",
            "plugin": None, "created_at": "2026-01-01T00:00:00", "queued_at": "2026-01-01T00:00:00", "attempt": 1,
            "finished_at": "2026-01-01T00:01:00", "error": None,
            "spec": {"folder": f"runs/{run_id}/sim", "census": None, "config": {"simulation": {}}}}
