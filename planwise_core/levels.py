@@ -8,11 +8,15 @@ that fails at one level is retried at the next. Which engine runs a level is the
 
 from __future__ import annotations
 
+import logging
+
 import attrs
 
 COMPILED = "compiled"
 OPTIMIZED = "optimized"
 LEGACY = "legacy"
+
+log = logging.getLogger("planwise.run")
 
 MAX, HIGH, MEDIUM, LOW, FALLBACK = "max", "high", "medium", "low", "fallback"
 OPTIMIZATION_LEVELS = (MAX, HIGH, MEDIUM, LOW, FALLBACK)
@@ -52,6 +56,9 @@ def fallback_chain(start_level: str, max_workers: int, served: dict[str, str], p
     settings = level_settings(max_workers)
     names = OPTIMIZATION_LEVELS[OPTIMIZATION_LEVELS.index(start_level.lower()):]
     chain = [Level(name, served[name], settings[name]) for name in names if name in served]
+    if chain and not plugin and chain[0].name != names[0]:
+        log.warning("No engine serves optimization level '%s' (blocked or not installed): starting at '%s' (%s).",
+                    names[0], chain[0].name, chain[0].plugin)
     if plugin:
         first = Level(names[0], plugin, settings[names[0]])
         chain = [first] + [level for level in chain if level.name != names[0]]

@@ -389,12 +389,12 @@ class Simulation:
 
 
 def _chain(pm, orch, plugin: str | None) -> list[Level]:
-    """The fallback chain from the configured level; ``plugin`` runs the first level. Lower levels whose engine
-    is blocked or missing are skipped, not fatal."""
+    """The fallback chain from the configured level; ``plugin`` runs the first level. Levels whose engine is
+    blocked or missing are skipped (levels.fallback_chain warns when it is the first), fatal when none is left."""
     if plugin:
         require_engine(pm, plugin)
     chain = fallback_chain(orch.optimization_level, orch.max_workers, level_engines(pm), plugin)
-    if not chain or chain[0].name != orch.optimization_level.lower():
+    if not chain:
         raise PluginError(f"No engine serves optimization level '{orch.optimization_level}'. "
                           f"{engine_choice(engine_names(pm))}")
     return chain

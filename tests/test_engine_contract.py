@@ -135,3 +135,18 @@ def test_each_year_sees_its_events_in_order(tmp_path, install_toy):
     # the default level (max) names the first rung; the first attempt failed: retried at its level
     assert events[2] == events[3] == YearStarted(2025, "max")
     assert events[4].year == 2025 and events[4].result.plugin == "toy"
+
+
+def test_the_default_level_without_its_engine_starts_at_the_next_served_level_with_a_warning(caplog):
+    from planwise_core.levels import fallback_chain
+
+    served = {"high": "optimized", "medium": "optimized", "low": "optimized", "fallback": "legacy"}  # compiled blocked
+    with caplog.at_level("WARNING", logger="planwise.run"):
+        chain = fallback_chain("max", 2, served)
+    assert [(level.name, level.plugin) for level in chain] == [
+        ("high", "optimized"), ("medium", "optimized"), ("low", "optimized"), ("fallback", "legacy")]
+    assert ["No engine serves optimization level 'max' (blocked or not installed): starting at 'high' (optimized)."] \
+        == [record.getMessage() for record in caplog.records]
+    caplog.clear()
+    assert fallback_chain("max", 2, dict(served, max="compiled"))[0].plugin == "compiled" and not caplog.records
+    assert fallback_chain("max", 2, {}) == []  # nothing served: the orchestrator's error names the way out
