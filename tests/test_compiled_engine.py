@@ -333,10 +333,9 @@ def test_year_keyed_rates_split_the_later_years_only_where_the_rate_changes():
 def test_five_years_compile_five_phases_and_a_run_with_other_years_and_seed_compiles_none(sims, tmp_path):
     """Cold (this configuration's entries removed), 2026-2030: foundation, first year, later years, two phases each
     but the foundation; then 2025-2026 with another seed (so another census date too) reuses all five, and writes
-    the optimized engine's tables."""
-    reference = sims.get(OTHER_SEED_2Y)  # optimized, seed 7, 2025-2026 (shared with test_config_effects)
-    cold = BASELINE_2Y.config().with_overrides(**{"simulation.start_year": 2026, "simulation.end_year": 2030,
-                                                  **COMPILED})
+    the same tables as the shared run of that configuration."""
+    reference = sims.get(OTHER_SEED_2Y)  # seed 7, 2025-2026, shared with test_config_effects
+    cold = BASELINE_2Y.config().with_overrides(**{"simulation.start_year": 2026, "simulation.end_year": 2030})
     project = DbtProject(tmp_path / "planwise.duckdb")
     for phase, year in (("foundation", None), ("year_start", 2026), ("yearly", 2026), ("year_start", 2027),
                         ("yearly", 2027)):
@@ -345,7 +344,7 @@ def test_five_years_compile_five_phases_and_a_run_with_other_years_and_seed_comp
     result = _run(cold, tmp_path / "planwise.duckdb", CensusSpec.generated(120, 3).write(tmp_path))
     assert result["success"], result["error"]
     assert result["plugin_metrics"]["compiled"]["phases_compiled"] == 5  # 11 with one compile per year
-    warm = OTHER_SEED_2Y.config().with_overrides(**COMPILED)
+    warm = OTHER_SEED_2Y.config()  # the default level: compiled
     (tmp_path / "warm").mkdir()
     result = _run(warm, tmp_path / "warm" / "planwise.duckdb", SMALL_CENSUS.write(tmp_path))
     assert result["success"], result["error"]
