@@ -7,6 +7,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
 
 import attrs
@@ -44,6 +45,7 @@ class DbtProject:
 # model bodies, which dbt renders when it runs a node, so a manifest serves any --vars: the year within a
 # run, and another run's configuration in a process that runs many (a batch worker).
 _MANIFESTS: dict[tuple, object] = {}
+_PARSE_CLOCK: dict[tuple, float] = {}  # seconds this process spent parsing, per manifest key
 
 
 def parse_cache_dir() -> Path:
@@ -172,5 +174,13 @@ def parsed_manifest(project: DbtProject):
     fingerprint = project_fingerprint(project.project_dir)
     key = (fingerprint, project.database.stem)
     if key not in _MANIFESTS:
+        started = time.perf_counter()
         _MANIFESTS[key] = _parse(project, fingerprint)
+        _PARSE_CLOCK[key] = _PARSE_CLOCK.get(key, 0.0) + time.perf_counter() - started
     return _MANIFESTS[key]
+
+
+def parse_clock(project: DbtProject) -> float:
+    """Seconds this process has spent parsing ``project`` (saved parse read or full parse): an engine reads it
+    before and after a run for its one-time cost."""
+    return _PARSE_CLOCK.get((project_fingerprint(project.project_dir), project.database.stem), 0.0)

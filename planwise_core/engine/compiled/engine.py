@@ -28,7 +28,7 @@ from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_pha
 from planwise_core.engine.compiled.executor import Tally, run_entry
 from planwise_core.engine.invokers import InProcessDbt
 from planwise_core.engine.nodes import FOUNDATION, YEAR_START, YEARLY
-from planwise_core.engine.project import DbtProject
+from planwise_core.engine.project import DbtProject, parse_clock
 from planwise_core.levels import COMPILED, MAX
 from planwise_core.results import FoundationResult, PluginMetrics, StepResult
 
@@ -49,6 +49,7 @@ class RunState:
     compiled: int = 0
     compile_seconds: float = 0.0
     keeper: Keeper | None = None
+    parse_clock: float = 0.0  # the process's parse seconds when the run started (engine/project.py)
 
 
 class CompiledEngine(DbtEngine):
@@ -67,7 +68,7 @@ class CompiledEngine(DbtEngine):
         states = ctx.engine_state.setdefault(f"{self.name}.run", {})
         if "state" not in states:
             project = DbtProject(ctx.database, threads=ctx.settings.threads)
-            states["state"] = RunState(project, fingerprint(project))
+            states["state"] = RunState(project, fingerprint(project), parse_clock=parse_clock(project))
         return states["state"]
 
     def _key(self, ctx, phase: str, year: int | None) -> dict:
@@ -214,4 +215,5 @@ class CompiledEngine(DbtEngine):
             "cache_hits": state.hits, "phases_compiled": state.compiled,
             "compile_seconds": round(state.compile_seconds, 3), "statements": state.tally.statements,
             "sql_seconds": round(state.tally.seconds, 3),
+            "parse_seconds": round(parse_clock(state.project) - state.parse_clock, 3),
             "dbt_invocations": dbt.metrics["dbt_invocations"] if dbt else 0})
