@@ -34,5 +34,7 @@ def test_the_linter_compiles_the_packaged_dbt_project_with_duckdb():
     assert config["sqlfluff"]["dialect"] == "duckdb"
     project = ROOT / config["sqlfluff:templater:dbt"]["project_dir"]
     assert (project / "dbt_project.yml").is_file() and (project / "profiles.yml").is_file()
-    # dbt's parse cache must not land in the package directory (package data takes dbt_project/**/*.sql).
-    assert not config["sqlfluff:templater:dbt"]["target_path"].startswith("planwise_core")
+    # dbt's parse cache must not land in the package directory (package data takes dbt_project/**/*.sql); dbt
+    # resolves the path from the project folder.
+    target = (project / config["sqlfluff:templater:dbt"]["target_path"]).resolve()
+    assert not target.is_relative_to(ROOT / "planwise_core") and target.is_relative_to(ROOT)
