@@ -180,7 +180,7 @@ def parsed_manifest(project: DbtProject):
     return _MANIFESTS[key]
 
 
-def parse_clock(project: DbtProject) -> float:
-    """Seconds this process has spent parsing ``project`` (saved parse read or full parse): an engine reads it
-    before and after a run for its one-time cost."""
-    return _PARSE_CLOCK.get((project_fingerprint(project.project_dir), project.database.stem), 0.0)
+def parse_clock(fingerprint: str, project: DbtProject) -> float:
+    """Seconds this process has spent parsing ``project`` of ``fingerprint`` (project_fingerprint; saved parse
+    read or full parse): an engine reads it before and after a run for its one-time cost."""
+    return _PARSE_CLOCK.get((fingerprint, project.database.stem), 0.0)

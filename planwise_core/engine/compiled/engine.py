@@ -68,7 +68,8 @@ class CompiledEngine(DbtEngine):
         states = ctx.engine_state.setdefault(f"{self.name}.run", {})
         if "state" not in states:
             project = DbtProject(ctx.database, threads=ctx.settings.threads)
-            states["state"] = RunState(project, fingerprint(project), parse_clock=parse_clock(project))
+            project_key = fingerprint(project)
+            states["state"] = RunState(project, project_key, parse_clock=parse_clock(project_key, project))
         return states["state"]
 
     def _key(self, ctx, phase: str, year: int | None) -> dict:
@@ -215,5 +216,5 @@ class CompiledEngine(DbtEngine):
             "cache_hits": state.hits, "phases_compiled": state.compiled,
             "compile_seconds": round(state.compile_seconds, 3), "statements": state.tally.statements,
             "sql_seconds": round(state.tally.seconds, 3),
-            "parse_seconds": round(parse_clock(state.project) - state.parse_clock, 3),
+            "parse_seconds": round(parse_clock(state.fingerprint, state.project) - state.parse_clock, 3),
             "dbt_invocations": dbt.metrics["dbt_invocations"] if dbt else 0})
