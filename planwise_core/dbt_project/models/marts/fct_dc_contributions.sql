@@ -1,7 +1,6 @@
 {{ config(tags=["money"]) }}
 {#- One row per fct_workforce_snapshot row: the year's plan money of each employee (dc_plan 2.5). Money in
     DECIMAL(18,2) dollars holding the half-up cent value; rates and shares as fractions. -#}
-{%- set year = var('simulation_year') -%}
 
 with balances as (
     -- R3-R12 in one pass: each intermediate model is ephemeral and reads only the one before it.

@@ -1,5 +1,4 @@
 {#- One row per employee employed at any time in the year, as of Dec 31 (or termination). -#}
-{%- set year = var('simulation_year') -%}
 
 with employment_year as (
     select * from {{ ref('int_employment_year') }}

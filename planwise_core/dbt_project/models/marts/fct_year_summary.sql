@@ -1,5 +1,4 @@
 {#- One row per simulated year: the per-year metrics every reader (summary, report, export, batch) shows. -#}
-{%- set year = var('simulation_year') -%}
 
 with requirements as (
     select * from {{ ref('int_workforce_requirements') }}

@@ -1,5 +1,4 @@
 {#- One row per event of the year, ordered within each employee's year. Re-running a year replaces it. -#}
-{%- set year = var('simulation_year') -%}
 
 with employment_year as (
     select * from {{ ref('int_employment_year') }}

@@ -1,5 +1,4 @@
 {#- Every pay rate in force during the year, in order: the opening rate, then promotion and raise applied chronologically. -#}
-{%- set year = var('simulation_year') -%}
 
 with workforce_start as (
     select * from {{ ref('int_workforce_start') }}

@@ -1,5 +1,4 @@
 {#- Merit + COLA decisions: tenure >= 1, employed on the raise date; month from the distribution. -#}
-{%- set year = var('simulation_year') -%}
 
 with workforce_start as (
     select * from {{ ref('int_workforce_start') }}

@@ -1,6 +1,5 @@
 {#- Promotion decisions: tenure >= 1, below the table's top level, employed on the promotion date, u < hazard.
     A promotion goes to the next level of the job-level table in force (docs/assumptions.md). -#}
-{%- set year = var('simulation_year') -%}
 
 with workforce_start as (
     select * from {{ ref('int_workforce_start') }}

@@ -1,5 +1,4 @@
 {#- Plan eligibility reached this year while employed. -#}
-{%- set year = var('simulation_year') -%}
 
 with employment_year as (
     select * from {{ ref('int_employment_year') }}

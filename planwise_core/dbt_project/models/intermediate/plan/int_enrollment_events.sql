@@ -1,5 +1,4 @@
 {#- Enrollment and opt-out events of the year: auto (with proactive and opt-out inside its window) and voluntary. -#}
-{%- set year = var('simulation_year') -%}
 {%- set census_date = sim_census_date() -%}
 {%- set first_day = "make_date(" ~ sim_start_year() ~ ", 1, 1)" -%}
 {%- set cutoff = var('auto_enrollment_hire_date_cutoff') -%}

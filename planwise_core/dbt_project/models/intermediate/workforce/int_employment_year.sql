@@ -1,5 +1,4 @@
 {#- Everyone employed at any time in the year: start actives and hires, with when and why (termination_category) they left. -#}
-{%- set year = var('simulation_year') -%}
 
 with workforce_start as (
     select * from {{ ref('int_workforce_start') }}

@@ -1,5 +1,4 @@
 {#- Every experienced leaver: the retirees, then exactly the remaining quota of the others by hazard-weighted sampling. -#}
-{%- set year = var('simulation_year') -%}
 
 with workforce_start as (
     select * from {{ ref('int_workforce_start') }}

@@ -1,5 +1,4 @@
 {#- This year's hires: level by the new-hire mix (largest remainder), salary in the level's hiring range, age from the distribution. -#}
-{%- set year = var('simulation_year') -%}
 
 with requirements as (
     select * from {{ ref('int_workforce_requirements') }}

@@ -1,5 +1,4 @@
 {#- Exactly the required number of this year's hires leave, between hire + 30 days and Dec 31. -#}
-{%- set year = var('simulation_year') -%}
 
 with hires as (
     select * from {{ ref('int_hires') }}

@@ -1,5 +1,4 @@
 {#- Retirements (domain 4.2): start actives retire with the probability of their age; own streams for decision and date. -#}
-{%- set year = var('simulation_year') -%}
 
 with workforce_start as (
     select * from {{ ref('int_workforce_start') }}
