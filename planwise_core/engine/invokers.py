@@ -48,8 +48,10 @@ class Invoker:
     def invocations(self) -> int:
         return len(self.calls)
 
-    def invoke(self, command: str, *args: str, year: int | None = None) -> DbtCall:
-        dbt_vars = dict(self.vars, **({"simulation_year": year} if year is not None else {}))
+    def invoke(self, command: str, *args: str, year: int | None = None, dbt_vars: dict | None = None) -> DbtCall:
+        """One dbt command with the run's vars (or ``dbt_vars`` instead) and ``year`` as simulation_year."""
+        dbt_vars = dict(self.vars if dbt_vars is None else dbt_vars,
+                        **({"simulation_year": year} if year is not None else {}))
         full = [command, *self.project.common_args(), "--vars", json.dumps(dbt_vars, sort_keys=True), *args]
         label = f"dbt {command} {' '.join(args)}".strip()
         started = time.perf_counter()

@@ -26,13 +26,10 @@ class CompiledSQLError(SimulationError):
 
 def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: bool) -> Entry:
     """One ``dbt compile --selector`` with the key's vars (engine/compiled/agnostic.py); the entry for ``key``."""
-    run_vars, invoker.vars = invoker.vars, dict(key["vars"])
     try:
-        invoker.invoke("compile", "--selector", selector)
+        invoker.invoke("compile", "--selector", selector, dbt_vars=key["vars"])
     except SimulationError as exc:
         raise CompiledSQLError(f"compiled engine: dbt could not compile {selector}: {exc}") from None
-    finally:
-        invoker.vars = run_vars
     compiled = [r.node for r in invoker.last_result.result.results]
     manifest = parsed_manifest(invoker.project)
     models = {n.unique_id: n for n in compiled if n.resource_type == "model"}
