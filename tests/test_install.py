@@ -14,6 +14,7 @@ import sysconfig
 import time
 import urllib.request
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -34,49 +35,62 @@ def hazard_and_digest(database: Path) -> tuple[float, str]:
         return rate, table_digest(con, "fct_workforce_snapshot")
 
 
-def test_two_project_copies_never_share_a_parse(tmp_path):
+@dataclass
+class ProjectCopies:
+    """Copies of the dbt project (PLANWISE_DBT_DIR) sharing one parse cache; A's first run is from an empty cache."""
+
+    base: Path
+    census: Path
+    env: dict
+    first: tuple[float, str] = (0.0, "")  # A's promotion hazard and snapshot digest
+    parse: Path | None = None  # A's folder in the cache: dbt's partial parse and PlanWise's manifest
+
+    def simulate(self, clone: Path, name: str, *options: str) -> tuple[float, str]:
+        database = self.base / name / "planwise.duckdb"  # the same file name for every run
+        proc = planwise("run", "--census", self.census, "--database", database, "--end-year", "2025", *options,
+                        cwd=self.base, env=dict(self.env, PLANWISE_DBT_DIR=str(clone)))
+        assert proc.returncode == 0, proc.stderr
+        return hazard_and_digest(database)
+
+
+@pytest.fixture(scope="module")
+def copy_a(tmp_path_factory) -> ProjectCopies:
+    """Shared by the two tests below: A's first run is the cold run both need (each test passes on its own)."""
     from planwise_core.census import generate_census
 
-    census = generate_census(120, 3, tmp_path / "census.csv")
-    clone_a, clone_b = tmp_path / "a" / "dbt", tmp_path / "b" / "dbt"
-    for clone in (clone_a, clone_b):
-        shutil.copytree(PROJECT, clone, ignore=shutil.ignore_patterns("target", "logs"))
+    base = tmp_path_factory.mktemp("copies")
+    census = generate_census(120, 3, base / "census.csv")
+    shutil.copytree(PROJECT, base / "a" / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
+    copies = ProjectCopies(base, census, dict(os.environ, PLANWISE_CACHE_DIR=str(base / "cache")))
+    copies.first = copies.simulate(base / "a" / "dbt", "run-a")
+    (copies.parse,) = {p.parent for p in (base / "cache").rglob("partial_parse.msgpack.signed")}
+    return copies
+
+
+def test_two_project_copies_never_share_a_parse(copy_a):
+    clone_a, clone_b = copy_a.base / "a" / "dbt", copy_a.base / "b" / "dbt"
+    shutil.copytree(PROJECT, clone_b, ignore=shutil.ignore_patterns("target", "logs"))
     # B's copy of a model differs (the parameter tables are not in the project any more: the host loads them)
     model = clone_b / "models" / "staging" / "stg_promotion_hazard.sql"
     model.write_text(model.read_text().replace("select * from source", "select 0.30::double as base_rate, "
                                                "min_raise, max_raise, effective_month, effective_day from source"))
-    env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))  # one cache shared by both copies
-
-    def simulate(clone: Path, name: str) -> tuple[float, str]:
-        database = tmp_path / name / "planwise.duckdb"  # the same file name for both copies
-        proc = planwise("run", "--census", census, "--database", database, "--end-year", "2025", cwd=tmp_path,
-                   env=dict(env, PLANWISE_DBT_DIR=str(clone)))
-        assert proc.returncode == 0, proc.stderr
-        return hazard_and_digest(database)
-
-    first_a = simulate(clone_a, "run-a")
-    edited_b = simulate(clone_b, "run-b")
-    assert first_a[0] == 0.10 and edited_b[0] == 0.30
-    assert simulate(clone_a, "run-a2") == first_a  # B's parse and models never leak into A
-    shutil.rmtree(tmp_path / "b")
-    assert simulate(clone_a, "run-a3") == first_a  # and A does not need B's folder
+    edited_b = copy_a.simulate(clone_b, "run-b")
+    assert copy_a.first[0] == 0.10 and edited_b[0] == 0.30
+    assert copy_a.simulate(clone_a, "run-a2") == copy_a.first  # B's parse and models never leak into A
+    shutil.rmtree(copy_a.base / "b")
+    assert copy_a.simulate(clone_a, "run-a3") == copy_a.first  # and A does not need B's folder
 
 
-def test_a_damaged_parse_cache_is_rebuilt(tmp_path):
-    from planwise_core.census import generate_census
-
-    census = generate_census(120, 3, tmp_path / "census.csv")
-    env = dict(os.environ, PLANWISE_CACHE_DIR=str(tmp_path / "cache"))
-    # The optimized engine parses with dbt in every run (the default, compiled, would run its cached SQL instead).
-    args = ("run", "--census", census, "--end-year", "2025", "--optimization", "high")
-    assert planwise(*args, "--database", tmp_path / "one.duckdb", cwd=tmp_path, env=env).returncode == 0
+def test_a_damaged_parse_cache_is_rebuilt(copy_a):
     # dbt's saved partial parse and PlanWise's saved manifest beside it, both damaged (as by a full disk).
-    saved = list((tmp_path / "cache").rglob("*.signed"))
+    saved = list(copy_a.parse.glob("*.signed"))
     assert {p.name for p in saved} == {"partial_parse.msgpack.signed", "manifest.pickle.signed"}
     for path in saved:
         path.write_bytes(path.read_bytes()[:1000])
-    proc = planwise(*args, "--database", tmp_path / "two.duckdb", cwd=tmp_path, env=env)
-    assert proc.returncode == 0, proc.stderr
+    # The optimized engine parses with dbt in every run (the default, compiled, would run its cached SQL instead);
+    # its tables are the compiled first run's.
+    clone_a = copy_a.base / "a" / "dbt"
+    assert copy_a.simulate(clone_a, "run-damaged", "--optimization", "high") == copy_a.first
     assert all(p.stat().st_size > 1000 for p in saved)  # parsed again and replaced
 
 
