@@ -35,11 +35,12 @@ def pytest_configure(config):
 
 
 # The files that take longest on one xdist worker (from --durations and their runs' sizes, docs/testing.md),
-# longest first: with --no-loadscope-reorder the workers take files in collection order, so each ends on short ones.
+# longest first: with --no-loadscope-reorder the workers take files in collection order, so each ends on short ones
+# (test_retirement, test_selections and test_sql_identity sort last alphabetically and would end the suite).
 LONGEST_FIRST = ("test_engines", "test_config_effects", "test_backtest_calibration", "test_batch", "test_run_safety",
                  "test_ndt_invariants", "test_compiled_engine", "test_resume", "test_invariants",
                  "test_money_invariants", "test_determinism", "test_install", "test_readme", "test_unusual_census",
-                 "test_serve_browser")
+                 "test_sql_identity", "test_retirement", "test_selections", "test_serve_browser")
 
 
 @pytest.hookimpl(trylast=True)
