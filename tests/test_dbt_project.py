@@ -24,7 +24,7 @@ from planwise_core.orchestrator import Simulation
 def manifest(tmp_path_factory):
     from dbt.cli.main import dbtRunner
 
-    project = DbtProject(tmp_path_factory.mktemp("parse") / "x.duckdb")
+    project = DbtProject(tmp_path_factory.mktemp("parse") / "sim.duckdb")
     result = dbtRunner().invoke(["parse", *project.common_args(), "--log-level", "none"])
     assert result.success, result.exception
     return result.result
@@ -38,7 +38,7 @@ def _models(manifest):
 
 @pytest.fixture(scope="module")
 def selections(tmp_path_factory):
-    project = DbtProject(tmp_path_factory.mktemp("select") / "x.duckdb")
+    project = DbtProject(tmp_path_factory.mktemp("select") / "sim.duckdb")
     return {name: selected_models(project, name) for name in (FOUNDATION, YEAR_START, YEARLY)}
 
 
@@ -88,9 +88,9 @@ def test_the_year_selection_is_the_start_its_checks_and_the_yearly_models(tmp_pa
 
     from planwise_core.engine.nodes import WHOLE_YEAR
 
-    assert set(selected_models(DbtProject(tmp_path / "x.duckdb"), WHOLE_YEAR)) == {
+    assert set(selected_models(DbtProject(tmp_path / "sim.duckdb"), WHOLE_YEAR)) == {
         *selections[YEAR_START], *selections[YEARLY]}
-    project = DbtProject(tmp_path / "x.duckdb")
+    project = DbtProject(tmp_path / "sim.duckdb")
     os.environ.update(project.env())
     tests = dbtRunner(manifest=parsed_manifest(project)).invoke(
         ["ls", *project.common_args(), "--selector", WHOLE_YEAR, "--resource-type", "test", "unit_test",
@@ -102,7 +102,7 @@ def test_the_year_selection_is_the_start_its_checks_and_the_yearly_models(tmp_pa
 
 
 def test_transition_checks_are_dbt_tests_of_the_year_start(tmp_path):
-    assert transition_checks(DbtProject(tmp_path / "x.duckdb")) == (
+    assert transition_checks(DbtProject(tmp_path / "sim.duckdb")) == (
         "transition_active_end_equals_target_end", "transition_age_and_tenure_grow_by_one",
         "transition_start_population_equals_year_end_actives", "transition_state_is_carried")
 

@@ -129,7 +129,7 @@ def test_legacy_continues_an_optimized_year_and_replaces_exactly_its_partition(t
     tables = year_partitioned_models(DbtProject(reference.database))
     assert set(tables) == YEAR_TABLES
     expected = partitions(reference.database, tables)
-    database = tmp_path / "mixed.duckdb"
+    database = tmp_path / "sim.duckdb"  # the registry's file name: its catalog's parse is reused
     shutil.copy(reference.database, database)
     with duckdb.connect(str(database)) as con:
         for table in tables:
@@ -171,7 +171,7 @@ def test_comparison_detects_a_changed_row(tmp_path, sims):
 
 
 def test_a_year_whose_previous_year_is_missing_is_refused(tmp_path, sims):
-    database = tmp_path / "gap.duckdb"
+    database = tmp_path / "sim.duckdb"
     shutil.copy(sims.get(OPTIMIZED_2Y).database, database)
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": 2028})
     ctx = RunContext(config=config, database=database, run_id="gap")

@@ -74,7 +74,7 @@ def test_model_equals_the_exact_rule(tmp_path, cpi, wages):
     last = 2070
     config = PlanwiseConfig().with_overrides(**{"simulation.end_year": last, "plan.irs_limits.cpi_growth": float(cpi),
                                                 "plan.irs_limits.wage_growth": float(wages)})
-    database = tmp_path / "limits.duckdb"
+    database = tmp_path / "sim.duckdb"  # the registry's file name: its catalog's parse is reused
     dbt = InProcessDbt(DbtProject(database), config.to_dbt_vars())
     with duckdb.connect(str(database)) as con:  # the host loads the parameter tables (no dbt seed)
         load_assumptions(con, resolve_assumptions(config))

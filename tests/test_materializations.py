@@ -38,7 +38,8 @@ def two_years(sims):
 
 
 def rerun_copy(tmp_path, source, name: str):
-    database = tmp_path / f"{name}.duckdb"
+    database = tmp_path / name / "sim.duckdb"  # the registry's file name: its catalog's parse is reused
+    database.parent.mkdir()
     shutil.copy(source.database, database)
     config = PlanwiseConfig().with_overrides(**SPEC.all_overrides())
     return database, RunContext(config=config, database=database, run_id=name)

@@ -34,7 +34,7 @@ def dump(con, table: str) -> list[tuple]:
 
 def test_rerunning_a_year_replaces_its_money_rows(sims, tmp_path):
     source = sims.get(SPEC)
-    database = tmp_path / "rerun.duckdb"
+    database = tmp_path / "sim.duckdb"  # the registry's file name: its catalog's parse is reused
     shutil.copy(source.database, database)
     with duckdb.connect(str(database), read_only=True) as con:
         before = {table: dump(con, table) for table in MONEY_TABLES}

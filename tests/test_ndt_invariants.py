@@ -247,7 +247,7 @@ def test_1_rerunning_a_year_replaces_its_ndt_rows(sims, tmp_path):
     from planwise_core.manager import get_plugin_manager
 
     source = sims.get(DESIGN_A)
-    database = tmp_path / "rerun.duckdb"
+    database = tmp_path / "sim.duckdb"  # the registry's file name: its catalog's parse is reused
     shutil.copy(source.database, database)
     tables = {"fct_ndt_employee": "employee_id, simulation_year", "fct_ndt_summary": "simulation_year, test, test_group"}
 

@@ -69,7 +69,10 @@ def run_on_foundation(foundation: Path, database: Path, config, years: list[int]
     from planwise_core.manager import get_plugin_manager
 
     started = time.perf_counter()
-    partial = database.with_name(database.name + ".tmp")
+    # Built under the file's own name (in a folder beside it), so its catalog is the registry runs': dbt's parsed
+    # project is kept per catalog (the file's stem) and a "<name>.tmp" file would need a parse of its own.
+    partial = database.parent / ".partial" / database.name
+    partial.parent.mkdir(exist_ok=True)
     shutil.copyfile(foundation, partial)
     ctx = RunContext(config=config, database=partial, run_id=database.parent.name)
     hooks = Hooks(get_plugin_manager(), "optimized")
