@@ -41,4 +41,7 @@ def compare_outputs(first: Path, second: Path) -> dict:
     from planwise_core.engine_comparison import year_tables
     from planwise_core.outputs.compare import compare_databases
 
-    return compare_databases(first, second, year_tables(PlanwiseConfig(), first))
+    # The list comes from the dbt project's manifest, which is parsed once per catalog (a database file's stem):
+    # asked under the registry's file name, it reuses that parse instead of parsing again for each new name.
+    tables = year_tables(PlanwiseConfig(), Path(first).parent / "sim.duckdb")
+    return compare_databases(first, second, tables)
