@@ -66,11 +66,11 @@ class MoneyYear:
         dbt.invoke("run", "--select", "tag:staging", "int_irs_limits_by_year", "int_ndt_thresholds_by_year", year=year)
 
     def database(self, name: str) -> Path:
-        """``name``'s database: a folder per case, one file name for all. dbt's parsed project is kept per catalog
-        (the file's stem), so one name means one parse for every case instead of one each (about 2 CPU s)."""
+        """``name``'s database: a folder per case, one file name for all (the registry's). dbt's parsed project
+        is kept per catalog (the file's stem), so one name means one parse for every case (about 2 CPU s each)."""
         folder = self.folder / name
         folder.mkdir(exist_ok=True)
-        return folder / "case.duckdb"
+        return folder / "sim.duckdb"
 
     def config(self, overrides: dict[str, Any]) -> PlanwiseConfig:
         base = {"simulation.start_year": self.year, "simulation.end_year": self.end_year,
