@@ -120,11 +120,11 @@ def delete_years(con, tables: list[str] | tuple[str, ...], first_year: int, last
     con.execute("begin transaction")
     for table in tables:
         if table_exists(con, table):
-            con.execute(f"delete from {ident(table)} where simulation_year between ? and ?", [first_year, last_year])
+            con.execute(f"delete from {ident(table)} where simulation_year between {int(first_year)} and {int(last_year)}")
     con.execute("commit")
 
 
 def year_row_counts(con, year: int) -> tuple[int, int]:
-    events = con.execute("select count(*) from fct_yearly_events where simulation_year = ?", [year]).fetchone()[0]
-    snapshot = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?", [year]).fetchone()[0]
+    events = con.execute(f"select count(*) from fct_yearly_events where simulation_year = {int(year)}").fetchone()[0]
+    snapshot = con.execute(f"select count(*) from fct_workforce_snapshot where simulation_year = {int(year)}").fetchone()[0]
     return events, snapshot
