@@ -129,7 +129,6 @@ class Simulation:
                     self.held.release()
                     self._metrics_after_failure()
                     raise
-                self.held.release()
                 metrics = self.engine.collect_metrics(self.ctx)
                 if failed:
                     self._log_end("failed", self.last_error)
@@ -141,6 +140,8 @@ class Simulation:
             except BaseException as exc:
                 self._log_end("failed", str(exc) or type(exc).__name__)
                 raise
+            finally:
+                self.held.release()
             with connect(self.workspace.build if failed else self.database) as con:
                 if not failed:
                     drop_build_record(con)  # in the connection that reads the summary: one open of the file
@@ -346,6 +347,7 @@ class Simulation:
         """The build becomes the database: with every earlier attempt's log row, this run's as completed."""
         self.publishing = True
         with publish_guard(self.database), connect(self.workspace.build) as con:
+            self.held.release()  # the build stays open in con until it is published (no re-open)
             mark(con)
             if self.database.exists():
                 runlog.copy_history(con, str(self.database))
