@@ -58,3 +58,11 @@ class Hooks:
 
     def lock(self):
         return self.spec.engine.lock()
+
+    def holds_build(self) -> bool:
+        """Whether the host may keep the build open from one engine hook to the next: the engine shares the
+        database with this process (``shares_database``) and no other plugin takes part in the engine hooks
+        (an observer may open the build read-only, which DuckDB refuses while this process holds it)."""
+        alone = all(impl.plugin is self.spec.engine for hook in ENGINE_HOOKS
+                    for impl in self._callers[hook].get_hookimpls())
+        return alone and bool(getattr(self.spec.engine, "shares_database", False))

@@ -19,6 +19,7 @@ from pathlib import Path
 import attrs
 
 from planwise_core.assumptions import load_assumptions, resolve_assumptions
+from planwise_core.bookkeeping import HeldBuild, log_end, log_start, record_year
 from planwise_core.census import builtin_census, census_options, load_census, publish_rejects, rejects_path_for
 from planwise_core.census.report import log_census
 from planwise_core.config import PlanwiseConfig
@@ -67,6 +68,7 @@ class Simulation:
         self.run_id = f"run_{dt.datetime.now():%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:6]}"
         self.ctx = RunContext(config=config, database=self.workspace.build, run_id=self.run_id,
                               settings=self.chain[0].settings, performance_mode=performance_mode)
+        self.held = HeldBuild(self.workspace.build)  # the build open across the years (bookkeeping.py)
 
     @property
     def engine(self) -> Hooks:
@@ -101,6 +103,8 @@ class Simulation:
             with connect(self.workspace.build) as con:
                 runlog.ensure_tables(con)
             self._publish(run_logged=False)
+            with connect(self.database) as con:
+                drop_build_record(con)
             return result
 
     def run(self, resume: bool = False) -> RunResult:
@@ -122,6 +126,7 @@ class Simulation:
                     years_done, foundation = self._prepare(plan)
                     outcomes, failed = self._run_years(years_done)
                 except BaseException:
+                    self.held.release()
                     self._metrics_after_failure()
                     raise
                 metrics = self.engine.collect_metrics(self.ctx)
@@ -135,7 +140,11 @@ class Simulation:
             except BaseException as exc:
                 self._log_end("failed", str(exc) or type(exc).__name__)
                 raise
+            finally:
+                self.held.release()
             with connect(self.workspace.build if failed else self.database) as con:
+                if not failed:
+                    drop_build_record(con)  # in the connection that reads the summary: one open of the file
                 summary = year_summary(con, self.config.simulation.start_year, self.config.simulation.end_year)
                 census, ndt = census_load(con), ndt_year_lines(con)  # ndt: one line per year (docs/ndt.md)
         return self._result(started, outcomes, failed, foundation, metrics, summary, years_done, census, ndt)
@@ -184,6 +193,7 @@ class Simulation:
             self.workspace.start_empty()
         elif plan.kind == CONTINUE:
             self.workspace.start_from_published()
+        self.held.hold_for(self.engine)
         with connect(self.workspace.build) as con:
             mark(con)
             runlog.start(con, plan.record, first, self.config.simulation.end_year)
@@ -206,6 +216,7 @@ class Simulation:
         foundation = self._foundation(self.engine)
         with connect(self.workspace.build) as con:
             runlog.foundation_done(con)
+            con.execute("checkpoint")
         return [], foundation
 
     def _resumable_years(self) -> list[int]:
@@ -273,6 +284,7 @@ class Simulation:
         for attempt in range(retries + 1):
             try:
                 self.progress(YearStarted(year, level.name))
+                self.held.hold_for(hooks)  # released for an engine that cannot share the file
                 if year > self.config.simulation.start_year:
                     hooks.transition_year(ctx, year - 1, year)
                 result = hooks.process_year(ctx, year)
@@ -326,23 +338,16 @@ class Simulation:
     # -- bookkeeping ------------------------------------------------------------------------
 
     def _log_start(self) -> None:
-        """The database's run log says this attempt is running (the database is created when new)."""
-        with connect(self.database) as con:
-            mark(con)
-            runlog.start(con, self.plan.record, self.config.simulation.start_year, self.config.simulation.end_year)
+        log_start(self.database, self.plan.record, self.config.simulation.start_year, self.config.simulation.end_year)
 
     def _log_end(self, status: str, error: str | None) -> None:
-        """Record how the attempt ended in the database's run log; never hides the error that ended it."""
-        try:
-            with connect(self.database) as con:
-                runlog.finish(con, self.run_id, status, error)
-        except Exception as exc:  # noqa: BLE001 - the original failure matters more
-            log.error("could not record the run as %s in %s: %s", status, self.database, exc)
+        log_end(self.database, self.run_id, status, error)
 
     def _publish(self, run_logged: bool = True) -> None:
         """The build becomes the database: with every earlier attempt's log row, this run's as completed."""
         self.publishing = True
         with publish_guard(self.database), connect(self.workspace.build) as con:
+            self.held.release()  # the build stays open in con until it is published (no re-open)
             mark(con)
             if self.database.exists():
                 runlog.copy_history(con, str(self.database))
@@ -355,19 +360,12 @@ class Simulation:
                                  if table_exists(con, "census_load", schema="raw") else lambda: None)
             con.execute("checkpoint")
         self.workspace.publish()  # until the rename, the build keeps its resume record (planwise_build)
-        drop_build_record(self.database)
         published_rejects()
         self.ctx.monitor.checkpoint("publish")
 
     def _log_year(self, result: YearResult, level: Level, attempts: int) -> None:
-        with connect(self.workspace.build) as con:
-            self.state.checkpoint(con, result.year)
-            runlog.log_year(con, self.run_id, result.year, result.plugin, level.name, result.seconds, result.rows,
-                            result.dbt_invocations, attempts)
+        record_year(self.workspace.build, self.state, self.run_id, result, level.name, attempts)
         self.ctx.monitor.checkpoint(f"year_{result.year}")
-        log.info("year %s completed by %s (%s) in %.2fs", result.year, result.plugin, level.name, result.seconds,
-                 extra={"event": "year_completed", "year": result.year, "plugin": result.plugin,
-                        "optimization_level": level.name, "seconds": round(result.seconds, 3)})
         self.progress(YearDone(result))
 
     def _result(self, started, outcomes, failed, foundation, metrics, summary, years_done, census, ndt) -> RunResult:

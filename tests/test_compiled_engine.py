@@ -121,7 +121,8 @@ overrides, census, database = json.loads(sys.argv[1]), Path(sys.argv[2]), Path(s
 result = Simulation(PlanwiseConfig().with_overrides(**overrides), database, census=census).run().to_dict()
 print(json.dumps({"success": result["success"], "error": result["error"],
                   "metrics": result["plugin_metrics"].get("compiled"),
-                  "dbt": sorted(m for m in sys.modules if m == "dbt" or m.startswith("dbt."))}))
+                  "dbt": sorted(m for m in sys.modules if m == "dbt" or m.startswith("dbt.")),
+                  "pandas": "pandas" in sys.modules}))
 """
 
 
@@ -134,6 +135,7 @@ def test_a_warm_run_imports_no_dbt_and_writes_the_same_tables(golden, tmp_path):
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["success"], report["error"]
     assert report["dbt"] == []
+    assert report["pandas"] is False  # no bound parameter on the run's path (database/sql.py inline)
     assert report["metrics"]["phases_compiled"] == 0 and report["metrics"]["dbt_invocations"] == 0
     assert report["metrics"]["parse_seconds"] == 0  # no manifest read: the one-time cost is all in the cache
     # the foundation, then year_start and yearly of the first year and of every later year (one compile each)

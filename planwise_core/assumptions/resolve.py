@@ -18,6 +18,7 @@ import attrs
 from planwise_core.assumptions.rules import RunNeeds, same_hce_threshold
 from planwise_core.assumptions.spec import REPLACEABLE, SCHEMA, TABLES, table_name
 from planwise_core.assumptions.tables import BUILT_IN, Table, inline_table, read_csv_table
+from planwise_core.database.sql import value
 from planwise_core.errors import PlanwiseError
 from planwise_core.problems import Problem
 
@@ -196,8 +197,10 @@ def load_assumptions(con, assumptions: AssumptionSet) -> None:
         for name, table in assumptions.tables.items():
             cols = ", ".join(f'"{c.name}" {c.sql}' for c in table.spec.columns)
             con.execute(f"create or replace table {SCHEMA}.{name} ({cols})")
-            marks = ", ".join("?" for _ in table.spec.columns)
-            con.executemany(f"insert into {SCHEMA}.{name} values ({marks})", table.db_rows())
+            rows = table.db_rows()
+            if rows:  # one statement of literals (database/sql.py: bound parameters would import pandas)
+                con.execute(f"insert into {SCHEMA}.{name} values " +
+                            ", ".join("(" + ", ".join(value(v) for v in row) + ")" for row in rows))
         con.commit()
     except BaseException:
         con.rollback()

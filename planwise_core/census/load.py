@@ -17,6 +17,7 @@ import duckdb
 
 from planwise_core.census.formats import Reading, rate_decimal_sql
 from planwise_core.census.sql import sql_literal
+from planwise_core.database.sql import inline
 from planwise_core.census.validate import REFUSE, CensusSummary, Inspection
 from planwise_core.spreadsheet import formula_safe_sql
 
@@ -44,8 +45,9 @@ def publish_rejects(con: duckdb.DuckDBPyConnection, built: Path, final: Path, ce
     Points the census load record at ``final`` now (in the build, before it is published) and returns what
     moves the file once the build is in place: without a list, a census loaded again removes an older one.
     """
-    con.execute("""update raw.census_load set rejects_file = ?, summary_json = replace(summary_json, ?, ?)
-                   where rejects_file = ?""", [str(final), json.dumps(str(built)), json.dumps(str(final)), str(built)])
+    con.execute(inline("""update raw.census_load set rejects_file = ?, summary_json = replace(summary_json, ?, ?)
+                          where rejects_file = ?""",
+                       [str(final), json.dumps(str(built)), json.dumps(str(final)), str(built)]))
 
     def move() -> None:
         if built.exists():
@@ -150,8 +152,8 @@ def _record(con: duckdb.DuckDBPyConnection, summary: CensusSummary, run_id: str 
             rejects: Path | None) -> None:
     con.execute(LOAD_DDL)
     detail = dict(summary.to_dict(), rejects_file=str(rejects) if rejects else None)
-    con.execute("INSERT INTO raw.census_load VALUES (now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, str(summary.path), summary.on_invalid_rows, summary.rows, summary.loaded, summary.dropped,
-                 summary.warning_rows, summary.actives, summary.terminated, summary.enrolled,
-                 list(summary.extra_columns), str(rejects) if rejects else None, json.dumps(detail)])
+    con.execute(inline("INSERT INTO raw.census_load VALUES (now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [run_id, str(summary.path), summary.on_invalid_rows, summary.rows, summary.loaded,
+                        summary.dropped, summary.warning_rows, summary.actives, summary.terminated, summary.enrolled,
+                        list(summary.extra_columns), str(rejects) if rejects else None, json.dumps(detail)]))
 

@@ -22,6 +22,7 @@ from planwise_core.census.sql import (
     KNOWN, REQUIRED, csv_line_map, file_kind, first_line, header_names, leading_comment_lines, parsed_sql,
     ragged_lines, short_name, source_sql,
 )
+from planwise_core.database.sql import inline
 from planwise_core.errors import CensusError, option
 
 MAX_LISTED = 5
@@ -228,7 +229,7 @@ class Inspection:
         if duplicates:
             union += (f" UNION ALL SELECT _rid, {len(rules)}, 'employee_id', 'duplicate id (' || shared || ' rows "
                       f"have it; duplicated ids are never deduplicated)' FROM ({duplicates})")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE census_errors AS {union}", self._params())
+        self.con.execute(inline(f"CREATE OR REPLACE TEMP TABLE census_errors AS {union}", self._params()))
         found = self._listed(rules, "census_errors")
         if duplicates:
             found += self._duplicate_problems(duplicates)
@@ -259,11 +260,11 @@ class Inspection:
         """Counts over ``counted``: the rows kept, or every row when the file is refused anyway."""
         self.con.execute("CREATE OR REPLACE TEMP VIEW census_kept AS SELECT * FROM census_parsed "
                          "WHERE _rid NOT IN (SELECT _rid FROM census_errors)")
-        kept, terminated, enrolled, payroll = self.con.execute(f"""
+        kept, terminated, enrolled, payroll = self.con.execute(inline(f"""
             SELECT count(*), count(*) FILTER (WHERE p_term <= $cd),
                    count(*) FILTER (WHERE (p_term IS NULL OR p_term > $cd) AND coalesce(p_def, 0) > 0),
                    coalesce(sum(p_comp) FILTER (WHERE p_term IS NULL OR p_term > $cd), 0)
-            FROM {counted}""", {"cd": self.census_date}).fetchone()
+            FROM {counted}""", {"cd": self.census_date})).fetchone()
         if kept - terminated == 0:
             self.problems.append(f"column employee_termination_date: no active employee, every "
                                  f"{'valid ' if kept < rows else ''}row is terminated on or before "
@@ -277,8 +278,8 @@ class Inspection:
 
     def _warnings(self, present: set[str]) -> tuple[int, list[str]]:
         rules = [r for r in warning_rules() if r.applies(present)]
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE census_warnings AS "
-                         f"{findings_sql(rules, 'census_kept')}", {"cd": self.census_date})
+        self.con.execute(inline(f"CREATE OR REPLACE TEMP TABLE census_warnings AS "
+                                f"{findings_sql(rules, 'census_kept')}", {"cd": self.census_date}))
         rows = self.con.execute("SELECT count(DISTINCT _rid) FROM census_warnings").fetchone()[0]
         return rows, self._listed(rules, "census_warnings") + self._ownership_warning(present)
 

@@ -19,7 +19,7 @@ class CheckpointError(PlanwiseError):
     """A year checkpoint (or the checkpoint manifest) is missing, unreadable or does not match its hash."""
 
 
-SNAPSHOT_SQL = "select * from fct_workforce_snapshot where simulation_year = ? order by employee_id"
+SNAPSHOT_SQL = "select * from fct_workforce_snapshot where simulation_year = {year:d} order by employee_id"
 
 
 class StateManager:
@@ -47,7 +47,7 @@ class StateManager:
     def checkpoint(self, con, year: int) -> Path:
         """Store the year-end snapshot of ``year``; the manifest entry is written last, so it marks completion."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        reader = con.execute(SNAPSHOT_SQL, [year]).fetch_record_batch(self.batch_size)
+        reader = con.execute(SNAPSHOT_SQL.format(year=year)).fetch_record_batch(self.batch_size)
         sink = io.BytesIO()
         with pa.ipc.new_stream(sink, reader.schema) as writer:
             for batch in reader:
@@ -102,7 +102,7 @@ class StateManager:
 
     def matches_database(self, con, year: int) -> bool:
         """True when the database still holds exactly the checkpointed snapshot of ``year``."""
-        current = con.execute(SNAPSHOT_SQL, [year]).fetch_arrow_table()
+        current = con.execute(SNAPSHOT_SQL.format(year=year)).fetch_arrow_table()
         return current.equals(self.load(year))
 
     def discard_from(self, year: int) -> None:

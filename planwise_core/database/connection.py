@@ -117,14 +117,16 @@ def completed_years(con) -> list[int]:
 def delete_years(con, tables: list[str] | tuple[str, ...], first_year: int, last_year: int | None = None) -> None:
     """Remove every row the given years wrote to the year-partitioned ``tables`` (those that exist), at once."""
     last_year = first_year if last_year is None else last_year
+    present = {row[0] for row in con.execute("select table_name from information_schema.tables "
+                                             "where table_schema = 'main'").fetchall()}  # one catalog read
     con.execute("begin transaction")
     for table in tables:
-        if table_exists(con, table):
-            con.execute(f"delete from {ident(table)} where simulation_year between ? and ?", [first_year, last_year])
+        if table in present:
+            con.execute(f"delete from {ident(table)} where simulation_year between {int(first_year)} and {int(last_year)}")
     con.execute("commit")
 
 
 def year_row_counts(con, year: int) -> tuple[int, int]:
-    events = con.execute("select count(*) from fct_yearly_events where simulation_year = ?", [year]).fetchone()[0]
-    snapshot = con.execute("select count(*) from fct_workforce_snapshot where simulation_year = ?", [year]).fetchone()[0]
+    events = con.execute(f"select count(*) from fct_yearly_events where simulation_year = {int(year)}").fetchone()[0]
+    snapshot = con.execute(f"select count(*) from fct_workforce_snapshot where simulation_year = {int(year)}").fetchone()[0]
     return events, snapshot

@@ -13,7 +13,7 @@ import json
 import attrs
 
 from planwise_core.database.connection import completed_years
-from planwise_core.database.sql import attached, dicts, table_exists
+from planwise_core.database.sql import attached, dicts, inline, table_exists
 from planwise_core.errors import PlanwiseError
 
 RUN_LOG, YEAR_LOG = "planwise_run_log", "planwise_year_log"
@@ -97,12 +97,12 @@ def start(con, rec: RunRecord, start_year: int, end_year: int) -> None:
     ensure_tables(con)
     con.execute("update planwise_run_log set status = 'interrupted', finished_at = coalesce(finished_at, now()), "
                 "error = coalesce(error, 'the process ended without finishing (killed?)') where status = 'running'")
-    con.execute("delete from planwise_run_log where run_id = ?", [rec.run_id])
-    con.execute("insert into planwise_run_log (run_id, started_at, finished_at, status, start_year, end_year, "
-                "config_json, census_path, plugin, error, census_sha256, continued_from, planwise_version, "
-                "assumptions_json) values (?, now(), null, 'running', ?, ?, ?, ?, ?, null, ?, ?, ?, ?)",
-                [rec.run_id, start_year, end_year, json.dumps(rec.config), rec.census_path, rec.plugin,
-                 rec.census_sha256, rec.continued_from, rec.planwise_version, _json_or_null(rec.assumptions)])
+    con.execute(inline("delete from planwise_run_log where run_id = ?", [rec.run_id]))
+    con.execute(inline("insert into planwise_run_log (run_id, started_at, finished_at, status, start_year, end_year, "
+                       "config_json, census_path, plugin, error, census_sha256, continued_from, planwise_version, "
+                       "assumptions_json) values (?, now(), null, 'running', ?, ?, ?, ?, ?, null, ?, ?, ?, ?)",
+                       [rec.run_id, start_year, end_year, json.dumps(rec.config), rec.census_path, rec.plugin,
+                        rec.census_sha256, rec.continued_from, rec.planwise_version, _json_or_null(rec.assumptions)]))
 
 
 def _json_or_null(value: dict) -> str | None:
@@ -110,8 +110,8 @@ def _json_or_null(value: dict) -> str | None:
 
 
 def finish(con, run_id: str, status: str, error: str | None = None) -> None:
-    con.execute("update planwise_run_log set finished_at = now(), status = ?, error = ? where run_id = ?",
-                [status, error, run_id])
+    con.execute(inline("update planwise_run_log set finished_at = now(), status = ?, error = ? where run_id = ?",
+                       [status, error, run_id]))
 
 
 def copy_history(con, published: str) -> None:
@@ -125,8 +125,8 @@ def copy_history(con, published: str) -> None:
 def log_year(con, run_id: str, year: int, plugin: str, level: str, seconds: float, rows: int,
              dbt_invocations: int, attempts: int) -> None:
     """Record that ``run_id`` produced ``year`` (the successful attempt's engine, level and cost)."""
-    con.execute("insert into planwise_year_log values (?, ?, ?, ?, ?, ?, ?, ?, now())",
-                [run_id, year, plugin, level, seconds, rows, dbt_invocations, attempts])
+    con.execute(inline("insert into planwise_year_log values (?, ?, ?, ?, ?, ?, ?, ?, now())",
+                       [run_id, year, plugin, level, seconds, rows, dbt_invocations, attempts]))
 
 
 # -- which run produced these results ------------------------------------------------------
@@ -191,9 +191,9 @@ def year_rows(con, run_id: str | None = None) -> list[dict]:
 def write_build(con, rec: RunRecord, first_year: int, foundation_done: bool) -> None:
     con.execute(BUILD_DDL)
     con.execute("delete from planwise_build")
-    con.execute("insert into planwise_build values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [rec.run_id, json.dumps(rec.config), rec.census_path, rec.census_sha256, first_year,
-                 foundation_done, rec.continued_from, rec.planwise_version, _json_or_null(rec.assumptions)])
+    con.execute(inline("insert into planwise_build values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [rec.run_id, json.dumps(rec.config), rec.census_path, rec.census_sha256, first_year,
+                        foundation_done, rec.continued_from, rec.planwise_version, _json_or_null(rec.assumptions)]))
 
 
 def foundation_done(con) -> None:

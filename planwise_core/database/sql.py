@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import re
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -16,6 +19,69 @@ def literal(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def value(item) -> str:
+    """A Python value as a SQL literal of the type DuckDB gives the value bound as a parameter: None, bool, int,
+    float (DOUBLE), Decimal (DECIMAL of its own width and scale), str, date, datetime (TIMESTAMP), list."""
+    if item is None:
+        return "NULL"
+    if isinstance(item, bool):
+        return "TRUE" if item else "FALSE"
+    if isinstance(item, int):
+        return str(item)
+    if isinstance(item, float):
+        return f"CAST('{item!r}' AS DOUBLE)"
+    if isinstance(item, Decimal):
+        return _decimal(item)
+    if isinstance(item, str):
+        return literal(item)
+    if isinstance(item, dt.datetime):
+        return f"{'TIMESTAMPTZ' if item.tzinfo else 'TIMESTAMP'} '{item.isoformat(sep=' ')}'"
+    if isinstance(item, dt.date):
+        return f"DATE '{item.isoformat()}'"
+    if isinstance(item, (list, tuple)):
+        return "[" + ", ".join(value(x) for x in item) + "]"
+    raise TypeError(f"no SQL literal for a {type(item).__name__}")
+
+
+def _decimal(item: Decimal) -> str:
+    if not item.is_finite():
+        return f"CAST('{item}' AS DOUBLE)"
+    sign, digits, exponent = item.as_tuple()
+    scale = max(0, -exponent)
+    width = max(len(digits) + max(0, exponent), scale, 1)
+    if width > 38:  # wider than any DECIMAL: DuckDB binds it as a DOUBLE too
+        return f"CAST('{item}' AS DOUBLE)"
+    return f"CAST('{item:f}' AS DECIMAL({width},{scale}))"
+
+
+_QUOTED = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")""")
+_MARKS = {False: re.compile(r"\?"), True: re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")}
+
+
+def inline(sql: str, params=()) -> str:
+    """``sql`` with its parameters written in as literals (``value``): ``?`` marks take a sequence's items in
+    order, ``$name`` marks a dict's items. Marks inside quoted text or identifiers are left alone. Used instead of
+    bound parameters on the run's path: DuckDB's Python client imports pandas for the first statement with bound
+    parameters, a quarter of a second of a run (docs/performance.md)."""
+    named = isinstance(params, dict)
+    items = list(params.values() if named else params)
+    used = iter(range(len(items)))
+
+    def mark(match: re.Match) -> str:
+        if named:
+            return value(params[match.group(1)])
+        index = next(used, None)
+        if index is None:
+            raise ValueError(f"fewer parameters ({len(items)}) than ? marks")
+        return value(items[index])
+
+    parts = _QUOTED.split(sql)
+    out = "".join(part if i % 2 else _MARKS[named].sub(mark, part) for i, part in enumerate(parts))
+    if not named and next(used, None) is not None:
+        raise ValueError(f"more parameters ({len(items)}) than ? marks")
+    return out
+
+
 def ident(name: str) -> str:
     """A quoted SQL identifier."""
     return '"' + str(name).replace('"', '""') + '"'
@@ -23,16 +89,18 @@ def ident(name: str) -> str:
 
 def dicts(con, sql: str, params=()) -> list[dict]:
     """The rows of a query as dicts keyed by column name."""
-    cur = con.execute(sql, list(params))
+    cur = con.execute(inline(sql, params) if params else sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def table_exists(con, name: str, schema: str = "main", catalog: str | None = None) -> bool:
     """Whether ``schema.name`` exists (in ``catalog`` when given, else in any attached database)."""
-    where = "table_catalog = ? and " if catalog else ""
-    return con.execute(f"select count(*) from information_schema.tables where {where}table_schema = ? "
-                       "and table_name = ?", ([catalog] if catalog else []) + [schema, name]).fetchone()[0] > 0
+    where = f"table_catalog = {literal(catalog)} and " if catalog else ""
+    # Literals, not bound parameters: DuckDB's client imports pandas for the first bound statement (a quarter of
+    # a second). fetchall: a half-read catalog result would keep the connection's transaction open.
+    return con.execute(f"select count(*) from information_schema.tables where {where}table_schema = "
+                       f"{literal(schema)} and table_name = {literal(name)}").fetchall()[0][0] > 0
 
 
 @contextlib.contextmanager

@@ -92,17 +92,16 @@ def publish_guard(database: Path):
                             f"space) and run the same command with {option('resume')} to publish them.") from None
 
 
-def drop_build_record(database: Path) -> None:
-    """After the rename: the published database no longer needs the build's resume record."""
-    with contextlib.closing(duckdb.connect(str(database))) as con:
-        con.execute("drop table if exists planwise_build")
+def drop_build_record(con) -> None:
+    """After the rename (``con`` on the published database): it no longer needs the build's resume record."""
+    con.execute("drop table if exists planwise_build")
 
 
 def mark(con) -> None:
     """Record in ``con``'s database that PlanWise created it (once)."""
     con.execute(MARKER_DDL)
     if not con.execute(f"select count(*) from {MARKER_TABLE}").fetchone()[0]:
-        con.execute(f"insert into {MARKER_TABLE} values (?, now())", [FORMAT])
+        con.execute(f"insert into {MARKER_TABLE} values ({FORMAT:d}, now())")
 
 
 def settle(path: Path) -> None:

@@ -163,8 +163,8 @@ class DbtEngine:
         except SimulationError as exc:
             raise SimulationError(f"Transition {from_year} -> {to_year} failed: {exc}") from None
         with connect(ctx.database) as con:
-            carried = con.execute("select count(*) from int_workforce_start where simulation_year = ?",
-                                  [to_year]).fetchone()[0]
+            carried = con.execute("select count(*) from int_workforce_start where simulation_year = "
+                                  f"{int(to_year)}").fetchone()[0]
         ctx.log.debug("transition %s -> %s: %d carried in %.2fs", from_year, to_year, carried, step.seconds)
         return TransitionResult(from_year, to_year, carried, self._transition_checks(ctx))
 
@@ -178,7 +178,7 @@ class DbtEngine:
             if not table_exists(con, "fct_workforce_snapshot"):
                 return 0, 0
             return con.execute("select count(*), count(*) filter (where employment_status = 'active') "
-                               "from fct_workforce_snapshot where simulation_year = ?", [year]).fetchone()
+                               f"from fct_workforce_snapshot where simulation_year = {int(year)}").fetchone()
 
     @hookimpl
     def process_year(self, ctx, year: int) -> YearResult:

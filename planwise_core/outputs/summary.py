@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from planwise_core.database import table_exists
+from planwise_core.database.sql import inline
 from planwise_core.database.runlog import recorded_json
 from planwise_core.outputs.metrics import BY_KEY, FRACTION, METRIC_LABELS, MONEY, percent
 from planwise_core.outputs.ndt import format_year_lines, year_lines as ndt_year_lines  # noqa: F401 - re-exported
@@ -23,8 +24,8 @@ def year_summary(con, first_year: int, last_year: int) -> list[dict]:
     """One dict per simulated year from the fct_year_summary mart; empty when no year has been simulated."""
     if not table_exists(con, "fct_year_summary"):
         return []
-    cur = con.execute("select * from fct_year_summary where simulation_year between ? and ? order by simulation_year",
-                      [first_year, last_year])
+    cur = con.execute(inline("select * from fct_year_summary where simulation_year between ? and ? "
+                             "order by simulation_year", [first_year, last_year]))
     names = [d[0] for d in cur.description]
     # Plain JSON-able numbers: money stays exact in the database, readers get floats.
     return [{k: float(v) if isinstance(v, Decimal) else v for k, v in zip(names, row)} for row in cur.fetchall()]

@@ -66,8 +66,11 @@ def _run_model(con, node: Node, year: int | None) -> None:
 
 def _exists(con, node: Node) -> bool:
     """Whether the model's table exists; another kind of object in its place is refused by name."""
+    # A literal, not a bound parameter: DuckDB's client imports pandas for bound parameters (docs/performance.md).
+    dotted = "'" + _dotted(node.relation).replace("'", "''") + "'"
     kind = con.execute("select table_type from information_schema.tables where table_catalog || '.' || "
-                       "table_schema || '.' || table_name = ?", [_dotted(node.relation)]).fetchone()
+                       f"table_schema || '.' || table_name = {dotted}").fetchall()
+    kind = kind[0] if kind else None
     if kind is not None and kind[0] != "BASE TABLE":
         raise SimulationError(f"{node.relation} exists as a {kind[0].lower()}, not a table: drop it, then run again")
     return kind is not None
