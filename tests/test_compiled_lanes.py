@@ -52,8 +52,20 @@ def private_cache(optimized, tmp_path_factory):
         patch.setenv("PLANWISE_CACHE_DIR", str(own))
         config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"simulation.end_year": 2026})
         result = _run(config, own / "fill.duckdb", GOLDEN_CENSUS.write(own))
-        assert result["success"] and result["plugin_metrics"]["compiled"]["phases_compiled"] == 5, result
+        metrics = result["plugin_metrics"]["compiled"]
+        assert result["success"] and metrics["phases_compiled"] == 5, result
+        assert metrics["overlaps"] == 1 and metrics["overlap_seconds"] > 0  # 2025's tail beside 2026's start
         yield own
+
+
+def test_no_overlap_with_more_than_one_duckdb_thread_and_the_same_tables(private_cache, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANWISE_DUCKDB_THREADS", "2")  # as DuckDB's default from 500,000 census rows
+    config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"simulation.end_year": 2026})
+    result = _run(config, tmp_path / "threads.duckdb", GOLDEN_CENSUS.write(tmp_path))
+    assert result["success"], result["error"]
+    metrics = result["plugin_metrics"]["compiled"]
+    assert (metrics["overlaps"], metrics["overlap_seconds"]) == (0, 0)
+    assert differences(tmp_path / "threads.duckdb", private_cache / "fill.duckdb") == {}  # one lane = two lanes
 
 
 def _golden_entry(phase: str, year: int, database: Path) -> Entry:

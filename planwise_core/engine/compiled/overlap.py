@@ -10,8 +10,9 @@ that work done and skip it. Rules:
 - a tail that fails fails Y: the rows run ahead for Y+1 are deleted too, then the tail's error is raised;
 - anything the orchestrator discards (a retry, a fallback, a resume) forgets the work run ahead;
 - Ctrl-C interrupts the tail's statement and waits for its thread before propagating: no thread outlives the call.
-Only with one DuckDB thread (a census below database/connection.py's ONE_THREAD_BELOW rows), where each lane
-keeps one core busy; with more, DuckDB's own operators already use every core.
+Only with one DuckDB thread and a census below database/connection.py's ONE_THREAD_BELOW rows, where each lane
+keeps one core busy; with more, DuckDB's own operators already use every core, and a second lane would hold a
+second year's intermediates in memory (+210 MB at 100K with NDT on).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import time
 
 import attrs
 
-from planwise_core.database import connect
+from planwise_core.database import connect, table_exists
+from planwise_core.database.connection import ONE_THREAD_BELOW
 from planwise_core.engine.compiled.agnostic import run_variables, set_variables
 from planwise_core.engine.compiled.cache import Node
 from planwise_core.engine.compiled.executor import create_schemas, run_nodes
@@ -67,7 +69,10 @@ class OverlappingYears:
         if overlaps.enabled is None:
             with connect(ctx.database) as con:  # the held build: its DuckDB threads are the run's
                 threads = int(con.execute("select current_setting('threads')").fetchone()[0])
-            overlaps.enabled = threads == 1 and sim.start_year < sim.end_year
+                rows = (con.execute("select count(*) from raw.census").fetchone()[0]
+                        if table_exists(con, "census", schema="raw") else 0)
+            # one DuckDB thread, and a census small enough that two years' intermediates fit beside each other
+            overlaps.enabled = threads == 1 and rows < ONE_THREAD_BELOW and sim.start_year < sim.end_year
         return overlaps.enabled
 
     def _split(self, ctx, year: int) -> Split:
@@ -102,7 +107,7 @@ class OverlappingYears:
             steps += self._start_of(ctx, year)
             steps.append(self._run_nodes(ctx, "compiled yearly head", split.head, year,
                                          schemas=split.head + split.tail))
-        if year == ctx.config.simulation.end_year:
+        if year == ctx.config.simulation.end_year or not split.head:  # nothing to overlap, or nothing to pin
             return [*steps, self._run_nodes(ctx, "compiled yearly tail", split.tail, year)]
         return [*steps, self._tail_beside_next(ctx, year, split)]
 
@@ -153,6 +158,6 @@ class OverlappingYears:
 
     def discard_years(self, ctx, first: int, last: int | None = None) -> None:
         state = self._existing_state(ctx)
-        if state is not None:
-            state.overlaps.ahead = None
+        if state is not None and state.overlaps.ahead is not None:  # a year the orchestrator has not reached yet
+            self._forget(ctx, state.overlaps.ahead.year)
         super().discard_years(ctx, first, last)
