@@ -211,13 +211,15 @@ class DbtEngine:
             raise
 
     def _start_then_yearly(self, ctx, year: int) -> list[StepResult]:
-        steps = []
-        if not self._start_built_for(ctx, year):
-            if year != ctx.start_year:
-                raise SimulationError(f"Year {year} has no start population: run transition_year({year - 1}, {year}) first.")
-            steps.append(self._build_year_start(ctx, year))
-        steps.append(self._run(ctx, "run", YEARLY, year=year))
-        return steps
+        return [*self._start_of(ctx, year), self._run(ctx, "run", YEARLY, year=year)]
+
+    def _start_of(self, ctx, year: int) -> list[StepResult]:
+        """The first year's start population (built here); a later year's must be built already (transition)."""
+        if self._start_built_for(ctx, year):
+            return []
+        if year != ctx.start_year:
+            raise SimulationError(f"Year {year} has no start population: run transition_year({year - 1}, {year}) first.")
+        return [self._build_year_start(ctx, year)]
 
     @staticmethod
     def _start_built_for(ctx, year: int) -> bool:

@@ -21,7 +21,7 @@ import attrs
 from planwise_core.engine.cache_auth import read_authenticated, write_authenticated
 from planwise_core.engine.project import DbtProject, parse_cache_dir, project_fingerprint
 
-FORMAT = 2  # 2: year-agnostic entries (engine/compiled/agnostic.py), no year in the key or file name
+FORMAT = 3  # 2: year-agnostic entries (engine/compiled/agnostic.py); 3: each node lists the models it reads
 FOUNDATION_PHASE = "foundation"
 _log = logging.getLogger("planwise.cache")
 
@@ -41,6 +41,9 @@ class Node:
     warn_if: str | None = None
     error_if: str | None = None
     fail_calc: str | None = None
+    # the models the node reads by ref (an ephemeral model's own reads in its place), for the year's split into a
+    # head and a tail (engine/compiled/split.py)
+    depends_on: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen

@@ -36,9 +36,10 @@ def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: b
     by_id = dict(models, **{uid: n for uid, n in manifest.nodes.items()
                             if n.resource_type == "model" and n.config.materialized == "ephemeral"})
     named = {node.name: node for node in models.values()}
-    nodes = [_model(named[name]) for name in in_dag_order(by_id)]
+    nodes = [_model(named[name], _reads(named[name], manifest)) for name in in_dag_order(by_id)]
     if with_tests:
-        nodes += [_test(n) for n in sorted(compiled, key=lambda n: n.name) if n.resource_type == "test"]
+        nodes += [_test(n, _reads(n, manifest)) for n in sorted(compiled, key=lambda n: n.name)
+                  if n.resource_type == "test"]
     return Entry(key, tuple(nodes), project_facts(invoker))
 
 
@@ -50,7 +51,22 @@ def project_facts(invoker: InProcessDbt) -> ProjectFacts:
     return ProjectFacts(models, year_partitioned_models(project), transition_checks(project))
 
 
-def _model(node) -> Node:
+def _reads(node, manifest) -> tuple[str, ...]:
+    """The names of the models ``node`` reads by ref, an ephemeral model replaced by what it reads (it is
+    compiled into the node as a CTE)."""
+    reads, todo = set(), list(node.depends_on.nodes)
+    while todo:
+        parent = manifest.nodes.get(todo.pop())
+        if parent is None or parent.resource_type != "model":
+            continue
+        if parent.config.materialized == "ephemeral":
+            todo.extend(parent.depends_on.nodes)
+        else:
+            reads.add(parent.name)
+    return tuple(sorted(reads))
+
+
+def _model(node, reads: tuple[str, ...]) -> Node:
     config = node.config
     materialized = config.materialized
     problems = [key for key in _UNSUPPORTED if config.get(key)]
@@ -62,13 +78,14 @@ def _model(node) -> Node:
         what = ", ".join(problems) or f"materialized={materialized!r}, language={node.language!r}"
         raise CompiledSQLError(f"compiled engine: model {node.name} ({what}) is not run by the compiled engine")
     return Node(node.name, "model", node.compiled_code, materialized=materialized, relation=node.relation_name,
-                schema=f'"{node.database}"."{node.schema}"', year_column=config.get("year_column", "simulation_year"))
+                schema=f'"{node.database}"."{node.schema}"', year_column=config.get("year_column", "simulation_year"),
+                depends_on=reads)
 
 
-def _test(node) -> Node:
+def _test(node, reads: tuple[str, ...]) -> Node:
     config = node.config
     if config.get("store_failures") or config.get("limit") is not None:
         raise CompiledSQLError(f"compiled engine: test {node.name} stores failures or sets a limit, which the "
                                "compiled engine does not implement")
     return Node(node.name, "test", node.compiled_code, severity=str(config.severity).upper(),
-                warn_if=config.warn_if, error_if=config.error_if, fail_calc=config.fail_calc)
+                warn_if=config.warn_if, error_if=config.error_if, fail_calc=config.fail_calc, depends_on=reads)

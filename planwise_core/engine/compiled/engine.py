@@ -26,6 +26,7 @@ from planwise_core.engine.compiled.agnostic import compile_vars, run_variables, 
 from planwise_core.engine.compiled.cache import FOUNDATION_PHASE, Entry, entry_key, fingerprint, load_entry, save_entry
 from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_phase
 from planwise_core.engine.compiled.executor import Tally, run_entry
+from planwise_core.engine.compiled.overlap import OverlappingYears, Overlaps
 from planwise_core.engine.invokers import InProcessDbt
 from planwise_core.engine.nodes import FOUNDATION, YEAR_START, YEARLY
 from planwise_core.engine.project import DbtProject, parse_clock
@@ -50,9 +51,10 @@ class RunState:
     compile_seconds: float = 0.0
     keeper: Keeper | None = None
     parse_clock: float = 0.0  # the process's parse seconds when the run started (engine/project.py)
+    overlaps: Overlaps = attrs.Factory(Overlaps)  # the years' two lanes (engine/compiled/overlap.py)
 
 
-class CompiledEngine(DbtEngine):
+class CompiledEngine(OverlappingYears, DbtEngine):
     """Runs dbt's compiled SQL itself; dbt only compiles (once per project fingerprint and configuration)."""
 
     name = COMPILED
@@ -211,10 +213,13 @@ class CompiledEngine(DbtEngine):
         state = self._existing_state(ctx)
         if state is None:
             return None
+        if state.overlaps.ahead is not None:  # the run stopped after a year: nothing run ahead stays behind
+            self._forget(ctx, state.overlaps.ahead.year)
         dbt = super().collect_metrics(ctx)
         return PluginMetrics(self.name, {
             "cache_hits": state.hits, "phases_compiled": state.compiled,
             "compile_seconds": round(state.compile_seconds, 3), "statements": state.tally.statements,
-            "sql_seconds": round(state.tally.seconds, 3),
+            "sql_seconds": round(state.tally.seconds, 3), "overlaps": state.overlaps.count,
+            "overlap_seconds": round(state.overlaps.seconds, 3),
             "parse_seconds": round(parse_clock(state.fingerprint, state.project) - state.parse_clock, 3),
             "dbt_invocations": dbt.metrics["dbt_invocations"] if dbt else 0})

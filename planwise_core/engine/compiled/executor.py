@@ -36,12 +36,22 @@ class Tally:
 
 def run_entry(con, entry: Entry, year: int | None, tally: Tally) -> int:
     """Every model then every test of ``entry``; returns how many nodes ran."""
-    for schema in sorted({n.schema for n in entry.nodes if n.kind == "model"}):
+    create_schemas(con, entry.nodes)
+    return run_nodes(con, entry.nodes, year, tally)
+
+
+def create_schemas(con, nodes) -> None:
+    for schema in sorted({n.schema for n in nodes if n.kind == "model"}):
         con.execute(f"create schema if not exists {schema}")
-    for node in entry.nodes:
+
+
+def run_nodes(con, nodes, year: int | None, tally: Tally, transaction: bool = True) -> int:
+    """``nodes`` in order. ``transaction`` False: the caller holds a transaction open around them all (a tail,
+    engine/compiled/lanes.py), so a year's rows are replaced inside it."""
+    for node in nodes:
         started = time.perf_counter()
         if node.kind == "model":
-            _run_model(con, node, year)
+            _run_model(con, node, year, transaction)
         else:
             _run_test(con, node)
         seconds = time.perf_counter() - started
@@ -49,13 +59,13 @@ def run_entry(con, entry: Entry, year: int | None, tally: Tally) -> int:
         tally.seconds += seconds
         log.debug("  %s %s: %.2fs", node.name, node.kind, seconds,
                   extra={"event": "compiled_node", "node": node.name, "seconds": round(seconds, 3)})
-    return len(entry.nodes)
+    return len(nodes)
 
 
-def _run_model(con, node: Node, year: int | None) -> None:
+def _run_model(con, node: Node, year: int | None, transaction: bool = True) -> None:
     try:
         if node.materialized == "year_partition" and _exists(con, node):
-            _replace_year(con, node, year)
+            _replace_year(con, node, year, transaction)
         else:
             con.execute(f"create or replace table {node.relation} as (\n{node.sql}\n)")
     except SimulationError:
@@ -84,23 +94,34 @@ def _described(con, what: str) -> list[str]:
     return sorted(f"{name} {kind}" for name, kind, *_ in con.execute(f"describe {what}").fetchall())
 
 
-def _replace_year(con, node: Node, year: int | None) -> None:
+def _replace_year(con, node: Node, year: int | None, transaction: bool = True) -> None:
     """The query planned and run once, into a temporary table: its columns checked against the table's, then the
-    year's rows replaced from it (by name) in one transaction."""
+    year's rows replaced from it (by name) in one transaction (the caller's when ``transaction`` is False)."""
     con.execute(f"create or replace temp table {_STAGE_NAME} as (\n{node.sql}\n)")
     try:
         _check_columns(con, node)
-        column = '"' + node.year_column.replace('"', '""') + '"'
-        con.execute("begin transaction")
+        if transaction:
+            con.execute("begin transaction")
         try:
-            con.execute(f"delete from {node.relation} where {column} = {int(year)}")
-            con.execute(f"insert into {node.relation} by name select * from {_STAGE}")
-            con.execute("commit")
+            _swap_rows(con, node, year)
+            if transaction:
+                con.execute("commit")
         except BaseException:
-            con.execute("rollback")
+            if transaction:
+                con.execute("rollback")
             raise
     finally:
-        con.execute(f"drop table if exists {_STAGE}")
+        try:
+            con.execute(f"drop table if exists {_STAGE}")
+        except Exception:  # noqa: BLE001 - the caller's failed transaction: its rollback drops the table
+            if transaction:
+                raise
+
+
+def _swap_rows(con, node: Node, year: int | None) -> None:
+    column = '"' + node.year_column.replace('"', '""') + '"'
+    con.execute(f"delete from {node.relation} where {column} = {int(year)}")
+    con.execute(f"insert into {node.relation} by name select * from {_STAGE}")
 
 
 def _check_columns(con, node: Node) -> None:
