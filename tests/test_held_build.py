@@ -16,6 +16,7 @@ import pytest
 from helpers.common import compare_outputs
 from helpers.sims import BASELINE_2Y
 from planwise_core import hookimpl
+from planwise_core.database.connection import Keeper
 from planwise_core.database.sql import inline, value
 from planwise_core.database.workspace import Workspace
 from planwise_core.hooks import Hooks
@@ -122,3 +123,22 @@ def test_inline_fills_marks_outside_quotes_only():
         inline("select ?", [1, 2])
     with pytest.raises(ValueError):
         inline("select ?, ?", [1])
+
+
+def test_a_held_build_leaves_no_transaction_open_so_checkpoints_go_through(tmp_path):
+    """The keeper reads the census size (for DuckDB's threads) on the connection it keeps for the whole run: a
+    result left unread there keeps a transaction open, and every later checkpoint of the build then fails or, when
+    DuckDB checkpoints on its own at a commit, waits for ever (a 1M-row run hung in its first year). A census of
+    several row groups, read on two threads, is what left the count's result pending."""
+    database = tmp_path / "sim.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.census as select range as employee_id from range(600000)")  # >= 500K: 2 threads
+    keeper = Keeper(database)
+    keeper.hold(True)
+    try:
+        with duckdb.connect(str(database)) as con:  # the same instance, as every connection of the run
+            con.execute("create table written as select 1 as x")
+            con.execute("checkpoint")  # raised "other write transactions active" while the count was pending
+    finally:
+        keeper.close()

@@ -36,7 +36,9 @@ def duckdb_threads(con) -> int | None:
         return int(os.environ[DUCKDB_THREADS_ENV])
     if not table_exists(con, "census", schema="raw"):
         return None
-    rows = con.execute("select count(*) from raw.census").fetchone()[0]
+    # fetchall: a result left unread keeps its transaction open on the keeper's long-lived connection, and the
+    # build's checkpoints then fail or wait for ever (tests/test_held_build.py)
+    rows = con.execute("select count(*) from raw.census").fetchall()[0][0]
     return 1 if rows < ONE_THREAD_BELOW else None
 
 
