@@ -17,6 +17,7 @@ import time
 
 import attrs
 
+from planwise_core.database.sql import literal
 from planwise_core.engine.compiled.cache import Entry, Node
 from planwise_core.engine.compiled.compiler import CompiledSQLError
 from planwise_core.errors import SimulationError
@@ -77,9 +78,8 @@ def _run_model(con, node: Node, year: int | None, transaction: bool = True) -> N
 def _exists(con, node: Node) -> bool:
     """Whether the model's table exists; another kind of object in its place is refused by name."""
     # A literal, not a bound parameter: DuckDB's client imports pandas for bound parameters (docs/performance.md).
-    dotted = "'" + _dotted(node.relation).replace("'", "''") + "'"
     kind = con.execute("select table_type from information_schema.tables where table_catalog || '.' || "
-                       f"table_schema || '.' || table_name = {dotted}").fetchall()
+                       f"table_schema || '.' || table_name = {literal(_dotted(node.relation))}").fetchall()
     kind = kind[0] if kind else None
     if kind is not None and kind[0] != "BASE TABLE":
         raise SimulationError(f"{node.relation} exists as a {kind[0].lower()}, not a table: drop it, then run again")
