@@ -178,15 +178,23 @@ def test_a_damaged_or_forged_entry_is_refused_and_compiled_again(golden, tmp_pat
     assert differences(tmp_path / "again.duckdb", optimized.database) == {}
 
 
+def break_entry(path: Path, name: str, sql) -> bytes:
+    """Replace node ``name``'s SQL (``test``: the entry's first test) in a cache entry (``sql``: the old SQL -> the
+    new), signed with this user's key; returns the original bytes."""
+    original = path.read_bytes()
+    entry = json.loads(read_authenticated(path))
+    node = next(n for n in entry["nodes"] if n["name"] == name or name == "test" == n["kind"])
+    node["sql"] = sql(node["sql"])
+    assert write_authenticated(path, json.dumps(entry).encode(), path.parent)
+    return original
+
+
 def test_a_failing_statement_falls_back_to_optimized_with_the_same_tables(golden, tmp_path):
     optimized, _ = golden
     config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"orchestration.max_retries": 0})
     path = _entry_file(config, "yearly", 2028, tmp_path / "planwise.duckdb")  # the later years' entry
-    original = path.read_bytes()
-    entry = json.loads(read_authenticated(path))
-    entry["nodes"][3]["sql"] = "select * from a_table_that_does_not_exist"
+    original = break_entry(path, "int_hires", lambda sql: "select * from a_table_that_does_not_exist")
     try:  # signed with this user's key: only the statement fails
-        assert write_authenticated(path, json.dumps(entry).encode(), path.parent)
         result = _run(config, tmp_path / "fallback.duckdb", GOLDEN_CENSUS.write(tmp_path))
     finally:
         path.write_bytes(original)

@@ -19,10 +19,9 @@ import pytest
 
 from helpers.cli import TIMEOUT
 from test_compiled_engine import (GOLDEN_5Y, GOLDEN_5Y_COMPILED, GOLDEN_CENSUS, YEARS, _entry_file, _key, _run,
-                                  differences, engines_by_year)
+                                  break_entry, differences, engines_by_year)
 
 from planwise_core.database.checkpoints import StateManager
-from planwise_core.engine.cache_auth import read_authenticated, write_authenticated
 from planwise_core.engine.compiled.cache import Entry, Node, fingerprint, load_entry
 from planwise_core.engine.compiled.compiler import CompiledSQLError
 from planwise_core.engine.compiled.lanes import TailLane
@@ -146,17 +145,6 @@ def test_stop_interrupts_a_running_tail_and_waits_for_its_thread(tmp_path):
     keeper.close()
 
 
-def _break(path: Path, name: str, sql) -> bytes:
-    """Replace node ``name``'s SQL (``test``: the entry's first test) in a cache entry (``sql``: the old SQL -> the
-    new), signed with this user's key; returns the original bytes."""
-    original = path.read_bytes()
-    entry = json.loads(read_authenticated(path))
-    node = next(n for n in entry["nodes"] if n["name"] == name or name == "test" == n["kind"])
-    node["sql"] = sql(node["sql"])
-    assert write_authenticated(path, json.dumps(entry).encode(), path.parent)
-    return original
-
-
 # (phase of the later years' entry, node, what the run shows): the transition to 2026 run ahead fails (a transition
 # check made to fail), or 2026's tail fails (its NDT summary) after the start of 2027 was run ahead
 FAILURES = {
@@ -171,7 +159,7 @@ def test_a_failure_beside_an_overlap_falls_back_to_optimized_with_the_same_table
     phase, name, sql = FAILURES[case]
     config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"orchestration.max_retries": 0})
     path = _entry_file(config, phase, 2026, tmp_path / "planwise.duckdb")
-    original = _break(path, name, sql)
+    original = break_entry(path, name, sql)
     try:
         result = _run(config, tmp_path / "fallback.duckdb", GOLDEN_CENSUS.write(tmp_path))
     finally:
@@ -207,7 +195,7 @@ def test_a_run_stopped_during_an_overlap_resumes_to_the_same_tables(optimized, p
     config, database = GOLDEN_5Y_COMPILED, tmp_path / "stopped.duckdb"
     path = _entry_file(config.config(), "yearly", 2025, tmp_path / "planwise.duckdb")  # the build's catalog
     slow = "select * from (\n{}\n) where (select sum(hash(range)) from range(400000000)) is not null"
-    original = _break(path, "fct_ndt_summary", slow.format)
+    original = break_entry(path, "fct_ndt_summary", slow.format)
     args = [sys.executable, "-c", RUN, json.dumps(config.all_overrides()), str(GOLDEN_CENSUS.write(tmp_path)),
             str(database)]
     try:
