@@ -189,20 +189,30 @@ def break_entry(path: Path, name: str, sql) -> bytes:
     return original
 
 
-def test_a_failing_statement_falls_back_to_optimized_with_the_same_tables(golden, tmp_path):
-    optimized, _ = golden
+def falls_back_from_2026(phase: str, entry_year: int, name: str, sql, tmp_path: Path, optimized: Path) -> dict:
+    """The golden configuration (no retries) run with node ``name`` of the ``phase`` entry for ``entry_year`` broken
+    (``break_entry``, signed with this user's key: only the statement fails): 2025 runs on compiled, 2026 (the first
+    year that reads the broken entry) and every later year on the next rung, optimized, and the tables are the
+    optimized run's. Returns the run's result."""
     config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"orchestration.max_retries": 0})
-    path = _entry_file(config, "yearly", 2028, tmp_path / "planwise.duckdb")  # the later years' entry
-    original = break_entry(path, "int_hires", lambda sql: "select * from a_table_that_does_not_exist")
-    try:  # signed with this user's key: only the statement fails
+    path = _entry_file(config, phase, entry_year, tmp_path / "planwise.duckdb")
+    original = break_entry(path, name, sql)
+    try:
         result = _run(config, tmp_path / "fallback.duckdb", GOLDEN_CENSUS.write(tmp_path))
     finally:
         path.write_bytes(original)
     assert result["success"], result["error"]
-    # the first year that runs the broken entry (2026) and every later one ran on the next rung, optimized
     assert engines_by_year(tmp_path / "fallback.duckdb") == [(2025, "compiled")] + [
         (year, "optimized") for year in YEARS[1:]]
-    assert differences(tmp_path / "fallback.duckdb", optimized.database) == {}
+    assert differences(tmp_path / "fallback.duckdb", optimized) == {}
+    return result
+
+
+def test_a_failing_statement_falls_back_to_optimized_with_the_same_tables(golden, tmp_path):
+    optimized, _ = golden
+    # the later years' entry (compiled with 2028 as the representative year), used first by 2026
+    falls_back_from_2026("yearly", 2028, "int_hires", lambda sql: "select * from a_table_that_does_not_exist",
+                         tmp_path, optimized.database)
 
 
 def test_a_cache_entry_of_another_checkout_is_not_used(golden, tmp_path, caplog):

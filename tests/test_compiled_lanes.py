@@ -19,7 +19,7 @@ import pytest
 
 from helpers.cli import TIMEOUT
 from test_compiled_engine import (GOLDEN_5Y, GOLDEN_5Y_COMPILED, GOLDEN_CENSUS, YEARS, _entry_file, _key, _run,
-                                  break_entry, differences, engines_by_year)
+                                  break_entry, differences, engines_by_year, falls_back_from_2026)
 
 from planwise_core.database.checkpoints import StateManager
 from planwise_core.engine.compiled.cache import Entry, Node, fingerprint, load_entry
@@ -157,18 +157,8 @@ FAILURES = {
 def test_a_failure_beside_an_overlap_falls_back_to_optimized_with_the_same_tables(optimized, private_cache,
                                                                                  tmp_path, case):
     phase, name, sql = FAILURES[case]
-    config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"orchestration.max_retries": 0})
-    path = _entry_file(config, phase, 2026, tmp_path / "planwise.duckdb")
-    original = break_entry(path, name, sql)
-    try:
-        result = _run(config, tmp_path / "fallback.duckdb", GOLDEN_CENSUS.write(tmp_path))
-    finally:
-        path.write_bytes(original)
-    assert result["success"], result["error"]
-    assert engines_by_year(tmp_path / "fallback.duckdb") == [(2025, "compiled")] + [
-        (year, "optimized") for year in YEARS[1:]]
+    result = falls_back_from_2026(phase, 2026, name, sql, tmp_path, optimized)
     assert result["plugin_metrics"]["compiled"]["overlaps"] == 1  # 2025's tail beside 2026's start
-    assert differences(tmp_path / "fallback.duckdb", optimized) == {}
 
 
 RUN = """
