@@ -21,7 +21,8 @@ import attrs
 from planwise_core.engine.cache_auth import read_authenticated, write_authenticated
 from planwise_core.engine.project import DbtProject, parse_cache_dir, project_fingerprint
 
-FORMAT = 3  # 2: year-agnostic entries (engine/compiled/agnostic.py); 3: each node lists the models it reads
+FORMAT = 4  # 2: year-agnostic entries (engine/compiled/agnostic.py); 3: each node lists the models it reads;
+# 4: a model that has no rows in this configuration says so (``empty``)
 FOUNDATION_PHASE = "foundation"
 _log = logging.getLogger("planwise.cache")
 
@@ -44,6 +45,9 @@ class Node:
     # the models the node reads by ref (an ephemeral model's own reads in its place), for the year's split into a
     # head and a tail (engine/compiled/split.py)
     depends_on: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    # the model declares (dbt ``meta.empty_unless``) a var that is false in this configuration: it has no rows, so
+    # after its query ran once in a run, a year only clears its rows (engine/compiled/executor.py)
+    empty: bool = False
 
 
 @attrs.frozen

@@ -36,7 +36,7 @@ def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: b
     by_id = dict(models, **{uid: n for uid, n in manifest.nodes.items()
                             if n.resource_type == "model" and n.config.materialized == "ephemeral"})
     named = {node.name: node for node in models.values()}
-    nodes = [_model(named[name], _reads(named[name], manifest)) for name in in_dag_order(by_id)]
+    nodes = [_model(named[name], _reads(named[name], manifest), key["vars"]) for name in in_dag_order(by_id)]
     if with_tests:
         nodes += [_test(n, _reads(n, manifest)) for n in sorted(compiled, key=lambda n: n.name)
                   if n.resource_type == "test"]
@@ -66,7 +66,7 @@ def _reads(node, manifest) -> tuple[str, ...]:
     return tuple(sorted(reads))
 
 
-def _model(node, reads: tuple[str, ...]) -> Node:
+def _model(node, reads: tuple[str, ...], dbt_vars: dict) -> Node:
     config = node.config
     materialized = config.materialized
     problems = [key for key in _UNSUPPORTED if config.get(key)]
@@ -79,7 +79,19 @@ def _model(node, reads: tuple[str, ...]) -> Node:
         raise CompiledSQLError(f"compiled engine: model {node.name} ({what}) is not run by the compiled engine")
     return Node(node.name, "model", node.compiled_code, materialized=materialized, relation=node.relation_name,
                 schema=f'"{node.database}"."{node.schema}"', year_column=config.get("year_column", "simulation_year"),
-                depends_on=reads)
+                depends_on=reads, empty=_empty(node, dbt_vars))
+
+
+def _empty(node, dbt_vars: dict) -> bool:
+    """Whether the model has no rows in this configuration: it names, as ``meta.empty_unless``, a boolean var that is
+    false here (docs/compiled_engine.md, "Models without rows")."""
+    var = (node.config.meta or {}).get("empty_unless")
+    if var is None:
+        return False
+    if not isinstance(dbt_vars.get(var), bool):
+        raise CompiledSQLError(f"compiled engine: model {node.name} declares meta.empty_unless {var!r}, which is not "
+                               "a boolean var of the project")
+    return node.config.materialized == "year_partition" and not dbt_vars[var]
 
 
 def _test(node, reads: tuple[str, ...]) -> Node:

@@ -4,7 +4,9 @@
 - ``year_partition``: created from the query on its first run; later, the query runs once into a temporary table
   (planned once, not once for a column check and again for the insert), whose columns (names and DuckDB types, by
   ``describe``) must equal the table's, or the model fails by name; then the year's rows are deleted and the
-  temporary table's inserted by name, in one transaction;
+  temporary table's inserted by name, in one transaction; a model without rows in this configuration
+  (``Node.empty``) runs so once in a run (its table created or its columns checked), then a year only deletes its
+  rows: no query planned for nothing;
 - a data test: dbt's test query (``fail_calc`` as failures, ``warn_if`` / ``error_if`` on it); an error-severity
   test that fails stops the phase with the test's name, a warn-severity one is logged.
 See docs/compiled_engine.md.
@@ -33,6 +35,7 @@ class Tally:
 
     statements: int = 0
     seconds: float = 0.0
+    ran_once: set = attrs.Factory(set)  # the models without rows whose query already ran in this run
 
 
 def run_entry(con, entry: Entry, year: int | None, tally: Tally) -> int:
@@ -51,24 +54,36 @@ def run_nodes(con, nodes, year: int | None, tally: Tally, transaction: bool = Tr
     engine/compiled/lanes.py), so a year's rows are replaced inside it."""
     for node in nodes:
         started = time.perf_counter()
-        if node.kind == "model":
-            _run_model(con, node, year, transaction)
-        else:
+        # (a table gone since, with a rolled-back tail that created it, is created again from the query)
+        cleared = node.kind == "model" and node.empty and node.name in tally.ran_once and _exists(con, node)
+        if node.kind == "test":
             _run_test(con, node)
+        elif cleared:
+            _guarded(node, _delete_year, con, node, year)
+        else:
+            _guarded(node, _materialize, con, node, year, transaction)
+            if node.empty:
+                tally.ran_once.add(node.name)
         seconds = time.perf_counter() - started
         tally.statements += 1
         tally.seconds += seconds
-        log.debug("  %s %s: %.2fs", node.name, node.kind, seconds,
-                  extra={"event": "compiled_node", "node": node.name, "seconds": round(seconds, 3)})
+        log.debug("  %s %s: %.2fs%s", node.name, node.kind, seconds, " (no rows: the year cleared)" if cleared else "",
+                  extra={"event": "compiled_node", "node": node.name, "seconds": round(seconds, 3), "cleared": cleared})
     return len(nodes)
 
 
-def _run_model(con, node: Node, year: int | None, transaction: bool = True) -> None:
+def _materialize(con, node: Node, year: int | None, transaction: bool = True) -> None:
+    if node.materialized == "year_partition" and _exists(con, node):
+        _replace_year(con, node, year, transaction)
+    else:
+        con.execute(f"create or replace table {node.relation} as (\n{node.sql}\n)")
+
+
+def _guarded(node: Node, step, *args) -> None:
+    """``step(*args)`` for ``node``: any DuckDB error of its statements is a CompiledSQLError naming the model (the
+    year goes to the next engine)."""
     try:
-        if node.materialized == "year_partition" and _exists(con, node):
-            _replace_year(con, node, year, transaction)
-        else:
-            con.execute(f"create or replace table {node.relation} as (\n{node.sql}\n)")
+        step(*args)
     except SimulationError:
         raise
     except Exception as exc:  # noqa: BLE001 - any DuckDB error of a statement: the year goes to the next engine
@@ -119,9 +134,13 @@ def _replace_year(con, node: Node, year: int | None, transaction: bool = True) -
 
 
 def _swap_rows(con, node: Node, year: int | None) -> None:
+    _delete_year(con, node, year)
+    con.execute(f"insert into {node.relation} by name select * from {_STAGE}")
+
+
+def _delete_year(con, node: Node, year: int | None) -> None:
     column = '"' + node.year_column.replace('"', '""') + '"'
     con.execute(f"delete from {node.relation} where {column} = {int(year)}")
-    con.execute(f"insert into {node.relation} by name select * from {_STAGE}")
 
 
 def _check_columns(con, node: Node) -> None:

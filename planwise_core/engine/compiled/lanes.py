@@ -27,8 +27,11 @@ from planwise_core.engine.compiled.executor import Tally, run_nodes
 class TailLane:
     """One year's tail, running in a thread on a connection of its own (``start``), joined by ``finish``/``stop``."""
 
-    def __init__(self, database, nodes: tuple[Node, ...], year: int, variables: dict[str, str], pin: str):
-        self.nodes, self.year, self.tally = nodes, year, Tally()
+    def __init__(self, database, nodes: tuple[Node, ...], year: int, variables: dict[str, str], pin: str,
+                 ran_once: set | None = None):
+        # ran_once: the run's own (executor.Tally), so a model without rows runs its query once in the run, whichever
+        # lane runs it first
+        self.nodes, self.year, self.tally = nodes, year, Tally(ran_once=set() if ran_once is None else ran_once)
         self.error: BaseException | None = None
         self.started = self.ended = 0.0
         self._con = duckdb.connect(str(database))

@@ -115,7 +115,8 @@ class OverlappingYears:
         """Year's tail in the second lane while the next year's transition and head run ahead in this one."""
         started, overlaps = time.perf_counter(), self._overlaps(ctx)
         variables = run_variables(ctx.config.to_dbt_vars(), year)
-        lane = TailLane(ctx.database, split.tail, year, variables, pin=split.head[0].relation).start()
+        lane = TailLane(ctx.database, split.tail, year, variables, pin=split.head[0].relation,
+                        ran_once=self._state(ctx).tally.ran_once).start()
         log.info("compiled engine: the tail of %s runs beside the start of %s", year, year + 1,
                  extra={"event": "compiled_tail_started", "year": year})
         try:

@@ -1,4 +1,4 @@
-{{ config(tags=["money"]) }}
+{{ config(tags=["money"], meta={"empty_unless": "plan_enabled"}) }}
 {#- One row per fct_workforce_snapshot row: the year's plan money of each employee (dc_plan 2.5). Money in
     DECIMAL(18,2) dollars holding the half-up cent value; rates and shares as fractions. -#}
 

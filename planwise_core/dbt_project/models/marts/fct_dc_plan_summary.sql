@@ -1,4 +1,4 @@
-{{ config(tags=["money"]) }}
+{{ config(tags=["money"], meta={"empty_unless": "plan_enabled"}) }}
 {#- One row per year: exact sums of fct_dc_contributions, participation, the employer's cost and the forfeiture
     pool (docs/plan_rules.md R13-R14, 2.5). Ratios are rounded half up to 6 dp, the average deferral rate to 4 dp. -#}
 {%- set year = var('simulation_year') -%}

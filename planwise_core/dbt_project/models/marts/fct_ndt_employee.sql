@@ -1,4 +1,4 @@
-{{ config(tags=["ndt"]) }}
+{{ config(tags=["ndt"], meta={"empty_unless": "plan_ndt_enabled"}) }}
 {#- One row per fct_workforce_snapshot row while NDT is on (docs/ndt.md, Outputs): HCE and key status, the ADP
     and ACP tests with their corrections, the core allocation rate and the top-heavy minimum. -#}
 {%- set design = ndt_design() -%}

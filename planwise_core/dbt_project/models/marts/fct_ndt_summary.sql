@@ -1,4 +1,4 @@
-{{ config(tags=["ndt"]) }}
+{{ config(tags=["ndt"], meta={"empty_unless": "plan_ndt_enabled"}) }}
 {#- One row per (year, test, test group) while NDT is on (docs/ndt.md, Outputs): the ADP and ACP tests with the
     leveled level, totals and the uniform-QNEC alternative (N7-N13), coverage (N14), 401(a)(4) of the core (N15)
     and top-heavy (N16). Averages are recomputed from the stored ratios of fct_ndt_employee. -#}
