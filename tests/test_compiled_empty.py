@@ -64,3 +64,8 @@ def test_each_declared_model_has_no_rows_with_its_var_off_and_rows_with_it_on(si
                               for name in DECLARED}
     assert all(counts[True].values()), counts
     assert counts[False] == dict.fromkeys(DECLARED, 0)
+    # a declaration naming no boolean var of the configuration is a compile error (the year falls back)
+    key = {"vars": {**compile_vars(dbt_vars, 2027), "plan_ndt_enabled": "yes"}}
+    with pytest.raises(CompiledSQLError, match=r"model fct_ndt_\w+ declares meta.empty_unless 'plan_ndt_enabled', "
+                                               r"which is not a boolean var of the project"):
+        compile_phase(invoker, key, YEARLY, False)
