@@ -21,8 +21,8 @@ from test_ndt_invariants import DESIGN_C
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.cache_auth import MAGIC, read_authenticated, write_authenticated
 from planwise_core.engine.compiled.agnostic import CANONICAL_START, compile_vars, span
-from planwise_core.engine.compiled.cache import (Entry, Node, ProjectFacts, cache_dir, entry_key, entry_path,
-                                                 fingerprint, load_entry)
+from planwise_core.engine.compiled.cache import (Entry, Node, ProjectFacts, cache_dir, entry_file, entry_key,
+                                                 entry_path, find_entry, fingerprint, load_entry)
 from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_phase
 from planwise_core.engine.compiled.executor import Tally, run_entry
 from planwise_core.engine.invokers import InProcessDbt
@@ -151,7 +151,7 @@ def _key(project: DbtProject, config, phase: str, year: int | None) -> dict:
 
 def _entry_file(config, phase: str, year: int | None, database: Path) -> Path:
     project = DbtProject(database)
-    return entry_path(project, _key(project, config, phase, year))
+    return entry_file(project, _key(project, config, phase, year))
 
 
 def _run(config, database: Path, census: Path) -> dict:
@@ -224,15 +224,15 @@ def test_a_cache_entry_of_another_checkout_is_not_used(golden, tmp_path, caplog)
     assert fingerprint(there) != fingerprint(here)  # same files, another folder
     assert cache_dir(there, fingerprint(there)) != cache_dir(here, fingerprint(here))
     # Planted where the other checkout looks for the same phase and vars, a signed entry of this checkout is refused.
-    ours = entry_path(here, _key(here, config, "yearly", 2026))
+    ours = entry_file(here, _key(here, config, "yearly", 2026))
     theirs_key = _key(there, config, "yearly", 2026)
     theirs = entry_path(there, theirs_key)
     theirs.parent.mkdir(parents=True)
     assert write_authenticated(theirs, read_authenticated(ours), theirs.parent)
     with caplog.at_level(logging.WARNING, logger="planwise.cache"):
-        assert load_entry(there, theirs_key) is None
+        assert find_entry(there, theirs_key) is None
     assert "compiled for another project, phase or configuration" in caplog.text
-    assert load_entry(here, _key(here, config, "yearly", 2026)) is not None
+    assert find_entry(here, _key(here, config, "yearly", 2026)) is not None
 
 
 def test_compare_engines_runs_the_compiled_engine_against_optimized(tmp_path):
@@ -360,7 +360,7 @@ def test_five_years_compile_five_phases_and_a_run_with_other_years_and_seed_comp
     project = DbtProject(tmp_path / "planwise.duckdb")
     for phase, year in (("foundation", None), ("year_start", 2026), ("yearly", 2026), ("year_start", 2027),
                         ("yearly", 2027)):
-        entry_path(project, _key(project, cold, phase, year)).unlink(missing_ok=True)
+        entry_file(project, _key(project, cold, phase, year)).unlink(missing_ok=True)
     # the entries do not depend on the census: a small one for the cold run, the reference's for the warm one
     result = _run(cold, tmp_path / "planwise.duckdb", CensusSpec.generated(120, 3).write(tmp_path))
     assert result["success"], result["error"]

@@ -22,7 +22,7 @@ from test_compiled_engine import (GOLDEN_5Y, GOLDEN_5Y_COMPILED, GOLDEN_CENSUS, 
                                   break_entry, differences, engines_by_year, falls_back_from_2026)
 
 from planwise_core.database.checkpoints import StateManager
-from planwise_core.engine.compiled.cache import Entry, Node, fingerprint, load_entry
+from planwise_core.engine.compiled.cache import Entry, Node, find_entry, fingerprint
 from planwise_core.engine.compiled.compiler import CompiledSQLError
 from planwise_core.engine.compiled.lanes import TailLane
 from planwise_core.engine.compiled.split import split_year
@@ -69,7 +69,7 @@ def test_no_overlap_with_more_than_one_duckdb_thread_and_the_same_tables(private
 
 def _golden_entry(phase: str, year: int, database: Path) -> Entry:
     project = DbtProject(database)
-    entry = load_entry(project, _key(project, GOLDEN_5Y_COMPILED.config(), phase, year))
+    entry = find_entry(project, _key(project, GOLDEN_5Y_COMPILED.config(), phase, year))
     assert entry is not None  # the private cache's two-year run compiled it
     return entry
 

@@ -21,9 +21,10 @@ import attrs
 from planwise_core.engine.cache_auth import read_authenticated, write_authenticated
 from planwise_core.engine.project import DbtProject, parse_cache_dir, project_fingerprint
 
-FORMAT = 4  # 2: year-agnostic entries (engine/compiled/agnostic.py); 3: each node lists the models it reads;
-# 4: a model that has no rows in this configuration says so (``empty``)
+FORMAT = 5  # 2: year-agnostic entries (engine/compiled/agnostic.py); 3: each node lists the models it reads;
+# 4: a model that has no rows in this configuration says so (``empty``); 5: keyed by the vars the compile read
 FOUNDATION_PHASE = "foundation"
+_MAX_READS = 16  # sets of vars kept per phase in its reads index (each a branch of the project's Jinja)
 _log = logging.getLogger("planwise.cache")
 
 
@@ -93,6 +94,63 @@ def entry_path(project: DbtProject, key: dict) -> Path:
     return cache_dir(project, key["fingerprint"]) / f"{key['phase']}-{key['years']}-{digest}.json.signed"
 
 
+def narrowed(key: dict, reads) -> dict:
+    """``key`` with only the vars the phase's compile looked up (``reads``), and which of them were unset: the compiled
+    SQL depends on nothing else of the configuration, so every configuration that agrees on them shares the entry
+    (docs/compiled_engine.md, "The cache")."""
+    names = sorted(set(reads))
+    return {**key, "vars": {name: key["vars"][name] for name in names if name in key["vars"]},
+            "unset": [name for name in names if name not in key["vars"]], "reads": names}
+
+
+def find_entry(project: DbtProject, key: dict) -> Entry | None:
+    """The entry for the full ``key``: saved under it, or under it narrowed to one of the sets of vars that
+    compiles of this phase have read (the phase's reads index); None when none matches."""
+    for candidate in _candidates(project, key):
+        entry = load_entry(project, candidate)
+        if entry is not None:
+            return entry
+    return None
+
+
+def entry_file(project: DbtProject, key: dict) -> Path:
+    """The file find_entry reads for the full ``key`` (the first candidate that exists), else the full key's."""
+    paths = [entry_path(project, candidate) for candidate in _candidates(project, key)]
+    return next((path for path in paths if path.exists()), paths[0])
+
+
+def _candidates(project: DbtProject, key: dict) -> list[dict]:
+    return [key] + [narrowed(key, reads) for reads in known_reads(project, key)]
+
+
+def _reads_path(project: DbtProject, key: dict) -> Path:
+    return cache_dir(project, key["fingerprint"]) / f"{key['phase']}-{key['years']}.reads.json.signed"
+
+
+def known_reads(project: DbtProject, key: dict) -> list[list[str]]:
+    """The sets of vars compiles of ``key``'s phase read (most recent first); [] when none is recorded or the index
+    is refused (warned) or of another format."""
+    payload = read_authenticated(_reads_path(project, key))
+    try:
+        data = json.loads(payload) if payload is not None else {}
+        reads = data.get("reads", []) if data.get("format") == FORMAT else []
+        if not all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in reads):
+            raise ValueError("not a list of var names")
+        return reads
+    except (ValueError, AttributeError) as exc:
+        _log.warning("Compiled-SQL reads index %s ignored (%s).", _reads_path(project, key), exc)
+        return []
+
+
+def remember_reads(project: DbtProject, key: dict) -> None:
+    """Add the vars of ``key`` (a narrowed key) to its phase's reads index, written signed and atomically."""
+    known = known_reads(project, key)
+    if key.get("reads") is None or key["reads"] in known:
+        return
+    payload = _canonical({"format": FORMAT, "reads": [key["reads"], *known][:_MAX_READS]}).encode()
+    _write(_reads_path(project, key), payload)
+
+
 def load_entry(project: DbtProject, key: dict) -> Entry | None:
     """The cached entry for ``key``, or None (missing, or refused with a warning: unsigned, altered, foreign)."""
     path = entry_path(project, key)
@@ -112,9 +170,12 @@ def load_entry(project: DbtProject, key: dict) -> Entry | None:
 
 def save_entry(project: DbtProject, entry: Entry) -> bool:
     """Write ``entry`` signed and atomically; False when the cache cannot be written (the run goes on)."""
-    path = entry_path(project, entry.key)
     payload = _canonical({"key": entry.key, "nodes": [attrs.asdict(n) for n in entry.nodes],
                           "facts": attrs.asdict(entry.facts)}).encode()
+    return _write(entry_path(project, entry.key), payload)
+
+
+def _write(path: Path, payload: bytes) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="compiled-", dir=path.parent) as work:

@@ -9,7 +9,10 @@ the year falls back to the optimized engine, which runs it through dbt.
 
 from __future__ import annotations
 
-from planwise_core.engine.compiled.cache import Entry, Node, ProjectFacts
+import contextlib
+import threading
+
+from planwise_core.engine.compiled.cache import Entry, Node, ProjectFacts, narrowed
 from planwise_core.engine.invokers import InProcessDbt
 from planwise_core.engine.nodes import in_dag_order, transition_checks, year_partitioned_models
 from planwise_core.engine.project import parsed_manifest
@@ -18,6 +21,7 @@ from planwise_core.errors import SimulationError
 RUNNABLE = ("table", "scratch_table", "year_partition")  # what engine/compiled/executor.py runs
 _UNSUPPORTED = ("grants", "indexes", "partitioned_by", "sorted_by", "unique_key", "incremental_strategy",
                 "sql_header")
+_RECORDING = threading.Lock()  # one recorded compile at a time in this process
 
 
 class CompiledSQLError(SimulationError):
@@ -25,11 +29,15 @@ class CompiledSQLError(SimulationError):
 
 
 def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: bool) -> Entry:
-    """One ``dbt compile --selector`` with the key's vars (engine/compiled/agnostic.py); the entry for ``key``."""
+    """One ``dbt compile --selector`` with the key's vars (engine/compiled/agnostic.py); the entry, keyed by ``key``
+    narrowed to the vars the compile looked up (cache.narrowed; the full key when they could not be recorded)."""
     try:
-        invoker.invoke("compile", "--selector", selector, dbt_vars=key["vars"])
+        with recorded_vars() as reads:
+            invoker.invoke("compile", "--selector", selector, dbt_vars=key["vars"])
     except SimulationError as exc:
         raise CompiledSQLError(f"compiled engine: dbt could not compile {selector}: {exc}") from None
+    if reads is not None:
+        key = narrowed(key, reads)
     compiled = [r.node for r in invoker.last_result.result.results]
     manifest = parsed_manifest(invoker.project)
     models = {n.unique_id: n for n in compiled if n.resource_type == "model"}
@@ -41,6 +49,36 @@ def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: b
         nodes += [_test(n, _reads(n, manifest)) for n in sorted(compiled, key=lambda n: n.name)
                   if n.resource_type == "test"]
     return Entry(key, tuple(nodes), project_facts(invoker))
+
+
+@contextlib.contextmanager
+def recorded_vars():
+    """The names of the vars dbt's Jinja looks up while the block runs (a set filled as it runs), or None when this
+    dbt offers no place to record them. Every ``var()`` of a model, macro or test asks its ``Var`` context object
+    ``has_var`` first (dbt/context/base.py), from whichever of dbt's threads renders the node; the method is
+    wrapped for the block and restored after. A lookup by anything else running dbt in this process meanwhile is
+    recorded too: more names only narrow a key less (docs/compiled_engine.md, "The cache")."""
+    try:
+        from dbt.context.base import Var
+    except ImportError:
+        yield None
+        return
+    original = Var.__dict__.get("has_var")
+    if original is None:
+        yield None
+        return
+    seen: set[str] = set()
+
+    def has_var(self, var_name):
+        seen.add(var_name)
+        return original(self, var_name)
+
+    with _RECORDING:
+        Var.has_var = has_var
+        try:
+            yield seen
+        finally:
+            Var.has_var = original
 
 
 def project_facts(invoker: InProcessDbt) -> ProjectFacts:

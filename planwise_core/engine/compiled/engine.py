@@ -23,7 +23,8 @@ from planwise_core.database import connect
 from planwise_core.database.connection import Keeper
 from planwise_core.engine.base import DbtEngine
 from planwise_core.engine.compiled.agnostic import compile_vars, run_variables, set_variables, span
-from planwise_core.engine.compiled.cache import FOUNDATION_PHASE, Entry, entry_key, fingerprint, load_entry, save_entry
+from planwise_core.engine.compiled.cache import (FOUNDATION_PHASE, Entry, entry_key, find_entry, fingerprint,
+                                                remember_reads, save_entry)
 from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_phase
 from planwise_core.engine.compiled.executor import Tally, run_entry
 from planwise_core.engine.compiled.overlap import OverlappingYears, Overlaps
@@ -82,7 +83,7 @@ class CompiledEngine(OverlappingYears, DbtEngine):
         state, key = self._state(ctx), self._key(ctx, phase, year)
         token = json.dumps(key, sort_keys=True, default=str)
         if token not in state.entries:
-            entry = load_entry(state.project, key)
+            entry = find_entry(state.project, key)
             if entry is None:
                 return None
             state.entries[token], state.hits = entry, state.hits + 1
@@ -112,7 +113,8 @@ class CompiledEngine(OverlappingYears, DbtEngine):
             if self._cached(ctx, phase, year) is None:
                 key = self._key(ctx, phase, year)
                 entry = compile_phase(invoker, key, selector, with_tests)
-                save_entry(state.project, entry)
+                if save_entry(state.project, entry):
+                    remember_reads(state.project, entry.key)
                 state.entries[json.dumps(key, sort_keys=True, default=str)] = entry
                 state.compiled += 1
         state.compile_seconds += time.perf_counter() - started
