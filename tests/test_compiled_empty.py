@@ -56,8 +56,10 @@ def test_each_declared_model_has_no_rows_with_its_var_off_and_rows_with_it_on(si
     counts = {}
     for var_on in (True, False):
         key = {"vars": {**compile_vars(dbt_vars, 2027), **{var: var_on for var in set(DECLARED.values())}}}
-        nodes = {n.name: n for n in compile_phase(invoker, key, YEARLY, False).nodes}
+        entry = compile_phase(invoker, key, YEARLY, False)
+        nodes = {n.name: n for n in entry.nodes}
         assert {name for name, n in nodes.items() if n.empty} == (set() if var_on else set(DECLARED))
+        assert set(DECLARED.values()) <= set(entry.key["reads"])  # the flags depend on them: so does the key
         with duckdb.connect(str(database), read_only=True) as con:
             set_variables(con, run_variables(dbt_vars, 2027))
             counts[var_on] = {name: con.execute(f"select count(*) from ({nodes[name].sql})").fetchone()[0]

@@ -36,8 +36,6 @@ def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: b
             invoker.invoke("compile", "--selector", selector, dbt_vars=key["vars"])
     except SimulationError as exc:
         raise CompiledSQLError(f"compiled engine: dbt could not compile {selector}: {exc}") from None
-    if reads is not None:
-        key = narrowed(key, reads)
     compiled = [r.node for r in invoker.last_result.result.results]
     manifest = parsed_manifest(invoker.project)
     models = {n.unique_id: n for n in compiled if n.resource_type == "model"}
@@ -48,6 +46,9 @@ def compile_phase(invoker: InProcessDbt, key: dict, selector: str, with_tests: b
     if with_tests:
         nodes += [_test(n, _reads(n, manifest)) for n in sorted(compiled, key=lambda n: n.name)
                   if n.resource_type == "test"]
+    if reads is not None:  # the vars the entry depends on: those the SQL read, and those the `empty` flags read
+        declared = {(node.config.meta or {}).get("empty_unless") for node in models.values()} - {None}
+        key = narrowed(key, reads | declared)
     return Entry(key, tuple(nodes), project_facts(invoker))
 
 
