@@ -9,7 +9,8 @@ from collections import Counter
 import duckdb
 import pytest
 
-from planwise_core.engine.nodes import FOUNDATION, YEAR_START, YEARLY, selected_models, transition_checks
+from planwise_core.engine.nodes import (FOUNDATION, YEAR_START, YEARLY, YEARLY_MODELS, selected_models,
+                                       transition_checks)
 from planwise_core.census import generate_census
 from planwise_core.config import PlanwiseConfig
 from planwise_core.engine.project import DBT_PROJECT_DIR, DbtProject, parsed_manifest
@@ -50,6 +51,19 @@ def test_selectors_cover_every_model_exactly_once(manifest, selections):
     assert {"fct_yearly_events", "fct_workforce_snapshot", "fct_year_summary", "fct_dc_contributions",
             "fct_dc_plan_summary", "int_escalation_events"} <= set(selections[YEARLY])
     assert "int_irs_limits_by_year" in selections[FOUNDATION]
+
+
+def test_the_compiled_engines_yearly_selection_has_the_yearly_models_and_no_test(tmp_path):
+    """yearly_models (what the compiled engine compiles for a year) = yearly's models, without yearly's tests."""
+    project = DbtProject(tmp_path / "sim.duckdb")
+    assert selected_models(project, YEARLY_MODELS) == selected_models(project, YEARLY)
+    os.environ.update(project.env())
+    from dbt.cli.main import dbtRunner
+
+    tests = {selector: dbtRunner(manifest=parsed_manifest(project)).invoke(
+        ["ls", *project.common_args(), "--selector", selector, "--resource-type", "test", "--output", "name",
+         "--log-level", "none", "--quiet"]).result for selector in (YEARLY, YEARLY_MODELS)}
+    assert len(tests[YEARLY]) > 20 and tests[YEARLY_MODELS] == []
 
 
 def _run_parents(manifest, unique_id: str) -> set[str]:

@@ -15,6 +15,7 @@ from planwise_core.errors import SimulationError
 STAGING, BASELINE, FOUNDATION = "staging", "baseline", "foundation"
 YEAR_START, YEARLY = "year_start", "yearly"
 WHOLE_YEAR = "year"  # year_start and yearly in one `dbt build` (the transition checks, none of the yearly tests)
+YEARLY_MODELS = "yearly_models"  # yearly without its tests: what the compiled engine compiles for that phase
 
 
 def selected_models(project: DbtProject, selector: str) -> tuple[str, ...]:
