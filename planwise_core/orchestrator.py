@@ -134,11 +134,12 @@ class Simulation:
                     self._log_end("failed", self.last_error)
                 else:
                     self._publish()
-            except KeyboardInterrupt:
-                self._log_end("interrupted", f"interrupted ({self.interrupted or 'Ctrl-C'}); it can be resumed")
-                raise
-            except BaseException as exc:
-                self._log_end("failed", str(exc) or type(exc).__name__)
+            except BaseException as exc:  # DuckDB ends a statement the signal hit with an error of its own
+                stopped = isinstance(exc, KeyboardInterrupt) or (self.interrupted and not self.publishing)
+                self._log_end(*(("interrupted", f"interrupted ({self.interrupted or 'Ctrl-C'}); it can be resumed")
+                                if stopped else ("failed", str(exc) or type(exc).__name__)))
+                if stopped and not isinstance(exc, KeyboardInterrupt):
+                    raise KeyboardInterrupt from exc  # ("Query interrupted"): still an interruption, resumable
                 raise
             finally:
                 self.held.release()
