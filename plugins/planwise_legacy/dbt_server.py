@@ -5,7 +5,7 @@ PlanWise. Each request is one JSON line on stdin, ``{"argv": [...], "env": {...}
 "err": ...}``; the server forks, the child runs exactly what the ``dbt`` console script runs
 (``dbt.cli.main.cli`` with ``argv`` as its command line, in ``env`` and ``cwd``, its stdout and stderr written
 to the files ``out`` and ``err``) and exits through the interpreter's normal shutdown, and the server answers
-``{"returncode": n, "pid": the child's}``. The child is a fork of an interpreter that has only imported dbt and
+``{"returncode": n, "pid": the child's, "cpu_seconds": its user + system time}``. The child is a fork of an interpreter that has only imported dbt and
 never run a command, so each command starts from the state of a new ``dbt`` process (its own parse of the
 project from the target folder, its own adapter and connections), without the 1.3-1.7 s of importing dbt
 (docs/architecture.md, "The two engines"). The server exits when stdin closes (the engine is done, or its
@@ -45,8 +45,9 @@ def _serve():
         pid = os.fork()
         if pid == 0:
             return request
-        _, status = os.waitpid(pid, 0)
-        sys.stdout.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status), "pid": pid}) + "\n")
+        _, status, usage = os.wait4(pid, 0)
+        sys.stdout.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status), "pid": pid,
+                                     "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)}) + "\n")
         sys.stdout.flush()
     return None
 

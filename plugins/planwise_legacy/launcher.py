@@ -38,6 +38,7 @@ class Launcher:
             self.ready = False
         self.served = 0
         self.last_pid: int | None = None  # the last command's process
+        self.cpu_seconds = 0.0  # the commands' processes' user + system time
         if not self.ready:
             self.close()
 
@@ -64,6 +65,7 @@ class Launcher:
             self.served += 1
             answer = json.loads(reply)
             self.last_pid = answer["pid"]
+            self.cpu_seconds += answer["cpu_seconds"]
             return subprocess.CompletedProcess(argv, answer["returncode"],
                                                out.read_text(errors="replace"), err.read_text(errors="replace"))
 
