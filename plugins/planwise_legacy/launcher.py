@@ -3,8 +3,8 @@
 Each dbt command is still its own process running dbt's command line, with its own parse of the project (dbt's
 partial parse in the target folder), adapter and connections, as the `dbt` executable would run it; only the
 import of dbt (1.3-1.7 s of the 3-3.5 s a command took) happens once per run instead of once per command. Where
-the launcher cannot fork safely (no os.fork, a thread already started, another interpreter's `dbt`), each
-command runs the `dbt` executable as before.
+the launcher cannot fork safely (not Linux, a thread already started, another interpreter's `dbt`), each command
+runs the `dbt` executable as before.
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ class ForkedDbt(SubprocessDbt):
     def _launcher(self, env: dict[str, str]) -> Launcher | None:
         if self.launcher is None:
             executable = invokers._dbt_executable()
-            if not hasattr(os, "fork") or Path(executable) != Path(sys.executable).parent / "dbt":
+            # Linux only: on macOS a fork without exec is unsafe once system libraries have started threads.
+            if not sys.platform.startswith("linux") or Path(executable) != Path(sys.executable).parent / "dbt":
                 return None
             self.launcher = Launcher(env)
             weakref.finalize(self, _stop, self.launcher._proc)
