@@ -1,6 +1,6 @@
 """optimized and legacy run the same models: their tables must be identical row for row.
 
-The legacy engine starts one dbt process per model (about 3.5 s each), so the suite runs it as little as it can:
+The legacy engine starts one dbt process per model (about 2 s each), so the suite runs it as little as it can:
 ONE shared comparison (``COMPARISON``: ``compare_engines`` through the ``sims`` registry, legacy's database checked
 against the whole invariant set) on inputs that switch on everything the engines must agree on (every money
 feature, the NDT with a failing ADP so that corrections happen, a replaced parameter table), and ONE legacy year
