@@ -141,7 +141,7 @@ class SubprocessDbt(Invoker):
     def _run(self, args: list[str], label: str) -> None:
         env = dict(os.environ, **self.project.env())
         # --no-write-json: no manifest.json or run_results.json that a later process could find half-written.
-        proc = subprocess.run([_dbt_executable(), *args, "--no-write-json"], env=env, capture_output=True, text=True)
+        proc = self.spawn([dbt_executable(), *args, "--no-write-json"], env)
         for match in _NODE_LINE.finditer(_ANSI.sub("", proc.stdout)):
             status = match["status"].lower()
             log_node(match["name"], "success" if status in ("ok", "insert") else status, float(match["seconds"]))
@@ -150,6 +150,11 @@ class SubprocessDbt(Invoker):
             errors = [ln for ln in lines if "error" in ln.lower()] or lines[-15:]
             raise SimulationError(f"{label} failed (exit {proc.returncode}): " + " | ".join(errors[-10:]))
 
+    def spawn(self, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+        """Run one dbt command line as its own process; its exit code and captured output (the legacy engine forks
+        it from a launcher instead: plugins/planwise_legacy/launcher.py)."""
+        return subprocess.run(argv, env=env, capture_output=True, text=True)
+
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # dbt's console line for a finished node, e.g. "1 of 9 OK created sql table model main.int_hires ... [OK in 0.12s]"
@@ -157,6 +162,6 @@ _NODE_LINE = re.compile(r"\d+ of \d+ (?:OK|PASS|FAIL|ERROR|WARN|SKIP)\b.*? (?:\w
                         r"\[(?P<status>\w+)[^\]]*? in (?P<seconds>[\d.]+)s\]")
 
 
-def _dbt_executable() -> str:
+def dbt_executable() -> str:
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")

@@ -18,9 +18,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from planwise_core.engine import invokers
-from planwise_core.engine.invokers import SubprocessDbt, log_node
-from planwise_core.errors import SimulationError
+from planwise_core.engine.invokers import SubprocessDbt, dbt_executable
 
 SERVER = Path(__file__).with_name("dbt_server.py")
 
@@ -97,7 +95,7 @@ class ForkedDbt(SubprocessDbt):
 
     def _launcher(self, env: dict[str, str]) -> Launcher | None:
         if self.launcher is None:
-            executable = invokers._dbt_executable()
+            executable = dbt_executable()
             # Linux only: on macOS a fork without exec is unsafe once system libraries have started threads.
             if not sys.platform.startswith("linux") or Path(executable) != Path(sys.executable).parent / "dbt":
                 return None
@@ -109,18 +107,7 @@ class ForkedDbt(SubprocessDbt):
         if self.launcher is not None:
             self.launcher.close()
 
-    def _run(self, args: list[str], label: str) -> None:
-        env = dict(os.environ, **self.project.env())
+    def spawn(self, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         launcher = self._launcher(env)
-        argv = [invokers._dbt_executable(), *args, "--no-write-json"]
         proc = launcher.run(argv, env) if launcher is not None else None
-        if proc is None:
-            return super()._run(args, label)
-        # As SubprocessDbt reads a `dbt` process's output: dbt's console lines for --verbose, errors on a failure.
-        for match in invokers._NODE_LINE.finditer(invokers._ANSI.sub("", proc.stdout)):
-            status = match["status"].lower()
-            log_node(match["name"], "success" if status in ("ok", "insert") else status, float(match["seconds"]))
-        if proc.returncode != 0:
-            lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
-            errors = [ln for ln in lines if "error" in ln.lower()] or lines[-15:]
-            raise SimulationError(f"{label} failed (exit {proc.returncode}): " + " | ".join(errors[-10:]))
+        return proc if proc is not None else super().spawn(argv, env)
