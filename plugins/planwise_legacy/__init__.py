@@ -24,7 +24,7 @@ class LegacyEngine(DbtEngine):
             advice.append(f"runs dbt with 1 thread; max_workers={orch.max_workers} only applies to optimized")
         years = sim.end_year - sim.start_year + 1
         if years > 3:
-            advice.append(f"{years} years take about {years * 13} dbt processes (~2 s each); prefer optimized")
+            advice.append(f"{years} years take about {years * 21} dbt processes (~2 s each); prefer optimized")
         return advice
 
 
