@@ -22,10 +22,11 @@ from test_compiled_engine import (GOLDEN_5Y, GOLDEN_5Y_COMPILED, GOLDEN_CENSUS, 
                                   break_entry, differences, engines_by_year, falls_back_from_2026)
 
 from planwise_core.database.checkpoints import StateManager
-from planwise_core.engine.compiled.cache import Entry, Node, find_entry, fingerprint
+from planwise_core.engine.compiled.cache import (Entry, Node, cache_dir, cost_name, find_entry, fingerprint, load_costs,
+                                                save_costs)
 from planwise_core.engine.compiled.compiler import CompiledSQLError
 from planwise_core.engine.compiled.lanes import TailLane
-from planwise_core.engine.compiled.split import split_year
+from planwise_core.engine.compiled.split import balanced, split_year
 from planwise_core.engine.project import DbtProject, parse_cache_dir
 
 pytestmark = pytest.mark.slow
@@ -89,6 +90,59 @@ def test_the_split_on_the_real_project_keeps_the_next_years_inputs_in_the_head(p
         for node in next_head:
             words = set(re.findall(r"\w+", node.sql))
             assert not words & tail, (node.name, words & tail)
+
+
+def _costs(entries, heavy: dict[str, float]) -> dict[str, list[float]]:
+    """Seconds by cost name for every node of ``entries``: 1 s each, ``heavy``'s models their own."""
+    return {cost_name(node): [heavy.get(node.name, 1.0)] for entry in entries for node in entry.nodes}
+
+
+def test_the_balance_moves_the_tails_first_models_into_the_head_only_when_that_shortens_the_longer_lane(
+        private_cache, tmp_path):
+    database = tmp_path / "planwise.duckdb"
+    entries = (_golden_entry("yearly", 2025, database), _golden_entry("year_start", 2026, database),
+               _golden_entry("yearly", 2026, database))
+    default = split_year(*entries)
+
+    def lanes(seeds, seconds):
+        split = split_year(*entries, seeds=seeds)
+        main = sum(seconds[cost_name(n)][0] for n in (*entries[1].nodes, *split.head))
+        return split, max(main, sum(seconds[cost_name(n)][0] for n in split.tail))
+
+    # the tail's money and NDT marts much longer than the next year's start and head
+    heavy = _costs(entries, {"fct_yearly_events": 5.0, "fct_dc_contributions": 20.0, "fct_ndt_employee": 10.0})
+    seeds = balanced(*entries, cost=lambda node: heavy[cost_name(node)][0])
+    split, longer = lanes(seeds, heavy)
+    assert seeds and "fct_yearly_events" in {n.name for n in split.head} - {n.name for n in default.head}
+    assert TAIL <= {n.name for n in split.tail} and longer < 0.95 * lanes((), heavy)[1]
+    # no prefix of the tail does better (what balanced() promises)
+    assert all(lanes(tuple(n.name for n in default.tail[:k]), heavy)[1] >= longer for k in range(len(default.tail)))
+    # lanes about even, a cost unknown: nothing moves
+    even = _costs(entries, {})
+    assert balanced(*entries, cost=lambda node: even[cost_name(node)][0]) == ()
+    assert balanced(*entries, cost=lambda node: None if node.name == "fct_year_summary" else 1.0) == ()
+
+
+def test_recorded_node_costs_balance_a_run_and_its_tables_stay_the_same(private_cache, tmp_path):
+    """The fill run recorded its nodes' costs; costs that make the tail the longer lane move models into the head
+    for the whole run (2025 and 2026), with the tables of the run split the default way."""
+    database = tmp_path / "planwise.duckdb"
+    project = DbtProject(database)
+    recorded = load_costs(project, fingerprint(project))
+    entries = (_golden_entry("yearly", 2025, database), _golden_entry("year_start", 2026, database))
+    assert {cost_name(n) for entry in entries for n in entry.nodes} <= set(recorded)
+    path = cache_dir(project, fingerprint(project)) / "node-costs.json.signed"
+    original = path.read_bytes()
+    save_costs(project, fingerprint(project), _costs(entries, {"fct_yearly_events": 5.0, "fct_dc_contributions": 20.0}),
+               rows=1)
+    try:
+        config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"simulation.end_year": 2026})
+        result = _run(config, tmp_path / "balanced.duckdb", GOLDEN_CENSUS.write(tmp_path))
+    finally:
+        path.write_bytes(original)  # the module's other runs split as recorded by the fill run
+    metrics = result["plugin_metrics"]["compiled"]
+    assert result["success"] and metrics["moved_to_head"] >= 1 and metrics["overlaps"] == 1, result
+    assert differences(tmp_path / "balanced.duckdb", private_cache / "fill.duckdb") == {}
 
 
 def _lane_database(tmp_path: Path) -> tuple[Path, duckdb.DuckDBPyConnection]:

@@ -151,6 +151,41 @@ def remember_reads(project: DbtProject, key: dict) -> None:
     _write(_reads_path(project, key), payload)
 
 
+def cost_name(node: Node) -> str:
+    """What a node's recorded cost is filed under: its kind and name, and whether it had rows (a model without rows
+    costs a delete a year, not its query)."""
+    return f"{node.kind}:{node.name}" + (":empty" if node.empty else "")
+
+
+def _costs_path(project: DbtProject, fingerprint: str) -> Path:
+    return cache_dir(project, fingerprint) / "node-costs.json.signed"
+
+
+def load_costs(project: DbtProject, fingerprint: str) -> dict[str, float]:
+    """Each node's seconds per census row as the last runs of this project measured them (engine/compiled/split.py
+    balances the lanes with them); {} when none is recorded or the file is refused (warned) or malformed."""
+    payload = read_authenticated(_costs_path(project, fingerprint))
+    try:
+        data = json.loads(payload) if payload is not None else {}
+        costs = data.get("per_row", {}) if data.get("format") == FORMAT else {}
+        if not all(isinstance(name, str) and isinstance(cost, float) and cost >= 0 for name, cost in costs.items()):
+            raise ValueError("not a table of seconds by node")
+        return costs
+    except (ValueError, AttributeError) as exc:
+        _log.warning("Compiled-SQL node costs %s ignored (%s).", _costs_path(project, fingerprint), exc)
+        return {}
+
+
+def save_costs(project: DbtProject, fingerprint: str, node_seconds: dict[str, list[float]], rows: int) -> None:
+    """Record this run's mean seconds per census row of each node it ran (over the recorded ones), signed and
+    atomically; nothing when it ran none or had no census rows."""
+    if not node_seconds or rows <= 0:
+        return
+    costs = load_costs(project, fingerprint)
+    costs.update({name: sum(seconds) / len(seconds) / rows for name, seconds in node_seconds.items() if seconds})
+    _write(_costs_path(project, fingerprint), _canonical({"format": FORMAT, "per_row": costs}).encode())
+
+
 def load_entry(project: DbtProject, key: dict) -> Entry | None:
     """The cached entry for ``key``, or None (missing, or refused with a warning: unsigned, altered, foreign)."""
     path = entry_path(project, key)

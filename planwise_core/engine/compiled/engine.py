@@ -24,7 +24,7 @@ from planwise_core.database.connection import Keeper
 from planwise_core.engine.base import DbtEngine
 from planwise_core.engine.compiled.agnostic import compile_vars, run_variables, set_variables, span
 from planwise_core.engine.compiled.cache import (FOUNDATION_PHASE, Entry, entry_key, find_entry, fingerprint,
-                                                remember_reads, save_entry)
+                                                remember_reads, save_costs, save_entry)
 from planwise_core.engine.compiled.compiler import CompiledSQLError, compile_phase
 from planwise_core.engine.compiled.executor import Tally, run_entry
 from planwise_core.engine.compiled.overlap import OverlappingYears, Overlaps
@@ -219,11 +219,13 @@ class CompiledEngine(OverlappingYears, DbtEngine):
             return None
         if state.overlaps.ahead is not None:  # the run stopped after a year: nothing run ahead stays behind
             self._forget(ctx, state.overlaps.ahead.year)
+        if state.overlaps.enabled:  # one DuckDB thread a lane: the costs the next run's balance expects
+            save_costs(state.project, state.fingerprint, state.tally.node_seconds, state.overlaps.rows)
         dbt = super().collect_metrics(ctx)
         return PluginMetrics(self.name, {
             "cache_hits": state.hits, "phases_compiled": state.compiled,
             "compile_seconds": round(state.compile_seconds, 3), "statements": state.tally.statements,
             "sql_seconds": round(state.tally.seconds, 3), "overlaps": state.overlaps.count,
-            "overlap_seconds": round(state.overlaps.seconds, 3),
+            "overlap_seconds": round(state.overlaps.seconds, 3), "moved_to_head": len(state.overlaps.seeds or ()),
             "parse_seconds": round(parse_clock(state.fingerprint, state.project) - state.parse_clock, 3),
             "dbt_invocations": dbt.metrics["dbt_invocations"] if dbt else 0})

@@ -20,7 +20,7 @@ import time
 import attrs
 
 from planwise_core.database.sql import literal
-from planwise_core.engine.compiled.cache import Entry, Node
+from planwise_core.engine.compiled.cache import Entry, Node, cost_name
 from planwise_core.engine.compiled.compiler import CompiledSQLError
 from planwise_core.errors import SimulationError
 
@@ -36,6 +36,15 @@ class Tally:
     statements: int = 0
     seconds: float = 0.0
     ran_once: set = attrs.Factory(set)  # the models without rows whose query already ran in this run
+    # each node's seconds in this run, by its cost name (cache.cost_name): the lanes' balance (engine/compiled/split.py)
+    node_seconds: dict = attrs.Factory(dict)
+
+    def add(self, other: Tally) -> None:
+        """Count ``other``'s statements (a lane's) in this tally."""
+        self.statements += other.statements
+        self.seconds += other.seconds
+        for name, seconds in other.node_seconds.items():
+            self.node_seconds.setdefault(name, []).extend(seconds)
 
 
 def run_entry(con, entry: Entry, year: int | None, tally: Tally) -> int:
@@ -67,6 +76,7 @@ def run_nodes(con, nodes, year: int | None, tally: Tally, transaction: bool = Tr
         seconds = time.perf_counter() - started
         tally.statements += 1
         tally.seconds += seconds
+        tally.node_seconds.setdefault(cost_name(node), []).append(seconds)
         log.debug("  %s %s: %.2fs%s", node.name, node.kind, seconds, " (no rows: the year cleared)" if cleared else "",
                   extra={"event": "compiled_node", "node": node.name, "seconds": round(seconds, 3), "cleared": cleared})
     return len(nodes)

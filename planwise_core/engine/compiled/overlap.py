@@ -25,10 +25,10 @@ import attrs
 from planwise_core.database import connect, table_exists
 from planwise_core.database.connection import ONE_THREAD_BELOW
 from planwise_core.engine.compiled.agnostic import run_variables, set_variables
-from planwise_core.engine.compiled.cache import Node
+from planwise_core.engine.compiled.cache import Node, cost_name, load_costs
 from planwise_core.engine.compiled.executor import create_schemas, run_nodes
 from planwise_core.engine.compiled.lanes import TailLane
-from planwise_core.engine.compiled.split import Split, split_year
+from planwise_core.engine.compiled.split import Split, balanced, split_year
 from planwise_core.engine.nodes import YEAR_START, YEARLY
 from planwise_core.results import StepResult, TransitionResult
 
@@ -52,6 +52,9 @@ class Overlaps:
     seconds: float = 0.0
     ahead: Ahead | None = None
     splits: dict = attrs.Factory(dict)
+    rows: int = 0  # the census's rows: recorded node costs are per row
+    # the models moved into every year's head to balance the lanes (split.balanced), decided by the first split
+    seeds: tuple[str, ...] | None = None
 
     def take(self, year: int) -> Ahead | None:
         ahead, self.ahead = self.ahead, None
@@ -73,6 +76,7 @@ class OverlappingYears:
                         if table_exists(con, "census", schema="raw") else 0)
             # one DuckDB thread, and a census small enough that two years' intermediates fit beside each other
             overlaps.enabled = threads == 1 and rows < ONE_THREAD_BELOW and sim.start_year < sim.end_year
+            overlaps.rows = rows
         return overlaps.enabled
 
     def _split(self, ctx, year: int) -> Split:
@@ -80,10 +84,25 @@ class OverlappingYears:
         following = year + 1 if year < ctx.config.simulation.end_year else year
         entries = (self._entry(ctx, YEARLY, year), self._entry(ctx, YEAR_START, following),
                    self._entry(ctx, YEARLY, following))
-        key = tuple(id(entry) for entry in entries)
-        if key not in self._overlaps(ctx).splits:
-            self._overlaps(ctx).splits[key] = split_year(*entries)
-        return self._overlaps(ctx).splits[key]
+        key, overlaps = tuple(id(entry) for entry in entries), self._overlaps(ctx)
+        if overlaps.seeds is None:  # once a run: a model changing lanes between years could be written by both
+            overlaps.seeds = self._balance(ctx, entries)
+        if key not in overlaps.splits:
+            split = overlaps.splits[key] = split_year(*entries, seeds=overlaps.seeds)
+            log.debug("compiled engine: %s splits into a head (%s) and a tail (%s)", year,
+                      ", ".join(n.name for n in split.head), ", ".join(n.name for n in split.tail))
+        return overlaps.splits[key]
+
+    def _balance(self, ctx, entries) -> tuple[str, ...]:
+        """The models moved into the head for the whole run, from the node costs earlier runs recorded."""
+        state, rows = self._state(ctx), self._overlaps(ctx).rows
+        recorded = load_costs(state.project, state.fingerprint)
+        seeds = balanced(*entries, cost=lambda node: (recorded[cost_name(node)] * rows
+                                                      if cost_name(node) in recorded else None))
+        if seeds:
+            log.info("compiled engine: the head also runs %s, to balance the lanes (recorded node costs)",
+                     ", ".join(seeds), extra={"event": "compiled_lanes_balanced", "models": list(seeds)})
+        return seeds
 
     def _run_nodes(self, ctx, name: str, nodes: tuple[Node, ...], year: int, schemas=()) -> StepResult:
         started = time.perf_counter()
@@ -130,8 +149,7 @@ class OverlappingYears:
                 super().discard_years(ctx, year + 1)
             raise  # Ctrl-C: the next year's rows go with the resume's discard of every unfinished year
         finally:
-            self._state(ctx).tally.statements += lane.tally.statements
-            self._state(ctx).tally.seconds += lane.tally.seconds
+            self._state(ctx).tally.add(lane.tally)
         overlaps.count += 1
         overlaps.seconds += max(0.0, min(lane.ended, ahead_ended) - lane.started)
         if ahead is None:
