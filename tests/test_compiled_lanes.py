@@ -128,13 +128,18 @@ def test_recorded_node_costs_balance_a_run_and_its_tables_stay_the_same(private_
     for the whole run (2025 and 2026), with the tables of the run split the default way."""
     database = tmp_path / "planwise.duckdb"
     project = DbtProject(database)
-    recorded = load_costs(project, fingerprint(project))
+    rows = GOLDEN_CENSUS.employees  # the rows of the census the fill run recorded its costs with
+    recorded = load_costs(project, fingerprint(project), rows)
     entries = (_golden_entry("yearly", 2025, database), _golden_entry("year_start", 2026, database))
     assert {cost_name(n) for entry in entries for n in entry.nodes} <= set(recorded)
+    # costs recorded on a census of half to twice the rows only: a small census's are mostly planning
+    assert load_costs(project, fingerprint(project), 2 * rows) == recorded
+    assert load_costs(project, fingerprint(project), 2 * rows + 1) == {} == load_costs(project, fingerprint(project),
+                                                                                    rows // 2 - 1)
     path = cache_dir(project, fingerprint(project)) / "node-costs.json.signed"
     original = path.read_bytes()
     save_costs(project, fingerprint(project), _costs(entries, {"fct_yearly_events": 5.0, "fct_dc_contributions": 20.0}),
-               rows=1)
+               rows=rows)
     try:
         config = GOLDEN_5Y_COMPILED.config().with_overrides(**{"simulation.end_year": 2026})
         result = _run(config, tmp_path / "balanced.duckdb", GOLDEN_CENSUS.write(tmp_path))

@@ -161,15 +161,23 @@ def _costs_path(project: DbtProject, fingerprint: str) -> Path:
     return cache_dir(project, fingerprint) / "node-costs.json.signed"
 
 
-def load_costs(project: DbtProject, fingerprint: str) -> dict[str, float]:
-    """Each node's seconds per census row as the last runs of this project measured them (engine/compiled/split.py
-    balances the lanes with them); {} when none is recorded or the file is refused (warned) or malformed."""
+def load_costs(project: DbtProject, fingerprint: str, rows: int) -> dict[str, float]:
+    """Each node's seconds per census row as the last runs of this project measured them, for a census of ``rows``
+    (engine/compiled/split.py balances the lanes with them): only costs recorded on a census of half to twice as many
+    rows (a small census's costs are mostly planning, which does not grow with the rows); {} when none is recorded
+    or the file is refused (warned) or malformed."""
+    recorded = _recorded_costs(project, fingerprint)
+    return {name: per_row for name, (per_row, at) in recorded.items() if at / 2 <= rows <= 2 * at}
+
+
+def _recorded_costs(project: DbtProject, fingerprint: str) -> dict[str, list]:
     payload = read_authenticated(_costs_path(project, fingerprint))
     try:
         data = json.loads(payload) if payload is not None else {}
-        costs = data.get("per_row", {}) if data.get("format") == FORMAT else {}
-        if not all(isinstance(name, str) and isinstance(cost, float) and cost >= 0 for name, cost in costs.items()):
-            raise ValueError("not a table of seconds by node")
+        costs = data.get("costs", {}) if data.get("format") == FORMAT else {}
+        if not all(isinstance(name, str) and isinstance(cost, list) and len(cost) == 2 and isinstance(cost[0], float)
+                   and cost[0] >= 0 and isinstance(cost[1], int) and cost[1] > 0 for name, cost in costs.items()):
+            raise ValueError("not a table of seconds per row and rows by node")
         return costs
     except (ValueError, AttributeError) as exc:
         _log.warning("Compiled-SQL node costs %s ignored (%s).", _costs_path(project, fingerprint), exc)
@@ -177,13 +185,13 @@ def load_costs(project: DbtProject, fingerprint: str) -> dict[str, float]:
 
 
 def save_costs(project: DbtProject, fingerprint: str, node_seconds: dict[str, list[float]], rows: int) -> None:
-    """Record this run's mean seconds per census row of each node it ran (over the recorded ones), signed and
-    atomically; nothing when it ran none or had no census rows."""
+    """Record this run's mean seconds per census row of each node it ran, with the census's rows, over what earlier
+    runs recorded, signed and atomically; nothing when it ran none or had no census rows."""
     if not node_seconds or rows <= 0:
         return
-    costs = load_costs(project, fingerprint)
-    costs.update({name: sum(seconds) / len(seconds) / rows for name, seconds in node_seconds.items() if seconds})
-    _write(_costs_path(project, fingerprint), _canonical({"format": FORMAT, "per_row": costs}).encode())
+    costs = _recorded_costs(project, fingerprint)
+    costs.update({name: [sum(seconds) / len(seconds) / rows, rows] for name, seconds in node_seconds.items() if seconds})
+    _write(_costs_path(project, fingerprint), _canonical({"format": FORMAT, "costs": costs}).encode())
 
 
 def load_entry(project: DbtProject, key: dict) -> Entry | None:

@@ -96,7 +96,7 @@ class OverlappingYears:
     def _balance(self, ctx, entries) -> tuple[str, ...]:
         """The models moved into the head for the whole run, from the node costs earlier runs recorded."""
         state, rows = self._state(ctx), self._overlaps(ctx).rows
-        recorded = load_costs(state.project, state.fingerprint)
+        recorded = load_costs(state.project, state.fingerprint, rows)
         seeds = balanced(*entries, cost=lambda node: (recorded[cost_name(node)] * rows
                                                       if cost_name(node) in recorded else None))
         if seeds:
