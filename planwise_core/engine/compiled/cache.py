@@ -130,16 +130,28 @@ def _reads_path(project: DbtProject, key: dict) -> Path:
 def known_reads(project: DbtProject, key: dict) -> list[list[str]]:
     """The sets of vars compiles of ``key``'s phase read (most recent first); [] when none is recorded or the index
     is refused (warned) or of another format."""
-    payload = read_authenticated(_reads_path(project, key))
+    return _read_signed(_reads_path(project, key), "reads", [], "reads index", "a list of var names",
+                        lambda reads: all(isinstance(names, list) and all(isinstance(n, str) for n in names)
+                                          for names in reads))
+
+
+def _read_signed(path: Path, field: str, empty, what: str, shape: str, valid):
+    """``field`` of the signed index ``path`` of this cache format; ``empty`` when the file is missing or of another
+    format, or refused (unsigned, altered: warned) or not ``valid`` (warned as not ``shape``)."""
+    payload = read_authenticated(path)
     try:
         data = json.loads(payload) if payload is not None else {}
-        reads = data.get("reads", []) if data.get("format") == FORMAT else []
-        if not all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in reads):
-            raise ValueError("not a list of var names")
-        return reads
-    except (ValueError, AttributeError) as exc:
-        _log.warning("Compiled-SQL reads index %s ignored (%s).", _reads_path(project, key), exc)
-        return []
+        value = data.get(field, empty) if data.get("format") == FORMAT else empty
+        if not valid(value):
+            raise ValueError(f"not {shape}")
+        return value
+    except (ValueError, AttributeError, TypeError) as exc:
+        _log.warning("Compiled-SQL %s %s ignored (%s).", what, path, exc)
+        return empty
+
+
+def _write_signed(path: Path, field: str, value) -> bool:
+    return _write(path, _canonical({"format": FORMAT, field: value}).encode())
 
 
 def remember_reads(project: DbtProject, key: dict) -> None:
@@ -147,8 +159,7 @@ def remember_reads(project: DbtProject, key: dict) -> None:
     known = known_reads(project, key)
     if key.get("reads") is None or key["reads"] in known:
         return
-    payload = _canonical({"format": FORMAT, "reads": [key["reads"], *known][:_MAX_READS]}).encode()
-    _write(_reads_path(project, key), payload)
+    _write_signed(_reads_path(project, key), "reads", [key["reads"], *known][:_MAX_READS])
 
 
 def cost_name(node: Node) -> str:
@@ -171,17 +182,11 @@ def load_costs(project: DbtProject, fingerprint: str, rows: int) -> dict[str, fl
 
 
 def _recorded_costs(project: DbtProject, fingerprint: str) -> dict[str, list]:
-    payload = read_authenticated(_costs_path(project, fingerprint))
-    try:
-        data = json.loads(payload) if payload is not None else {}
-        costs = data.get("costs", {}) if data.get("format") == FORMAT else {}
-        if not all(isinstance(name, str) and isinstance(cost, list) and len(cost) == 2 and isinstance(cost[0], float)
-                   and cost[0] >= 0 and isinstance(cost[1], int) and cost[1] > 0 for name, cost in costs.items()):
-            raise ValueError("not a table of seconds per row and rows by node")
-        return costs
-    except (ValueError, AttributeError) as exc:
-        _log.warning("Compiled-SQL node costs %s ignored (%s).", _costs_path(project, fingerprint), exc)
-        return {}
+    return _read_signed(_costs_path(project, fingerprint), "costs", {}, "node costs",
+                        "a table of seconds per row and rows by node",
+                        lambda costs: all(isinstance(name, str) and isinstance(cost, list) and len(cost) == 2
+                                          and isinstance(cost[0], float) and cost[0] >= 0 and isinstance(cost[1], int)
+                                          and cost[1] > 0 for name, cost in costs.items()))
 
 
 def save_costs(project: DbtProject, fingerprint: str, node_seconds: dict[str, list[float]], rows: int) -> None:
@@ -191,7 +196,7 @@ def save_costs(project: DbtProject, fingerprint: str, node_seconds: dict[str, li
         return
     costs = _recorded_costs(project, fingerprint)
     costs.update({name: [sum(seconds) / len(seconds) / rows, rows] for name, seconds in node_seconds.items() if seconds})
-    _write(_costs_path(project, fingerprint), _canonical({"format": FORMAT, "costs": costs}).encode())
+    _write_signed(_costs_path(project, fingerprint), "costs", costs)
 
 
 def load_entry(project: DbtProject, key: dict) -> Entry | None:
