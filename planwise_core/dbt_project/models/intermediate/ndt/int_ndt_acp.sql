@@ -4,6 +4,8 @@
 {%- set design = ndt_design() -%}
 {%- set true_up = var('plan_match_calculation') == 'annual_true_up' -%}
 {%- set acp_rows = 'limited' if design['match_over_100'] else 'counted' -%}
+{%- set acr = "case when acp_comp_cents > 0 then " ~ div_half_up('10000 * acp_match_cents', 'acp_comp_cents', wide=false)
+              ~ " else 0 end" -%}
 
 with counted as materialized (
     select scoped.*,
@@ -56,9 +58,7 @@ limited as (
 {%- endif %}
 
 members as materialized (
-    select employee_id, acp_test_group as grp, is_hce,
-           case when acp_comp_cents > 0 then {{ div_half_up('10000 * acp_match_cents', 'acp_comp_cents', wide=false) }} else 0 end as r,
-           acp_match_cents as amount, acp_comp_cents as comp
+    select employee_id, acp_test_group as grp, is_hce, {{ acr }} as r, acp_match_cents as amount, acp_comp_cents as comp
     from {{ acp_rows }}
     where acp_test_group is not null
 ),
@@ -67,9 +67,8 @@ members as materialized (
 
 select
     {{ acp_rows }}.*,
-    members.r as acr_bp,
+    case when acp_test_group is not null then {{ acr }} end as acr_bp,
     coalesce(apportioned.x, 0) as acp_excess_cents,
     {{ div_half_up('coalesce(apportioned.x, 0) * vested_match_bp', '10000') }} as acp_distributed_cents
 from {{ acp_rows }}
-left join members using (employee_id)
 left join apportioned using (employee_id)

@@ -6,89 +6,84 @@
 {%- set formulas = match_formulas() -%}
 {#- Days from a date (or the eligibility date, when later) to the last day employed, none when after it. -#}
 {%- set days_from = "greatest(date_diff('day', greatest(DATE, p.eligibility_date), p.last_day) + 1, 0)" -%}
+{%- set first = var('simulation_year') == var('start_year') -%}
+{#- The salary in force on Jan 1: the baseline's in the first year, else last year's active snapshot row's
+    (int_ndt_population's opening_cents). -#}
+{%- set opening = 'opening.current_compensation' if first else 'p.opening_compensation' -%}
 
 with
-{%- if eligible_period %}
-events as (
-    select employee_id, event_type, effective_date, previous_compensation, compensation_amount
-    from {{ ref('fct_yearly_events') }}
-    where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
-      and event_type in ('hire', 'promotion', 'raise')
-),
-{%- endif %}
-
 ratios as materialized (
     select
-        based.*,
-        case when is_eligible then least({{ 'eligible_comp_cents' if eligible_period else 'comp_cents' }}, l17_cents) end
-            as adp_comp_cents,
-        case when is_eligible then d_cents - cu_cents end as adp_deferral_cents,
-        {{ ndt_test_group('is_eligible') }} as adp_test_group
+        ranked.*,
+        case when adp_test_group is not null then
+            case when adp_comp_cents > 0 then {{ div_half_up('10000 * adp_deferral_cents', 'adp_comp_cents', wide=false) }} else 0 end
+        end as adr_bp
     from (
         select
-            p.*,
-            {{ cents('c.plan_comp') }} as comp_cents,
-            {{ cents('c.match_comp') }} as match_comp_cents,
-            {{ cents('c.core_comp') }} as core_comp_cents,
-            {{ cents('c.comp_limit_401a17') }} as l17_cents,
-            {{ cents('c.employee_deferral') }} as d_cents,
-            {{ cents('c.catch_up_deferral') }} as cu_cents,
-            {{ cents('c.catch_up_limit') }} as cul_cents,
-            {{ cents('c.employer_match') }} as m_cents,
-            {{ cents('c.employer_core') }} as k_cents,
-            {{ to_bp('c.vested_pct_match') }} as vested_match_bp,
-            c.match_eligible,
-            c.core_eligible,
-            {{ cents('c.vested_amount') }} as vested_cents,
-            {{ cents('c.match_balance_boy') }} + {{ cents('c.core_balance_boy') }} as employer_balance_boy_cents,
-            {{ 'coalesce(e.eligible_comp_cents, 0)' if eligible_period else '0' }} as eligible_comp_cents,
-            {{ band_key(var('plan_match_graded_by'), 'p.current_age', 'p.current_tenure') }} as match_band_key,
-            date_diff('day', greatest(p.employee_hire_date, {{ year_start() }}), p.last_day) + 1 as days_employed,
-            {{ days_in_year() }} as days_in_year
-        from {{ ref('int_ndt_population') }} as p
-        inner join {{ ref('fct_dc_contributions') }} as c
-            on p.employee_id = c.employee_id and c.simulation_year = {{ sim_year() }}
+            based.*,
+            case when is_eligible then least({{ 'eligible_comp_cents' if eligible_period else 'comp_cents' }}, l17_cents) end
+                as adp_comp_cents,
+            case when is_eligible then d_cents - cu_cents end as adp_deferral_cents,
+            {{ ndt_test_group('is_eligible') }} as adp_test_group
+        from (
+            select
+                p.*,
+                {{ cents('c.plan_comp') }} as comp_cents,
+                {{ cents('c.match_comp') }} as match_comp_cents,
+                {{ cents('c.core_comp') }} as core_comp_cents,
+                {{ cents('c.comp_limit_401a17') }} as l17_cents,
+                {{ cents('c.employee_deferral') }} as d_cents,
+                {{ cents('c.catch_up_deferral') }} as cu_cents,
+                {{ cents('c.catch_up_limit') }} as cul_cents,
+                {{ cents('c.employer_match') }} as m_cents,
+                {{ cents('c.employer_core') }} as k_cents,
+                {{ to_bp('c.vested_pct_match') }} as vested_match_bp,
+                c.match_eligible,
+                c.core_eligible,
+                {{ cents('c.vested_amount') }} as vested_cents,
+                {{ cents('c.match_balance_boy') }} + {{ cents('c.core_balance_boy') }} as employer_balance_boy_cents,
 {%- if eligible_period %}
-        left join (
-            -- C_e (N6): the salary in force on each day while eligible, summed in cent-days. The opening (or hire)
-            -- salary counts from the later of Jan 1 and the hire date; each raise or promotion then adds the change
-            -- of salary from its date on (each change carries the salary before it as previous_compensation, so the
-            -- sum of salary x days per segment telescopes: no window over the salary changes, docs/ndt.md#pipeline).
-            select pop.employee_id,
-                   {{ div_half_up('coalesce(' ~ cents('coalesce(opening.current_compensation, hire.compensation_amount)')
-                                  ~ ' * ' ~ days_from | replace('p.', 'pop.') | replace('DATE', 'greatest(pop.employee_hire_date, ' ~ year_start() ~ ')')
-                                  ~ ', 0) + coalesce(raised.cent_days, 0)', days_in_year(), wide=false) }}
-                       as eligible_comp_cents
-            from {{ ref('int_ndt_population') }} as pop
-            left join (
-{%- if var('simulation_year') == var('start_year') %}
-                select employee_id, current_compensation from {{ ref('int_baseline_workforce') }}
+                -- C_e (N6): the salary in force on each day while eligible, summed in cent-days. The opening (or hire)
+                -- salary counts from the later of Jan 1 and the hire date; each raise or promotion then adds the
+                -- change of salary from its date on (each change carries the salary before it as
+                -- previous_compensation, so the sum of salary x days per segment telescopes: no window over the
+                -- salary changes, docs/ndt.md#pipeline). The year's changes come as one list per employee.
+                {{ div_half_up('coalesce(' ~ cents('coalesce(' ~ opening ~ ', changed.hire_compensation)') ~ ' * '
+                               ~ days_from | replace('DATE', 'greatest(p.employee_hire_date, ' ~ year_start() ~ ')')
+                               ~ ', 0) + coalesce(list_sum(list_transform(changed.changes, lambda x: x.delta * '
+                               ~ days_from | replace('DATE', 'x.effective_date') ~ ')), 0)', days_in_year(), wide=false) }}
+                    as eligible_comp_cents,
 {%- else %}
-                select employee_id, full_year_equivalent_compensation as current_compensation
-                from {{ previous_year_relation('fct_workforce_snapshot') }}
-                where simulation_year = {{ sim_year() }} - 1 and employment_status = 'active'
+                0 as eligible_comp_cents,
 {%- endif %}
-            ) as opening using (employee_id)
-            left join (select employee_id, compensation_amount from events where event_type = 'hire') as hire
-                using (employee_id)
+                {{ band_key(var('plan_match_graded_by'), 'p.current_age', 'p.current_tenure') }} as match_band_key,
+                date_diff('day', greatest(p.employee_hire_date, {{ year_start() }}), p.last_day) + 1 as days_employed,
+                {{ days_in_year() }} as days_in_year
+            from {{ ref('int_ndt_population') }} as p
+            inner join {{ ref('fct_dc_contributions') }} as c
+                on p.employee_id = c.employee_id and c.simulation_year = {{ sim_year() }}
+{%- if eligible_period %}
+{%- if first %}
+            left join {{ ref('int_baseline_workforce') }} as opening on opening.employee_id = p.employee_id
+{%- endif %}
             left join (
-                select e.employee_id,
-                       sum(({{ cents('e.compensation_amount') }} - {{ cents('e.previous_compensation') }})
-                           * {{ days_from | replace('p.', 'changed.') | replace('DATE', 'e.effective_date') }}) as cent_days
-                from events as e
-                inner join {{ ref('int_ndt_population') }} as changed using (employee_id)
-                where e.event_type in ('promotion', 'raise')
-                group by e.employee_id
-            ) as raised using (employee_id)
-        ) as e on p.employee_id = e.employee_id
+                select employee_id,
+                       any_value(compensation_amount) filter (where event_type = 'hire') as hire_compensation,
+                       list({'delta': {{ cents('compensation_amount') }} - {{ cents('previous_compensation') }},
+                             'effective_date': effective_date})
+                           filter (where event_type in ('promotion', 'raise')) as changes
+                from {{ ref('fct_yearly_events') }}
+                where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
+                  and event_type in ('hire', 'promotion', 'raise')
+                group by employee_id
+            ) as changed on changed.employee_id = p.employee_id
 {%- endif %}
-    ) as based
+        ) as based
+    ) as ranked
 ),
 
 members as materialized (
-    select employee_id, adp_test_group as grp, is_hce,
-           case when adp_comp_cents > 0 then {{ div_half_up('10000 * adp_deferral_cents', 'adp_comp_cents', wide=false) }} else 0 end as r,
-           adp_deferral_cents as amount, adp_comp_cents as comp
+    select employee_id, adp_test_group as grp, is_hce, adr_bp as r, adp_deferral_cents as amount, adp_comp_cents as comp
     from ratios
     where adp_test_group is not null
 ),
@@ -112,10 +107,8 @@ select
 from (
     select
         ratios.*,
-        members.r as adr_bp,
         coalesce(apportioned.x, 0) as adp_excess_cents,
         least(coalesce(apportioned.x, 0), greatest(0, cul_cents - cu_cents)) as adp_recharacterized_cents
     from ratios
-    left join members using (employee_id)
     left join apportioned using (employee_id)
 ) as corrected

@@ -14,7 +14,8 @@ with previous_population as (
         employee_id, employee_birth_date, employee_hire_date, ownership_pct, is_officer,
         {{ div_half_up(cents('employee_gross_compensation') ~ " * (date_diff('day', greatest(employee_hire_date, "
             ~ year_start(last_year) ~ "), " ~ year_end(last_year) ~ ") + 1)", days_in_year(last_year), wide=false) }}
-            as pay_cents
+            as pay_cents,
+        cast(null as decimal(18, 2)) as opening_compensation  -- the first year's opening salary is the baseline's
     from {{ ref('stg_census') }}
     where employee_hire_date <= {{ year_end(last_year) }}
       and (employee_termination_date is null or employee_termination_date > {{ year_end(last_year) }})
@@ -22,7 +23,9 @@ with previous_population as (
     select
         s.employee_id, s.employee_birth_date, s.employee_hire_date,
         coalesce(census.ownership_pct, 0) as ownership_pct, coalesce(census.is_officer, false) as is_officer,
-        {{ cents('c.plan_comp') }} as pay_cents
+        {{ cents('c.plan_comp') }} as pay_cents,
+        -- the salary in force on Jan 1 of Y (int_ndt_adp's eligible-period pay): last year's active row's
+        case when s.employment_status = 'active' then s.full_year_equivalent_compensation end as opening_compensation
     from {{ previous_year_relation('fct_workforce_snapshot') }} as s
     inner join {{ previous_year_relation('fct_dc_contributions') }} as c
         on c.employee_id = s.employee_id and c.simulation_year = {{ last_year }}
@@ -51,7 +54,8 @@ from (
             make_date(year(m_date) + 1, 1, 1),
             cast(m_date + to_months(6) as date)
         ) as statutory_entry_date,
-        deferral_balance_boy_cents
+        deferral_balance_boy_cents,
+        opening_compensation
     from (
         select *, greatest({{ ndt_anniversary('employee_birth_date', 21) }},
                            {{ ndt_anniversary('employee_hire_date', 1) }}) as m_date
@@ -67,6 +71,7 @@ from (
                 snap.current_tenure,
                 least(coalesce(snap.termination_date, {{ year_end() }}), {{ year_end() }}) as last_day,
                 previous_population.pay_cents as lookback_cents,
+                previous_population.opening_compensation,
                 coalesce(census.ownership_pct, 0) as ownership_pct,
                 coalesce(census.is_officer, false) as is_officer,
                 top_paid.in_group,
