@@ -126,6 +126,7 @@ qnec as (
 {%- endfor %}
 {%- endset %}
 
+{%- set components = ['deferral', 'match', 'core'] %}
 coverage_people as (
     select employee_id, is_hce, case when is_otherwise_excludable then 'excludable' else 'main' end as grp,
            adp_eligible as deferral_benefits, acp_eligible as match_benefits,
@@ -133,37 +134,62 @@ coverage_people as (
            termination_date is not null and hours_estimated <= 500 as short_leaver,
            core_allocation_rate
     from employees
+),
+
+coverage_counts as (
+    -- N14 in one pass: per component and group, the counts of the tested (a short leaver who does not benefit is
+    -- not counted for the match and the core) and of those benefiting.
+    select
+    {%- for component in components %}
+    {%- for grp in ['main', 'excludable'] %}
+    {%- set tested = "grp = '" ~ grp ~ "'" ~ ('' if component == 'deferral' else ' and not (' ~ component ~ '_benefits = false and short_leaver)') %}
+        count(*) filter (where {{ tested }} and is_hce) as {{ component }}_{{ grp }}_hce_count,
+        count(*) filter (where {{ tested }} and not is_hce) as {{ component }}_{{ grp }}_nhce_count,
+        count(*) filter (where {{ tested }} and is_hce and {{ component }}_benefits) as {{ component }}_{{ grp }}_hce_benefiting,
+        count(*) filter (where {{ tested }} and not is_hce and {{ component }}_benefits) as {{ component }}_{{ grp }}_nhce_benefiting
+        {{- ',' if not (loop.last and component == 'core') }}
+    {%- endfor %}
+    {%- endfor %}
+    from coverage_people
 )
 
 {%- set coverage_sql %}
-{%- for component in ['deferral', 'match', 'core'] %}
+{%- for component in components %}
 {%- set on = component == 'deferral' or var('plan_' ~ component ~ '_enabled') %}
 {%- for grp in ['main', 'excludable'] %}
     select 'coverage_{{ component }}' as test, '{{ grp }}' as test_group, {{ sql_literal(on) }} as is_on,
            '{{ component }}_disabled' as off_reason,
-           count(*) filter (where is_hce) as hce_count, count(*) filter (where not is_hce) as nhce_count,
-           count(*) filter (where is_hce and {{ component }}_benefits) as hce_benefiting,
-           count(*) filter (where not is_hce and {{ component }}_benefits) as nhce_benefiting
-    from coverage_people
-    where grp = '{{ grp }}'{% if component != 'deferral' %} and not ({{ component }}_benefits = false and short_leaver){% endif %}
+           {%- for column in ['hce_count', 'nhce_count', 'hce_benefiting', 'nhce_benefiting'] %}
+           {{ component }}_{{ grp }}_{{ column }} as {{ column }}{{ ',' if not loop.last }}
+           {%- endfor %}
+    from coverage_counts
+    {%- if not loop.last or component != 'core' %}
     union all
+    {%- endif %}
 {%- endfor %}
 {%- endfor %}
-    select null, null, null, null, null, null, null, null where false
 {%- endset %}
 
 {%- set rate_groups_sql %}
-    -- N15: for every HCE rate of the core's main population, the group of everyone at that rate or above.
-    select h.rate,
-           count(*) filter (where p.is_hce) as hce_benefiting, count(*) filter (where not p.is_hce) as nhce_benefiting,
-           any_value(totals.hce_count) as hce_count, any_value(totals.nhce_count) as nhce_count
-    from (select distinct core_allocation_rate as rate from coverage_people
-          where is_hce and grp = 'main' and not (core_benefits = false and short_leaver)) as h
+    -- N15: for every HCE rate of the core's main population, the group of everyone at that rate or above: the
+    -- counts at each rate, summed from the highest rate down.
+    select rate, hce_benefiting, nhce_benefiting, totals.hce_count, totals.nhce_count
+    from (
+        select rate, at_rate_hce,
+               cast(sum(at_rate_hce) over downward as bigint) as hce_benefiting,
+               cast(sum(at_rate_nhce) over downward as bigint) as nhce_benefiting
+        from (
+            select core_allocation_rate as rate, count(*) filter (where is_hce) as at_rate_hce,
+                   count(*) filter (where not is_hce) as at_rate_nhce
+            from coverage_people
+            where grp = 'main' and not (core_benefits = false and short_leaver) and core_allocation_rate is not null
+            group by core_allocation_rate
+        ) as at_rate
+        window downward as (order by rate desc rows between unbounded preceding and current row)
+    ) as cumulative
     cross join (select count(*) filter (where is_hce) as hce_count, count(*) filter (where not is_hce) as nhce_count
                 from coverage_people where grp = 'main' and not (core_benefits = false and short_leaver)) as totals
-    inner join coverage_people as p
-        on p.grp = 'main' and not (p.core_benefits = false and p.short_leaver) and p.core_allocation_rate >= h.rate
-    group by h.rate
+    where at_rate_hce > 0
 {%- endset %}
 
 {%- set people_sql %}

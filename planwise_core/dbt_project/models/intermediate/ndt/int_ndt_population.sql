@@ -15,7 +15,8 @@ with previous_population as (
         {{ div_half_up(cents('employee_gross_compensation') ~ " * (date_diff('day', greatest(employee_hire_date, "
             ~ year_start(last_year) ~ "), " ~ year_end(last_year) ~ ") + 1)", days_in_year(last_year), wide=false) }}
             as pay_cents,
-        cast(null as decimal(18, 2)) as opening_compensation  -- the first year's opening salary is the baseline's
+        cast(null as decimal(18, 2)) as opening_compensation,  -- the first year's opening salary is the baseline's
+        false as was_key, cast(null as bigint) as deferral_balance_cents
     from {{ ref('stg_census') }}
     where employee_hire_date <= {{ year_end(last_year) }}
       and (employee_termination_date is null or employee_termination_date > {{ year_end(last_year) }})
@@ -25,11 +26,16 @@ with previous_population as (
         coalesce(census.ownership_pct, 0) as ownership_pct, coalesce(census.is_officer, false) as is_officer,
         {{ cents('c.plan_comp') }} as pay_cents,
         -- the salary in force on Jan 1 of Y (int_ndt_adp's eligible-period pay): last year's active row's
-        case when s.employment_status = 'active' then s.full_year_equivalent_compensation end as opening_compensation
+        case when s.employment_status = 'active' then s.full_year_equivalent_compensation end as opening_compensation,
+        -- the state carried from Y-1's NDT row (N3, N17): one such row per snapshot row of Y-1
+        coalesce(n.is_key or n.is_former_key, false) as was_key,
+        {{ cents('n.deferral_balance_eoy') }} as deferral_balance_cents
     from {{ previous_year_relation('fct_workforce_snapshot') }} as s
     inner join {{ previous_year_relation('fct_dc_contributions') }} as c
         on c.employee_id = s.employee_id and c.simulation_year = {{ last_year }}
     left join {{ ref('stg_census') }} as census on census.employee_id = s.employee_id
+    left join {{ previous_year_relation('fct_ndt_employee') }} as n
+        on n.employee_id = s.employee_id and n.simulation_year = {{ last_year }}
     where s.simulation_year = {{ last_year }}
 {%- endif %}
 )
@@ -72,15 +78,22 @@ from (
                 least(coalesce(snap.termination_date, {{ year_end() }}), {{ year_end() }}) as last_day,
                 previous_population.pay_cents as lookback_cents,
                 previous_population.opening_compensation,
+{%- if first %}
                 coalesce(census.ownership_pct, 0) as ownership_pct,
                 coalesce(census.is_officer, false) as is_officer,
+{%- else %}
+                -- After the first year everyone of Y from the census was in Y-1's snapshot (the start population
+                -- is the census's actives; a new hire's id is never a census id): its census columns came with it.
+                coalesce(previous_population.ownership_pct, 0) as ownership_pct,
+                coalesce(previous_population.is_officer, false) as is_officer,
+{%- endif %}
                 top_paid.in_group,
                 previous_keys.key_reason,
-                coalesce(previous_ndt.is_key or previous_ndt.is_former_key, false) as was_key,
+                coalesce(previous_population.was_key, false) as was_key,
 {%- if first %}
                 coalesce({{ cents('census.employee_deferral_balance') }}, 0) as deferral_balance_boy_cents,
 {%- else %}
-                coalesce(previous_ndt.deferral_balance_cents, 0) as deferral_balance_boy_cents,
+                coalesce(previous_population.deferral_balance_cents, 0) as deferral_balance_boy_cents,
 {%- endif %}
                 thresholds.hce_414q
             from (
@@ -88,7 +101,9 @@ from (
                 where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
             ) as snap
             left join previous_population using (employee_id)
+{%- if first %}
             left join {{ ref('stg_census') }} as census using (employee_id)
+{%- endif %}
             left join (
                 -- N2: the first div_half_up(20 * counted, 100) of the ranking by pay (those not counted still rank).
                 -- Only the election reads it: without it the ranking is not computed at all.
@@ -107,17 +122,6 @@ from (
 {%- endif %}
             ) as top_paid using (employee_id)
             left join ({{ ndt_key_test('previous_population', last_year) }}) as previous_keys using (employee_id)
-            left join (
-{%- if first %}
-                select cast(null as varchar) as employee_id, false as is_key, false as is_former_key,
-                       cast(0 as bigint) as deferral_balance_cents
-                where false
-{%- else %}
-                select employee_id, is_key, is_former_key, {{ cents('deferral_balance_eoy') }} as deferral_balance_cents
-                from {{ previous_year_relation('fct_ndt_employee') }}
-                where simulation_year = {{ last_year }}
-{%- endif %}
-            ) as previous_ndt using (employee_id)
             left join (
                 select hce_414q from {{ ref('int_ndt_thresholds_by_year') }} where limit_year = {{ last_year }}
             ) as thresholds on true
