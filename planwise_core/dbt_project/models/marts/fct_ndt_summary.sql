@@ -5,6 +5,7 @@
 {%- set design = ndt_design() -%}
 {%- set groups_list = ['main', 'excludable'] if var('plan_ndt_otherwise_excludable') == 'disaggregate' else ['main'] -%}
 {%- set current = var('plan_ndt_testing_method') == 'current_year' -%}
+{%- set components = ['deferral', 'match', 'core'] -%}
 
 -- Materialized: read by every test below, computed once; only the columns read below are kept.
 with employees as materialized (
@@ -126,7 +127,6 @@ qnec as (
 {%- endfor %}
 {%- endset %}
 
-{%- set components = ['deferral', 'match', 'core'] %}
 coverage_people as (
     select employee_id, is_hce, case when is_otherwise_excludable then 'excludable' else 'main' end as grp,
            adp_eligible as deferral_benefits, acp_eligible as match_benefits,

@@ -64,19 +64,19 @@ ratios as materialized (
                 on p.employee_id = c.employee_id and c.simulation_year = {{ sim_year() }}
 {%- if eligible_period %}
 {%- if first %}
-            left join {{ ref('int_baseline_workforce') }} as opening on opening.employee_id = p.employee_id
+            left join {{ ref('int_baseline_workforce') }} as opening on p.employee_id = opening.employee_id
 {%- endif %}
             left join (
                 select employee_id,
                        any_value(compensation_amount) filter (where event_type = 'hire') as hire_compensation,
-                       list({'delta': {{ cents('compensation_amount') }} - {{ cents('previous_compensation') }},
-                             'effective_date': effective_date})
+                       list(struct_pack(delta := {{ cents('compensation_amount') }} - {{ cents('previous_compensation') }},
+                                        effective_date := effective_date))
                            filter (where event_type in ('promotion', 'raise')) as changes
                 from {{ ref('fct_yearly_events') }}
                 where simulation_year = {{ sim_year() }} and {{ sql_literal(var('plan_ndt_enabled')) }}
                   and event_type in ('hire', 'promotion', 'raise')
                 group by employee_id
-            ) as changed on changed.employee_id = p.employee_id
+            ) as changed on p.employee_id = changed.employee_id
 {%- endif %}
         ) as based
     ) as ranked
