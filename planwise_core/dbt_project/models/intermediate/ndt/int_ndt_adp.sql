@@ -8,7 +8,7 @@
 {%- set days_from = "greatest(date_diff('day', greatest(DATE, p.eligibility_date), p.last_day) + 1, 0)" -%}
 {%- set first = var('simulation_year') == var('start_year') -%}
 {#- The salary in force on Jan 1: the baseline's in the first year, else last year's active snapshot row's
-    (int_ndt_population's opening_cents). -#}
+    (int_ndt_population's opening_compensation). -#}
 {%- set opening = 'opening.current_compensation' if first else 'p.opening_compensation' -%}
 
 with
