@@ -9,6 +9,10 @@ fct_ndt_employee and fct_ndt_summary are deleted and inserted again from the com
 Each model's CPU seconds (this process: DuckDB's threads included) and wall seconds are printed with the load
 average, and the replayed rows are compared with the run's own (a sha256 of the sorted rows): the same rows
 byte for byte or the script fails. ``--profile DIR`` also writes DuckDB's JSON profile of each model.
+``--floor`` also times, the same way, the employee mart's floor: one query that joins only what
+``fct_ndt_employee`` reads (the year's snapshot and money, last year's snapshot, money and NDT rows, the census, the
+year's events per employee) and writes its 41 columns from trivial expressions into a new table (then dropped),
+so the SQL's own cost shows apart from reading the inputs and writing the rows (docs/performance.md).
 
 ``--ab N`` measures whole runs instead (bench/run_bench.py's `planwise run` processes, no SQL floor): N rounds of
 NDT off (plan case ``on``), NDT on, and NDT on with the dbt project of ``--baseline-dbt`` when given, interleaved
@@ -49,10 +53,11 @@ def digest(con: duckdb.DuckDBPyConnection, table: str, year: int) -> str:
                        f"'')) from \"{table}\" r where simulation_year = ?", [year]).fetchone()[0]
 
 
-def replay(copy: Path, sql: dict[str, str], year: int, profile: Path | None) -> dict[str, dict[str, float]]:
+def replay(copy: Path, sql: dict[str, str], year: int, profile: Path | None,
+           threads: int = 2) -> dict[str, dict[str, float]]:
     """Delete and insert the year's NDT rows once; CPU and wall seconds per model."""
     figures = {}
-    with duckdb.connect(str(copy), config={"threads": 2}) as con:
+    with duckdb.connect(str(copy), config={"threads": threads}) as con:
         for model in reversed(MODELS):
             con.execute(f'delete from "{model}" where simulation_year = ?', [year])
         con.execute("checkpoint")
@@ -64,6 +69,65 @@ def replay(copy: Path, sql: dict[str, str], year: int, profile: Path | None) -> 
             con.execute(f'insert into "{model}" by name ({sql[model]})')
             figures[model] = {"cpu_s": round(cpu_seconds() - cpu, 3), "wall_s": round(time.perf_counter() - wall, 3)}
             con.execute("pragma disable_profiling")
+    return figures
+
+
+FLOOR_SQL = """
+select s.employee_id, {year} as simulation_year, p.plan_comp as lookback_comp,
+       cast(coalesce(cen.ownership_pct, 0) as decimal(9, 6)) as ownership_pct,
+       coalesce(cen.is_officer, false) as is_officer, cast(null as boolean) as in_top_paid_group,
+       p.plan_comp > 150000 as is_hce, case when p.plan_comp > 150000 then 'compensation' end as hce_reason,
+       coalesce(n.is_key, false) as is_key, cast(null as varchar) as key_reason,
+       coalesce(n.is_former_key, false) as is_former_key, false as key_test_in_year,
+       cast(s.employee_hire_date + interval 1 year as date) as statutory_entry_date, false as is_otherwise_excludable,
+       s.is_eligible as adp_eligible, case when s.is_eligible then 'main' end as adp_test_group,
+       c.plan_comp as adp_testing_comp, c.employee_deferral as adp_deferrals,
+       cast(c.employee_deferral / nullif(c.plan_comp, 0) as decimal(7, 4)) as adr,
+       cast(0 as decimal(18, 2)) as adp_excess, cast(0 as decimal(18, 2)) as adp_recharacterized,
+       cast(ev.changes as decimal(18, 2)) as adp_distributed, cast(0 as decimal(18, 2)) as match_forfeited_adp,
+       c.employer_match as match_after_adp, c.match_eligible as acp_eligible,
+       case when c.match_eligible then 'main' end as acp_test_group, c.match_comp as acp_testing_comp,
+       c.employer_match as acp_match, cast(c.employer_match / nullif(c.plan_comp, 0) as decimal(7, 4)) as acr,
+       cast(0 as decimal(18, 2)) as acp_excess, cast(0 as decimal(18, 2)) as acp_distributed,
+       cast(0 as decimal(18, 2)) as acp_forfeited, cast(0 as decimal(18, 2)) as corrective_distribution,
+       cast(0 as decimal(18, 2)) as match_forfeited,
+       cast(c.employer_core / nullif(c.plan_comp, 0) as decimal(7, 4)) as core_allocation_rate,
+       n.deferral_balance_eoy as deferral_balance_boy,
+       coalesce(n.deferral_balance_eoy, 0) + c.employee_deferral as deferral_balance_eoy,
+       cast(0 as decimal(18, 2)) as th_distribution, cast(0 as decimal(18, 2)) as th_required,
+       c.employer_core as th_employer_contribution, cast(0 as decimal(18, 2)) as th_shortfall
+from fct_workforce_snapshot as s
+inner join fct_dc_contributions as c on c.employee_id = s.employee_id and c.simulation_year = {year}
+left join (
+    select s1.employee_id, c1.plan_comp
+    from fct_workforce_snapshot as s1
+    inner join fct_dc_contributions as c1 on c1.employee_id = s1.employee_id and c1.simulation_year = {year} - 1
+    where s1.simulation_year = {year} - 1
+) as p on p.employee_id = s.employee_id
+left join stg_census as cen on cen.employee_id = s.employee_id
+left join (
+    select employee_id, is_key, is_former_key, deferral_balance_eoy from fct_ndt_employee
+    where simulation_year = {year} - 1
+) as n on n.employee_id = s.employee_id
+left join (
+    select employee_id, sum(compensation_amount - coalesce(previous_compensation, 0)) as changes
+    from fct_yearly_events
+    where simulation_year = {year} and event_type in ('hire', 'promotion', 'raise')
+    group by employee_id
+) as ev on ev.employee_id = s.employee_id
+where s.simulation_year = {year}
+"""
+
+
+def floor_replay(copy: Path, year: int, threads: int = 2) -> dict[str, float]:
+    """The employee mart's floor (FLOOR_SQL) written into a new table with the mart's columns, then dropped."""
+    with duckdb.connect(str(copy), config={"threads": threads}) as con:
+        con.execute("create or replace table ndt_floor as select * from fct_ndt_employee limit 0")
+        con.execute("checkpoint")
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        con.execute(f"insert into ndt_floor by name ({FLOOR_SQL.format(year=year)})")
+        figures = {"cpu_s": round(cpu_seconds() - cpu, 3), "wall_s": round(time.perf_counter() - wall, 3)}
+        con.execute("drop table ndt_floor")
     return figures
 
 
@@ -111,6 +175,8 @@ def main() -> None:
     p.add_argument("--year", type=int)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--profile", type=Path)
+    p.add_argument("--floor", action="store_true", help="also time the employee mart's floor (see above)")
+    p.add_argument("--threads", type=int, default=2, help="DuckDB threads of the replay (a 100K run uses 1)")
     opts = p.parse_args()
     if opts.ab:
         return ab_runs(opts.ab, opts.size, opts.years, opts.baseline_dbt, opts.out.resolve(), opts.engine)
@@ -126,10 +192,13 @@ def main() -> None:
         sql = compile_year(DbtProject(copy), dict(config.to_dbt_vars(), simulation_year=year))
         if opts.profile:
             opts.profile.mkdir(parents=True, exist_ok=True)
-        runs = [replay(copy, sql, year, opts.profile) for _ in range(opts.repeat)]
+        runs = [replay(copy, sql, year, opts.profile, opts.threads) for _ in range(opts.repeat)]
+        floors = [floor_replay(copy, year, opts.threads) for _ in range(opts.repeat)] if opts.floor else []
         with duckdb.connect(str(copy)) as con:
             identical = {m: digest(con, m, year) == expected[m] for m in MODELS}
     best = {m: {k: min(r[m][k] for r in runs) for k in ("cpu_s", "wall_s")} for m in MODELS}
+    if floors:
+        best["fct_ndt_employee floor"] = {k: min(f[k] for f in floors) for k in ("cpu_s", "wall_s")}
     print(json.dumps({"year": year, "dbt_dir": os.environ.get("PLANWISE_DBT_DIR", "(installed)"),
                       "load_average": [round(v, 2) for v in os.getloadavg()], "runs": runs, "best": best,
                       "identical": identical}, indent=1))
