@@ -8,11 +8,16 @@ PLANWISE_DBT_DIR when set, so an older tree can be measured against the current 
 fct_ndt_employee and fct_ndt_summary are deleted and inserted again from the compiled SQL, ``--repeat`` times.
 Each model's CPU seconds (this process: DuckDB's threads included) and wall seconds are printed with the load
 average, and the replayed rows are compared with the run's own (a sha256 of the sorted rows): the same rows
-byte for byte or the script fails. ``--profile DIR`` also writes DuckDB's JSON profile of each model.
+byte for byte or the script fails. ``--profile DIR`` also writes DuckDB's JSON profile of each model. ``plan_s``
+is the seconds DuckDB takes to plan each model's insert (a PREPARE, outside the timed insert); ``best`` and
+``median`` are over the ``--repeat`` replays.
 ``--floor`` also times, the same way, the employee mart's floor: one query that joins only what
 ``fct_ndt_employee`` reads (the year's snapshot and money, last year's snapshot, money and NDT rows, the census, the
 year's events per employee) and writes its 41 columns from trivial expressions into a new table (then dropped),
 so the SQL's own cost shows apart from reading the inputs and writing the rows (docs/performance.md).
+``--appends`` times what a year table's later years cost DuckDB: the year's employee rows inserted three times (as
+three years) into a new table with the mart's columns, a checkpoint after each; then the same with inserts of
+exactly two row groups (245,760 rows), which leave no partly full row group behind.
 
 ``--ab N`` measures whole runs instead (bench/run_bench.py's `planwise run` processes, no SQL floor): N rounds of
 NDT off (plan case ``on``), NDT on, and NDT on with the dbt project of ``--baseline-dbt`` when given, interleaved
@@ -29,6 +34,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -62,12 +68,17 @@ def replay(copy: Path, sql: dict[str, str], year: int, profile: Path | None,
             con.execute(f'delete from "{model}" where simulation_year = ?', [year])
         con.execute("checkpoint")
         for model in MODELS:
+            started = time.perf_counter()
+            con.execute(f'prepare planned as insert into "{model}" by name ({sql[model]})')
+            planned = round(time.perf_counter() - started, 3)
+            con.execute("deallocate planned")
             if profile:
                 con.execute("pragma enable_profiling = 'json'")
                 con.execute(f"pragma profiling_output = '{profile / (model + '.json')}'")
             wall, cpu = time.perf_counter(), cpu_seconds()
             con.execute(f'insert into "{model}" by name ({sql[model]})')
-            figures[model] = {"cpu_s": round(cpu_seconds() - cpu, 3), "wall_s": round(time.perf_counter() - wall, 3)}
+            figures[model] = {"cpu_s": round(cpu_seconds() - cpu, 3), "wall_s": round(time.perf_counter() - wall, 3),
+                              "plan_s": planned}
             con.execute("pragma disable_profiling")
     return figures
 
@@ -131,10 +142,31 @@ def floor_replay(copy: Path, year: int, threads: int = 2) -> dict[str, float]:
     return figures
 
 
+def appends(copy: Path, year: int, threads: int = 2) -> dict[str, list[dict[str, float]]]:
+    """Seconds of each insert and of the checkpoint after it, three inserts a case (see above)."""
+    cases = {"a year's rows": "select * from ndt_stage", "two row groups":
+             "select * from (select * from ndt_stage union all select * from ndt_stage) limit 245760"}
+    figures = {}
+    # checkpoints only where timed: DuckDB's own after a large commit would land inside the insert's seconds
+    with duckdb.connect(str(copy), config={"threads": threads, "checkpoint_threshold": "10GB"}) as con:
+        con.execute(f"create temp table ndt_stage as select * from fct_ndt_employee where simulation_year = {int(year)}")
+        for case, rows in cases.items():
+            con.execute("create or replace table ndt_appends as select * from fct_ndt_employee limit 0")
+            con.execute("checkpoint")
+            figures[case] = []
+            for i in range(3):
+                started = time.perf_counter()
+                con.execute(f"insert into ndt_appends select * replace ({i} as simulation_year) from ({rows})")
+                inserted = time.perf_counter()
+                con.execute("checkpoint")
+                figures[case].append({"insert_s": round(inserted - started, 3),
+                                      "checkpoint_s": round(time.perf_counter() - inserted, 3)})
+        con.execute("drop table ndt_appends")
+    return figures
+
+
 def ab_runs(rounds: int, size: int, years: int, baseline_dbt: str, out: Path, engine: str = "") -> None:
     """Whole `planwise run` processes, NDT off and on (and on with a baseline dbt project), interleaved."""
-    import statistics
-
     import run_bench
 
     out.mkdir(parents=True, exist_ok=True)
@@ -177,6 +209,7 @@ def main() -> None:
     p.add_argument("--profile", type=Path)
     p.add_argument("--floor", action="store_true", help="also time the employee mart's floor (see above)")
     p.add_argument("--threads", type=int, default=2, help="DuckDB threads of the replay (a 100K run uses 1)")
+    p.add_argument("--appends", action="store_true", help="also time a year table's later inserts (see above)")
     opts = p.parse_args()
     if opts.ab:
         return ab_runs(opts.ab, opts.size, opts.years, opts.baseline_dbt, opts.out.resolve(), opts.engine)
@@ -194,14 +227,17 @@ def main() -> None:
             opts.profile.mkdir(parents=True, exist_ok=True)
         runs = [replay(copy, sql, year, opts.profile, opts.threads) for _ in range(opts.repeat)]
         floors = [floor_replay(copy, year, opts.threads) for _ in range(opts.repeat)] if opts.floor else []
+        appended = appends(copy, year, opts.threads) if opts.appends else None
         with duckdb.connect(str(copy)) as con:
             identical = {m: digest(con, m, year) == expected[m] for m in MODELS}
-    best = {m: {k: min(r[m][k] for r in runs) for k in ("cpu_s", "wall_s")} for m in MODELS}
+    timed = {m: [r[m] for r in runs] for m in MODELS}
     if floors:
-        best["fct_ndt_employee floor"] = {k: min(f[k] for f in floors) for k in ("cpu_s", "wall_s")}
+        timed["fct_ndt_employee floor"] = floors
+    best = {m: {k: min(f[k] for f in figures) for k in figures[0]} for m, figures in timed.items()}
+    median = {m: {k: statistics.median(f[k] for f in figures) for k in figures[0]} for m, figures in timed.items()}
     print(json.dumps({"year": year, "dbt_dir": os.environ.get("PLANWISE_DBT_DIR", "(installed)"),
                       "load_average": [round(v, 2) for v in os.getloadavg()], "runs": runs, "best": best,
-                      "identical": identical}, indent=1))
+                      "median": median, "appends": appended, "identical": identical}, indent=1))
     if not all(identical.values()):
         raise SystemExit(f"replayed NDT rows differ from the run's own: {identical}")
 
