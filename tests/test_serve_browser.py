@@ -166,6 +166,8 @@ def test_run_it_and_watch_progress_live_then_cancel_and_resume_another(site):
     by(driver, "#cancel-button").click()
     wait(lambda: by(driver, "#progress").get_attribute("data-status") == "cancelled", 60)
     os.environ["FAKE_WORKER_STEP"] = "0.2"
+    # the progress fragment can show "cancelled" before the run's "finished" event reloads the page with its button
+    wait(lambda: driver.find_elements("css selector", "#resume-button"))
     by(driver, "#resume-button").click()
     wait(lambda: by(driver, "#progress").get_attribute("data-status") == "completed", 60)
     visit_ok(driver, "run-resumed")
