@@ -20,7 +20,8 @@ three years) into a new table with the mart's columns, a checkpoint after each; 
 exactly two row groups (245,760 rows), which leave no partly full row group behind.
 
 ``--ab N`` measures whole runs instead (bench/run_bench.py's `planwise run` processes, no SQL floor): N rounds of
-NDT off (plan case ``on``), NDT on, and NDT on with the dbt project of ``--baseline-dbt`` when given, interleaved
+NDT off (plan case ``on``), NDT on, NDT on with the dbt project of ``--baseline-dbt`` when given, and with
+``--floors`` NDT on with the marts replaced by a wide and a narrow floor (bench/ndt_floor_runs.py), interleaved
 so the machine's load falls on every case alike, after a one-year run of each that warms its parse cache; CPU seconds of the process tree, wall seconds and the load
 average of each run, then each case's median. ``--engine NAME`` runs them with that engine (e.g. ``compiled``;
 the default is the optimized level, as before); its warm-up is then a whole run of the same size and years, so
@@ -83,8 +84,9 @@ def replay(copy: Path, sql: dict[str, str], year: int, profile: Path | None,
     return figures
 
 
-FLOOR_SQL = """
-select s.employee_id, {year} as simulation_year, p.plan_comp as lookback_comp,
+# The floor's 41 columns (FLOOR_COLUMNS) over its inputs joined (FLOOR_INPUTS); ndt_floor_runs.py reuses both.
+FLOOR_COLUMNS = """
+s.employee_id, {year} as simulation_year, p.plan_comp as lookback_comp,
        cast(coalesce(cen.ownership_pct, 0) as decimal(9, 6)) as ownership_pct,
        coalesce(cen.is_officer, false) as is_officer, cast(null as boolean) as in_top_paid_group,
        p.plan_comp > 150000 as is_hce, case when p.plan_comp > 150000 then 'compensation' end as hce_reason,
@@ -107,6 +109,9 @@ select s.employee_id, {year} as simulation_year, p.plan_comp as lookback_comp,
        coalesce(n.deferral_balance_eoy, 0) + c.employee_deferral as deferral_balance_eoy,
        cast(0 as decimal(18, 2)) as th_distribution, cast(0 as decimal(18, 2)) as th_required,
        c.employer_core as th_employer_contribution, cast(0 as decimal(18, 2)) as th_shortfall
+"""
+
+FLOOR_INPUTS = """
 from fct_workforce_snapshot as s
 inner join fct_dc_contributions as c on c.employee_id = s.employee_id and c.simulation_year = {year}
 left join (
@@ -128,6 +133,8 @@ left join (
 ) as ev on ev.employee_id = s.employee_id
 where s.simulation_year = {year}
 """
+
+FLOOR_SQL = "select " + FLOOR_COLUMNS + FLOOR_INPUTS
 
 
 def floor_replay(copy: Path, year: int, threads: int = 2) -> dict[str, float]:
@@ -165,15 +172,20 @@ def appends(copy: Path, year: int, threads: int = 2) -> dict[str, list[dict[str,
     return figures
 
 
-def ab_runs(rounds: int, size: int, years: int, baseline_dbt: str, out: Path, engine: str = "") -> None:
-    """Whole `planwise run` processes, NDT off and on (and on with a baseline dbt project), interleaved."""
+def ab_runs(rounds: int, size: int, years: int, baseline_dbt: str, out: Path, engine: str = "",
+            floors: bool = False) -> None:
+    """Whole `planwise run` processes, NDT off and on (and on with a baseline dbt project, and with the floors of
+    ndt_floor_runs.py), interleaved."""
     import run_bench
+    from ndt_floor_runs import floor_projects
 
     out.mkdir(parents=True, exist_ok=True)
     census, env = run_bench.census_file(out, size), run_bench.environment(out)
     cases = [("ndt_off", "on", None), ("ndt_on", "ndt", None)]
     if baseline_dbt:
         cases.append(("ndt_on_baseline", "ndt", baseline_dbt))
+    if floors:
+        cases += [(name, "ndt", project) for name, project in floor_projects(out)]
     warm_census, warm_years = (census, years) if engine else (run_bench.census_file(out, 200), 1)
     for name, plan, dbt_dir in cases:  # warm each project's parse cache: no case pays dbt's parse in its rounds
         run_bench.run_case(warm_census, out / f"warm_{name}.duckdb", None if engine else "high", warm_years,
@@ -210,9 +222,12 @@ def main() -> None:
     p.add_argument("--floor", action="store_true", help="also time the employee mart's floor (see above)")
     p.add_argument("--threads", type=int, default=2, help="DuckDB threads of the replay (a 100K run uses 1)")
     p.add_argument("--appends", action="store_true", help="also time a year table's later inserts (see above)")
+    p.add_argument("--floors", action="store_true",
+                   help="with --ab: also run NDT on with the marts replaced by floors (bench/ndt_floor_runs.py)")
     opts = p.parse_args()
     if opts.ab:
-        return ab_runs(opts.ab, opts.size, opts.years, opts.baseline_dbt, opts.out.resolve(), opts.engine)
+        return ab_runs(opts.ab, opts.size, opts.years, opts.baseline_dbt, opts.out.resolve(), opts.engine,
+                       opts.floors)
     if not (opts.database and opts.config):
         p.error("--database and --config are required without --ab")
     config = load_config(opts.config)
