@@ -225,6 +225,14 @@ def main() -> None:
     p.add_argument("--floors", action="store_true",
                    help="with --ab: also run NDT on with the marts replaced by floors (bench/ndt_floor_runs.py)")
     opts = p.parse_args()
+    # an option of the other mode would be ignored: refuse it instead
+    ab_only = [f"--{name.replace('_', '-')}" for name in ("floors", "engine", "baseline_dbt") if getattr(opts, name)]
+    replay_only = [f"--{name}" for name in ("database", "config", "year", "profile", "floor", "appends")
+                   if getattr(opts, name)]
+    if opts.ab and replay_only:
+        p.error(f"for one year's replay only, not with --ab: {', '.join(replay_only)}")
+    if not opts.ab and ab_only:
+        p.error(f"for whole runs only (--ab N): {', '.join(ab_only)}")
     if opts.ab:
         return ab_runs(opts.ab, opts.size, opts.years, opts.baseline_dbt, opts.out.resolve(), opts.engine,
                        opts.floors)
