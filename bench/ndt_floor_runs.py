@@ -24,6 +24,7 @@ from planwise_core.engine.project import DBT_PROJECT_DIR
 
 HEADER = '{{ config(tags=["ndt"], meta={"empty_unless": "plan_ndt_enabled"}) }}\n-- A bench floor (bench/ndt_floor_runs.py): no test is computed here.\n'
 
+# The events' join is read (times zero) so that the narrow floor joins every input the wide one does.
 NARROW_COLUMNS = """
 s.employee_id, {year} as simulation_year, p.plan_comp > 150000 as is_hce,
        coalesce(cen.ownership_pct, 0) > 0.05 as is_key, coalesce(n.is_key or n.is_former_key, false) as is_former_key,
@@ -76,7 +77,9 @@ FIRST_YEAR_NDT = ("{%- if var('simulation_year') == var('start_year') %}\n"
 
 def dbt_model(columns: str) -> str:
     """ndt_bench's floor inputs under ``columns`` as a dbt model: refs for the tables, dbt's year for ``{year}``."""
-    inputs = PREVIOUS_NDT.sub(lambda _: FIRST_YEAR_NDT, FLOOR_INPUTS)
+    inputs, found = PREVIOUS_NDT.subn(lambda _: FIRST_YEAR_NDT, FLOOR_INPUTS)
+    if found != 1:  # the floor's inputs changed: without this read's first-year branch the first year would fail
+        raise SystemExit("bench/ndt_floor_runs.py: update PREVIOUS_NDT to ndt_bench.FLOOR_INPUTS' previous-year read")
     inputs = re.sub(r"\b(fct_workforce_snapshot|fct_dc_contributions|stg_census|fct_yearly_events)\b",
                     r"{{ ref('\1') }}", inputs)
     return HEADER + ("select " + columns + inputs).replace("{year}", "{{ sim_year() }}")
